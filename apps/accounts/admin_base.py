@@ -1,0 +1,74 @@
+from django.contrib import admin
+
+from .permissions import current_membership
+
+
+def _is_platform_operator(request) -> bool:
+    return request.user.is_active and request.user.is_superuser
+
+
+class TenantAdmin(admin.ModelAdmin):
+    """Django admin for a tenant model: an organisation admin sees and edits only their organisation.
+
+    Superusers (platform operators) see every tenant.
+    """
+
+    def _membership(self, request):
+        return current_membership(request)
+
+    def _may_use(self, request) -> bool:
+        if _is_platform_operator(request):
+            return True
+        membership = self._membership(request)
+        return membership is not None and membership.is_admin
+
+    def has_module_permission(self, request):
+        return self._may_use(request) and super().has_module_permission(request)
+
+    def has_view_permission(self, request, obj=None):
+        return self._may_use(request) and super().has_view_permission(request, obj)
+
+    def has_add_permission(self, request):
+        return self._may_use(request) and super().has_add_permission(request)
+
+    def has_change_permission(self, request, obj=None):
+        return self._may_use(request) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._may_use(request) and super().has_delete_permission(request, obj)
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if _is_platform_operator(request):
+            return queryset
+        return queryset.visible_to(self._membership(request))
+
+    def get_exclude(self, request, obj=None):
+        exclude = list(super().get_exclude(request, obj) or self.form._meta.exclude or [])
+        if not _is_platform_operator(request):
+            exclude.append("organization")
+        return exclude
+
+    def _scope_choices(self, db_field, request, kwargs):
+        if _is_platform_operator(request):
+            return
+        manager = db_field.related_model._default_manager
+        if hasattr(manager, "visible_to"):
+            kwargs["queryset"] = manager.visible_to(self._membership(request))
+        elif db_field.related_model._meta.label_lower == "accounts.user":
+            kwargs["queryset"] = manager.filter(
+                memberships__organization_id=self._membership(request).organization_id
+            )
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        self._scope_choices(db_field, request, kwargs)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        self._scope_choices(db_field, request, kwargs)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        if not change and not getattr(obj, "organization_id", None):
+            obj.organization = self._membership(request).organization
+        super().save_model(request, obj, form, change)

@@ -1,0 +1,78 @@
+from django.contrib.auth.models import Group, Permission
+from django.db import transaction
+
+from .models import Brand, Membership, Organization, Role, Team, User
+
+# Django-admin permissions given to organisation admins: every model of CXM's own apps.
+ADMIN_APP_LABELS = ["accounts", "customers", "connectors", "conversations", "ingestion", "core", "analytics"]
+ORG_ADMIN_GROUP = "Organisation admins"
+
+
+def organization_create(*, name: str, slug: str = "") -> Organization:
+    organization = Organization(name=name, slug=slug)
+    organization.full_clean(exclude=["slug"] if not slug else None)
+    organization.save()
+    return organization
+
+
+def brand_create(
+    *,
+    organization: Organization,
+    name: str,
+    handles: list[str] | None = None,
+    keywords: list[str] | None = None,
+    competitors: list[str] | None = None,
+    category_terms: list[str] | None = None,
+) -> Brand:
+    return Brand.objects.create(
+        organization=organization,
+        name=name,
+        handles=handles or [],
+        keywords=keywords or [],
+        competitors=competitors or [],
+        category_terms=category_terms or [],
+    )
+
+
+def team_create(*, organization: Organization, name: str, members: list[User] = ()) -> Team:
+    team = Team.objects.create(organization=organization, name=name)
+    team.members.set(members)
+    return team
+
+
+def org_admin_group() -> Group:
+    group, created = Group.objects.get_or_create(name=ORG_ADMIN_GROUP)
+    if created or not group.permissions.exists():
+        group.permissions.set(Permission.objects.filter(content_type__app_label__in=ADMIN_APP_LABELS))
+    return group
+
+
+@transaction.atomic
+def member_add(
+    *,
+    organization: Organization,
+    username: str,
+    role: str,
+    password: str | None = None,
+    email: str = "",
+    first_name: str = "",
+    last_name: str = "",
+    brands: list[Brand] = (),
+) -> Membership:
+    """Create (or reuse) a user and give them a role in the organisation."""
+    user, created = User.objects.get_or_create(
+        username=username, defaults={"email": email, "first_name": first_name, "last_name": last_name}
+    )
+    if password:
+        user.set_password(password)
+    if role == Role.ADMIN:
+        # Organisation admins use Django's admin, which scopes every list to their organisation.
+        user.is_staff = True
+    user.save()
+    if role == Role.ADMIN:
+        user.groups.add(org_admin_group())
+    membership, _ = Membership.objects.update_or_create(
+        user=user, organization=organization, defaults={"role": role}
+    )
+    membership.brands.set(brands)
+    return membership

@@ -1,0 +1,52 @@
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from apps.connectors.selectors import channel_list
+
+from .middleware import SESSION_KEY
+from .models import Role
+from .permissions import admin_required, current_membership
+from .selectors import brand_list, member_list, team_list
+
+LANDING_BY_ROLE = {
+    Role.ADMIN: "accounts:overview",
+    Role.COMMUNITY_MANAGER: "inbox:index",
+    Role.MARKETER: "analytics:dashboard",
+}
+
+
+@login_required
+def home(request):
+    """Each role lands where its day starts: admins on the organisation, agents in the inbox, marketers
+    on the dashboards."""
+    membership = current_membership(request)
+    if membership is None:
+        return render(request, "no_membership.html", status=403)
+    return redirect(LANDING_BY_ROLE[membership.role])
+
+
+@login_required
+@require_POST
+def switch_organization(request):
+    if request.user.memberships.filter(organization_id=request.POST.get("organization")).exists():
+        request.session[SESSION_KEY] = int(request.POST["organization"])
+    return redirect("home")
+
+
+@admin_required
+def overview(request):
+    membership = current_membership(request)
+    brands = brand_list(membership=membership).annotate(channel_count=Count("channels", distinct=True))
+    return render(
+        request,
+        "accounts/overview.html",
+        {
+            "section": "org",
+            "brands": brands,
+            "channels": channel_list(membership=membership),
+            "teams": team_list(membership=membership),
+            "members": member_list(membership=membership),
+        },
+    )

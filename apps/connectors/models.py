@@ -1,0 +1,38 @@
+from django.db import models
+
+from apps.core.fields import EncryptedJSONField
+from apps.core.models import TenantModel
+
+from .kinds import ChannelKind
+
+
+class Channel(TenantModel):
+    """One connection of a brand to a platform: an inbox address, a page, a bot, a feed, a search."""
+
+    TENANT_BRAND_PATH = "brand"
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        PAUSED = "paused", "Paused"
+        ERROR = "error", "Error"
+
+    brand = models.ForeignKey("accounts.Brand", on_delete=models.CASCADE, related_name="channels")
+    kind = models.CharField(max_length=20, choices=ChannelKind.choices)
+    name = models.CharField(max_length=200)
+    # Tokens, passwords, app secrets: encrypted at rest, never shown again in full.
+    credentials = EncryptedJSONField(default=dict, blank=True)
+    settings = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    # Where polling resumes (since_id, IMAP UID, ETag...), owned by the connector.
+    cursor = models.JSONField(default=dict, blank=True)
+    last_fetch_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    error_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["brand__name", "name"]
+        indexes = [models.Index(fields=["organization", "kind"])]
+
+    def __str__(self):
+        return f"{self.name} ({self.get_kind_display()})"

@@ -1,0 +1,130 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from apps.core.models import TenantModel
+
+
+class Tag(TenantModel):
+    name = models.CharField(max_length=60)
+    color = models.CharField(max_length=7, default="#64748b")
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["organization", "name"], name="tag_name_per_org")]
+
+    def __str__(self):
+        return self.name
+
+
+class Conversation(TenantModel):
+    """A thread with one customer on one channel, worked in the inbox."""
+
+    TENANT_BRAND_PATH = "brand"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        PENDING = "pending", "Pending"
+        SNOOZED = "snoozed", "Snoozed"
+        CLOSED = "closed", "Closed"
+
+    brand = models.ForeignKey("accounts.Brand", on_delete=models.CASCADE, related_name="conversations")
+    channel = models.ForeignKey("connectors.Channel", on_delete=models.PROTECT, related_name="conversations")
+    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="conversations")
+    # The platform's thread key (email Message-ID root, chat id, post id...) used to thread new messages.
+    external_thread_id = models.CharField(max_length=500, blank=True)
+    subject = models.CharField(max_length=500, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    priority = models.FloatField(default=0.0, help_text="0–100; higher is more urgent.")
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="conversations",
+    )
+    team = models.ForeignKey(
+        "accounts.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    tags = models.ManyToManyField(Tag, blank=True, related_name="conversations")
+    snoozed_until = models.DateTimeField(null=True, blank=True)
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    sla_due_at = models.DateTimeField(null=True, blank=True)
+    last_message_at = models.DateTimeField(null=True, blank=True)
+    message_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-priority", "-last_message_at"]
+        indexes = [
+            models.Index(
+                fields=["organization", "status", "-priority", "-last_message_at"], name="conv_inbox"
+            ),
+            models.Index(fields=["organization", "assignee", "status"], name="conv_assignee"),
+            models.Index(fields=["channel", "external_thread_id"], name="conv_thread"),
+            models.Index(fields=["customer", "-last_message_at"], name="conv_customer"),
+        ]
+
+    def __str__(self):
+        return self.subject or f"Conversation #{self.pk}"
+
+
+class Message(TenantModel):
+    """One inbound message, outbound reply or internal note."""
+
+    TENANT_BRAND_PATH = "conversation__brand"
+
+    class Direction(models.TextChoices):
+        INBOUND = "inbound", "Inbound"
+        OUTBOUND = "outbound", "Outbound"
+        NOTE = "note", "Internal note"
+
+    class Delivery(models.TextChoices):
+        RECEIVED = "received", "Received"
+        QUEUED = "queued", "Queued"
+        SCHEDULED = "scheduled", "Scheduled"
+        SENT = "sent", "Sent"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Failed"
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
+    channel = models.ForeignKey("connectors.Channel", on_delete=models.PROTECT, related_name="messages")
+    direction = models.CharField(max_length=10, choices=Direction.choices)
+    # The platform's id; unique per channel, which makes ingestion idempotent.
+    external_id = models.CharField(max_length=500, null=True, blank=True)
+    text = models.TextField(blank=True)
+    html = models.TextField(blank=True, help_text="Sanitised HTML, safe to render.")
+    language = models.CharField(max_length=16, blank=True)
+    author_identity = models.ForeignKey(
+        "customers.Identity", null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+    )
+    author_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    sent_at = models.DateTimeField(db_index=True)
+    delivery_status = models.CharField(max_length=10, choices=Delivery.choices, default=Delivery.RECEIVED)
+    delivery_error = models.TextField(blank=True)
+    raw_payload = models.ForeignKey(
+        "ingestion.RawPayload", null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+    )
+    metadata = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["sent_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "external_id"],
+                condition=Q(external_id__isnull=False),
+                name="message_once_per_channel",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["conversation", "sent_at"], name="msg_thread"),
+            models.Index(fields=["organization", "sent_at"], name="msg_org_time"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_direction_display()}: {self.text[:60]}"

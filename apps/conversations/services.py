@@ -1,0 +1,126 @@
+"""State changes of conversations and messages. Every entry point (pages, API, tasks) goes through here."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import nh3
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from apps.core.audit import audit_record
+
+from .models import Conversation, Message, Tag
+
+
+def html_sanitise(html: str) -> str:
+    """HTML from a platform, reduced to inert formatting: no scripts, handlers, styles or forms."""
+    return nh3.clean(html, link_rel="noopener noreferrer nofollow") if html else ""
+
+
+def conversation_open(
+    *, brand, channel, customer, subject: str = "", external_thread_id: str = "", team=None
+) -> Conversation:
+    return Conversation.objects.create(
+        organization_id=brand.organization_id,
+        brand=brand,
+        channel=channel,
+        customer=customer,
+        subject=subject[:500],
+        external_thread_id=external_thread_id[:500],
+        team=team,
+    )
+
+
+@transaction.atomic
+def message_add(
+    *,
+    conversation: Conversation,
+    direction: str,
+    text: str,
+    sent_at: datetime | None = None,
+    html: str = "",
+    external_id: str | None = None,
+    language: str = "",
+    author_identity=None,
+    author_user=None,
+    raw_payload=None,
+    delivery_status: str | None = None,
+    metadata: dict | None = None,
+) -> Message:
+    """Add one message to a thread and keep the conversation's counters and timestamps current."""
+    sent_at = sent_at or timezone.now()
+    if delivery_status is None:
+        delivery_status = (
+            Message.Delivery.RECEIVED if direction != Message.Direction.OUTBOUND else Message.Delivery.QUEUED
+        )
+    message = Message.objects.create(
+        organization_id=conversation.organization_id,
+        conversation=conversation,
+        channel_id=conversation.channel_id,
+        direction=direction,
+        text=text,
+        html=html_sanitise(html),
+        external_id=external_id,
+        language=language,
+        author_identity=author_identity,
+        author_user=author_user,
+        raw_payload=raw_payload,
+        sent_at=sent_at,
+        delivery_status=delivery_status,
+        metadata=metadata or {},
+    )
+    updates: dict = {"message_count": F("message_count") + 1}
+    is_latest = conversation.last_message_at is None or sent_at > conversation.last_message_at
+    if direction != Message.Direction.NOTE and is_latest:
+        updates["last_message_at"] = sent_at
+    if direction == Message.Direction.OUTBOUND and conversation.first_response_at is None:
+        updates["first_response_at"] = sent_at
+    if direction == Message.Direction.INBOUND and conversation.status == Conversation.Status.CLOSED:
+        # A customer writing again reopens the thread.
+        updates["status"] = Conversation.Status.OPEN
+        updates["resolved_at"] = None
+    Conversation.objects.filter(pk=conversation.pk).update(**updates)
+    conversation.refresh_from_db()
+    return message
+
+
+@transaction.atomic
+def conversation_assign(*, conversation: Conversation, assignee, actor) -> Conversation:
+    conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
+    conversation.assignee = assignee
+    conversation.save(update_fields=["assignee", "updated_at"])
+    audit_record(
+        organization=conversation.organization,
+        actor=actor,
+        action="conversation.assigned",
+        target=conversation,
+        data={"assignee": assignee.pk if assignee else None},
+    )
+    return conversation
+
+
+@transaction.atomic
+def conversation_set_status(
+    *, conversation: Conversation, status: str, actor, snoozed_until: datetime | None = None
+) -> Conversation:
+    conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
+    conversation.status = status
+    conversation.snoozed_until = snoozed_until if status == Conversation.Status.SNOOZED else None
+    conversation.resolved_at = timezone.now() if status == Conversation.Status.CLOSED else None
+    conversation.full_clean(exclude=["customer", "channel", "brand"])
+    conversation.save()
+    audit_record(
+        organization=conversation.organization,
+        actor=actor,
+        action="conversation.status",
+        target=conversation,
+        data={"status": status},
+    )
+    return conversation
+
+
+def tag_get_or_create(*, organization, name: str) -> Tag:
+    tag, _ = Tag.objects.get_or_create(organization=organization, name=name.strip()[:60])
+    return tag

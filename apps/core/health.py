@@ -1,0 +1,76 @@
+"""Health of every component the app depends on, each check bounded in time."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import redis
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+
+from .tasks import HEARTBEAT_KEY
+
+
+def _timed(check: Callable[[], dict]) -> dict:
+    started = time.perf_counter()
+    try:
+        result = {"ok": True, **check()}
+    except Exception as error:  # a health check reports every failure, whatever its type
+        result = {"ok": False, "error": f"{type(error).__name__}: {error}"[:300]}
+    result["ms"] = round((time.perf_counter() - started) * 1000, 1)
+    return result
+
+
+def check_database() -> dict:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT current_setting('server_version'), "
+            "(SELECT array_agg(extname ORDER BY extname) FROM pg_extension)"
+        )
+        version, extensions = cursor.fetchone()
+    return {"version": version, "extensions": extensions}
+
+
+def check_redis() -> dict:
+    client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
+    client.ping()
+    return {"version": client.info("server").get("redis_version")}
+
+
+def check_worker() -> dict:
+    from cxm.celery import app
+
+    replies = app.control.ping(timeout=1.0) or []
+    if not replies:
+        raise RuntimeError("no Celery worker answered a ping within 1 s")
+    return {
+        "workers": sorted(name for reply in replies for name in reply),
+        "last_beat": cache.get(HEARTBEAT_KEY),
+    }
+
+
+def check_search() -> dict:
+    if settings.ELASTICSEARCH_URL:
+        from elasticsearch import Elasticsearch
+
+        client = Elasticsearch(settings.ELASTICSEARCH_URL, request_timeout=2)
+        health = client.cluster.health()
+        if health["status"] == "red":
+            raise RuntimeError("Elasticsearch cluster is red")
+        return {"backend": "elasticsearch", "cluster": health["status"]}
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_extension WHERE extname IN ('pg_trgm', 'unaccent')")
+        (found,) = cursor.fetchone()
+    if found != 2:
+        raise RuntimeError("PostgreSQL full-text search needs the pg_trgm and unaccent extensions")
+    return {"backend": "postgresql"}
+
+
+CHECKS = {"database": check_database, "redis": check_redis, "worker": check_worker, "search": check_search}
+
+
+def health_report() -> dict:
+    checks = {name: _timed(check) for name, check in CHECKS.items()}
+    return {"status": "ok" if all(c["ok"] for c in checks.values()) else "degraded", "checks": checks}

@@ -1,0 +1,34 @@
+import logging
+import time
+import uuid
+
+from .logging import request_id_var
+
+logger = logging.getLogger("cxm.request")
+
+
+class RequestIdMiddleware:
+    """Tags every log line of a request with one id, echoed back in the X-Request-ID header."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request_id = request.headers.get("X-Request-ID") or uuid.uuid4().hex
+        token = request_id_var.set(request_id[:64])
+        started = time.perf_counter()
+        try:
+            response = self.get_response(request)
+            response["X-Request-ID"] = request_id_var.get()
+            logger.info(
+                "request",
+                extra={
+                    "method": request.method,
+                    "path": request.path,
+                    "status": response.status_code,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                },
+            )
+            return response
+        finally:
+            request_id_var.reset(token)

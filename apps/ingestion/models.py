@@ -1,0 +1,52 @@
+from django.db import models
+from django.db.models import Q
+
+from apps.core.models import TenantModel
+
+
+class RawPayload(TenantModel):
+    """Exactly what a platform sent or returned, stored before anything else is done with it.
+
+    Nothing is lost: a payload that cannot be processed is kept as *rejected* with a reason, and can be
+    replayed after a fix.
+    """
+
+    TENANT_BRAND_PATH = "channel__brand"
+
+    class Source(models.TextChoices):
+        WEBHOOK = "webhook", "Webhook"
+        POLL = "poll", "Polling"
+        IMPORT = "import", "Bulk import"
+        WIDGET = "widget", "Live-chat widget"
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", "Received"
+        PROCESSED = "processed", "Processed"
+        REJECTED = "rejected", "Rejected"
+
+    channel = models.ForeignKey("connectors.Channel", on_delete=models.PROTECT, related_name="raw_payloads")
+    source = models.CharField(max_length=10, choices=Source.choices)
+    external_id = models.CharField(max_length=500, null=True, blank=True)
+    # Bytes, not text: a payload with invalid UTF-8 is kept exactly as it came.
+    body = models.BinaryField()
+    content_type = models.CharField(max_length=200, blank=True)
+    headers = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RECEIVED)
+    rejection_reason = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "external_id"],
+                condition=Q(external_id__isnull=False),
+                name="payload_once_per_channel",
+            )
+        ]
+        indexes = [models.Index(fields=["organization", "status", "-received_at"], name="payload_status")]
+
+    def __str__(self):
+        return f"{self.get_source_display()} payload #{self.pk} ({self.status})"

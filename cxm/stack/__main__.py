@@ -1,0 +1,241 @@
+"""`python -m cxm.stack run|test|bench|services|manage …` (normally through `python3 dev.py …`)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from .postgres import EmbeddedPostgres
+from .redis import EmbeddedRedis
+
+ROOT = Path(__file__).resolve().parents[2]
+VAR = Path(os.environ.get("CXM_VAR_DIR", ROOT / "var"))
+PYTHON = sys.executable
+
+# Fixed local ports keep `manage.py` usable beside a running stack without any configuration.
+RUN_PORTS = {"postgres": 54329, "redis": 63799, "web": 8000}
+TEST_PORTS = {"postgres": 54339, "redis": 63809}
+
+
+def say(text: str) -> None:
+    print(f"\033[1m[cxm]\033[0m {text}", flush=True)
+
+
+@contextmanager
+def backing_services(profile: str):
+    """Start embedded PostgreSQL and Redis unless DATABASE_URL / REDIS_URL point elsewhere.
+
+    Yields the environment the app's processes must run with.
+    """
+    ports = RUN_PORTS if profile == "run" else TEST_PORTS
+    env = dict(os.environ)
+    env.setdefault("DJANGO_SETTINGS_MODULE", "cxm.settings")
+    postgres = redis_server = None
+    VAR.mkdir(exist_ok=True)
+    try:
+        if not env.get("DATABASE_URL"):
+            postgres = EmbeddedPostgres(
+                datadir=VAR / f"postgres-{profile}",
+                port=int(env.get("CXM_PG_PORT", ports["postgres"])),
+                # Tests and benchmarks rebuild their data; the app keeps PostgreSQL's durable defaults.
+                settings={"fsync": "off", "full_page_writes": "off"} if profile != "run" else None,
+            )
+            say(f"starting PostgreSQL 18 (embedded) on 127.0.0.1:{postgres.port}, data in {postgres.datadir}")
+            postgres.start()
+            postgres.ensure_database("cxm")
+            env["DATABASE_URL"] = postgres.url("cxm")
+            env["CXM_EMBEDDED_PG_DATADIR"] = str(postgres.datadir)
+            env["CXM_EMBEDDED_PG_PORT"] = str(postgres.port)
+        else:
+            say("using DATABASE_URL from the environment")
+        if not env.get("REDIS_URL"):
+            redis_server = EmbeddedRedis(
+                datadir=VAR / f"redis-{profile}",
+                port=int(env.get("CXM_REDIS_PORT", ports["redis"])),
+                persistent=profile == "run",
+            )
+            say(f"starting Redis (embedded) on 127.0.0.1:{redis_server.port}")
+            redis_server.start()
+            env["REDIS_URL"] = redis_server.url
+            env["CXM_EMBEDDED_REDIS_DATADIR"] = str(redis_server.datadir)
+            env["CXM_EMBEDDED_REDIS_PORT"] = str(redis_server.port)
+        else:
+            say("using REDIS_URL from the environment")
+        if env.get("ELASTICSEARCH_URL"):
+            say("search backend: Elasticsearch at ELASTICSEARCH_URL")
+        yield env
+    finally:
+        if redis_server is not None:
+            redis_server.stop()
+        if postgres is not None:
+            say("stopping PostgreSQL")
+            postgres.stop()
+
+
+def manage(env: dict, *args: str, check: bool = True) -> int:
+    return subprocess.run([PYTHON, str(ROOT / "manage.py"), *args], env=env, cwd=ROOT, check=check).returncode
+
+
+class Supervisor:
+    """Runs the app's long-lived processes; the first to die, or Ctrl-C, stops them all."""
+
+    def __init__(self, env: dict):
+        self.env = env
+        self.processes: dict[str, subprocess.Popen] = {}
+        self.stopping = False
+
+    def spawn(self, name: str, args: list[str]) -> None:
+        # Each child gets its own process group so that Ctrl-C reaches only us and we stop them in order.
+        self.processes[name] = subprocess.Popen(args, env=self.env, cwd=ROOT, start_new_session=True)
+
+    def stop(self) -> None:
+        self.stopping = True
+        for name, process in self.processes.items():
+            if process.poll() is None:
+                say(f"stopping {name}")
+                process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 20
+        for process in self.processes.values():
+            try:
+                process.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+    def wait(self) -> int:
+        def on_signal(signum, frame):
+            raise KeyboardInterrupt
+
+        signal.signal(signal.SIGTERM, on_signal)
+        try:
+            while True:
+                for name, process in self.processes.items():
+                    code = process.poll()
+                    if code is not None:
+                        say(f"{name} exited with code {code}; stopping the stack")
+                        return code or 1
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            print()
+            say("Ctrl-C: stopping every process")
+            return 0
+        finally:
+            self.stop()
+
+
+def command_run(argv: list[str]) -> int:
+    started = time.monotonic()
+    with backing_services("run") as env:
+        say("applying migrations")
+        manage(env, "migrate", "--no-input", "-v", "0")
+        manage(env, "collectstatic", "--no-input", "-v", "0")
+        # Creates the demo organisation, its users and generated demo data only when the database is empty.
+        manage(env, "seed_demo", "--if-empty", "--messages", env.get("CXM_DEMO_MESSAGES", "6000"))
+        port = int(env.get("CXM_WEB_PORT", RUN_PORTS["web"]))
+        supervisor = Supervisor(env)
+        supervisor.spawn(
+            "web",
+            [
+                PYTHON,
+                "-m",
+                "uvicorn",
+                "cxm.asgi:application",
+                "--host",
+                env.get("CXM_HOST", "127.0.0.1"),
+                "--port",
+                str(port),
+                "--no-access-log",
+                "--lifespan",
+                "off",
+            ],
+        )
+        supervisor.spawn(
+            "worker",
+            [
+                PYTHON,
+                "-m",
+                "celery",
+                "-A",
+                "cxm",
+                "worker",
+                "--loglevel",
+                "INFO",
+                "--concurrency",
+                env.get("CXM_WORKER_CONCURRENCY", "2"),
+                "--hostname",
+                "worker@%h",
+            ],
+        )
+        supervisor.spawn(
+            "beat",
+            [
+                PYTHON,
+                "-m",
+                "celery",
+                "-A",
+                "cxm",
+                "beat",
+                "--loglevel",
+                "INFO",
+                "--schedule",
+                str(VAR / "celerybeat-schedule"),
+            ],
+        )
+        say(
+            f"ready in {time.monotonic() - started:.1f}s: open http://127.0.0.1:{port}/  "
+            f"(health: http://127.0.0.1:{port}/health/) — Ctrl-C stops everything"
+        )
+        return supervisor.wait()
+
+
+def command_test(argv: list[str]) -> int:
+    with backing_services("test") as env:
+        env["CXM_TESTING"] = "1"
+        code = subprocess.run([PYTHON, "-m", "pytest", *argv], env=env, cwd=ROOT).returncode
+        return code
+
+
+def command_bench(argv: list[str]) -> int:
+    with backing_services("bench") as env:
+        manage(env, "migrate", "--no-input", "-v", "0")
+        return subprocess.run([PYTHON, str(ROOT / "bench" / "run.py"), *argv], env=env, cwd=ROOT).returncode
+
+
+def command_services(argv: list[str]) -> int:
+    with backing_services("run") as env:
+        say(f"DATABASE_URL={env['DATABASE_URL']}  REDIS_URL={env['REDIS_URL']} — Ctrl-C stops them")
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            return 0
+
+
+def command_manage(argv: list[str]) -> int:
+    with backing_services("run") as env:
+        return manage(env, *argv, check=False)
+
+
+COMMANDS = {
+    "run": command_run,
+    "test": command_test,
+    "bench": command_bench,
+    "services": command_services,
+    "manage": command_manage,
+}
+
+
+def main() -> int:
+    if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:
+        print(f"usage: python3 dev.py {{{'|'.join(COMMANDS)}}} [args]")
+        return 2
+    return COMMANDS[sys.argv[1]](sys.argv[2:])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,21 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from apps.accounts.views import home
+from apps.core.views import health
+
+admin.site.site_header = "CXM administration"
+admin.site.site_title = "CXM admin"
+
+urlpatterns = [
+    path("", home, name="home"),
+    path("health/", health, name="health"),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("org/", include("apps.accounts.urls")),
+    path("inbox/", include("apps.inbox.urls")),
+    path("customers/", include("apps.customers.urls")),
+    path("dashboards/", include("apps.analytics.urls")),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,82 @@
+#!/usr/bin/env python3
+"""One entry point for a fresh machine that has only Python 3.11.
+
+    python3 dev.py run      install everything, then run the whole stack
+                            (web, worker, beat, PostgreSQL, Redis)
+    python3 dev.py test     install everything, then run the test suite on the real services
+    python3 dev.py bench    install everything, then run the benchmarks in bench/
+    python3 dev.py manage … run a manage.py command against the embedded services (they must be running)
+
+The first call creates `.venv/`, installs the project with pip and the front-end assets with npm;
+later calls reinstall only when pyproject.toml or package.json changed. Everything else is done by
+`cxm.stack`, inside the virtual environment.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+VENV_PYTHON = VENV / "bin" / "python"
+STAMP = VENV / ".cxm-installed"
+
+
+def _fingerprint() -> str:
+    digest = hashlib.sha256()
+    for name in ("pyproject.toml", "package.json", "package-lock.json"):
+        path = ROOT / name
+        if path.exists():
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _say(text: str) -> None:
+    print(f"\033[1m[cxm]\033[0m {text}", flush=True)
+
+
+def ensure_installed() -> None:
+    if sys.version_info[:2] != (3, 11):
+        _say(f"warning: CXM targets Python 3.11; this is {sys.version.split()[0]}")
+    fingerprint = _fingerprint()
+    if VENV_PYTHON.exists() and STAMP.exists() and STAMP.read_text() == fingerprint:
+        return
+    if not VENV_PYTHON.exists():
+        _say(f"creating virtual environment in {VENV.relative_to(ROOT)}/")
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    _say("installing Python packages (first run takes a minute or two)")
+    pip = [str(VENV_PYTHON), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
+    subprocess.run([*pip, "--upgrade", "pip"], check=True)
+    subprocess.run([*pip, "-e", f"{ROOT}[test]"], check=True)
+    install_frontend_assets()
+    STAMP.write_text(fingerprint)
+
+
+def install_frontend_assets() -> None:
+    """htmx, its ws extension and the chart library come from the npm registry, never from the repo."""
+    npm = shutil.which("npm")
+    if npm is None:
+        _say("warning: npm not found; pages will load without htmx and charts until `npm ci` is run")
+        return
+    _say("installing front-end assets from the npm registry")
+    command = "ci" if (ROOT / "package-lock.json").exists() else "install"
+    subprocess.run([npm, command, "--no-audit", "--no-fund", "--loglevel=error"], cwd=ROOT, check=True)
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] in {"-h", "--help", "help"}:
+        print(__doc__)
+        return 0
+    ensure_installed()
+    os.chdir(ROOT)
+    os.execv(str(VENV_PYTHON), [str(VENV_PYTHON), "-m", "cxm.stack", *argv])
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,104 @@
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+from tests.factories import PASSWORD, BrandFactory, OrganizationFactory, membership_create
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def org_a(db):
+    return OrganizationFactory(name="Org A")
+
+
+@pytest.fixture
+def org_b(db):
+    return OrganizationFactory(name="Org B")
+
+
+@pytest.fixture
+def brand_a(org_a):
+    return BrandFactory(organization=org_a, name="Brand A")
+
+
+@pytest.fixture
+def brand_b(org_b):
+    return BrandFactory(organization=org_b, name="Brand B")
+
+
+@pytest.fixture
+def login(client):
+    """Log the test client in as a membership's user."""
+
+    def _login(membership):
+        assert client.login(username=membership.user.username, password=PASSWORD)
+        return client
+
+    return _login
+
+
+@pytest.fixture
+def make_membership(db):
+    return membership_create
+
+
+def _test_database_url(database_name: str) -> str:
+    from django.conf import settings
+
+    parts = urlsplit(settings.DATABASE_URL)
+    return urlunsplit(parts._replace(path=f"/{database_name}"))
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup, django_db_blocker):
+    """A real Celery worker process on the real Redis broker, using the test database.
+
+    Tests that need the worker to see their rows must use `@pytest.mark.django_db(transaction=True)`.
+    """
+    from django.db import connection
+
+    from cxm.celery import app
+
+    env = dict(os.environ)
+    env["DATABASE_URL"] = _test_database_url(connection.settings_dict["NAME"])
+    env["CXM_TESTING"] = "1"
+    hostname = f"test-worker-{os.getpid()}@localhost"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "cxm",
+            "worker",
+            "--pool",
+            "prefork",
+            "--concurrency",
+            "1",
+            "--loglevel",
+            "WARNING",
+            "--hostname",
+            hostname,
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        env=env,
+        cwd=ROOT,
+    )
+    deadline = time.monotonic() + 60
+    while not app.control.ping(destination=[hostname], timeout=0.5):
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError("the Celery worker did not start")
+    yield process
+    process.terminate()
+    try:
+        process.wait(20)
+    except subprocess.TimeoutExpired:
+        process.kill()

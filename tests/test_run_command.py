@@ -1,0 +1,122 @@
+"""The README's run command, end to end: embedded PostgreSQL and Redis, migrations, demo, web, worker and
+beat; the login page and a healthy /health/; each demo role's landing page; Ctrl-C stops everything; a
+second start reuses the data."""
+
+import http.cookiejar
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _start(var_dir: Path, ports: dict) -> subprocess.Popen:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "REDIS_URL", "CXM_TESTING", "ELASTICSEARCH_URL"}
+    }
+    env.update(
+        CXM_VAR_DIR=str(var_dir),
+        CXM_PG_PORT=str(ports["pg"]),
+        CXM_REDIS_PORT=str(ports["redis"]),
+        CXM_WEB_PORT=str(ports["web"]),
+        CXM_DEMO_MESSAGES="300",
+        CXM_WORKER_CONCURRENCY="1",
+    )
+    return subprocess.Popen(
+        [sys.executable, "-m", "cxm.stack", "run"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def _wait_healthy(base: str, process: subprocess.Popen, timeout: float = 240) -> dict:
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "the stack exited early"
+        try:
+            with urllib.request.urlopen(f"{base}/health/", timeout=5) as response:
+                return json.load(response)
+        except urllib.error.HTTPError as error:
+            last = error.read().decode()
+        except OSError as error:
+            last = str(error)
+        time.sleep(1)
+    raise AssertionError(f"/health/ never became healthy: {last}")
+
+
+def _login(base: str, username: str, password: str) -> tuple[str, str]:
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    page = opener.open(f"{base}/login/").read().decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    data = urllib.parse.urlencode({"username": username, "password": password, "csrfmiddlewaretoken": token})
+    request = urllib.request.Request(
+        f"{base}/login/", data=data.encode(), headers={"Referer": f"{base}/login/"}
+    )
+    response = opener.open(request)
+    return response.geturl(), response.read().decode()
+
+
+def _stop(process: subprocess.Popen) -> str:
+    process.send_signal(signal.SIGINT)
+    output, _ = process.communicate(timeout=90)
+    assert process.returncode == 0, output[-3000:]
+    return output
+
+
+@pytest.mark.timeout_sensitive
+def test_run_command_serves_a_healthy_stack_and_restarts_warm(tmp_path):
+    ports = {"pg": _free_port(), "redis": _free_port(), "web": _free_port()}
+    base = f"http://127.0.0.1:{ports['web']}"
+
+    process = _start(tmp_path, ports)
+    try:
+        report = _wait_healthy(base, process)
+        assert report["status"] == "ok" and all(check["ok"] for check in report["checks"].values())
+        credentials = [
+            line.split("\t") for line in (tmp_path / "demo-credentials.txt").read_text().splitlines()
+        ]
+        landing = {"admin": "/org/", "agent": "/inbox/", "marketer": "/dashboards/"}
+        for username, password, _role in credentials:
+            if username in landing:
+                url, page = _login(base, username, password)
+                assert urllib.parse.urlsplit(url).path == landing[username], (username, url)
+                assert "Log out" in page
+    finally:
+        if process.poll() is None:
+            first_output = _stop(process)
+    assert "Demo logins" in first_output
+    assert not subprocess.run(["pgrep", "-f", str(tmp_path)], capture_output=True).stdout, (
+        "processes left behind"
+    )
+
+    # Second start: the same data, no new demo.
+    process = _start(tmp_path, ports)
+    try:
+        _wait_healthy(base, process)
+    finally:
+        second_output = _stop(process)
+    assert "Demo ready" not in second_output and "Demo logins" in second_output
