@@ -96,6 +96,11 @@ def test_run_command_serves_a_healthy_stack_and_restarts_warm(tmp_path):
     try:
         report = _wait_healthy(base, process)
         assert report["status"] == "ok" and all(check["ok"] for check in report["checks"].values())
+        # A second stack on the same data folder is refused: it would share, then stop, these servers.
+        second = _start(tmp_path, ports)
+        refused, _ = second.communicate(timeout=120)
+        assert second.returncode == 1 and "already running" in refused
+        assert _wait_healthy(base, process)["status"] == "ok"
         credentials = [
             line.split("\t") for line in (tmp_path / "demo-credentials.txt").read_text().splitlines()
         ]
@@ -108,7 +113,7 @@ def test_run_command_serves_a_healthy_stack_and_restarts_warm(tmp_path):
     finally:
         if process.poll() is None:
             first_output = _stop(process)
-    assert "Demo logins" in first_output
+    assert "demo logins" in first_output and "ready in" in first_output
     assert not subprocess.run(["pgrep", "-f", str(tmp_path)], capture_output=True).stdout, (
         "processes left behind"
     )
@@ -119,4 +124,4 @@ def test_run_command_serves_a_healthy_stack_and_restarts_warm(tmp_path):
         _wait_healthy(base, process)
     finally:
         second_output = _stop(process)
-    assert "Demo ready" not in second_output and "Demo logins" in second_output
+    assert "Demo ready" not in second_output and "demo logins" in second_output

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import fcntl
+import json
 import os
 import signal
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -26,17 +30,48 @@ def say(text: str) -> None:
     print(f"\033[1m[cxm]\033[0m {text}", flush=True)
 
 
+class StackBusy(RuntimeError):
+    pass
+
+
+def _lock(profile: str):
+    """One stack per data folder and profile: a second `run` on the same var/ would share its servers."""
+    VAR.mkdir(parents=True, exist_ok=True)
+    handle = open(VAR / f".{profile}.lock", "a+")  # noqa: SIM115 - held for the life of the stack
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise StackBusy(profile) from None
+    return handle
+
+
 @contextmanager
-def backing_services(profile: str):
+def backing_services(profile: str, attach: bool = False):
     """Start embedded PostgreSQL and Redis unless DATABASE_URL / REDIS_URL point elsewhere.
 
-    Yields the environment the app's processes must run with.
+    Yields the environment the app's processes must run with. With `attach`, a stack already running
+    on the same data folder is used as it is (and left running).
     """
     ports = RUN_PORTS if profile == "run" else TEST_PORTS
     env = dict(os.environ)
     env.setdefault("DJANGO_SETTINGS_MODULE", "cxm.settings")
     postgres = redis_server = None
-    VAR.mkdir(exist_ok=True)
+    try:
+        lock = _lock(profile)
+    except StackBusy:
+        if not attach:
+            say(
+                f"a CXM stack is already running on {VAR} (profile '{profile}'); stop it first, "
+                "or set CXM_VAR_DIR and the CXM_*_PORT variables for a second one"
+            )
+            raise SystemExit(1) from None
+        env.setdefault(
+            "DATABASE_URL", f"postgresql://postgres@127.0.0.1:{env.get('CXM_PG_PORT', ports['postgres'])}/cxm"
+        )
+        env.setdefault("REDIS_URL", f"redis://127.0.0.1:{env.get('CXM_REDIS_PORT', ports['redis'])}/0")
+        yield env
+        return
     try:
         if not env.get("DATABASE_URL"):
             postgres = EmbeddedPostgres(
@@ -75,6 +110,7 @@ def backing_services(profile: str):
         if postgres is not None:
             say("stopping PostgreSQL")
             postgres.stop()
+        lock.close()
 
 
 def manage(env: dict, *args: str, check: bool = True) -> int:
@@ -107,13 +143,12 @@ class Supervisor:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
 
-    def wait(self) -> int:
-        def on_signal(signum, frame):
-            raise KeyboardInterrupt
-
-        signal.signal(signal.SIGTERM, on_signal)
+    def wait(self, ready_check=None) -> int:
+        """Watch the processes until one dies or we are told to stop; `ready_check` runs once, in the loop."""
         try:
             while True:
+                if ready_check is not None and ready_check():
+                    ready_check = None
                 for name, process in self.processes.items():
                     code = process.poll()
                     if code is not None:
@@ -128,69 +163,73 @@ class Supervisor:
             self.stop()
 
 
+def _on_stop_signal(signum, frame):
+    raise KeyboardInterrupt
+
+
+def _health_ok(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=3) as response:
+            return json.load(response)["status"] == "ok"
+    except (OSError, ValueError, KeyError):
+        return False
+
+
+def _print_credentials() -> None:
+    path = VAR / "demo-credentials.txt"
+    if path.exists():
+        say("demo logins (username / password / role):")
+        for line in path.read_text().splitlines():
+            user, password, role = line.split("\t")
+            print(f"      {user:<14} {password:<14} {role}", flush=True)
+
+
 def command_run(argv: list[str]) -> int:
     started = time.monotonic()
+    # Ctrl-C and SIGTERM stop the stack in order, even when started from a shell that ignores SIGINT.
+    signal.signal(signal.SIGINT, _on_stop_signal)
+    signal.signal(signal.SIGTERM, _on_stop_signal)
     with backing_services("run") as env:
         say("applying migrations")
         manage(env, "migrate", "--no-input", "-v", "0")
         manage(env, "collectstatic", "--no-input", "-v", "0")
         # Creates the demo organisation, its users and generated demo data only when the database is empty.
-        manage(env, "seed_demo", "--if-empty", "--messages", env.get("CXM_DEMO_MESSAGES", "6000"))
+        demo_messages = env.get("CXM_DEMO_MESSAGES", "6000")
+        manage(env, "seed_demo", "--if-empty", "--quiet-credentials", "--messages", demo_messages)
         port = int(env.get("CXM_WEB_PORT", RUN_PORTS["web"]))
         supervisor = Supervisor(env)
+        host = env.get("CXM_HOST", "127.0.0.1")
+        concurrency = env.get("CXM_WORKER_CONCURRENCY", "2")
+        schedule = VAR / "celerybeat-schedule"
         supervisor.spawn(
             "web",
-            [
-                PYTHON,
-                "-m",
-                "uvicorn",
-                "cxm.asgi:application",
-                "--host",
-                env.get("CXM_HOST", "127.0.0.1"),
-                "--port",
-                str(port),
-                "--no-access-log",
-                "--lifespan",
-                "off",
-            ],
+            f"{PYTHON} -m uvicorn cxm.asgi:application --host {host} --port {port} --no-access-log "
+            "--lifespan off".split(),
         )
         supervisor.spawn(
             "worker",
-            [
-                PYTHON,
-                "-m",
-                "celery",
-                "-A",
-                "cxm",
-                "worker",
-                "--loglevel",
-                "INFO",
-                "--concurrency",
-                env.get("CXM_WORKER_CONCURRENCY", "2"),
-                "--hostname",
-                "worker@%h",
-            ],
+            f"{PYTHON} -m celery --quiet -A cxm worker --loglevel INFO --concurrency {concurrency} "
+            "--hostname worker@%h".split(),
         )
         supervisor.spawn(
-            "beat",
-            [
-                PYTHON,
-                "-m",
-                "celery",
-                "-A",
-                "cxm",
-                "beat",
-                "--loglevel",
-                "INFO",
-                "--schedule",
-                str(VAR / "celerybeat-schedule"),
-            ],
+            "beat", f"{PYTHON} -m celery --quiet -A cxm beat --loglevel INFO --schedule {schedule}".split()
         )
-        say(
-            f"ready in {time.monotonic() - started:.1f}s: open http://127.0.0.1:{port}/  "
-            f"(health: http://127.0.0.1:{port}/health/) — Ctrl-C stops everything"
-        )
-        return supervisor.wait()
+        deadline = time.monotonic() + 120
+
+        def announce_when_healthy() -> bool:
+            if _health_ok(f"http://127.0.0.1:{port}/health/"):
+                _print_credentials()
+                say(
+                    f"ready in {time.monotonic() - started:.1f}s: open http://127.0.0.1:{port}/  "
+                    f"(health: http://127.0.0.1:{port}/health/) — Ctrl-C stops everything"
+                )
+                return True
+            if time.monotonic() > deadline:
+                say(f"not healthy after 120 s: see http://127.0.0.1:{port}/health/")
+                return True
+            return False
+
+        return supervisor.wait(ready_check=announce_when_healthy)
 
 
 def command_test(argv: list[str]) -> int:
@@ -217,7 +256,7 @@ def command_services(argv: list[str]) -> int:
 
 
 def command_manage(argv: list[str]) -> int:
-    with backing_services("run") as env:
+    with backing_services("run", attach=True) as env:
         return manage(env, *argv, check=False)
 
 

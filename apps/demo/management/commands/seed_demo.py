@@ -16,8 +16,10 @@ class Command(BaseCommand):
         parser.add_argument("--messages", type=int, default=6000, help="Inbound messages to generate.")
         parser.add_argument("--days", type=int, default=90)
         parser.add_argument("--seed", type=int, default=7)
+        parser.add_argument("--quiet-credentials", action="store_true", help="Don't print the demo logins.")
 
-    def handle(self, *args, if_empty, messages, days, seed, **options):
+    def handle(self, *args, if_empty, messages, days, seed, quiet_credentials, **options):
+        self.quiet_credentials = quiet_credentials
         path = settings.VAR_DIR / CREDENTIALS_FILE
         if demo_exists():
             if not if_empty:
@@ -38,7 +40,7 @@ class Command(BaseCommand):
         self._print_credentials(path)
 
     def _print_credentials(self, path):
-        if not path.exists():
+        if self.quiet_credentials or not path.exists():
             return
         self.stdout.write(self.style.SUCCESS("Demo logins (username / password / role):"))
         for line in path.read_text().splitlines():
