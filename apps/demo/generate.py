@@ -97,6 +97,46 @@ BRANDS = [
 ]
 
 
+CRM_SHARE = 0.45
+PLANS = ["free", "basic", "plus", "premium", "business"]
+COUNTRIES = {
+    "en": "US",
+    "es": "ES",
+    "ar": "AE",
+    "id": "ID",
+    "ru": "KZ",
+    "zh": "SG",
+    "fr": "FR",
+    "de": "DE",
+    "pt": "BR",
+}
+
+
+def _link_crm_record(rng: random.Random, organization, index: int, person: dict) -> None:
+    """An imported CRM record names the person's accounts: an explicit link, so one profile holds them all."""
+    crm = identity_resolve(
+        organization=organization,
+        kind="crm",
+        external_id=f"CRM-{100000 + index}",
+        display_name=phrases.full_name(person["language"], person["first"], person["last"]),
+        email=person["email"],
+        email_verified=True,
+        links=[
+            StrongLink(identity.kind, identity.external_id, "linked in the CRM record")
+            for identity in person["identities"].values()
+        ],
+    )
+    customer = crm.customer
+    customer.attributes = {
+        "plan": rng.choice(PLANS),
+        "country": COUNTRIES[person["language"]],
+        "customer_since": str(2015 + rng.randrange(11)),
+        "crm_id": crm.external_id,
+    }
+    customer.lifetime_value = round(rng.lognormvariate(5, 1.1), 2)
+    customer.save(update_fields=["attributes", "lifetime_value", "updated_at"])
+
+
 @dataclass
 class DemoResult:
     credentials: list[tuple[str, str, str]]
@@ -277,6 +317,8 @@ def generate_demo(*, messages: int = 6000, days: int = 90, seed: int = 7, passwo
         person["identities"] = {
             kind: _identity_for(rng, organization, kind, language, index, person) for kind in person["kinds"]
         }
+        if rng.random() < CRM_SHARE:
+            _link_crm_record(rng, organization, index, person)
         people.append(person)
     # Strong evidence may have joined profiles while people were made: read each identity's final profile.
     holders = dict(Identity.objects.filter(organization=organization).values_list("pk", "customer_id"))
