@@ -44,7 +44,8 @@ class TenantAdmin(admin.ModelAdmin):
         return queryset.visible_to(self._membership(request))
 
     def get_exclude(self, request, obj=None):
-        exclude = list(super().get_exclude(request, obj) or self.form._meta.exclude or [])
+        form_meta = getattr(self.form, "_meta", None)
+        exclude = list(super().get_exclude(request, obj) or getattr(form_meta, "exclude", None) or [])
         if not _is_platform_operator(request):
             exclude.append("organization")
         return exclude

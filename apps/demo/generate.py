@@ -148,6 +148,17 @@ def _weighted(rng: random.Random, weights: dict):
     return rng.choices(list(weights), weights=list(weights.values()))[0]
 
 
+def _channels_of_a_person(rng: random.Random) -> list[str]:
+    """One to three channels, the popular ones more often."""
+    wanted = rng.choice([1, 1, 2, 2, 3])
+    kinds: list[str] = []
+    while len(kinds) < wanted:
+        kind = _weighted(rng, CHANNEL_WEIGHTS)
+        if kind not in kinds:
+            kinds.append(kind)
+    return kinds
+
+
 def _sent_at(rng: random.Random, now, days: int):
     """A time in the last `days`, busier on weekdays and in daytime, with a slow upward trend."""
     while True:
@@ -312,7 +323,7 @@ def generate_demo(*, messages: int = 6000, days: int = 90, seed: int = 7, passwo
             "phone": f"+1555{index:07d}",
             "site_id": f"site-user-{index}",
             "logged_in": rng.random() < 0.6,
-            "kinds": rng.sample(list(CHANNEL_WEIGHTS), k=rng.choice([1, 1, 2, 2, 3])),
+            "kinds": _channels_of_a_person(rng),
         }
         person["identities"] = {
             kind: _identity_for(rng, organization, kind, language, index, person) for kind in person["kinds"]

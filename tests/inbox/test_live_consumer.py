@@ -1,0 +1,51 @@
+"""The inbox WebSocket goes through Channels and the real Redis channel layer, scoped to one organisation."""
+
+import pytest
+from channels.layers import get_channel_layer
+from channels.testing import WebsocketCommunicator
+
+from apps.accounts.models import Role
+from apps.inbox.consumers import organization_group
+from cxm.asgi import application
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+async def _connect(client):
+    cookie = client.cookies["sessionid"].value
+    communicator = WebsocketCommunicator(
+        application,
+        "/ws/inbox/",
+        headers=[(b"cookie", f"sessionid={cookie}".encode()), (b"origin", b"http://127.0.0.1")],
+    )
+    connected, code = await communicator.connect()
+    return communicator, connected, code
+
+
+@pytest.mark.asyncio
+async def test_members_receive_their_organisations_events_only(org_a, org_b, make_membership, client):
+    from asgiref.sync import sync_to_async
+
+    agent = await sync_to_async(make_membership)(org_a, Role.COMMUNITY_MANAGER)
+    await sync_to_async(client.force_login)(agent.user)
+    communicator, connected, _ = await _connect(client)
+    assert connected
+    layer = get_channel_layer()
+    await layer.group_send(organization_group(org_b.pk), {"type": "inbox.event", "payload": {"for": "b"}})
+    await layer.group_send(organization_group(org_a.pk), {"type": "inbox.event", "payload": {"for": "a"}})
+    assert await communicator.receive_json_from(timeout=5) == {"for": "a"}
+    assert await communicator.receive_nothing(timeout=0.3)
+    await communicator.disconnect()
+
+
+@pytest.mark.asyncio
+async def test_marketers_and_anonymous_users_are_refused(org_a, make_membership, client):
+    from asgiref.sync import sync_to_async
+
+    marketer = await sync_to_async(make_membership)(org_a, Role.MARKETER)
+    await sync_to_async(client.force_login)(marketer.user)
+    communicator, connected, code = await _connect(client)
+    assert not connected and code == 4403
+    anonymous = WebsocketCommunicator(application, "/ws/inbox/", headers=[(b"origin", b"http://127.0.0.1")])
+    connected, code = await anonymous.connect()
+    assert not connected and code == 4401
