@@ -146,6 +146,8 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "apps.core.tasks.heartbeat_task", "schedule": 30.0},
+    # A payload whose task was lost (Redis lost its queue) is sent again; processing is idempotent.
+    "requeue-stuck-payloads": {"task": "apps.ingestion.tasks.requeue_stuck_payloads_task", "schedule": 300.0},
 }
 
 AUTH_USER_MODEL = "accounts.User"
@@ -168,7 +170,6 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
-FORMS_URLFIELD_ASSUME_HTTPS = True  # the Django 6 default, adopted now
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"

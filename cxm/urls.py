@@ -17,5 +17,6 @@ urlpatterns = [
     path("inbox/", include("apps.inbox.urls")),
     path("customers/", include("apps.customers.urls")),
     path("dashboards/", include("apps.analytics.urls")),
+    path("hooks/", include("apps.ingestion.urls")),
     path("admin/", admin.site.urls),
 ]

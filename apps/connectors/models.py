@@ -1,9 +1,15 @@
+import secrets
+
 from django.db import models
 
 from apps.core.fields import EncryptedJSONField
 from apps.core.models import TenantModel
 
 from .kinds import ChannelKind
+
+
+def _webhook_token() -> str:
+    return secrets.token_urlsafe(24)
 
 
 class Channel(TenantModel):
@@ -28,6 +34,8 @@ class Channel(TenantModel):
     last_fetch_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     error_count = models.PositiveIntegerField(default=0)
+    # The secret part of this channel's webhook URL (/hooks/<token>/); rotating it revokes the old URL.
+    webhook_token = models.CharField(max_length=64, unique=True, default=_webhook_token, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -1,0 +1,124 @@
+"""The one interface every connector implements (receive, fetch, send, verify), and the data it hands over.
+
+A connector is stateless: it gets the Channel (with its decrypted credentials and settings) on every call.
+It never writes to the database itself: the ingestion pipeline stores what it returns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from apps.customers.services import StrongLink
+
+
+class PayloadRejected(Exception):
+    """The payload can never be processed as it is (malformed, not for us...). Kept with this reason."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class WebhookForbidden(Exception):
+    """A webhook request that did not prove it comes from the platform (missing or wrong signature)."""
+
+    def __init__(self, reason: str, status: int = 403):
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status
+
+
+class TransientError(Exception):
+    """The platform or network failed this time; the same call may succeed later (retried with back-off)."""
+
+    def __init__(self, reason: str, retry_after: float | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after = retry_after
+
+
+class RateLimited(TransientError):
+    """HTTP 429 or the platform's own rate-limit signal; `retry_after` in seconds when the platform says."""
+
+
+@dataclass
+class InboundAuthor:
+    external_id: str
+    handle: str = ""
+    display_name: str = ""
+    profile_url: str = ""
+    avatar_url: str = ""
+    followers: int | None = None
+    verified: bool | None = None
+    email: str = ""
+    email_verified: bool = False
+    phone: str = ""
+    phone_verified: bool = False
+    # The identity's kind when it differs from the channel's (e.g. "website" for a logged-in visitor).
+    kind: str | None = None
+    links: list[StrongLink] = field(default_factory=list)
+
+
+@dataclass
+class InboundMessage:
+    """One message as the platform described it, normalised."""
+
+    external_id: str
+    thread_key: str  # messages with the same key on one channel form one conversation
+    text: str
+    sent_at: datetime
+    author: InboundAuthor
+    html: str = ""
+    subject: str = ""
+    language: str = ""
+    in_reply_to: str = ""
+    # An echo of the brand's own message (sent from another tool) is outbound.
+    outbound: bool = False
+    metadata: dict = field(default_factory=dict)
+
+
+@dataclass
+class FetchedItem:
+    """One raw item a poll returned, stored as a RawPayload before it is parsed."""
+
+    external_id: str | None
+    body: bytes
+    content_type: str = "application/json"
+
+
+@dataclass
+class FetchResult:
+    items: list[FetchedItem]
+    cursor: dict  # where the next poll resumes
+
+
+class Connector:
+    """Base class: override what the platform supports."""
+
+    kind: str = ""
+    receives_webhooks: bool = False
+    polls: bool = False
+    poll_interval_seconds: int = 300
+
+    def verify_webhook(self, channel, headers: dict[str, str], body: bytes) -> None:
+        """Raise WebhookForbidden unless the request provably comes from the platform."""
+        raise WebhookForbidden("this channel does not accept webhooks", status=404)
+
+    def webhook_handshake(self, channel, params: dict[str, str]) -> str | None:
+        """Answer a platform's GET verification (Meta's hub.challenge); None when not one."""
+        return None
+
+    def payload_external_id(self, channel, body: bytes, headers: dict[str, str]) -> str | None:
+        """A stable id of the payload, when the platform gives one: a redelivery is then stored once."""
+        return None
+
+    def parse(self, channel, body: bytes, headers: dict[str, str]) -> list[InboundMessage]:
+        raise PayloadRejected(f"the {self.kind} connector cannot parse payloads")
+
+    def fetch(self, channel) -> FetchResult:
+        raise NotImplementedError
+
+    def send(self, channel, message, reply_to: str = "") -> str:
+        """Deliver an outbound message; return the platform's id for it."""
+        raise PayloadRejected(f"replies are not supported on {self.kind}")

@@ -1,0 +1,293 @@
+"""The lossless ingestion pipeline.
+
+1. `payload_receive` stores the raw payload durably first (idempotent on channel + external id), and only
+   then enqueues its processing, once the row is committed.
+2. `payload_process` (run by a Celery worker) parses it with the channel's connector and ingests each
+   message: thread → identity and profile → listening → classification → routing → live event → search.
+   Each message is idempotent on (channel, external id); the whole payload is one transaction, so a worker
+   killed mid-way leaves nothing half-done and the redelivered task does it again, exactly once.
+3. A payload that can never be processed is *rejected* with a human-readable reason, and can be replayed
+   after a fix (`payload_replay`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from apps.connectors.base import InboundMessage, PayloadRejected
+from apps.connectors.models import Channel
+from apps.connectors.normalized import messages_from_payload
+from apps.connectors.registry import connector_for
+from apps.conversations.models import Conversation, Message
+from apps.conversations.services import conversation_open, message_add
+from apps.customers.services import identity_resolve
+
+from . import pipeline
+from .models import RawPayload
+
+logger = logging.getLogger(__name__)
+
+# What is kept of a payload refused at the door (too big, forged): enough to inspect, not to fill the disk.
+KEPT_BYTES_OF_REFUSED = 64 * 1024
+
+
+@dataclass
+class Received:
+    payload: RawPayload
+    created: bool
+
+
+def _enqueue(payload_ids: list[int]) -> None:
+    from .tasks import process_payload_task
+
+    def send():
+        try:
+            for payload_id in payload_ids:
+                process_payload_task.delay(payload_id)
+        except Exception:  # broker down: the payload is stored; requeue_stuck_payloads_task sends it later
+            logger.warning("could not enqueue payloads; they will be requeued", exc_info=True,
+                           extra={"payloads": payload_ids[:20]})
+
+    transaction.on_commit(send)
+
+
+@transaction.atomic
+def payload_receive(
+    *,
+    channel: Channel,
+    source: str,
+    body: bytes,
+    headers: dict | None = None,
+    content_type: str = "",
+    external_id: str | None = None,
+) -> Received:
+    """Store a payload (once per channel + external id) and enqueue its processing after commit."""
+    values = {
+        "organization_id": channel.organization_id,
+        "channel": channel,
+        "source": source,
+        "body": body,
+        "headers": headers or {},
+        "content_type": content_type[:200],
+        "external_id": external_id[:500] if external_id else None,
+    }
+    if external_id:
+        existing = RawPayload.objects.filter(channel=channel, external_id=values["external_id"]).first()
+        if existing:
+            return Received(existing, False)
+        try:
+            with transaction.atomic():
+                payload = RawPayload.objects.create(**values)
+        except IntegrityError:  # the same delivery, concurrently: the other one stored it
+            return Received(RawPayload.objects.get(channel=channel, external_id=values["external_id"]), False)
+    else:
+        payload = RawPayload.objects.create(**values)
+    _enqueue([payload.pk])
+    return Received(payload, True)
+
+
+def payload_receive_many(
+    *,
+    channel: Channel,
+    source: str,
+    items: list[tuple[str | None, bytes]],
+    content_type: str = "application/json",
+) -> int:
+    """Store many payloads in one statement (bulk import, polls); returns how many were new."""
+    if not items:
+        return 0
+    rows = [
+        (channel.organization_id, channel.pk, source, external_id, body, content_type)
+        for external_id, body in items
+    ]
+    with transaction.atomic(), connection.cursor() as cursor:
+        placeholders = ", ".join(
+            ["(%s, %s, %s, %s, %s, %s, '{}'::jsonb, 'received', '', 0, now())"] * len(rows)
+        )
+        cursor.execute(
+            f"""
+            INSERT INTO ingestion_rawpayload
+                (organization_id, channel_id, source, external_id, body, content_type, headers, status,
+                 rejection_reason, attempts, received_at)
+            VALUES {placeholders}
+            ON CONFLICT (channel_id, external_id) WHERE external_id IS NOT NULL DO NOTHING
+            RETURNING id
+            """,
+            [value for row in rows for value in row],
+        )
+        new_ids = [row[0] for row in cursor.fetchall()]
+        _enqueue(new_ids)
+    return len(new_ids)
+
+
+def payload_refuse(*, channel: Channel, source: str, body: bytes, headers: dict, reason: str) -> RawPayload:
+    """Keep a payload refused at the door (forged, oversized) for inspection, already rejected."""
+    return RawPayload.objects.create(
+        organization_id=channel.organization_id,
+        channel=channel,
+        source=source,
+        body=body[:KEPT_BYTES_OF_REFUSED],
+        headers=headers,
+        status=RawPayload.Status.REJECTED,
+        rejection_reason=reason,
+    )
+
+
+def _thread_lock(channel_id: int, thread_key: str) -> None:
+    """Serialise work on one thread, so that two messages of a new thread make one conversation."""
+    key = int.from_bytes(
+        hashlib.blake2b(f"{channel_id}:{thread_key}".encode(), digest_size=8).digest(), "big", signed=True
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+
+
+def _thread_for(channel: Channel, inbound: InboundMessage, customer) -> Conversation:
+    conversation = (
+        Conversation.objects.filter(channel=channel, external_thread_id=inbound.thread_key[:500])
+        .order_by("-created_at")
+        .first()
+    )
+    if conversation is None and inbound.in_reply_to:
+        parent = (
+            Message.objects.filter(channel=channel, external_id=inbound.in_reply_to)
+            .select_related("conversation")
+            .first()
+        )
+        conversation = parent.conversation if parent else None
+    if conversation is None:
+        conversation = conversation_open(
+            brand=channel.brand,
+            channel=channel,
+            customer=customer,
+            subject=inbound.subject or inbound.text[:120],
+            external_thread_id=inbound.thread_key,
+        )
+    return conversation
+
+
+def message_ingest(
+    *, channel: Channel, inbound: InboundMessage, payload: RawPayload | None
+) -> Message | None:
+    """Ingest one normalised message; returns None when it was already stored (a redelivery)."""
+    if Message.objects.filter(channel=channel, external_id=inbound.external_id).exists():
+        return None
+    _thread_lock(channel.pk, inbound.thread_key)
+    author = inbound.author
+    identity = identity_resolve(
+        organization=channel.organization,
+        kind=author.kind or channel.kind,
+        external_id=author.external_id,
+        handle=author.handle,
+        display_name=author.display_name,
+        profile_url=author.profile_url,
+        avatar_url=author.avatar_url,
+        followers=author.followers,
+        verified=author.verified,
+        email=author.email,
+        email_verified=author.email_verified,
+        phone=author.phone,
+        phone_verified=author.phone_verified,
+        links=author.links,
+    )
+    conversation = _thread_for(channel, inbound, identity.customer)
+    try:
+        with transaction.atomic():
+            message = message_add(
+                conversation=conversation,
+                direction=Message.Direction.OUTBOUND if inbound.outbound else Message.Direction.INBOUND,
+                text=inbound.text,
+                html=inbound.html,
+                sent_at=inbound.sent_at,
+                external_id=inbound.external_id,
+                language=inbound.language,
+                author_identity=None if inbound.outbound else identity,
+                raw_payload=payload,
+                delivery_status=Message.Delivery.DELIVERED if inbound.outbound else None,
+                metadata=inbound.metadata,
+            )
+    except IntegrityError:  # stored meanwhile by another worker
+        return None
+    for step in pipeline.STEPS:
+        step(message)
+    return message
+
+
+def _parse(payload: RawPayload) -> list[InboundMessage]:
+    body = bytes(payload.body)
+    if payload.source == RawPayload.Source.IMPORT:
+        return messages_from_payload(body)
+    return connector_for(payload.channel.kind).parse(payload.channel, body, payload.headers)
+
+
+def payload_process(*, payload_id: int) -> RawPayload | None:
+    """Process one stored payload; safe to run twice (the second run finds it processed)."""
+    with transaction.atomic():
+        payload = (
+            RawPayload.objects.select_for_update(of=("self",))
+            .select_related("channel__brand", "channel__organization")
+            .filter(pk=payload_id)
+            .first()
+        )
+        if payload is None or payload.status != RawPayload.Status.RECEIVED:
+            return payload
+        payload.attempts += 1
+        try:
+            inbound_messages = _parse(payload)
+            with transaction.atomic():
+                created = [
+                    message
+                    for inbound in inbound_messages
+                    if (message := message_ingest(channel=payload.channel, inbound=inbound, payload=payload))
+                ]
+        except PayloadRejected as error:
+            payload.status = RawPayload.Status.REJECTED
+            payload.rejection_reason = error.reason[:2000]
+            payload.save(update_fields=["status", "rejection_reason", "attempts"])
+            logger.warning("payload rejected", extra={"payload": payload.pk, "reason": error.reason})
+            return payload
+        payload.status = RawPayload.Status.PROCESSED
+        payload.processed_at = timezone.now()
+        payload.rejection_reason = ""
+        payload.save(update_fields=["status", "processed_at", "rejection_reason", "attempts"])
+        transaction.on_commit(lambda: pipeline.after_commit(created))
+    return payload
+
+
+def payload_fail(*, payload_id: int, reason: str) -> None:
+    """Retries are exhausted for an unexpected error: reject with the reason, so it can be replayed."""
+    RawPayload.objects.filter(pk=payload_id, status=RawPayload.Status.RECEIVED).update(
+        status=RawPayload.Status.REJECTED, rejection_reason=f"failed after retries: {reason}"[:2000]
+    )
+
+
+def payload_replay(*, payload: RawPayload) -> RawPayload:
+    """Send a rejected payload through the pipeline again (after a fix)."""
+    with transaction.atomic():
+        updated = RawPayload.objects.filter(pk=payload.pk, status=RawPayload.Status.REJECTED).update(
+            status=RawPayload.Status.RECEIVED, rejection_reason=""
+        )
+        if updated:
+            _enqueue([payload.pk])
+    payload.refresh_from_db()
+    return payload
+
+
+def payloads_stuck(*, older_than: timedelta = timedelta(minutes=10)):
+    """Payloads received but not processed for a while: their task was lost (e.g. Redis lost its queue)."""
+    return RawPayload.objects.filter(
+        status=RawPayload.Status.RECEIVED, received_at__lt=timezone.now() - older_than
+    )
+
+
+def payloads_requeue_stuck(*, older_than: timedelta = timedelta(minutes=10)) -> int:
+    ids = list(payloads_stuck(older_than=older_than).values_list("pk", flat=True)[:5000])
+    with transaction.atomic():
+        _enqueue(ids)
+    return len(ids)

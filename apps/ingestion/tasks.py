@@ -1,0 +1,45 @@
+"""Thin Celery tasks around the ingestion services: ids in, services do the work."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from django.db import InterfaceError, OperationalError
+
+from . import services
+
+logger = logging.getLogger(__name__)
+
+# Errors of our own infrastructure (database restarting, connection lost): try again, with back-off.
+TRANSIENT = (OperationalError, InterfaceError, ConnectionError, TimeoutError)
+
+
+@shared_task(
+    bind=True,
+    name="apps.ingestion.tasks.process_payload_task",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=TRANSIENT,
+    retry_backoff=2,
+    retry_backoff_max=300,
+    retry_jitter=True,
+    max_retries=12,
+    ignore_result=True,
+)
+def process_payload_task(self, payload_id: int) -> None:
+    try:
+        services.payload_process(payload_id=payload_id)
+    except TRANSIENT:
+        if self.request.retries >= self.max_retries:
+            services.payload_fail(payload_id=payload_id, reason="the database stayed unavailable")
+            return
+        raise
+    except Exception as error:  # a bug must not lose the payload: it is kept, rejected with the reason
+        logger.exception("payload processing failed", extra={"payload": payload_id})
+        services.payload_fail(payload_id=payload_id, reason=f"{type(error).__name__}: {error}")
+
+
+@shared_task(name="apps.ingestion.tasks.requeue_stuck_payloads_task", ignore_result=True)
+def requeue_stuck_payloads_task() -> int:
+    return services.payloads_requeue_stuck()

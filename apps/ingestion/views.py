@@ -1,0 +1,85 @@
+"""Webhook endpoints: verify, store the raw payload, answer fast. Processing happens in the workers."""
+
+from __future__ import annotations
+
+import logging
+
+from django.http import HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from apps.connectors.base import WebhookForbidden
+from apps.connectors.models import Channel
+from apps.connectors.registry import connector_for
+
+from .models import RawPayload
+from .services import payload_receive, payload_refuse
+
+logger = logging.getLogger(__name__)
+
+MAX_WEBHOOK_BYTES = 5 * 1024 * 1024
+# Headers worth keeping with a payload: the platform's own and the content type, never cookies or auth.
+KEPT_HEADER_PREFIXES = ("x-", "content-type", "user-agent")
+
+
+def _headers(request) -> dict[str, str]:
+    return {
+        name.lower(): value[:1000]
+        for name, value in request.headers.items()
+        if name.lower().startswith(KEPT_HEADER_PREFIXES) and name.lower() != "x-csrftoken"
+    }
+
+
+def _read_body(request) -> tuple[bytes, bool]:
+    """The body, at most MAX_WEBHOOK_BYTES (+1 to detect an oversized one) without trusting Content-Length."""
+    body = request.read(MAX_WEBHOOK_BYTES + 1)
+    return body[:MAX_WEBHOOK_BYTES], len(body) > MAX_WEBHOOK_BYTES
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def webhook(request, token: str):
+    channel = Channel.objects.select_related("organization", "brand").filter(webhook_token=token).first()
+    if channel is None:
+        return JsonResponse({"error": "unknown webhook"}, status=404)
+    connector = connector_for(channel.kind)
+    if request.method == "GET":
+        answer = connector.webhook_handshake(channel, request.GET.dict())
+        return (
+            HttpResponse(answer, content_type="text/plain")
+            if answer is not None
+            else HttpResponse(status=404)
+        )
+    if channel.status == Channel.Status.PAUSED:
+        # Platforms retry deliveries that fail: a paused channel keeps them waiting at the platform.
+        return JsonResponse({"error": "channel paused"}, status=503)
+
+    headers = _headers(request)
+    body, oversized = _read_body(request)
+    if oversized:
+        reason = f"payload larger than {MAX_WEBHOOK_BYTES // (1024 * 1024)} MB; first bytes kept"
+        payload_refuse(
+            channel=channel, source=RawPayload.Source.WEBHOOK, body=body, headers=headers, reason=reason
+        )
+        return JsonResponse({"error": reason}, status=413)
+    try:
+        connector.verify_webhook(channel, headers, body)
+    except WebhookForbidden as error:
+        payload_refuse(
+            channel=channel,
+            source=RawPayload.Source.WEBHOOK,
+            body=body,
+            headers=headers,
+            reason=f"refused: {error.reason}",
+        )
+        logger.warning("webhook refused", extra={"channel": channel.pk, "reason": error.reason})
+        return JsonResponse({"error": error.reason}, status=error.status)
+    received = payload_receive(
+        channel=channel,
+        source=RawPayload.Source.WEBHOOK,
+        body=body,
+        headers=headers,
+        content_type=request.content_type or "",
+        external_id=connector.payload_external_id(channel, body, headers),
+    )
+    return JsonResponse({"received": received.payload.pk, "duplicate": not received.created})

@@ -1,0 +1,114 @@
+"""The ingestion pipeline: store first, process once, reject clearly, replay after a fix."""
+
+import json
+
+import pytest
+
+from apps.connectors.kinds import ChannelKind
+from apps.conversations.models import Conversation, Message
+from apps.customers.models import Identity
+from apps.ingestion.models import RawPayload
+from apps.ingestion.services import payload_process, payload_receive, payload_replay
+from tests.factories import ChannelFactory
+from tests.ingestion.conftest import message
+
+pytestmark = pytest.mark.django_db
+
+
+def _receive(channel, body, **kwargs):
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    return payload_receive(channel=channel, source=RawPayload.Source.WEBHOOK, body=raw, **kwargs).payload
+
+
+def test_a_payload_becomes_a_threaded_message_with_a_profile(webhook_channel):
+    payload = _receive(
+        webhook_channel,
+        {
+            "messages": [
+                message(1, thread_id="t"),
+                message(2, thread_id="t", author={"id": "u-1", "name": "User 1"}),
+            ]
+        },
+    )
+    payload_process(payload_id=payload.pk)
+    payload.refresh_from_db()
+    assert payload.status == RawPayload.Status.PROCESSED and payload.attempts == 1
+    conversation = Conversation.objects.get()
+    assert conversation.message_count == 2 and conversation.brand == webhook_channel.brand
+    assert conversation.sla_due_at is not None
+    identity = Identity.objects.get(external_id="u-1", kind=ChannelKind.WEBHOOK)
+    assert conversation.customer == identity.customer
+    assert list(Message.objects.values_list("raw_payload", flat=True)) == [payload.pk, payload.pk]
+
+
+def test_processing_twice_stores_once(webhook_channel):
+    payload = _receive(webhook_channel, message(1))
+    payload_process(payload_id=payload.pk)
+    RawPayload.objects.filter(pk=payload.pk).update(status=RawPayload.Status.RECEIVED)  # as if redelivered
+    payload_process(payload_id=payload.pk)
+    again = _receive(webhook_channel, message(1))  # the platform sends the same message again
+    payload_process(payload_id=again.pk)
+    assert Message.objects.count() == 1
+
+
+def test_same_external_payload_id_is_stored_once(webhook_channel):
+    first = payload_receive(channel=webhook_channel, source="webhook", body=b"{}", external_id="delivery-1")
+    second = payload_receive(channel=webhook_channel, source="webhook", body=b"{}", external_id="delivery-1")
+    assert first.created and not second.created and first.payload.pk == second.payload.pk
+
+
+@pytest.mark.parametrize(
+    "body, reason",
+    [
+        (b'{"id": "x", "text": ', "malformed JSON at line 1"),
+        (b'{"id": "x", "text": "caf\xe9"}', "not valid UTF-8"),
+        (b"[]", "message 0 must be a JSON object"),
+        (json.dumps({"text": "no id", "author": {"id": "u"}}).encode(), "'id' is required"),
+        (json.dumps({"id": "x", "text": "hi"}).encode(), "'author' must be an object"),
+        (
+            json.dumps({"id": "x", "text": "hi", "author": {"id": "u"}, "sent_at": "yesterday"}).encode(),
+            "'sent_at' is not an ISO 8601",
+        ),
+        (json.dumps({"id": "x", "text": 42, "author": {"id": "u"}}).encode(), "'text' must be a string"),
+        (json.dumps({"messages": []}).encode(), "non-empty list"),
+    ],
+)
+def test_bad_payloads_are_rejected_with_a_reason_and_kept(webhook_channel, body, reason):
+    payload = _receive(webhook_channel, body)
+    payload_process(payload_id=payload.pk)
+    payload.refresh_from_db()
+    assert payload.status == RawPayload.Status.REJECTED
+    assert reason in payload.rejection_reason
+    assert bytes(payload.body) == body
+    assert not Message.objects.exists()
+
+
+def test_hostile_text_is_stored_as_text(webhook_channel):
+    hostile = "<script>alert(1)</script>\x00" + "x" * 300_000
+    payload = _receive(
+        webhook_channel, message(1, text=hostile, html="<img src=x onerror=alert(1)><b>hi</b>")
+    )
+    payload_process(payload_id=payload.pk)
+    stored = Message.objects.get()
+    assert stored.text.startswith("<script>alert(1)</script>") and "\x00" not in stored.text
+    assert len(stored.text) == 100_000
+    assert "onerror" not in stored.html and "<b>hi</b>" in stored.html
+
+
+def test_a_rejected_payload_can_be_replayed_after_a_fix(webhook_channel, django_capture_on_commit_callbacks):
+    channel = ChannelFactory(brand=webhook_channel.brand, kind=ChannelKind.TELEGRAM)  # no connector yet
+    payload = _receive(channel, {"update_id": 1})
+    payload_process(payload_id=payload.pk)
+    payload.refresh_from_db()
+    assert payload.status == RawPayload.Status.REJECTED and "cannot parse" in payload.rejection_reason
+    # The fix: here, the channel is re-pointed at a kind whose connector understands the payload.
+    payload.body = json.dumps(message(9)).encode()
+    payload.save()
+    channel.kind = ChannelKind.WEBHOOK
+    channel.save()
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        payload_replay(payload=payload)
+    assert len(callbacks) == 1  # processing was enqueued
+    payload_process(payload_id=payload.pk)
+    payload.refresh_from_db()
+    assert payload.status == RawPayload.Status.PROCESSED and payload.attempts == 2
