@@ -147,6 +147,11 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "apps.core.tasks.heartbeat_task", "schedule": 30.0},
     # A payload whose task was lost (Redis lost its queue) is sent again; processing is idempotent.
+    "poll-due-channels": {"task": "apps.connectors.tasks.poll_due_channels_task", "schedule": 30.0},
+    "send-scheduled-messages": {
+        "task": "apps.connectors.tasks.send_scheduled_messages_task",
+        "schedule": 30.0,
+    },
     "requeue-stuck-payloads": {"task": "apps.ingestion.tasks.requeue_stuck_payloads_task", "schedule": 300.0},
 }
 

@@ -51,8 +51,11 @@ def _enqueue(payload_ids: list[int]) -> None:
             for payload_id in payload_ids:
                 process_payload_task.delay(payload_id)
         except Exception:  # broker down: the payload is stored; requeue_stuck_payloads_task sends it later
-            logger.warning("could not enqueue payloads; they will be requeued", exc_info=True,
-                           extra={"payloads": payload_ids[:20]})
+            logger.warning(
+                "could not enqueue payloads; they will be requeued",
+                exc_info=True,
+                extra={"payloads": payload_ids[:20]},
+            )
 
     transaction.on_commit(send)
 

@@ -1,0 +1,151 @@
+"""Channel state changes: polling a platform, delivering an outbound message, pausing and resuming."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from apps.core.audit import audit_record
+
+from .base import PayloadRejected, RateLimited, TransientError
+from .models import Channel
+from .registry import all_connectors, connector_for
+
+logger = logging.getLogger(__name__)
+
+
+def channel_set_status(*, channel: Channel, status: str, actor) -> Channel:
+    channel.status = status
+    channel.save(update_fields=["status"])
+    audit_record(
+        organization=channel.organization,
+        actor=actor,
+        action="channel.status",
+        target=channel,
+        data={"status": status},
+    )
+    return channel
+
+
+def channels_due_for_poll():
+    """Active channels of polling kinds whose interval has passed."""
+    now = timezone.now()
+    due = Q()
+    for kind, connector in all_connectors().items():
+        if connector.polls:
+            due |= Q(kind=kind) & (
+                Q(last_fetch_at__isnull=True)
+                | Q(last_fetch_at__lt=now - timedelta(seconds=connector.poll_interval_seconds))
+            )
+    if not due:
+        return Channel.objects.none()
+    return Channel.objects.filter(due, status=Channel.Status.ACTIVE)
+
+
+def _record_error(channel: Channel, reason: str, *, fatal: bool = False) -> None:
+    updates = {"last_error": reason[:2000], "error_count": F("error_count") + 1}
+    if fatal:
+        updates["status"] = Channel.Status.ERROR
+    Channel.objects.filter(pk=channel.pk).update(**updates)
+
+
+def channel_poll(*, channel_id: int) -> int:
+    """Fetch what is new on a polling channel and store it as raw payloads; returns how many were new.
+
+    RateLimited and TransientError propagate (the task retries them after the platform's delay);
+    PayloadRejected (bad credentials, a query the platform refuses) puts the channel in error.
+    """
+    from apps.ingestion.models import RawPayload
+    from apps.ingestion.services import payload_receive_many
+
+    channel = Channel.objects.select_related("brand", "organization").get(pk=channel_id)
+    if channel.status != Channel.Status.ACTIVE:
+        return 0
+    connector = connector_for(channel.kind)
+    try:
+        result = connector.fetch(channel)
+    except (RateLimited, TransientError) as error:
+        _record_error(channel, error.reason)
+        raise
+    except PayloadRejected as error:
+        _record_error(channel, error.reason, fatal=True)
+        return 0
+    with transaction.atomic():
+        new = 0
+        for content_type in {item.content_type for item in result.items}:
+            items = [
+                (item.external_id, item.body) for item in result.items if item.content_type == content_type
+            ]
+            new += payload_receive_many(
+                channel=channel, source=RawPayload.Source.POLL, items=items, content_type=content_type
+            )
+        Channel.objects.filter(pk=channel.pk).update(
+            cursor=result.cursor, last_fetch_at=timezone.now(), last_error="", error_count=0
+        )
+    return new
+
+
+def message_deliver(*, message_id: int) -> None:
+    """Send one queued outbound message through its channel's connector.
+
+    TransientError / RateLimited propagate so that the task retries; anything the platform refuses for good
+    marks the message failed with the reason, visible on the conversation.
+    """
+    from apps.conversations.models import Message
+
+    with transaction.atomic():
+        message = (
+            Message.objects.select_for_update(of=("self",))
+            .select_related("channel__brand", "conversation")
+            .filter(pk=message_id)
+            .first()
+        )
+        if message is None or message.delivery_status not in (
+            Message.Delivery.QUEUED,
+            Message.Delivery.SCHEDULED,
+        ):
+            return
+        reply_to = (
+            Message.objects.filter(conversation=message.conversation, direction=Message.Direction.INBOUND)
+            .exclude(external_id=None)
+            .order_by("-sent_at")
+            .values_list("external_id", flat=True)
+            .first()
+            or ""
+        )
+        try:
+            external_id = connector_for(message.channel.kind).send(
+                message.channel, message, reply_to=reply_to
+            )
+        except PayloadRejected as error:
+            message.delivery_status = Message.Delivery.FAILED
+            message.delivery_error = error.reason[:2000]
+            message.save(update_fields=["delivery_status", "delivery_error"])
+            return
+        message.external_id = external_id or message.external_id
+        message.delivery_status = Message.Delivery.SENT
+        message.delivery_error = ""
+        message.sent_at = timezone.now()
+        message.save(update_fields=["external_id", "delivery_status", "delivery_error", "sent_at"])
+
+
+def message_delivery_failed(*, message_id: int, reason: str) -> None:
+    from apps.conversations.models import Message
+
+    Message.objects.filter(
+        pk=message_id, delivery_status__in=[Message.Delivery.QUEUED, Message.Delivery.SCHEDULED]
+    ).update(delivery_status=Message.Delivery.FAILED, delivery_error=reason[:2000])
+
+
+def scheduled_messages_due() -> list[int]:
+    from apps.conversations.models import Message
+
+    return list(
+        Message.objects.filter(delivery_status=Message.Delivery.SCHEDULED, sent_at__lte=timezone.now())
+        .order_by("sent_at")
+        .values_list("pk", flat=True)[:1000]
+    )
