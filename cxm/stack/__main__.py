@@ -30,6 +30,36 @@ def say(text: str) -> None:
     print(f"\033[1m[cxm]\033[0m {text}", flush=True)
 
 
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _use_private_servers(env: dict) -> None:
+    env["CXM_PG_PORT"] = os.environ["CXM_PG_PORT"] = str(_free_port())
+    env["CXM_REDIS_PORT"] = os.environ["CXM_REDIS_PORT"] = str(_free_port())
+
+
+@contextmanager
+def _private_var(env: dict):
+    global VAR
+    import shutil
+    import tempfile
+
+    previous = VAR
+    VAR = Path(tempfile.mkdtemp(prefix="cxm-test-"))
+    os.environ["CXM_VAR_DIR"] = env["CXM_VAR_DIR"] = str(VAR)
+    say(f"another test run holds {previous}; this one uses its own servers in {VAR}")
+    try:
+        yield
+    finally:
+        VAR = previous
+        shutil.rmtree(env["CXM_VAR_DIR"], ignore_errors=True)
+
+
 class StackBusy(RuntimeError):
     pass
 
@@ -60,6 +90,12 @@ def backing_services(profile: str, attach: bool = False):
     try:
         lock = _lock(profile)
     except StackBusy:
+        if profile != "run" and not attach:
+            # Tests and benchmarks are throwaway: a second run gets its own servers on free ports.
+            _use_private_servers(env)
+            with _private_var(env), backing_services(profile) as private_env:
+                yield private_env
+            return
         if not attach:
             say(
                 f"a CXM stack is already running on {VAR} (profile '{profile}'); stop it first, "
