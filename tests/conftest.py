@@ -55,12 +55,8 @@ def _test_database_url(database_name: str) -> str:
     return urlunsplit(parts._replace(path=f"/{database_name}"))
 
 
-@pytest.fixture(scope="session")
-def celery_worker(django_db_setup, django_db_blocker):
-    """A real Celery worker process on the real Redis broker, using the test database.
-
-    Tests that need the worker to see their rows must use `@pytest.mark.django_db(transaction=True)`.
-    """
+def spawn_worker(hostname: str, *, concurrency: int = 1) -> subprocess.Popen:
+    """Start a real Celery worker process on the test database and the test Redis; returns when it answers."""
     from django.db import connection
 
     from cxm.celery import app
@@ -68,7 +64,6 @@ def celery_worker(django_db_setup, django_db_blocker):
     env = dict(os.environ)
     env["DATABASE_URL"] = _test_database_url(connection.settings_dict["NAME"])
     env["CXM_TESTING"] = "1"
-    hostname = f"test-worker-{os.getpid()}@localhost"
     process = subprocess.Popen(
         [
             sys.executable,
@@ -80,7 +75,7 @@ def celery_worker(django_db_setup, django_db_blocker):
             "--pool",
             "prefork",
             "--concurrency",
-            "1",
+            str(concurrency),
             "--loglevel",
             "WARNING",
             "--hostname",
@@ -90,15 +85,32 @@ def celery_worker(django_db_setup, django_db_blocker):
         ],
         env=env,
         cwd=ROOT,
+        start_new_session=True,  # its own process group: a test can kill -9 the worker and its children
     )
     deadline = time.monotonic() + 60
     while not app.control.ping(destination=[hostname], timeout=0.5):
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
             raise RuntimeError("the Celery worker did not start")
+    return process
+
+
+def stop_worker(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, 9)
+            process.wait()
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup, django_db_blocker):
+    """A real Celery worker process on the real Redis broker, using the test database.
+
+    Tests that need the worker to see their rows must use `@pytest.mark.django_db(transaction=True)`.
+    """
+    process = spawn_worker(f"test-worker-{os.getpid()}@localhost")
     yield process
-    process.terminate()
-    try:
-        process.wait(20)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    stop_worker(process)
