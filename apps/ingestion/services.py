@@ -35,6 +35,9 @@ logger = logging.getLogger(__name__)
 
 # What is kept of a payload refused at the door (too big, forged): enough to inspect, not to fill the disk.
 KEPT_BYTES_OF_REFUSED = 64 * 1024
+# Payloads stored together (imports, polls) are processed in tasks of this many: one broker round trip
+# and one worker wake-up for many messages.
+ENQUEUE_BATCH = 50
 
 
 @dataclass
@@ -44,12 +47,14 @@ class Received:
 
 
 def _enqueue(payload_ids: list[int]) -> None:
-    from .tasks import process_payload_task
+    from .tasks import process_payload_batch_task, process_payload_task
 
     def send():
         try:
-            for payload_id in payload_ids:
-                process_payload_task.delay(payload_id)
+            if len(payload_ids) == 1:
+                process_payload_task.delay(payload_ids[0])
+            for start in range(0, len(payload_ids) if len(payload_ids) > 1 else 0, ENQUEUE_BATCH):
+                process_payload_batch_task.delay(payload_ids[start : start + ENQUEUE_BATCH])
         except Exception:  # broker down: the payload is stored; requeue_stuck_payloads_task sends it later
             logger.warning(
                 "could not enqueue payloads; they will be requeued",

@@ -40,6 +40,33 @@ def process_payload_task(self, payload_id: int) -> None:
         services.payload_fail(payload_id=payload_id, reason=f"{type(error).__name__}: {error}")
 
 
+@shared_task(
+    bind=True,
+    name="apps.ingestion.tasks.process_payload_batch_task",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=TRANSIENT,
+    retry_backoff=2,
+    retry_backoff_max=300,
+    retry_jitter=True,
+    max_retries=12,
+    ignore_result=True,
+)
+def process_payload_batch_task(self, payload_ids: list[int]) -> None:
+    """Many payloads in one task; each is still its own transaction, and a retry skips the done ones."""
+    for payload_id in payload_ids:
+        try:
+            services.payload_process(payload_id=payload_id)
+        except TRANSIENT:
+            if self.request.retries >= self.max_retries:
+                services.payload_fail(payload_id=payload_id, reason="the database stayed unavailable")
+                continue
+            raise
+        except Exception as error:  # one bad payload must not hold back the others
+            logger.exception("payload processing failed", extra={"payload": payload_id})
+            services.payload_fail(payload_id=payload_id, reason=f"{type(error).__name__}: {error}")
+
+
 @shared_task(name="apps.ingestion.tasks.requeue_stuck_payloads_task", ignore_result=True)
 def requeue_stuck_payloads_task() -> int:
     return services.payloads_requeue_stuck()

@@ -1,0 +1,244 @@
+"""Ingestion throughput, end to end, next to the raw PostgreSQL COPY rate measured in the same run.
+
+- COPY: N message rows COPY'd into a table shaped like conversations_message (the ceiling for storing).
+- webhook path: signed HTTP POSTs to /hooks/<token>/ on the real ASGI server → raw payloads → real Celery
+  workers → threaded messages, identities and profiles in PostgreSQL. Timed from the first request to the
+  last message stored.
+- bulk import path: a JSON-lines file through `import_file` → raw payloads (one INSERT per 500 rows) →
+  workers (tasks of 50 payloads) → messages. Timed from the start of the import to the last message stored.
+
+Classification is not part of the pipeline yet (its step is a no-op), as the issue asks for this figure.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _setup_django():
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cxm.settings")
+    import django
+
+    django.setup()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _message(run: str, n: int, thread_every: int = 4) -> dict:
+    return {
+        "id": f"{run}-{n}",
+        "thread_id": f"{run}-t{n // thread_every}",
+        "text": f"Hello, my order A-{n:05d} has not arrived yet, can you check? #{n}",
+        "sent_at": "2026-11-20T10:00:00Z",
+        "author": {"id": f"{run}-u{n % 5000}", "handle": f"@user{n % 5000}", "name": f"User {n % 5000}"},
+    }
+
+
+def copy_rate(rows: int) -> float:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMP TABLE bench_copy (LIKE conversations_message INCLUDING DEFAULTS INCLUDING IDENTITY)"
+        )
+        started = time.perf_counter()
+        with cursor.copy(
+            "COPY bench_copy (organization_id, conversation_id, channel_id, direction, external_id, text, "
+            "html, language, sent_at, delivery_status, delivery_error, metadata, created_at) FROM STDIN"
+        ) as copy:
+            for n in range(rows):
+                copy.write_row(
+                    (
+                        1,
+                        1,
+                        1,
+                        "inbound",
+                        f"copy-{n}",
+                        f"Hello, my order A-{n:05d} has not arrived",
+                        "",
+                        "en",
+                        "2026-11-20 10:00:00+00",
+                        "received",
+                        "",
+                        "{}",
+                        "2026-11-20 10:00:00+00",
+                    )
+                )
+        elapsed = time.perf_counter() - started
+        cursor.execute("DROP TABLE bench_copy")
+    return rows / elapsed
+
+
+def _wait_processed(channel, expected: int, timeout: float = 900) -> float:
+    from apps.conversations.models import Message
+
+    deadline = time.monotonic() + timeout
+    while True:
+        stored = Message.objects.filter(channel=channel).count()
+        if stored >= expected:
+            return time.perf_counter()
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"only {stored} of {expected} messages after {timeout} s")
+        time.sleep(0.05)
+
+
+def _fixtures():
+    from apps.accounts.services import brand_create, organization_create
+    from apps.connectors.kinds import ChannelKind
+    from apps.connectors.models import Channel
+
+    organization = organization_create(name=f"Bench {uuid.uuid4().hex[:6]}")
+    brand = brand_create(organization=organization, name="Bench Brand")
+    webhook = Channel.objects.create(
+        organization=organization,
+        brand=brand,
+        kind=ChannelKind.WEBHOOK,
+        name="bench webhook",
+        credentials={"signing_secret": "bench-secret"},
+    )
+    imports = Channel.objects.create(
+        organization=organization, brand=brand, kind=ChannelKind.IMPORT, name="bench import"
+    )
+    return webhook, imports
+
+
+def webhook_rate(channel, messages: int, concurrency: int) -> float:
+    import httpx
+
+    from apps.connectors.webhook.connector import sign
+
+    port = _free_port()
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "cxm.asgi:application",
+            "--port",
+            str(port),
+            "--no-access-log",
+            "--lifespan",
+            "off",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=dict(os.environ),
+    )
+    url = f"http://127.0.0.1:{port}/hooks/{channel.webhook_token}/"
+    try:
+        for _ in range(100):
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/health/?live=1", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        run = uuid.uuid4().hex[:8]
+        bodies = [json.dumps(_message(run, n)).encode() for n in range(messages)]
+
+        def post(chunk: list[bytes]):
+            with httpx.Client(timeout=30) as client:
+                for body in chunk:
+                    timestamp = str(int(time.time()))
+                    response = client.post(
+                        url,
+                        content=body,
+                        headers={
+                            "Content-Type": "application/json",
+                            "X-CXM-Timestamp": timestamp,
+                            "X-CXM-Signature": sign("bench-secret", timestamp, body),
+                        },
+                    )
+                    response.raise_for_status()
+
+        chunks = [bodies[i::concurrency] for i in range(concurrency)]
+        started = time.perf_counter()
+        with ThreadPoolExecutor(concurrency) as pool:
+            list(pool.map(post, chunks))
+        accepted = time.perf_counter()
+        finished = _wait_processed(channel, messages)
+    finally:
+        server.terminate()
+        server.wait()
+    return messages / (finished - started), messages / (accepted - started)
+
+
+def import_rate(channel, messages: int) -> float:
+    from apps.ingestion.bulk_import import import_file
+
+    run = uuid.uuid4().hex[:8]
+    lines = "".join(json.dumps(_message(run, n)) + "\n" for n in range(messages))
+    started = time.perf_counter()
+    report = import_file(channel=channel, stream=io.StringIO(lines), fmt="jsonl")
+    assert not report.errors, report.errors[:3]
+    stored = time.perf_counter()
+    finished = _wait_processed(channel, messages)
+    return messages / (finished - started), messages / (stored - started)
+
+
+def main(webhook_messages: int = 3000, import_messages: int = 10000) -> None:
+    _setup_django()
+    from cxm.celery import app
+
+    workers = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "cxm",
+            "worker",
+            "--concurrency",
+            "2",
+            "--loglevel",
+            "WARNING",
+            "--hostname",
+            "bench@%h",
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        cwd=ROOT,
+        env=dict(os.environ),
+    )
+    try:
+        while not app.control.ping(timeout=0.5):
+            time.sleep(0.2)
+        webhook, imports = _fixtures()
+        copy = copy_rate(50_000)
+        print(f"PostgreSQL COPY into a message-shaped table: {copy:,.0f} rows/s (the ceiling)", flush=True)
+        end_to_end, accepted = webhook_rate(webhook, webhook_messages, concurrency=8)
+        print(
+            f"webhook path, end to end:   {end_to_end:8,.0f} msgs/s   (aim ≥ 1,000; HTTP accept alone "
+            f"{accepted:,.0f} req/s)",
+            flush=True,
+        )
+        end_to_end, stored = import_rate(imports, import_messages)
+        print(
+            f"bulk import path, end to end: {end_to_end:6,.0f} msgs/s = {end_to_end / copy:.1%} of COPY "
+            f"(aim ≥ 50 %; storing raw rows alone {stored:,.0f} rows/s)",
+            flush=True,
+        )
+    finally:
+        workers.terminate()
+        workers.wait()
+
+
+if __name__ == "__main__":
+    main(*(int(arg) for arg in sys.argv[1:3]))
