@@ -14,9 +14,11 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("org/", include("apps.accounts.urls")),
+    path("org/channels/", include("apps.connectors.urls")),
     path("inbox/", include("apps.inbox.urls")),
     path("customers/", include("apps.customers.urls")),
     path("dashboards/", include("apps.analytics.urls")),
     path("hooks/", include("apps.ingestion.urls")),
+    path("livechat/", include("apps.connectors.livechat.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -5,6 +5,7 @@ from apps.accounts.admin_base import TenantAdmin
 from apps.core.crypto import mask_secret
 
 from .models import Channel
+from .services import channel_set_status
 
 
 class ChannelAdminForm(forms.ModelForm):
@@ -31,8 +32,19 @@ class ChannelAdmin(TenantAdmin):
     list_display = ["name", "kind", "brand", "status", "last_fetch_at", "error_count"]
     list_filter = ["kind", "status"]
     search_fields = ["name"]
+    actions = ["pause", "resume"]
     readonly_fields = ["stored_credentials", "last_fetch_at", "last_error", "error_count", "created_at"]
 
     @admin.display(description="Stored credentials")
     def stored_credentials(self, obj):
         return {key: mask_secret(value) for key, value in (obj.credentials or {}).items()} or "—"
+
+    @admin.action(description="Pause the selected channels")
+    def pause(self, request, queryset):
+        for channel in queryset:
+            channel_set_status(channel=channel, status=Channel.Status.PAUSED, actor=request.user)
+
+    @admin.action(description="Resume the selected channels")
+    def resume(self, request, queryset):
+        for channel in queryset:
+            channel_set_status(channel=channel, status=Channel.Status.ACTIVE, actor=request.user)

@@ -7,3 +7,24 @@ from .models import Channel
 
 def channel_list(*, membership) -> QuerySet[Channel]:
     return scoped(Channel, membership).select_related("brand").order_by("brand__name", "kind", "name")
+
+
+def channel_health(*, membership):
+    """Each channel with its received / rejected payload counts and how long since its last fetch."""
+    from django.db.models import Count, Q
+
+    from apps.ingestion.models import RawPayload
+
+    return channel_list(membership=membership).annotate(
+        received_count=Count("raw_payloads", filter=Q(raw_payloads__status=RawPayload.Status.RECEIVED)),
+        rejected_count=Count("raw_payloads", filter=Q(raw_payloads__status=RawPayload.Status.REJECTED)),
+        processed_count=Count("raw_payloads", filter=Q(raw_payloads__status=RawPayload.Status.PROCESSED)),
+    )
+
+
+def channel_rejected_payloads(*, channel, limit: int = 50):
+    from apps.ingestion.models import RawPayload
+
+    return RawPayload.objects.filter(channel=channel, status=RawPayload.Status.REJECTED).order_by(
+        "-received_at"
+    )[:limit]

@@ -3,6 +3,7 @@ from django.contrib import admin
 from apps.accounts.admin_base import TenantAdmin
 
 from .models import RawPayload
+from .services import payload_replay
 
 
 @admin.register(RawPayload)
@@ -13,6 +14,15 @@ class RawPayloadAdmin(TenantAdmin):
     raw_id_fields = ["channel"]
     readonly_fields = ["body_preview", "received_at", "processed_at"]
     exclude = ["body"]
+    actions = ["replay"]
+
+    @admin.action(description="Replay the selected rejected payloads")
+    def replay(self, request, queryset):
+        replayed = 0
+        for payload in queryset.filter(status=RawPayload.Status.REJECTED):
+            payload_replay(payload=payload)
+            replayed += 1
+        self.message_user(request, f"{replayed} payload(s) sent through the pipeline again.")
 
     @admin.display(description="Body (first 4 KB)")
     def body_preview(self, obj):

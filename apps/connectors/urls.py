@@ -1,0 +1,11 @@
+from django.urls import path
+
+from . import views
+
+app_name = "connectors"
+urlpatterns = [
+    path("", views.channel_list, name="list"),
+    path("<int:pk>/", views.channel_detail, name="detail"),
+    path("<int:pk>/status/", views.channel_status, name="status"),
+    path("payloads/<int:pk>/replay/", views.payload_replay_view, name="replay"),
+]

@@ -1,0 +1,60 @@
+from django.contrib import messages as flash
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from apps.accounts.permissions import admin_required, current_membership
+from apps.accounts.tenancy import get_visible_or_404
+from apps.core.crypto import mask_secret
+from apps.ingestion.models import RawPayload
+from apps.ingestion.services import payload_replay
+
+from . import selectors, services
+from .models import Channel
+from .registry import connector_for
+
+
+@admin_required
+def channel_list(request):
+    channels = selectors.channel_health(membership=current_membership(request))
+    return render(request, "connectors/channel_list.html", {"section": "org", "channels": channels})
+
+
+@admin_required
+def channel_detail(request, pk: int):
+    channel = get_visible_or_404(Channel.objects.select_related("brand"), current_membership(request), pk=pk)
+    connector = connector_for(channel.kind)
+    return render(
+        request,
+        "connectors/channel_detail.html",
+        {
+            "section": "org",
+            "channel": channel,
+            "connector": connector,
+            "webhook_url": request.build_absolute_uri(
+                reverse("ingestion:webhook", args=[channel.webhook_token])
+            ),
+            "credentials": {key: mask_secret(value) for key, value in channel.credentials.items()},
+            "rejected": selectors.channel_rejected_payloads(channel=channel),
+        },
+    )
+
+
+@admin_required
+@require_POST
+def channel_status(request, pk: int):
+    channel = get_visible_or_404(Channel, current_membership(request), pk=pk)
+    status = request.POST.get("status")
+    if status in (Channel.Status.ACTIVE, Channel.Status.PAUSED):
+        services.channel_set_status(channel=channel, status=status, actor=request.user)
+        flash.success(request, f"{channel.name}: {Channel.Status(status).label.lower()}.")
+    return redirect("connectors:detail", pk=channel.pk)
+
+
+@admin_required
+@require_POST
+def payload_replay_view(request, pk: int):
+    payload = get_visible_or_404(RawPayload, current_membership(request), pk=pk)
+    payload_replay(payload=payload)
+    flash.success(request, f"Payload #{payload.pk} sent through the pipeline again.")
+    return redirect("connectors:detail", pk=payload.channel_id)

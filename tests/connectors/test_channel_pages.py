@@ -1,0 +1,49 @@
+import json
+
+import pytest
+from django.urls import reverse
+
+from apps.accounts.models import Role
+from apps.connectors.kinds import ChannelKind
+from apps.ingestion.models import RawPayload
+from apps.ingestion.services import payload_process, payload_receive
+from tests.factories import ChannelFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_admin_sees_health_rejections_and_replays(
+    org_a, brand_a, brand_b, make_membership, login, django_capture_on_commit_callbacks
+):
+    channel = ChannelFactory(
+        brand=brand_a, kind=ChannelKind.WEBHOOK, credentials={"signing_secret": "s3cr3t-value"}
+    )
+    payload = payload_receive(channel=channel, source="webhook", body=b'{"id": "broken"').payload
+    payload_process(payload_id=payload.pk)
+    client = login(make_membership(org_a, Role.ADMIN))
+
+    listing = client.get(reverse("connectors:list")).content.decode()
+    assert channel.name in listing
+    page = client.get(reverse("connectors:detail", args=[channel.pk])).content.decode()
+    assert "malformed JSON" in page and channel.webhook_token in page
+    assert "s3cr3t-value" not in page and "••••alue" in page
+
+    payload.body = json.dumps({"id": "fixed", "text": "hi", "author": {"id": "u"}}).encode()
+    payload.save()
+    with django_capture_on_commit_callbacks(execute=False):
+        client.post(reverse("connectors:replay", args=[payload.pk]))
+    payload.refresh_from_db()
+    assert payload.status == RawPayload.Status.RECEIVED
+
+    client.post(reverse("connectors:status", args=[channel.pk]), {"status": "paused"})
+    channel.refresh_from_db()
+    assert channel.status == "paused"
+
+    other = ChannelFactory(brand=brand_b)
+    assert client.get(reverse("connectors:detail", args=[other.pk])).status_code == 404
+
+
+def test_channel_pages_are_for_admins_only(org_a, brand_a, make_membership, login):
+    channel = ChannelFactory(brand=brand_a)
+    client = login(make_membership(org_a, Role.COMMUNITY_MANAGER))
+    assert client.get(reverse("connectors:detail", args=[channel.pk])).status_code == 403
