@@ -82,7 +82,11 @@ def message_add(
         updates["status"] = Conversation.Status.OPEN
         updates["resolved_at"] = None
     Conversation.objects.filter(pk=conversation.pk).update(**updates)
-    conversation.refresh_from_db()
+    # Mirror the update in memory rather than reading the row back.
+    conversation.message_count += 1
+    for field, value in updates.items():
+        if field != "message_count":
+            setattr(conversation, field, value)
     return message
 
 

@@ -142,22 +142,26 @@ def identity_resolve(
     if created:
         identity = Identity(organization=organization, kind=kind, external_id=external_id)
     # Newer facts from the platform win; blanks never erase what we know.
-    for field, value in {
+    facts = {
         "handle": handle,
         "display_name": display_name,
         "profile_url": profile_url,
         "avatar_url": avatar_url,
         "email": email,
         "phone": phone,
-    }.items():
-        if value:
+        "followers": followers,
+        "verified": verified,
+        "email_verified": identity.email_verified or (bool(email) and email_verified),
+        "phone_verified": identity.phone_verified or (bool(phone) and phone_verified),
+    }
+    changed = False
+    for field, value in facts.items():
+        if value not in ("", None) and getattr(identity, field) != value:
             setattr(identity, field, value)
-    if followers is not None:
-        identity.followers = followers
-    if verified is not None:
-        identity.verified = verified
-    identity.email_verified = identity.email_verified or (bool(email) and email_verified)
-    identity.phone_verified = identity.phone_verified or (bool(phone) and phone_verified)
+            changed = True
+    if not created and not changed and not links:
+        # The usual case on a busy channel: a known author, nothing new to learn or to match.
+        return identity
 
     matches = _strong_matches(identity, list(links))
     if created:
@@ -171,12 +175,15 @@ def identity_resolve(
 
     # Strong evidence joins every profile it points at into one (the oldest keeps the history).
     holder = active_customer(identity.customer)
+    merged = False
     for customer, reason in matches:
         if customer.pk != holder.pk:
             target, source = (holder, customer) if holder.pk < customer.pk else (customer, holder)
             customer_merge(source=source, target=target, actor=None, reason=reason, automatic=True)
             holder = target
-    identity.refresh_from_db()
+            merged = True
+    if merged:
+        identity.refresh_from_db()
     _suggest_weak_matches(identity)
     return identity
 

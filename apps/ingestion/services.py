@@ -156,7 +156,7 @@ def _thread_lock(channel_id: int, thread_key: str) -> None:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
 
 
-def _thread_for(channel: Channel, inbound: InboundMessage, customer) -> Conversation:
+def _thread_for(channel: Channel, inbound: InboundMessage, identity) -> Conversation:
     conversation = (
         Conversation.objects.filter(channel=channel, external_thread_id=inbound.thread_key[:500])
         .order_by("-created_at")
@@ -173,7 +173,7 @@ def _thread_for(channel: Channel, inbound: InboundMessage, customer) -> Conversa
         conversation = conversation_open(
             brand=channel.brand,
             channel=channel,
-            customer=customer,
+            customer=identity.customer,
             subject=inbound.subject or inbound.text[:120],
             external_thread_id=inbound.thread_key,
         )
@@ -204,7 +204,7 @@ def message_ingest(
         phone_verified=author.phone_verified,
         links=author.links,
     )
-    conversation = _thread_for(channel, inbound, identity.customer)
+    conversation = _thread_for(channel, inbound, identity)
     try:
         with transaction.atomic():
             message = message_add(
