@@ -9,7 +9,6 @@ from apps.conversations.models import Conversation, Message
 from apps.customers.models import Identity
 from apps.ingestion.models import RawPayload
 from apps.ingestion.services import payload_process, payload_receive, payload_replay
-from tests.factories import ChannelFactory
 from tests.ingestion.conftest import message
 
 pytestmark = pytest.mark.django_db
