@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "apps.conversations",
     "apps.ingestion",
     "apps.inbox",
+    "apps.listening",
     "apps.analytics",
     "apps.demo",
 ]

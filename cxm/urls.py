@@ -15,6 +15,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("org/", include("apps.accounts.urls")),
     path("org/channels/", include("apps.connectors.urls")),
+    path("org/listening/", include("apps.listening.urls")),
     path("inbox/", include("apps.inbox.urls")),
     path("customers/", include("apps.customers.urls")),
     path("dashboards/", include("apps.analytics.urls")),

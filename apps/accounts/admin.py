@@ -31,6 +31,13 @@ class BrandAdmin(TenantAdmin):
     search_fields = ["name", "keywords"]
     prepopulated_fields = {"slug": ["name"]}
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if not change:
+            from apps.listening.services import listening_queries_create_defaults
+
+            listening_queries_create_defaults(brand=obj)
+
 
 @admin.register(Team)
 class TeamAdmin(TenantAdmin):

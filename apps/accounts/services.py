@@ -4,7 +4,16 @@ from django.db import transaction
 from .models import Brand, Membership, Organization, Role, Team, User
 
 # Django-admin permissions given to organisation admins: every model of CXM's own apps.
-ADMIN_APP_LABELS = ["accounts", "customers", "connectors", "conversations", "ingestion", "core", "analytics"]
+ADMIN_APP_LABELS = [
+    "accounts",
+    "customers",
+    "connectors",
+    "conversations",
+    "ingestion",
+    "core",
+    "analytics",
+    "listening",
+]
 ORG_ADMIN_GROUP = "Organisation admins"
 
 
@@ -15,6 +24,7 @@ def organization_create(*, name: str, slug: str = "") -> Organization:
     return organization
 
 
+@transaction.atomic
 def brand_create(
     *,
     organization: Organization,
@@ -24,7 +34,9 @@ def brand_create(
     competitors: list[str] | None = None,
     category_terms: list[str] | None = None,
 ) -> Brand:
-    return Brand.objects.create(
+    from apps.listening.services import listening_queries_create_defaults
+
+    brand = Brand.objects.create(
         organization=organization,
         name=name,
         handles=handles or [],
@@ -32,6 +44,9 @@ def brand_create(
         competitors=competitors or [],
         category_terms=category_terms or [],
     )
+    # A new brand listens from the first message: starter queries from its handles, names and rivals.
+    listening_queries_create_defaults(brand=brand)
+    return brand
 
 
 def team_create(*, organization: Organization, name: str, members: list[User] = ()) -> Team:

@@ -25,6 +25,7 @@ from apps.connectors.models import Channel
 from apps.conversations.models import Conversation, Message, Tag
 from apps.customers.models import Identity
 from apps.customers.services import StrongLink, identity_resolve
+from apps.listening.services import messages_apply_listening
 
 from . import phrases
 
@@ -437,6 +438,9 @@ def generate_demo(*, messages: int = 6000, days: int = 90, seed: int = 7, passwo
             moment += timedelta(minutes=rng.randint(5, 900))
         inbound = sum(1 for m in thread if m.direction == Message.Direction.INBOUND)
         Message.objects.bulk_create(thread)
+        for m in thread:
+            m.channel = channel  # listening reads the kind: no query per message
+        messages_apply_listening(thread)
         written += inbound
         progress.update(inbound)
     progress.close()

@@ -25,6 +25,9 @@ SLA_PUBLIC = timedelta(hours=24)
 
 def apply_listening(message: Message) -> None:
     """Tags the message to / about the brand, a competitor or the category (listening queries)."""
+    from apps.listening.services import message_apply_listening
+
+    message_apply_listening(message)
 
 
 def classify(message: Message) -> None:

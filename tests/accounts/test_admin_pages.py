@@ -9,7 +9,7 @@ from tests.factories import ConversationFactory, IdentityFactory, MessageFactory
 
 pytestmark = pytest.mark.django_db
 
-CXM_APPS = {"accounts", "customers", "connectors", "conversations", "ingestion", "core"}
+CXM_APPS = {"accounts", "customers", "connectors", "conversations", "ingestion", "core", "listening"}
 
 
 def _cxm_models():

@@ -36,6 +36,9 @@ def test_demo_has_every_role_channel_kind_and_language():
     conversation = Conversation.objects.filter(organization=acme).exclude(first_response_at=None).first()
     assert conversation.message_count >= 2
     assert len(result.credentials) == 5
+    from apps.listening.models import Level, Mention
+
+    assert set(Mention.objects.filter(organization=acme).values_list("level", flat=True)) == set(Level.values)
 
 
 def test_seed_demo_runs_once(capsys, settings, tmp_path):
