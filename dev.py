@@ -69,11 +69,40 @@ def install_frontend_assets() -> None:
     subprocess.run([npm, command, "--no-audit", "--no-fund", "--loglevel=error"], cwd=ROOT, check=True)
 
 
+# Debian packages the test suite uses: a real browser for page tests and a real IMAP server for email.
+TEST_SYSTEM_PACKAGES = {"chromium": "/usr/bin/chromium", "dovecot-imapd": "/usr/sbin/dovecot"}
+
+
+def ensure_test_system_packages() -> None:
+    missing = [name for name, path in TEST_SYSTEM_PACKAGES.items() if not Path(path).exists()]
+    if not missing:
+        return
+    apt = shutil.which("apt-get")
+    if apt is None or os.geteuid() != 0:
+        _say(
+            f"note: {', '.join(missing)} not installed (needs root and apt-get); the tests that use them skip"
+        )
+        return
+    _say(f"installing {', '.join(missing)} from Debian's packages")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run([apt, "update", "-qq"], check=True, env=env)
+    subprocess.run(
+        [apt, "install", "-y", "-qq", "--no-install-recommends", *missing],
+        check=True,
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
+    # dovecot's package starts a system-wide daemon; the tests start their own on a free port.
+    subprocess.run(["service", "dovecot", "stop"], check=False, capture_output=True)
+
+
 def main(argv: list[str]) -> int:
     if not argv or argv[0] in {"-h", "--help", "help"}:
         print(__doc__)
         return 0
     ensure_installed()
+    if argv[0] == "test":
+        ensure_test_system_packages()
     os.chdir(ROOT)
     os.execv(str(VENV_PYTHON), [str(VENV_PYTHON), "-m", "cxm.stack", *argv])
 
