@@ -1,0 +1,229 @@
+"""The three Meta connectors: Facebook Messenger (+ Page comments), Instagram (+ comments), WhatsApp.
+
+Replies are free-form text. Messenger, Instagram and WhatsApp accept those only within 24 hours of the
+customer's last message (the "messaging window"); the composer enforces the window before a reply is
+queued. When one gets through anyway, the platform's refusal (Graph error 10 / subcode 2018278 or
+2534022, WhatsApp 131047 "Re-engagement message") marks the message failed with that reason (graph.py).
+"""
+
+from __future__ import annotations
+
+from ..base import InboundMessage, PayloadRejected
+from ..kinds import ChannelKind
+from .comments import parse_instagram_comments, parse_page_feed
+from .graph import graph_post
+from .messaging import parse_messaging
+from .webhooks import MetaWebhookConnector
+from .whatsapp import DeliveryUpdate, parse_statuses, parse_whatsapp
+
+# Messenger echoes carry back the `metadata` string of a send: this prefix marks CXM's own.
+ECHO_MARK = "cxm:"
+COMMENT_THREAD_PREFIXES = ("post:", "media:", "comment:")
+
+
+def _text(message, *, platform: str, limit: int, unit: str = "characters") -> str:
+    text = message.text or ""
+    if not text.strip():
+        raise PayloadRejected(f"an empty message cannot be sent on {platform}")
+    size = len(text.encode()) if unit == "bytes" else len(text)
+    if size > limit:
+        raise PayloadRejected(f"{platform} messages are limited to {limit} {unit}; this one has {size}")
+    return text
+
+
+def _same_channel(channel, message) -> bool:
+    return message.conversation.channel_id == channel.pk
+
+
+def _recipient(channel, message, *, platform: str) -> str:
+    """Whom a private reply goes to: the conversation's customer id (its thread key), or, when an agent
+    answers on this channel a conversation from another channel, the customer's account on this one."""
+    conversation = message.conversation
+    if _same_channel(channel, message) and conversation.external_thread_id:
+        return conversation.external_thread_id
+    from apps.customers.models import Identity
+    from apps.customers.services import active_customer
+
+    external_id = (
+        Identity.objects.filter(customer=active_customer(conversation.customer), kind=channel.kind)
+        .order_by("-last_seen_at")
+        .values_list("external_id", flat=True)
+        .first()
+    )
+    if not external_id:
+        raise PayloadRejected(f"the customer has no {platform} account to write to")
+    return external_id
+
+
+def _inbound_metadata(channel, external_id: str) -> dict:
+    from apps.conversations.models import Message
+
+    if not external_id:
+        return {}
+    metadata = (
+        Message.objects.filter(channel=channel, external_id=external_id)
+        .values_list("metadata", flat=True)
+        .first()
+    )
+    return metadata if isinstance(metadata, dict) else {}
+
+
+def _is_comment_thread(channel, message) -> bool:
+    return _same_channel(channel, message) and message.conversation.external_thread_id.startswith(
+        COMMENT_THREAD_PREFIXES
+    )
+
+
+def _comment_to_answer(channel, reply_to: str) -> str:
+    """The comment a public reply goes under: the customer's latest comment, or its top-level comment
+    when it is itself a reply (both platforms nest comments one level deep). "" when `reply_to` is not
+    a comment (a visitor's post)."""
+    metadata = _inbound_metadata(channel, reply_to)
+    if not metadata.get("comment_id"):
+        return ""
+    parent = str(metadata.get("parent_id") or "")
+    if parent and parent != metadata.get("post_id"):
+        return parent
+    return reply_to
+
+
+class MessengerConnector(MetaWebhookConnector):
+    """Facebook Pages: Messenger conversations (`object: "page"`, `messaging`) and comments on the Page's
+    posts (`changes` of the `feed` field).
+
+    Echoes (`message_echoes`) of messages the Page sent with other tools (the Page inbox, Business Suite)
+    are stored as outbound messages; CXM's own are recognised by the `metadata` it sends
+    ("cxm:<message id>") or, when the channel's credentials name the `app_id`, by that app id.
+    """
+
+    kind = ChannelKind.MESSENGER
+    webhook_object = "page"
+    max_text = 2000
+
+    def parse(self, channel, body: bytes, headers: dict[str, str]) -> list[InboundMessage]:
+        app_id = str(channel.credentials.get("app_id") or "")
+
+        def keep_echo(message: dict) -> bool:
+            if str(message.get("metadata") or "").startswith(ECHO_MARK):
+                return False
+            return not (app_id and str(message.get("app_id") or "") == app_id)
+
+        found: list[InboundMessage] = []
+        for entry in self.entries(body):
+            found.extend(parse_messaging(entry, platform="messenger", keep_echo=keep_echo))
+            found.extend(parse_page_feed(entry))
+        return found
+
+    def send(self, channel, message, reply_to: str = "") -> str:
+        """A Messenger message (`POST /me/messages`, messaging_type RESPONSE), or, in a conversation
+        that came from comments, a public reply (`POST /{comment-id}/comments`, or on the post itself)."""
+        if _is_comment_thread(channel, message):
+            text = _text(message, platform="Facebook", limit=8000)
+            target = (
+                _comment_to_answer(channel, reply_to)
+                or message.conversation.external_thread_id.split(":", 1)[1]
+            )
+            data = graph_post(channel, f"{target}/comments", {"message": text}, what="Facebook comment reply")
+            return str(data.get("id") or "")
+        text = _text(message, platform="Messenger", limit=self.max_text)
+        payload = {
+            "recipient": {"id": _recipient(channel, message, platform="Messenger")},
+            "messaging_type": "RESPONSE",
+            "message": {"text": text, "metadata": f"{ECHO_MARK}{message.pk}"},
+        }
+        data = graph_post(channel, "me/messages", payload, what="Messenger send")
+        if not data.get("message_id"):
+            raise PayloadRejected("the Send API answered without a message_id")
+        return str(data["message_id"])
+
+
+class InstagramConnector(MetaWebhookConnector):
+    """Instagram professional accounts: direct messages (`object: "instagram"`, `messaging`) and comments
+    on the account's media (`changes` of the `comments` / `live_comments` fields).
+
+    Echoes of the account's own messages are dropped: Instagram's Send API has no echoed metadata, so an
+    echo of a CXM reply could not be told apart from a message sent in the Instagram app.
+    """
+
+    kind = ChannelKind.INSTAGRAM
+    webhook_object = "instagram"
+    max_text_bytes = 1000
+
+    def parse(self, channel, body: bytes, headers: dict[str, str]) -> list[InboundMessage]:
+        found: list[InboundMessage] = []
+        for entry in self.entries(body):
+            found.extend(parse_messaging(entry, platform="instagram"))
+            found.extend(parse_instagram_comments(entry))
+        return found
+
+    def send(self, channel, message, reply_to: str = "") -> str:
+        """A direct message (`POST /me/messages`), or, in a conversation that came from comments, a public
+        reply (`POST /{ig-comment-id}/replies`, or a comment on the media when there is none)."""
+        if _is_comment_thread(channel, message):
+            text = _text(message, platform="Instagram comments", limit=2200)
+            comment = _comment_to_answer(channel, reply_to)
+            thread = message.conversation.external_thread_id
+            if comment:
+                path = f"{comment}/replies"
+            elif thread.startswith("media:"):
+                path = f"{thread.split(':', 1)[1]}/comments"
+            else:
+                path = f"{thread.split(':', 1)[1]}/replies"
+            data = graph_post(channel, path, {"message": text}, what="Instagram comment reply")
+            return str(data.get("id") or "")
+        text = _text(message, platform="Instagram", limit=self.max_text_bytes, unit="bytes")
+        payload = {
+            "recipient": {"id": _recipient(channel, message, platform="Instagram")},
+            "message": {"text": text},
+        }
+        data = graph_post(channel, "me/messages", payload, what="Instagram send")
+        if not data.get("message_id"):
+            raise PayloadRejected("the Send API answered without a message_id")
+        return str(data["message_id"])
+
+
+class WhatsAppConnector(MetaWebhookConnector):
+    """WhatsApp Business numbers through the Cloud API (`object: "whatsapp_business_account"`)."""
+
+    kind = ChannelKind.WHATSAPP
+    webhook_object = "whatsapp_business_account"
+    max_text = 4096
+
+    def parse(self, channel, body: bytes, headers: dict[str, str]) -> list[InboundMessage]:
+        number = str(channel.credentials.get("phone_number_id") or "")
+        return [
+            inbound
+            for entry in self.entries(body)
+            for inbound in parse_whatsapp(entry, phone_number_id=number)
+        ]
+
+    def delivery_updates(self, channel, body: bytes) -> list[DeliveryUpdate]:
+        """The delivery receipts (`statuses[]`) of a notification, which `parse` leaves out."""
+        number = str(channel.credentials.get("phone_number_id") or "")
+        return [
+            update for entry in self.entries(body) for update in parse_statuses(entry, phone_number_id=number)
+        ]
+
+    def send(self, channel, message, reply_to: str = "") -> str:
+        """`POST /{phone_number_id}/messages` with a text body, quoting the customer's latest message."""
+        text = _text(message, platform="WhatsApp", limit=self.max_text)
+        phone_number_id = channel.credentials.get("phone_number_id")
+        if not phone_number_id:
+            raise PayloadRejected("the channel has no WhatsApp phone_number_id configured")
+        to = _recipient(channel, message, platform="WhatsApp")
+        if to.startswith("group:"):
+            raise PayloadRejected("replies to WhatsApp groups are not supported")
+        payload: dict = {
+            "messaging_product": "whatsapp",
+            "recipient_type": "individual",
+            "to": to,
+            "type": "text",
+            "text": {"body": text, "preview_url": False},
+        }
+        if reply_to and _same_channel(channel, message):
+            payload["context"] = {"message_id": reply_to}
+        data = graph_post(channel, f"{phone_number_id}/messages", payload, what="WhatsApp send")
+        messages = data.get("messages")
+        if not isinstance(messages, list) or not messages or not isinstance(messages[0], dict):
+            raise PayloadRejected("the Cloud API answered without messages[0].id")
+        return str(messages[0].get("id") or "")

@@ -1,0 +1,123 @@
+"""The Telegram connector: webhook or getUpdates polling in, sendMessage out."""
+
+from __future__ import annotations
+
+import hmac
+import json
+
+from ..base import Connector, FetchedItem, FetchResult, InboundMessage, PayloadRejected, WebhookForbidden
+from ..kinds import ChannelKind
+from ..normalized import decode_json
+from .bot_api import bot_call
+from .updates import parse_update, update_id
+
+SECRET_HEADER = "x-telegram-bot-api-secret-token"
+MAX_TEXT_UTF16_UNITS = 4096  # sendMessage: "1-4096 characters after entities parsing"
+POLL_LIMIT = 100
+
+
+def _recipient_chat(channel, message) -> str:
+    """The chat to write to: the conversation's chat, or the customer's Telegram account when an agent
+    answers on this channel a conversation that came from another one (a private chat's id is the
+    user's id)."""
+    conversation = message.conversation
+    if conversation.channel_id == channel.pk and conversation.external_thread_id:
+        return conversation.external_thread_id
+    from apps.customers.models import Identity
+    from apps.customers.services import active_customer
+
+    external_id = (
+        Identity.objects.filter(customer=active_customer(conversation.customer), kind=channel.kind)
+        .order_by("-last_seen_at")
+        .values_list("external_id", flat=True)
+        .first()
+    )
+    if not external_id:
+        raise PayloadRejected("the customer has no Telegram account to write to")
+    return external_id
+
+
+def _chat_param(chat_id: str) -> int | str:
+    return int(chat_id) if chat_id.lstrip("-").isdigit() else chat_id
+
+
+def _reply_target(chat_id: str, reply_to: str) -> int | None:
+    """The message id in `reply_to` ("<chat>:<message>[:edit:<date>]") when it is in this chat."""
+    parts = reply_to.split(":")
+    if len(parts) >= 2 and parts[0] == chat_id and parts[1].isdigit():
+        return int(parts[1])
+    return None
+
+
+class TelegramConnector(Connector):
+    kind = ChannelKind.TELEGRAM
+    receives_webhooks = True
+    # Only channels whose settings say {"receive": "polling"} call getUpdates; the others answer empty.
+    polls = True
+    poll_interval_seconds = 60
+
+    def verify_webhook(self, channel, headers: dict[str, str], body: bytes) -> None:
+        secret = channel.credentials.get("webhook_secret")
+        if not secret:
+            raise WebhookForbidden("the channel has no Telegram webhook secret configured", status=503)
+        given = headers.get(SECRET_HEADER, "")
+        if not given:
+            raise WebhookForbidden("missing X-Telegram-Bot-Api-Secret-Token header", status=401)
+        if not hmac.compare_digest(given.encode(), str(secret).encode()):
+            raise WebhookForbidden("X-Telegram-Bot-Api-Secret-Token does not match the channel's secret")
+
+    def payload_external_id(self, channel, body: bytes, headers: dict[str, str]) -> str | None:
+        try:
+            number = update_id(json.loads(body))
+        except ValueError:
+            return None
+        return f"update:{number}" if number is not None else None
+
+    def parse(self, channel, body: bytes, headers: dict[str, str]) -> list[InboundMessage]:
+        return parse_update(decode_json(body))
+
+    def fetch(self, channel) -> FetchResult:
+        """getUpdates from the offset after the last update stored; webhook channels fetch nothing."""
+        cursor = dict(channel.cursor or {})
+        if channel.settings.get("receive", "webhook") != "polling":
+            return FetchResult(items=[], cursor=cursor)
+        timeout = int(channel.settings.get("poll_timeout", 0))
+        params: dict = {"timeout": timeout, "limit": POLL_LIMIT}
+        if cursor.get("offset"):
+            params["offset"] = cursor["offset"]
+        updates = bot_call(channel, "getUpdates", params, timeout=timeout + 30)
+        if not isinstance(updates, list):
+            raise PayloadRejected("getUpdates did not return a list of updates")
+        items, last = [], None
+        for update in updates:
+            number = update_id(update)
+            if number is None:
+                continue
+            body = json.dumps(update, ensure_ascii=False, separators=(",", ":")).encode()
+            items.append(FetchedItem(external_id=f"update:{number}", body=body))
+            last = number if last is None else max(last, number)
+        if last is not None:
+            # Asking for offset = last + 1 also tells Telegram it may forget everything before it.
+            cursor["offset"] = last + 1
+        return FetchResult(items=items, cursor=cursor)
+
+    def send(self, channel, message, reply_to: str = "") -> str:
+        """sendMessage, as a reply to the customer's latest message when it is in the same chat.
+
+        Returns "<chat id>:<message id>", the same shape as inbound external ids.
+        """
+        text = message.text or ""
+        if not text.strip():
+            raise PayloadRejected("an empty message cannot be sent on Telegram")
+        if len(text.encode("utf-16-le")) // 2 > MAX_TEXT_UTF16_UNITS:
+            raise PayloadRejected(f"Telegram messages are limited to {MAX_TEXT_UTF16_UNITS} characters")
+        chat_id = _recipient_chat(channel, message)
+        params: dict = {"chat_id": _chat_param(chat_id), "text": text}
+        target = _reply_target(chat_id, reply_to) if message.conversation.channel_id == channel.pk else None
+        if target is not None:
+            params["reply_parameters"] = {"message_id": target, "allow_sending_without_reply": True}
+        result = bot_call(channel, "sendMessage", params)
+        if not isinstance(result, dict) or result.get("message_id") is None:
+            raise PayloadRejected("sendMessage answered without a message_id")
+        chat = result.get("chat") if isinstance(result.get("chat"), dict) else {}
+        return f"{chat.get('id', chat_id)}:{result['message_id']}"
