@@ -188,6 +188,8 @@ def _create_channels(organization, brands) -> dict[int, dict[str, Channel]]:
                 name=f"{brand.name} · {kind.label}",
                 credentials={"token": secrets.token_urlsafe(24)},
                 settings=_channel_settings(kind),
+                # Demo channels hold made-up data and no real accounts: nothing to poll or send to.
+                status=Channel.Status.PAUSED,
             )
     return channels
 

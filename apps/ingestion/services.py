@@ -100,6 +100,10 @@ def payload_receive(
     return Received(payload, True)
 
 
+# PostgreSQL takes at most 65,535 parameters in one statement; six per row.
+RECEIVE_MANY_CHUNK = 5000
+
+
 def payload_receive_many(
     *,
     channel: Channel,
@@ -107,14 +111,22 @@ def payload_receive_many(
     items: list[tuple[str | None, bytes]],
     content_type: str = "application/json",
 ) -> int:
-    """Store many payloads in one statement (bulk import, polls); returns how many were new."""
-    if not items:
-        return 0
+    """Store many payloads with few statements (bulk import, polls); returns how many were new."""
+    new = 0
+    with transaction.atomic():
+        for start in range(0, len(items), RECEIVE_MANY_CHUNK):
+            new += _insert_payloads(channel, source, items[start : start + RECEIVE_MANY_CHUNK], content_type)
+    return new
+
+
+def _insert_payloads(
+    channel: Channel, source: str, items: list[tuple[str | None, bytes]], content_type: str
+) -> int:
     rows = [
         (channel.organization_id, channel.pk, source, external_id, body, content_type)
         for external_id, body in items
     ]
-    with transaction.atomic(), connection.cursor() as cursor:
+    with connection.cursor() as cursor:
         placeholders = ", ".join(
             ["(%s, %s, %s, %s, %s, %s, '{}'::jsonb, 'received', '', 0, now())"] * len(rows)
         )
@@ -130,7 +142,7 @@ def payload_receive_many(
             [value for row in rows for value in row],
         )
         new_ids = [row[0] for row in cursor.fetchall()]
-        _enqueue(new_ids)
+    _enqueue(new_ids)
     return len(new_ids)
 
 
