@@ -299,7 +299,11 @@ def generate_demo(*, messages: int = 6000, days: int = 90, seed: int = 7, passwo
         organization=globex, name="Globex Energy", keywords=["Globex"], competitors=["Initech Power"]
     )
     Channel.objects.create(
-        organization=globex, brand=globex_brand, kind=ChannelKind.EMAIL, name="Globex support"
+        organization=globex,
+        brand=globex_brand,
+        kind=ChannelKind.EMAIL,
+        name="Globex support",
+        status=Channel.Status.PAUSED,
     )
     password = password_for("globex.admin")
     member_add(
