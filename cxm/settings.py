@@ -124,7 +124,11 @@ CACHES = {
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "prefix": "cxm-test" if TESTING else "cxm"},
+        # redis-py 8 times sockets out after 5 s, which would break the channel layer's blocking reads.
+        "CONFIG": {
+            "hosts": [{"address": REDIS_URL, "socket_timeout": None}],
+            "prefix": "cxm-test" if TESTING else "cxm",
+        },
     }
 }
 

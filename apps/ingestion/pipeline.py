@@ -71,7 +71,7 @@ def push_live_events(messages: list[Message]) -> None:
                 },
             )
         except Exception:  # live updates are best-effort: the message is stored whatever happens here
-            logger.warning("live event not sent", exc_info=True, extra={"message": message.pk})
+            logger.warning("live event not sent", exc_info=True, extra={"message_id": message.pk})
 
 
 def index_for_search(messages: list[Message]) -> None:

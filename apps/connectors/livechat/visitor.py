@@ -93,7 +93,9 @@ def visitor_token_verify(secret: str, token, *, now: float | None = None) -> Vis
     try:
         claims = json.loads(_b64url_decode(payload).decode("utf-8"))
     except (binascii.Error, ValueError):
-        raise VisitorTokenInvalid("visitor_token_invalid", "the visitor token's payload is not JSON") from None
+        raise VisitorTokenInvalid(
+            "visitor_token_invalid", "the visitor token's payload is not JSON"
+        ) from None
     if not isinstance(claims, dict):
         raise VisitorTokenInvalid("visitor_token_invalid", "the visitor token's payload is not an object")
     exp = claims.get("exp")
@@ -119,7 +121,12 @@ def identity_seal(visitor_id: str, identity: VisitorIdentity) -> str:
     The token itself may expire before a worker parses the payload (or a replay); the seal says that the
     consumer verified it when the message came in, and cannot be moved to another visitor's payload.
     """
-    data = {"visitor": visitor_id, "user_id": identity.user_id, "email": identity.email, "name": identity.name}
+    data = {
+        "visitor": visitor_id,
+        "user_id": identity.user_id,
+        "email": identity.email,
+        "name": identity.name,
+    }
     return signing.dumps(data, salt=IDENTITY_SALT, compress=False)
 
 
