@@ -1,0 +1,393 @@
+"""Bluesky through the AT Protocol's XRPC API: mentions, replies and quotes of the brand, posts about it.
+
+Channel configuration
+    credentials  {"identifier": the brand's handle or DID, "app_password": an app password of that account}
+    settings     {"service": "https://bsky.social" (the account's PDS, or its entryway),
+                  "queries": ["Nimbus", …] searched one by one (default: the brand's keywords)}
+    cursor       {"notifications": {"newest": indexedAt, "seen": [at:// uris]},
+                  "search": {"<query>": {"newest": indexedAt, "seen": [...]}}}
+
+Session: POST com.atproto.server.createSession gives accessJwt / refreshJwt / did. They are kept in this
+process's memory (createSession is tightly rate-limited, so it is not called on every poll); an
+`ExpiredToken` answer is handled with com.atproto.server.refreshSession, and a refused refresh with a new
+session.
+
+Reads: app.bsky.notification.listNotifications (reasons mention, reply, quote) and
+app.bsky.feed.searchPosts (sort=latest, `since` the last poll's newest post less a margin), both newest
+first, paged with their `cursor` until a page reaches what the previous poll saw. Authors' follower counts
+come from app.bsky.actor.getProfiles (25 at a time). Each post becomes one raw payload whose external id is
+its at:// URI; its thread is the `reply.root` of its record, so a reply threads under its root post.
+
+Replies: com.atproto.repo.createRecord of an app.bsky.feed.post whose `reply` holds strong references
+(uri + cid) to the thread's root and to the post answered; both come from app.bsky.feed.getPosts.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+
+import httpx
+
+from ..base import (
+    Connector,
+    FetchedItem,
+    FetchResult,
+    InboundAuthor,
+    InboundMessage,
+    PayloadRejected,
+    RateLimited,
+    TransientError,
+)
+from ..kinds import ChannelKind
+from ..normalized import clean_text, decode_json, parse_time
+
+DEFAULT_SERVICE = "https://bsky.social"
+PAGE_SIZE = 100
+MAX_PAGES = 5
+MAX_SEARCH_PAGES = 3
+MAX_QUERIES = 5
+SEEN_KEPT = 300
+SEARCH_MARGIN = timedelta(minutes=15)  # `since` is on sortAt, which may trail indexedAt a little
+PROFILES_PER_CALL = 25
+REASONS = ("mention", "reply", "quote")
+TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+USER_AGENT = "CXM-connector/1.0"
+POST_TYPE = "app.bsky.feed.post"
+
+# (service, identifier, hash of the app password) → {"accessJwt", "refreshJwt", "did", "handle"}
+_sessions: dict[tuple[str, str, str], dict] = {}
+_sessions_lock = threading.Lock()
+
+
+def _when(value) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _jwt_expiry(token: str) -> float | None:
+    """The `exp` claim of a JWT, without verifying it (only to refresh before it runs out)."""
+    try:
+        payload = token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        return float(claims["exp"])
+    except (IndexError, KeyError, TypeError, ValueError):
+        return None
+
+
+def _error(response: httpx.Response) -> tuple[str, str]:
+    try:
+        data = response.json()
+    except ValueError:
+        return "", response.text[:300].strip()
+    if isinstance(data, dict):
+        return str(data.get("error") or ""), str(data.get("message") or "")
+    return "", ""
+
+
+class _Xrpc:
+    def __init__(self, channel, http: httpx.Client):
+        credentials = channel.credentials or {}
+        self.identifier = credentials.get("identifier") or ""
+        self.password = credentials.get("app_password") or ""
+        if not self.identifier or not self.password:
+            raise PayloadRejected("the Bluesky channel needs an identifier and an app_password")
+        self.service = ((channel.settings or {}).get("service") or DEFAULT_SERVICE).rstrip("/")
+        self.http = http
+        secret = hashlib.sha256(self.password.encode()).hexdigest()
+        self.key = (self.service, self.identifier.lower(), secret)
+
+    def _post(self, nsid: str, *, token: str | None = None, body: dict | None = None) -> httpx.Response:
+        headers = {"User-Agent": USER_AGENT}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        try:
+            return self.http.post(f"{self.service}/xrpc/{nsid}", headers=headers, json=body)
+        except httpx.HTTPError as error:
+            raise TransientError(f"Bluesky unreachable: {error.__class__.__name__}: {error}") from None
+
+    def _keep(self, data) -> dict:
+        if not isinstance(data, dict) or not data.get("accessJwt") or not data.get("did"):
+            raise TransientError("Bluesky answered a session request without accessJwt and did")
+        session = {k: data.get(k) for k in ("accessJwt", "refreshJwt", "did", "handle")}
+        with _sessions_lock:
+            _sessions[self.key] = session
+        return session
+
+    def create_session(self) -> dict:
+        response = self._post(
+            "com.atproto.server.createSession",
+            body={"identifier": self.identifier, "password": self.password},
+        )
+        return self._keep(self._check(response, "com.atproto.server.createSession"))
+
+    def refresh_session(self, session: dict) -> dict:
+        response = self._post("com.atproto.server.refreshSession", token=session.get("refreshJwt"))
+        if response.status_code in (400, 401):  # the refresh token expired or was revoked: log in again
+            return self.create_session()
+        return self._keep(self._check(response, "com.atproto.server.refreshSession"))
+
+    def session(self) -> dict:
+        with _sessions_lock:
+            session = _sessions.get(self.key)
+        if session is None:
+            return self.create_session()
+        expiry = _jwt_expiry(session["accessJwt"])
+        if expiry is not None and expiry < time.time() + 60:
+            return self.refresh_session(session)
+        return session
+
+    def call(self, method: str, nsid: str, *, params=None, body: dict | None = None) -> dict:
+        session = self.session()
+        for attempt in range(3):
+            headers = {"Authorization": f"Bearer {session['accessJwt']}", "User-Agent": USER_AGENT}
+            try:
+                response = self.http.request(
+                    method, f"{self.service}/xrpc/{nsid}", headers=headers, params=params, json=body
+                )
+            except httpx.HTTPError as error:
+                raise TransientError(f"Bluesky unreachable: {error.__class__.__name__}: {error}") from None
+            name, _ = _error(response)
+            if attempt == 0 and response.status_code in (400, 401) and name == "ExpiredToken":
+                session = self.refresh_session(session)
+            elif attempt < 2 and response.status_code == 401 and name in ("InvalidToken", "AuthMissing"):
+                session = self.create_session()  # the session was revoked (e.g. the app password rotated)
+            else:
+                break
+        return self._check(response, nsid)
+
+    def _check(self, response: httpx.Response, nsid: str) -> dict:
+        status = response.status_code
+        name, message = _error(response)
+        reason = f"{name}: {message}".strip(": ")
+        if status == 429:
+            reset = response.headers.get("ratelimit-reset", "")
+            retry_after = max(1.0, int(reset) - time.time()) if reset.isdigit() else None
+            raise RateLimited(f"Bluesky rate limit reached on {nsid}: {reason}".rstrip(": "), retry_after)
+        if status >= 500:
+            raise TransientError(f"Bluesky answered HTTP {status} on {nsid}: {reason}".rstrip(": "))
+        if status >= 400:
+            raise PayloadRejected(f"Bluesky refused {nsid} (HTTP {status}): {reason}".rstrip(": "))
+        try:
+            data = response.json()
+        except ValueError:
+            raise TransientError(f"Bluesky answered {nsid} with a body that is not JSON") from None
+        if not isinstance(data, dict):
+            raise TransientError(f"Bluesky answered {nsid} with an unexpected JSON document")
+        return data
+
+
+class BlueskyConnector(Connector):
+    kind = ChannelKind.BLUESKY
+    polls = True
+    poll_interval_seconds = 120
+
+    # ---- fetch -------------------------------------------------------------------------------------------
+
+    def fetch(self, channel) -> FetchResult:
+        settings = channel.settings or {}
+        queries = settings.get("queries")
+        if queries is None:
+            queries = list(channel.brand.keywords or [])
+        queries = list(dict.fromkeys(q.strip() for q in queries if isinstance(q, str) and q.strip()))[
+            :MAX_QUERIES
+        ]
+        cursor = dict(channel.cursor or {})
+        found: dict[str, dict] = {}
+        with httpx.Client(timeout=TIMEOUT) as http:
+            xrpc = _Xrpc(channel, http)
+            brand_did = xrpc.session()["did"]
+            posts, cursor["notifications"] = self._read(
+                xrpc,
+                "app.bsky.notification.listNotifications",
+                "notifications",
+                MAX_PAGES,
+                [("reasons", reason) for reason in REASONS],
+                cursor.get("notifications") or {},
+            )
+            for post, reason in posts:
+                found.setdefault(post["uri"], {"post": post, "reason": reason})
+            searched, cursor["search"] = cursor.get("search") or {}, {}
+            for query in queries:
+                state = searched.get(query) or {}
+                params = [("q", query), ("sort", "latest")]
+                if _when(state.get("newest")):
+                    params.append(("since", _iso(_when(state["newest"]) - SEARCH_MARGIN)))
+                posts, cursor["search"][query] = self._read(
+                    xrpc, "app.bsky.feed.searchPosts", "posts", MAX_SEARCH_PAGES, params, state
+                )
+                for post, _ in posts:
+                    found.setdefault(post["uri"], {"post": post, "reason": "search", "query": query})
+            profiles = self._profiles(xrpc, {entry["post"]["author"]["did"] for entry in found.values()})
+        items = []
+        for uri, entry in found.items():
+            entry["author_profile"] = profiles.get(entry["post"]["author"]["did"])
+            entry["brand_did"] = brand_did
+            items.append(FetchedItem(external_id=uri, body=json.dumps(entry, sort_keys=True).encode()))
+        return FetchResult(items=items, cursor=cursor)
+
+    def _read(self, xrpc: _Xrpc, nsid: str, key: str, max_pages: int, params: list, state: dict):
+        """Newest first, page after page, until what the last poll saw; → [(post, reason)], new state."""
+        seen = [uri for uri in state.get("seen") or [] if isinstance(uri, str)]
+        known = set(seen)
+        newest = _when(state.get("newest"))
+        posts: list[tuple[dict, str]] = []
+        page_cursor = None
+        for _ in range(max_pages if state else 1):  # a new channel starts listening now
+            page_params = [*params, ("limit", str(PAGE_SIZE))]
+            if page_cursor:
+                page_params.append(("cursor", page_cursor))
+            data = xrpc.call("GET", nsid, params=page_params)
+            entries = data.get(key)
+            if not isinstance(entries, list):
+                raise TransientError(f"Bluesky answered {nsid} without '{key}'")
+            reached_known = False
+            for entry in entries:
+                if not isinstance(entry, dict) or not str(entry.get("uri", "")).startswith("at://"):
+                    continue
+                reason = entry.get("reason", "search")
+                indexed = _when(entry.get("indexedAt"))
+                if entry["uri"] in known or (newest and indexed and indexed < newest):
+                    reached_known = True
+                if entry["uri"] in known or reason not in (*REASONS, "search"):
+                    continue  # (a server that ignores `reasons` may also list likes and follows)
+                if not isinstance(entry.get("author"), dict) or not entry["author"].get("did"):
+                    continue
+                known.add(entry["uri"])
+                post = {k: entry.get(k) for k in ("uri", "cid", "author", "record", "indexedAt")}
+                for count in ("replyCount", "repostCount", "likeCount", "quoteCount"):
+                    if count in entry:
+                        post[count] = entry[count]
+                posts.append((post, reason))
+            page_cursor = data.get("cursor")
+            if reached_known or not page_cursor or not entries:
+                break
+        times = [t for t in [newest] + [_when(post.get("indexedAt")) for post, _ in posts] if t]
+        state = {"seen": ([post["uri"] for post, _ in posts] + seen)[:SEEN_KEPT]}
+        if times:
+            state["newest"] = _iso(max(times))
+        return posts, state
+
+    def _profiles(self, xrpc: _Xrpc, dids: set[str]) -> dict[str, dict]:
+        """Detailed profiles (with followersCount), which notification and search views do not carry."""
+        profiles: dict[str, dict] = {}
+        ordered = sorted(dids)
+        for start in range(0, len(ordered), PROFILES_PER_CALL):
+            chunk = ordered[start : start + PROFILES_PER_CALL]
+            data = xrpc.call("GET", "app.bsky.actor.getProfiles", params=[("actors", did) for did in chunk])
+            for profile in data.get("profiles") or []:
+                if isinstance(profile, dict) and profile.get("did"):
+                    profiles[profile["did"]] = profile
+        return profiles
+
+    # ---- parse -------------------------------------------------------------------------------------------
+
+    def parse(self, channel, body: bytes, headers: dict[str, str]) -> list[InboundMessage]:
+        data = decode_json(body)
+        post = data.get("post") if isinstance(data, dict) else None
+        record = post.get("record") if isinstance(post, dict) else None
+        author = post.get("author") if isinstance(post, dict) else None
+        if (
+            not isinstance(record, dict)
+            or not isinstance(author, dict)
+            or not str(post.get("uri", "")).startswith("at://")
+            or not author.get("did")
+        ):
+            raise PayloadRejected(
+                "a Bluesky payload holds {'post': {uri, cid, author: {did…}, record: {text…}}}"
+            )
+        if record.get("$type", POST_TYPE) != POST_TYPE:
+            raise PayloadRejected(f"a Bluesky {record.get('$type')} record is not a post")
+        uri = str(post["uri"])
+        reply = record.get("reply") if isinstance(record.get("reply"), dict) else {}
+        root = (reply.get("root") or {}).get("uri") or uri
+        parent = (reply.get("parent") or {}).get("uri") or ""
+        handle = clean_text(author.get("handle"), "author.handle", 253)
+        profile = data.get("author_profile") if isinstance(data.get("author_profile"), dict) else {}
+        followers = profile.get("followersCount", author.get("followersCount"))
+        verification = profile.get("verification") or author.get("verification") or {}
+        verified = verification.get("verifiedStatus") == "valid" if isinstance(verification, dict) else False
+        langs = record.get("langs") if isinstance(record.get("langs"), list) else []
+        rkey = uri.rsplit("/", 1)[-1]
+        who = handle if handle and handle != "handle.invalid" else author["did"]
+        return [
+            InboundMessage(
+                external_id=uri,
+                thread_key=str(root),
+                text=clean_text(record.get("text"), "record.text"),
+                sent_at=parse_time(record.get("createdAt") or post.get("indexedAt"), "record.createdAt"),
+                language=clean_text(str(langs[0]) if langs else "", "record.langs", 16),
+                in_reply_to=str(parent),
+                outbound=author["did"] == data.get("brand_did"),
+                author=InboundAuthor(
+                    external_id=clean_text(author["did"], "author.did", 255),
+                    handle=f"@{handle}" if handle else "",
+                    display_name=clean_text(
+                        profile.get("displayName") or author.get("displayName"), "name", 255
+                    ),
+                    profile_url=f"https://bsky.app/profile/{who}",
+                    avatar_url=clean_text(
+                        profile.get("avatar") or author.get("avatar"), "author.avatar", 500
+                    ),
+                    followers=followers if isinstance(followers, int) and followers >= 0 else None,
+                    verified=True if verified else None,
+                ),
+                metadata={
+                    "bluesky": {
+                        "uri": uri,
+                        "cid": post.get("cid") or "",
+                        "url": f"https://bsky.app/profile/{who}/post/{rkey}",
+                        "reason": data.get("reason") or "",
+                    }
+                },
+            )
+        ]
+
+    # ---- send --------------------------------------------------------------------------------------------
+
+    def send(self, channel, message, reply_to: str = "") -> str:
+        if not reply_to or not str(reply_to).startswith("at://"):
+            raise PayloadRejected("there is no Bluesky post in this conversation to reply to")
+        text = (message.text or "").strip()
+        if not text:
+            raise PayloadRejected("a Bluesky reply needs text")
+        with httpx.Client(timeout=TIMEOUT) as http:
+            xrpc = _Xrpc(channel, http)
+            posts = xrpc.call("GET", "app.bsky.feed.getPosts", params=[("uris", reply_to)]).get("posts") or []
+            parent = posts[0] if posts and isinstance(posts[0], dict) else None
+            if not parent or not parent.get("cid"):
+                raise PayloadRejected("the Bluesky post being answered no longer exists")
+            parent_ref = {"uri": parent["uri"], "cid": parent["cid"]}
+            thread = ((parent.get("record") or {}).get("reply") or {}).get("root") or {}
+            root_ref = (
+                {"uri": thread["uri"], "cid": thread["cid"]}
+                if thread.get("uri") and thread.get("cid")
+                else parent_ref
+            )
+            record = {
+                "$type": POST_TYPE,
+                "text": text,
+                "createdAt": _iso(datetime.now(UTC)),
+                "reply": {"root": root_ref, "parent": parent_ref},
+            }
+            created = xrpc.call(
+                "POST",
+                "com.atproto.repo.createRecord",
+                body={"repo": xrpc.session()["did"], "collection": POST_TYPE, "record": record},
+            )
+        if not created.get("uri"):
+            raise PayloadRejected("Bluesky accepted the reply but returned no uri")
+        return str(created["uri"])

@@ -1,0 +1,362 @@
+"""Mastodon through its REST API: mentions of the brand's account, statuses about the brand, replies.
+
+Channel configuration
+    credentials  {"access_token": a user token of the brand's account with the read:accounts,
+                  read:notifications, read:search, read:statuses and write:statuses scopes}
+    settings     {"instance": "https://mastodon.social",
+                  "queries": ["Nimbus", …] searched one by one (default: the brand's keywords)}
+    cursor       {"account": {"id", "acct"} of the brand's account (and a short hash telling which token),
+                  "notifications": {"min_id": …}, "search": {"<query>": {"min_id": …}}}
+
+Mentions come from GET /api/v1/notifications?types[]=mention: with `min_id`, Mastodon answers the page just
+above the cursor, and the Link header's rel="prev" gives the `min_id` of the next page up, followed for at
+most MAX_PAGES pages; what is left is read by the next poll from where this one stopped, without gaps.
+Statuses about the brand come from GET /api/v2/search (type=statuses, resolve=false, authenticated).
+
+Each status becomes one raw payload whose external id is the status id (a mention also found by search is
+stored once), holding the status and the root of its thread: replies are looked up with
+GET /api/v1/statuses/:id/context (at most MAX_CONTEXT_LOOKUPS a poll), so every reply of a thread lands
+in the thread's conversation in whatever order the payloads are processed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from datetime import UTC, datetime
+from html.parser import HTMLParser
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+
+from ..base import (
+    Connector,
+    FetchedItem,
+    FetchResult,
+    InboundAuthor,
+    InboundMessage,
+    PayloadRejected,
+    RateLimited,
+    TransientError,
+)
+from ..kinds import ChannelKind
+from ..normalized import clean_text, decode_json, parse_time
+
+DEFAULT_INSTANCE = "https://mastodon.social"
+NOTIFICATIONS_PAGE = 80  # the documented maximum since 4.1
+SEARCH_PAGE = 40  # the documented maximum per type
+MAX_PAGES = 5
+MAX_SEARCH_PAGES = 2
+MAX_QUERIES = 5
+MAX_CONTEXT_LOOKUPS = 40
+TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+USER_AGENT = "CXM-connector/1.0"
+_STATUS_ID = re.compile(r"[0-9A-Za-z]{1,40}")
+
+
+class _Text(HTMLParser):
+    """Status HTML (paragraphs, line breaks, links, mentions) → plain text."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "br":
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag):
+        if tag == "p":
+            self.parts.append("\n\n")
+
+    def handle_data(self, data):
+        self.parts.append(data)
+
+
+def html_to_text(content: str) -> str:
+    parser = _Text()
+    parser.feed(content or "")
+    parser.close()
+    return re.sub(r"\n{3,}", "\n\n", "".join(parser.parts)).strip()
+
+
+def _newest(*ids: str | None) -> str | None:
+    """The newest of Mastodon ids (numeric strings that grow with time)."""
+    present = [str(i) for i in ids if i]
+    return max(present, key=lambda i: (len(i), i)) if present else None
+
+
+def _error(response: httpx.Response) -> str:
+    try:
+        data = response.json()
+    except ValueError:
+        return response.text[:300].strip()
+    return str(data.get("error") or "") if isinstance(data, dict) else ""
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    reset = response.headers.get("x-ratelimit-reset")
+    if reset:
+        try:
+            moment = datetime.fromisoformat(reset.replace("Z", "+00:00"))
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=UTC)
+            return max(1.0, (moment - datetime.now(UTC)).total_seconds())
+        except ValueError:
+            pass
+    value = response.headers.get("retry-after", "")
+    return max(1.0, float(value)) if value.replace(".", "", 1).isdigit() else None
+
+
+class _Api:
+    def __init__(self, channel, http: httpx.Client):
+        token = (channel.credentials or {}).get("access_token")
+        if not token:
+            raise PayloadRejected("the Mastodon channel has no access_token in its credentials")
+        # Tells whose account a cached account id is, without keeping the token itself.
+        self.token_hash = hashlib.sha256(token.encode()).hexdigest()[:16]
+        self.instance = ((channel.settings or {}).get("instance") or DEFAULT_INSTANCE).rstrip("/")
+        self.host = urlsplit(self.instance).hostname or self.instance
+        self.http = http
+        self.headers = {"Authorization": f"Bearer {token}", "User-Agent": USER_AGENT}
+
+    def call(self, method: str, path: str, *, headers: dict | None = None, **kwargs) -> httpx.Response:
+        try:
+            response = self.http.request(
+                method, f"{self.instance}{path}", headers={**self.headers, **(headers or {})}, **kwargs
+            )
+        except httpx.HTTPError as error:
+            raise TransientError(f"Mastodon unreachable: {error.__class__.__name__}: {error}") from None
+        status = response.status_code
+        if status == 429:
+            raise RateLimited(f"Mastodon rate limit reached on {path}", _retry_after(response))
+        if status >= 500:
+            raise TransientError(f"Mastodon answered HTTP {status} on {path}")
+        if status in (401, 403):
+            raise PayloadRejected(f"Mastodon refused {path} (HTTP {status}): {_error(response)}".rstrip(": "))
+        if status >= 400:
+            raise PayloadRejected(f"Mastodon refused {path} (HTTP {status}): {_error(response)}".rstrip(": "))
+        return response
+
+    def json(self, method: str, path: str, *, expect: type = dict, **kwargs):
+        response = self.call(method, path, **kwargs)
+        try:
+            data = response.json()
+        except ValueError:
+            raise TransientError(f"Mastodon answered {path} with a body that is not JSON") from None
+        if not isinstance(data, expect):
+            raise TransientError(f"Mastodon answered {path} with an unexpected JSON document")
+        return data, response
+
+
+def _min_id_of(link: dict | None) -> str | None:
+    url = (link or {}).get("url") or ""
+    return (parse_qs(urlsplit(url).query).get("min_id") or [None])[0]
+
+
+class MastodonConnector(Connector):
+    kind = ChannelKind.MASTODON
+    polls = True
+    poll_interval_seconds = 120
+
+    # ---- fetch -------------------------------------------------------------------------------------------
+
+    def fetch(self, channel) -> FetchResult:
+        settings = channel.settings or {}
+        queries = settings.get("queries")
+        if queries is None:
+            queries = list(channel.brand.keywords or [])
+        queries = list(dict.fromkeys(q.strip() for q in queries if isinstance(q, str) and q.strip()))[
+            :MAX_QUERIES
+        ]
+        cursor = dict(channel.cursor or {})
+        found: dict[str, dict] = {}
+        with httpx.Client(timeout=TIMEOUT) as http:
+            api = _Api(channel, http)
+            account = cursor.get("account") or {}
+            if not account.get("id") or account.get("token") != api.token_hash:
+                me, _ = api.json("GET", "/api/v1/accounts/verify_credentials")
+                account = {
+                    "id": str(me.get("id") or ""),
+                    "acct": me.get("acct") or "",
+                    "token": api.token_hash,
+                }
+            cursor["account"] = account
+
+            statuses, cursor["notifications"] = self._read_mentions(api, cursor.get("notifications") or {})
+            for status, notification_id in statuses:
+                found.setdefault(status["id"], {"status": status, "source": "mention"})
+                found[status["id"]]["notification_id"] = notification_id
+            searched = cursor.get("search") or {}
+            cursor["search"] = {}
+            for query in queries:
+                statuses, cursor["search"][query] = self._search(api, query, searched.get(query) or {})
+                for status in statuses:
+                    found.setdefault(status["id"], {"status": status, "source": "search", "query": query})
+            roots = self._thread_roots(api, {sid: entry["status"] for sid, entry in found.items()})
+        items = []
+        for status_id, entry in found.items():
+            entry.update({"thread_root": roots.get(status_id, status_id), "brand_account_id": account["id"]})
+            items.append(FetchedItem(external_id=status_id, body=json.dumps(entry, sort_keys=True).encode()))
+        return FetchResult(items=items, cursor=cursor)
+
+    def _read_mentions(self, api: _Api, state: dict):
+        min_id = state.get("min_id")
+        newest = min_id
+        pages = MAX_PAGES if min_id else 1  # a new channel starts listening now
+        statuses: list[tuple[dict, str]] = []
+        for _ in range(pages):
+            params = [("types[]", "mention"), ("limit", str(NOTIFICATIONS_PAGE))]
+            if min_id:
+                params.append(("min_id", min_id))
+            notifications, response = api.json("GET", "/api/v1/notifications", expect=list, params=params)
+            for notification in notifications:
+                if not isinstance(notification, dict):
+                    continue
+                newest = _newest(newest, notification.get("id"))
+                status = notification.get("status")
+                if notification.get("type") == "mention" and isinstance(status, dict) and status.get("id"):
+                    statuses.append((status, str(notification.get("id"))))
+            # rel="prev" holds the min_id of the page just above this one: newer notifications.
+            next_min_id = _min_id_of(response.links.get("prev"))
+            if not min_id or not notifications or not next_min_id:
+                break
+            min_id = next_min_id
+        return statuses, ({"min_id": newest} if newest else {})
+
+    def _search(self, api: _Api, query: str, state: dict):
+        min_id = state.get("min_id")
+        newest = min_id
+        statuses: list[dict] = []
+        for page in range(MAX_SEARCH_PAGES if min_id else 1):
+            params = {"q": query, "type": "statuses", "resolve": "false", "limit": str(SEARCH_PAGE)}
+            if min_id:
+                params["min_id"] = min_id
+            if page:
+                params["offset"] = str(page * SEARCH_PAGE)
+            data, _ = api.json("GET", "/api/v2/search", params=params)
+            found = [s for s in (data.get("statuses") or []) if isinstance(s, dict) and s.get("id")]
+            for status in found:
+                newest = _newest(newest, status["id"])
+            statuses.extend(found)
+            if len(found) < SEARCH_PAGE:
+                break
+        return statuses, ({"min_id": newest} if newest else {})
+
+    def _thread_roots(self, api: _Api, statuses: dict[str, dict]) -> dict[str, str]:
+        """The first post of each reply's thread: from the batch itself, else from /statuses/:id/context."""
+        roots: dict[str, str] = {}
+        lookups = 0
+
+        def root_of(status_id: str, depth: int = 0) -> str:
+            nonlocal lookups
+            if status_id in roots:
+                return roots[status_id]
+            status = statuses.get(status_id)
+            parent = status.get("in_reply_to_id") if status else None
+            if not parent:
+                roots[status_id] = status_id
+            elif parent in statuses and depth < 100:
+                roots[status_id] = root_of(parent, depth + 1)
+            elif lookups < MAX_CONTEXT_LOOKUPS:
+                lookups += 1
+                try:
+                    context, _ = api.json("GET", f"/api/v1/statuses/{status_id}/context")
+                except PayloadRejected:  # deleted, or not visible to the brand: thread by in_reply_to
+                    context = {}
+                ancestors = [
+                    a for a in (context.get("ancestors") or []) if isinstance(a, dict) and a.get("id")
+                ]
+                roots[status_id] = str(ancestors[0]["id"]) if ancestors else status_id
+                for ancestor in ancestors:
+                    roots.setdefault(str(ancestor["id"]), roots[status_id])
+            else:
+                roots[status_id] = status_id  # the parent, once stored, still threads it (in_reply_to)
+            return roots[status_id]
+
+        for status_id in statuses:
+            root_of(status_id)
+        return roots
+
+    # ---- parse -------------------------------------------------------------------------------------------
+
+    def parse(self, channel, body: bytes, headers: dict[str, str]) -> list[InboundMessage]:
+        data = decode_json(body)
+        status = data.get("status") if isinstance(data, dict) else None
+        account = status.get("account") if isinstance(status, dict) else None
+        if not isinstance(account, dict) or not status.get("id") or not account.get("acct"):
+            raise PayloadRejected("a Mastodon payload holds {'status': {id, content, account: {acct…}…}}")
+        host = urlsplit((channel.settings or {}).get("instance") or DEFAULT_INSTANCE).hostname or ""
+        acct = clean_text(account["acct"], "account.acct", 255)
+        if "@" not in acct and host:
+            acct = f"{acct}@{host}"  # a local account: qualified with the instance, as seen from elsewhere
+        content = clean_text(status.get("content"), "status.content")
+        followers = account.get("followers_count")
+        status_id = str(status["id"])
+        own_id = str(data.get("brand_account_id") or "")
+        return [
+            InboundMessage(
+                external_id=status_id,
+                thread_key=str(data.get("thread_root") or status_id),
+                text=html_to_text(content),
+                html=content,
+                subject=clean_text(status.get("spoiler_text"), "status.spoiler_text", 500),
+                sent_at=parse_time(status.get("created_at"), "status.created_at"),
+                language=clean_text(status.get("language"), "status.language", 16),
+                in_reply_to=str(status.get("in_reply_to_id") or ""),
+                outbound=bool(own_id) and str(account.get("id")) == own_id,
+                author=InboundAuthor(
+                    external_id=acct.lower(),
+                    handle=f"@{acct}",
+                    display_name=clean_text(
+                        account.get("display_name") or account.get("username"), "name", 255
+                    ),
+                    profile_url=clean_text(account.get("url"), "account.url", 500),
+                    avatar_url=clean_text(account.get("avatar"), "account.avatar", 500),
+                    followers=followers if isinstance(followers, int) and followers >= 0 else None,
+                ),
+                metadata={
+                    "mastodon": {
+                        "url": status.get("url") or status.get("uri") or "",
+                        "visibility": status.get("visibility") or "",
+                        "source": data.get("source") or "",
+                        "bot": bool(account.get("bot")),
+                        "replies_count": status.get("replies_count"),
+                        "favourites_count": status.get("favourites_count"),
+                    }
+                },
+            )
+        ]
+
+    # ---- send --------------------------------------------------------------------------------------------
+
+    def send(self, channel, message, reply_to: str = "") -> str:
+        if not reply_to or not _STATUS_ID.fullmatch(str(reply_to)):
+            raise PayloadRejected("there is no Mastodon status in this conversation to reply to")
+        text = (message.text or "").strip()
+        if not text:
+            raise PayloadRejected("a Mastodon reply needs text")
+        own_id = str(((channel.cursor or {}).get("account") or {}).get("id") or "")
+        with httpx.Client(timeout=TIMEOUT) as http:
+            api = _Api(channel, http)
+            parent, _ = api.json("GET", f"/api/v1/statuses/{reply_to}")
+            visibility = parent.get("visibility") or "public"
+            author = parent.get("account") or {}
+            accts = [] if str(author.get("id")) == own_id else [author.get("acct")]
+            if visibility == "direct":  # everyone in a private conversation stays in it
+                accts += [m.get("acct") for m in parent.get("mentions") or [] if str(m.get("id")) != own_id]
+            mentions = [
+                f"@{a}" for a in dict.fromkeys(a for a in accts if a) if f"@{a}".lower() not in text.lower()
+            ]
+            status = " ".join([*mentions, text])
+            created, _ = api.json(
+                "POST",
+                "/api/v1/statuses",
+                json={"status": status, "in_reply_to_id": str(reply_to), "visibility": visibility},
+                # A retried delivery after a lost answer does not post twice.
+                headers={"Idempotency-Key": f"cxm-message-{message.pk}"},
+            )
+        if not isinstance(created, dict) or not created.get("id"):
+            raise PayloadRejected("Mastodon accepted the reply but returned no status id")
+        return str(created["id"])
