@@ -31,6 +31,29 @@ def channel_set_status(*, channel: Channel, status: str, actor) -> Channel:
     return channel
 
 
+def channel_test(*, channel: Channel) -> tuple[bool, str]:
+    """Try the channel's connection without storing anything or moving its cursor: (ok, what happened)."""
+    connector = connector_for(channel.kind)
+    if connector.polls:
+        try:
+            result = connector.fetch(channel)
+        except (RateLimited, TransientError, PayloadRejected) as error:
+            return False, error.reason
+        except NotImplementedError:
+            return False, f"no connector can fetch {channel.get_kind_display()} yet"
+        return True, f"connected: {len(result.items)} new item(s) waiting (nothing was stored)"
+    if connector.receives_webhooks:
+        try:
+            connector.verify_webhook(channel, {}, b"")
+        except Exception as error:  # an unsigned request must be refused; how tells us the set-up state
+            reason = getattr(error, "reason", str(error))
+            if "configured" in reason or getattr(error, "status", 0) == 503:
+                return False, reason
+            return True, f"webhook ready: unsigned requests are refused ({reason})"
+        return False, "the webhook accepted an unsigned request: check the channel's secret"
+    return False, f"no connector for {channel.get_kind_display()} yet"
+
+
 def channels_due_for_poll():
     """Active channels of polling kinds whose interval has passed."""
     now = timezone.now()

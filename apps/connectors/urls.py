@@ -7,5 +7,6 @@ urlpatterns = [
     path("", views.channel_list, name="list"),
     path("<int:pk>/", views.channel_detail, name="detail"),
     path("<int:pk>/status/", views.channel_status, name="status"),
+    path("<int:pk>/test/", views.channel_test_view, name="test"),
     path("payloads/<int:pk>/replay/", views.payload_replay_view, name="replay"),
 ]

@@ -53,6 +53,15 @@ def channel_status(request, pk: int):
 
 @admin_required
 @require_POST
+def channel_test_view(request, pk: int):
+    channel = get_visible_or_404(Channel, current_membership(request), pk=pk)
+    ok, detail = services.channel_test(channel=channel)
+    (flash.success if ok else flash.error)(request, f"Test of {channel.name}: {detail}")
+    return redirect("connectors:detail", pk=channel.pk)
+
+
+@admin_required
+@require_POST
 def payload_replay_view(request, pk: int):
     payload = get_visible_or_404(RawPayload, current_membership(request), pk=pk)
     payload_replay(payload=payload)

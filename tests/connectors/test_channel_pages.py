@@ -47,3 +47,36 @@ def test_channel_pages_are_for_admins_only(org_a, brand_a, make_membership, logi
     channel = ChannelFactory(brand=brand_a)
     client = login(make_membership(org_a, Role.COMMUNITY_MANAGER))
     assert client.get(reverse("connectors:detail", args=[channel.pk])).status_code == 403
+
+
+def test_testing_a_channel_reports_its_state_and_stores_nothing(org_a, brand_a, make_membership, login):
+    from tests.fakes.http import FakeHTTPServer
+
+    client = login(make_membership(org_a, Role.ADMIN))
+    unsigned = ChannelFactory(brand=brand_a, kind=ChannelKind.WEBHOOK)
+    page = client.post(reverse("connectors:test", args=[unsigned.pk]), follow=True).content.decode()
+    assert "no signing secret configured" in page
+    ready = ChannelFactory(brand=brand_a, kind=ChannelKind.WEBHOOK, credentials={"signing_secret": "x"})
+    page = client.post(reverse("connectors:test", args=[ready.pk]), follow=True).content.decode()
+    assert "webhook ready" in page
+
+    server = FakeHTTPServer()
+    server.route(
+        "GET",
+        "/feed.xml",
+        lambda request: (
+            200,
+            "<rss version='2.0'><channel><title>t</title>"
+            "<item><guid>1</guid><title>Nimbus</title></item>"
+            "</channel></rss>",
+            {"Content-Type": "application/rss+xml"},
+        ),
+    )
+    with server:
+        feed = ChannelFactory(
+            brand=brand_a, kind=ChannelKind.FEED, settings={"feeds": [f"{server.url}/feed.xml"]}
+        )
+        page = client.post(reverse("connectors:test", args=[feed.pk]), follow=True).content.decode()
+    assert "connected: 1 new item(s)" in page
+    feed.refresh_from_db()
+    assert feed.cursor == {} and not RawPayload.objects.filter(channel=feed).exists()
