@@ -246,38 +246,60 @@ def _parse(payload: RawPayload) -> list[InboundMessage]:
     return connector_for(payload.channel.kind).parse(payload.channel, body, payload.headers)
 
 
+def _process_locked(payload: RawPayload) -> list[Message]:
+    """Process one payload whose row the caller holds locked; returns the messages it created."""
+    payload.attempts += 1
+    try:
+        with transaction.atomic():
+            created = [
+                message
+                for inbound in _parse(payload)
+                if (message := message_ingest(channel=payload.channel, inbound=inbound, payload=payload))
+            ]
+    except PayloadRejected as error:
+        payload.status = RawPayload.Status.REJECTED
+        payload.rejection_reason = error.reason[:2000]
+        payload.save(update_fields=["status", "rejection_reason", "attempts"])
+        logger.warning("payload rejected", extra={"payload": payload.pk, "reason": error.reason})
+        return []
+    payload.status = RawPayload.Status.PROCESSED
+    payload.processed_at = timezone.now()
+    payload.rejection_reason = ""
+    payload.save(update_fields=["status", "processed_at", "rejection_reason", "attempts"])
+    return created
+
+
+def _locked_payloads(payload_ids: list[int], *, skip_locked: bool):
+    return (
+        RawPayload.objects.select_for_update(of=("self",), skip_locked=skip_locked)
+        .select_related("channel__brand", "channel__organization")
+        .filter(pk__in=payload_ids, status=RawPayload.Status.RECEIVED)
+        .order_by("pk")
+    )
+
+
 def payload_process(*, payload_id: int) -> RawPayload | None:
     """Process one stored payload; safe to run twice (the second run finds it processed)."""
     with transaction.atomic():
-        payload = (
-            RawPayload.objects.select_for_update(of=("self",))
-            .select_related("channel__brand", "channel__organization")
-            .filter(pk=payload_id)
-            .first()
-        )
-        if payload is None or payload.status != RawPayload.Status.RECEIVED:
-            return payload
-        payload.attempts += 1
-        try:
-            inbound_messages = _parse(payload)
-            with transaction.atomic():
-                created = [
-                    message
-                    for inbound in inbound_messages
-                    if (message := message_ingest(channel=payload.channel, inbound=inbound, payload=payload))
-                ]
-        except PayloadRejected as error:
-            payload.status = RawPayload.Status.REJECTED
-            payload.rejection_reason = error.reason[:2000]
-            payload.save(update_fields=["status", "rejection_reason", "attempts"])
-            logger.warning("payload rejected", extra={"payload": payload.pk, "reason": error.reason})
-            return payload
-        payload.status = RawPayload.Status.PROCESSED
-        payload.processed_at = timezone.now()
-        payload.rejection_reason = ""
-        payload.save(update_fields=["status", "processed_at", "rejection_reason", "attempts"])
+        payload = _locked_payloads([payload_id], skip_locked=False).first()
+        if payload is not None:
+            created = _process_locked(payload)
+            transaction.on_commit(lambda: pipeline.after_commit(created))
+    return payload or RawPayload.objects.filter(pk=payload_id).first()
+
+
+def payloads_process(*, payload_ids: list[int]) -> int:
+    """Process many payloads in one transaction (one commit for all), each in its own savepoint.
+
+    Payloads another worker holds right now are skipped: that worker is processing them.
+    """
+    created: list[Message] = []
+    with transaction.atomic():
+        payloads = list(_locked_payloads(payload_ids, skip_locked=True))
+        for payload in payloads:
+            created += _process_locked(payload)
         transaction.on_commit(lambda: pipeline.after_commit(created))
-    return payload
+    return len(payloads)
 
 
 def payload_fail(*, payload_id: int, reason: str) -> None:

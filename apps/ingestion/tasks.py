@@ -53,7 +53,16 @@ def process_payload_task(self, payload_id: int) -> None:
     ignore_result=True,
 )
 def process_payload_batch_task(self, payload_ids: list[int]) -> None:
-    """Many payloads in one task; each is still its own transaction, and a retry skips the done ones."""
+    """Many payloads in one task and one transaction; should anything unexpected break the batch, each
+    payload is then processed on its own, so that one bad payload cannot hold back the others."""
+    try:
+        services.payloads_process(payload_ids=payload_ids)
+        return
+    except TRANSIENT:
+        if self.request.retries < self.max_retries:
+            raise
+    except Exception:
+        logger.warning("batch failed; processing its payloads one by one", exc_info=True)
     for payload_id in payload_ids:
         try:
             services.payload_process(payload_id=payload_id)

@@ -39,8 +39,9 @@ def _read_body(request) -> tuple[bytes, bool]:
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def webhook(request, token: str):
-    channel = Channel.objects.select_related("organization", "brand").filter(webhook_token=token).first()
-    if channel is None:
+    try:
+        channel = Channel.objects.get(webhook_token=token)
+    except Channel.DoesNotExist:
         return JsonResponse({"error": "unknown webhook"}, status=404)
     connector = connector_for(channel.kind)
     if request.method == "GET":

@@ -111,3 +111,15 @@ def test_a_rejected_payload_can_be_replayed_after_a_fix(webhook_channel, django_
     payload.refresh_from_db()
     assert payload.status == RawPayload.Status.PROCESSED and payload.attempts == 2
     assert Message.objects.filter(raw_payload=payload).exists()
+
+
+def test_a_batch_is_processed_in_one_go_and_isolates_bad_payloads(webhook_channel):
+    from apps.ingestion.services import payloads_process
+
+    good = [_receive(webhook_channel, message(n, thread_id="same")) for n in range(5)]
+    bad = _receive(webhook_channel, b"{not json")
+    assert payloads_process(payload_ids=[p.pk for p in [*good, bad]]) == 6
+    assert Message.objects.count() == 5 and Conversation.objects.count() == 1
+    bad.refresh_from_db()
+    assert bad.status == RawPayload.Status.REJECTED
+    assert payloads_process(payload_ids=[p.pk for p in good]) == 0  # all done already
