@@ -38,6 +38,17 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _port_free(port: int) -> bool:
+    import socket
+
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 def _use_private_servers(env: dict) -> None:
     env["CXM_PG_PORT"] = os.environ["CXM_PG_PORT"] = str(_free_port())
     env["CXM_REDIS_PORT"] = os.environ["CXM_REDIS_PORT"] = str(_free_port())
@@ -87,6 +98,11 @@ def backing_services(profile: str, attach: bool = False):
     env = dict(os.environ)
     env.setdefault("DJANGO_SETTINGS_MODULE", "cxm.settings")
     postgres = redis_server = None
+    if profile != "run":
+        # Another checkout's tests may hold the default ports (its own data folder, so no lock tells us).
+        for service, variable in (("postgres", "CXM_PG_PORT"), ("redis", "CXM_REDIS_PORT")):
+            if variable not in env and not _port_free(ports[service]):
+                env[variable] = os.environ[variable] = str(_free_port())
     try:
         lock = _lock(profile)
     except StackBusy:

@@ -107,6 +107,10 @@ class EmbeddedPostgres:
     def start(self) -> None:
         self.init()
         if self.is_running():
+            # A server left running on this data folder (an earlier run was killed): use its port.
+            lines = (self.datadir / "postmaster.pid").read_text().splitlines()
+            if len(lines) > 3 and lines[3].strip().isdigit():
+                self.port = int(lines[3])
             return
         options = [f"-h 127.0.0.1 -p {self.port} -k {self.datadir}"]
         for key, value in (self.settings or {}).items():
