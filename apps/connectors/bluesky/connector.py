@@ -40,9 +40,9 @@ from ..base import (
     InboundAuthor,
     InboundMessage,
     PayloadRejected,
-    RateLimited,
     TransientError,
 )
+from ..http import json_object, raise_for_status, seconds_until
 from ..kinds import ChannelKind
 from ..normalized import clean_text, decode_json, parse_time
 
@@ -170,24 +170,15 @@ class _Xrpc:
         return self._check(response, nsid)
 
     def _check(self, response: httpx.Response, nsid: str) -> dict:
-        status = response.status_code
         name, message = _error(response)
-        reason = f"{name}: {message}".strip(": ")
-        if status == 429:
-            reset = response.headers.get("ratelimit-reset", "")
-            retry_after = max(1.0, int(reset) - time.time()) if reset.isdigit() else None
-            raise RateLimited(f"Bluesky rate limit reached on {nsid}: {reason}".rstrip(": "), retry_after)
-        if status >= 500:
-            raise TransientError(f"Bluesky answered HTTP {status} on {nsid}: {reason}".rstrip(": "))
-        if status >= 400:
-            raise PayloadRejected(f"Bluesky refused {nsid} (HTTP {status}): {reason}".rstrip(": "))
-        try:
-            data = response.json()
-        except ValueError:
-            raise TransientError(f"Bluesky answered {nsid} with a body that is not JSON") from None
-        if not isinstance(data, dict):
-            raise TransientError(f"Bluesky answered {nsid} with an unexpected JSON document")
-        return data
+        raise_for_status(
+            response,
+            platform="Bluesky",
+            what=nsid,
+            reason=f"{name}: {message}".strip(": "),
+            retry_after=seconds_until(response.headers.get("ratelimit-reset")),
+        )
+        return json_object(response, platform="Bluesky", what=nsid)
 
 
 class BlueskyConnector(Connector):

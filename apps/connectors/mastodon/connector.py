@@ -37,9 +37,9 @@ from ..base import (
     InboundAuthor,
     InboundMessage,
     PayloadRejected,
-    RateLimited,
     TransientError,
 )
+from ..http import json_object, raise_for_status
 from ..kinds import ChannelKind
 from ..normalized import clean_text, decode_json, parse_time
 
@@ -128,26 +128,15 @@ class _Api:
             )
         except httpx.HTTPError as error:
             raise TransientError(f"Mastodon unreachable: {error.__class__.__name__}: {error}") from None
-        status = response.status_code
-        if status == 429:
-            raise RateLimited(f"Mastodon rate limit reached on {path}", _retry_after(response))
-        if status >= 500:
-            raise TransientError(f"Mastodon answered HTTP {status} on {path}")
-        if status in (401, 403):
-            raise PayloadRejected(f"Mastodon refused {path} (HTTP {status}): {_error(response)}".rstrip(": "))
-        if status >= 400:
-            raise PayloadRejected(f"Mastodon refused {path} (HTTP {status}): {_error(response)}".rstrip(": "))
+        reason = _error(response) if response.status_code != 429 else ""
+        raise_for_status(
+            response, platform="Mastodon", what=path, reason=reason, retry_after=_retry_after(response)
+        )
         return response
 
     def json(self, method: str, path: str, *, expect: type = dict, **kwargs):
         response = self.call(method, path, **kwargs)
-        try:
-            data = response.json()
-        except ValueError:
-            raise TransientError(f"Mastodon answered {path} with a body that is not JSON") from None
-        if not isinstance(data, expect):
-            raise TransientError(f"Mastodon answered {path} with an unexpected JSON document")
-        return data, response
+        return json_object(response, platform="Mastodon", what=path, expect=expect), response
 
 
 def _min_id_of(link: dict | None) -> str | None:

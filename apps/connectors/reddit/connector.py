@@ -46,6 +46,7 @@ from ..base import (
     RateLimited,
     TransientError,
 )
+from ..http import json_object, raise_for_status
 from ..kinds import ChannelKind
 from ..normalized import clean_text, decode_json, parse_time
 
@@ -198,21 +199,10 @@ class _Reddit:
                 response.headers.get("retry-after")
             )
             raise RateLimited(f"Reddit rate limit reached (HTTP 429) on {path}", retry_after)
-        if status >= 500:
-            raise TransientError(f"Reddit answered HTTP {status} on {path}")
-        if status in (401, 403):
-            raise PayloadRejected(f"Reddit refused {path} (HTTP {status}): {_reason(response)}".rstrip(": "))
         if 300 <= status < 400:  # e.g. /r/<name>/new of a subreddit that does not exist
             raise PayloadRejected(f"Reddit redirected {path} (HTTP {status}): does this subreddit exist?")
-        if status >= 400:
-            raise PayloadRejected(f"Reddit refused {path} (HTTP {status}): {_reason(response)}".rstrip(": "))
-        try:
-            data = response.json()
-        except ValueError:
-            raise TransientError(f"Reddit answered {path} with a body that is not JSON") from None
-        if not isinstance(data, dict):
-            raise TransientError(f"Reddit answered {path} with an unexpected JSON document")
-        return data
+        raise_for_status(response, platform="Reddit", what=path, reason=_reason(response))
+        return json_object(response, platform="Reddit", what=path)
 
 
 def _thread_of(kind: str, data: dict) -> str:
