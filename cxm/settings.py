@@ -106,7 +106,11 @@ EMBEDDED_DATABASE_URL = "postgresql://postgres@127.0.0.1:54329/cxm"
 EMBEDDED_REDIS_URL = "redis://127.0.0.1:63799/0"
 
 DATABASE_URL = os.environ.get("DATABASE_URL", EMBEDDED_DATABASE_URL)
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL)}
+# A connection pool per process (psycopg_pool): under ASGI, persistent per-thread connections would pile up.
+DATABASES["default"]["OPTIONS"] = {
+    "pool": {"min_size": 1, "max_size": int(os.environ.get("CXM_DB_POOL_SIZE", "8")), "timeout": 20}
+}
 DATABASES["default"]["TEST"] = {"NAME": os.environ.get("CXM_TEST_DATABASE", "test_cxm")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Upper
 
 from apps.connectors.kinds import ChannelKind
 from apps.core.models import TenantModel
@@ -78,6 +79,10 @@ class Identity(TenantModel):
                 fields=["organization", "phone"], condition=Q(phone_verified=True), name="identity_vphone"
             ),
             models.Index(fields=["organization", "handle"]),
+            # Weak-evidence matching compares case-insensitively (iexact is UPPER(...) = UPPER(...)).
+            models.Index(F("organization"), Upper("handle"), name="identity_handle_ci"),
+            models.Index(F("organization"), Upper("display_name"), name="identity_name_ci"),
+            models.Index(F("organization"), Upper("email"), name="identity_email_ci"),
         ]
 
     def __str__(self):

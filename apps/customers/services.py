@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.utils import timezone
 
 from apps.core.audit import audit_record
@@ -75,42 +76,79 @@ def _strong_matches(identity: Identity, links: list[StrongLink]) -> list[tuple[C
     return sorted(matches.values(), key=lambda match: match[0].pk)
 
 
-def _suggest_weak_matches(identity: Identity) -> list[MergeSuggestion]:
-    conditions: list[tuple[Q, str, float]] = []
+def _weak_keys(identity: Identity) -> list[tuple[str, str, str, float]]:
+    """(lookup, value, reason, score) for each piece of weak evidence the identity carries."""
+    keys = []
     if identity.email:
-        conditions.append((Q(email__iexact=identity.email), "same email (not verified)", 0.8))
+        keys.append(("email", identity.email.upper(), "same email (not verified)", 0.8))
     handle = normalise_handle(identity.handle)
     if len(handle) >= 4:
-        conditions.append(
-            (Q(handle__iexact=handle) | Q(handle__iexact=f"@{handle}"), "same handle on another channel", 0.6)
+        keys.append(("handle", handle.upper(), "same handle on another channel", 0.6))
+    name = identity.display_name.strip()
+    if len(name) >= 6 and " " in name:
+        keys.append(("display_name", name.upper(), "same full name", 0.4))
+    return keys
+
+
+def suggest_weak_matches(identities: list[Identity]) -> list[MergeSuggestion]:
+    """Weak evidence only ever suggests a merge, for an agent to confirm. A few queries for any number of
+    identities (of one organisation), each answered from a case-insensitive index."""
+    if not identities:
+        return []
+    organization_id = identities[0].organization_id
+    wanted: dict[str, set[str]] = {"email": set(), "handle": set(), "display_name": set()}
+    for identity in identities:
+        for lookup, value, _, _ in _weak_keys(identity):
+            wanted[lookup].add(value)
+    wanted["handle"] |= {f"@{value}" for value in wanted["handle"]}  # stored with or without the @
+    own = {identity.pk for identity in identities}
+    others: dict[tuple[str, str], set[int]] = {}
+    for lookup, values in wanted.items():
+        if not values:
+            continue
+        rows = (
+            Identity.objects.filter(
+                organization_id=organization_id,
+                customer__merged_into__isnull=True,
+                customer__erased_at__isnull=True,
+            )
+            .annotate(key=Upper(lookup))
+            .filter(key__in=values)
+            .exclude(pk__in=own)
+            .values_list("key", "customer_id")[:5000]
         )
-    if len(identity.display_name.strip()) >= 6 and " " in identity.display_name.strip():
-        conditions.append((Q(display_name__iexact=identity.display_name.strip()), "same full name", 0.4))
-    suggestions = []
-    base = Identity.objects.filter(organization_id=identity.organization_id).exclude(
-        customer_id=identity.customer_id
+        for key, customer_id in rows:
+            if lookup == "handle":
+                key = key.lstrip("@")
+            others.setdefault((lookup, key), set()).add(customer_id)
+    proposals: dict[tuple[int, int], MergeSuggestion] = {}
+    for identity in identities:
+        for lookup, value, reason, score in _weak_keys(identity):
+            for candidate_id in sorted(others.get((lookup, value), ()))[:20]:
+                pair = (identity.customer_id, candidate_id)
+                if (
+                    candidate_id != identity.customer_id
+                    and pair not in proposals
+                    and pair[::-1] not in proposals
+                ):
+                    proposals[pair] = MergeSuggestion(
+                        organization_id=organization_id,
+                        customer_id=identity.customer_id,
+                        candidate_id=candidate_id,
+                        reason=reason,
+                        score=score,
+                        evidence={"identity": identity.pk, "lookup": lookup},
+                    )
+    if not proposals:
+        return []
+    customers = {a for a, _ in proposals} | {b for _, b in proposals}
+    known = set(
+        MergeSuggestion.objects.filter(customer_id__in=customers, candidate_id__in=customers).values_list(
+            "customer_id", "candidate_id"
+        )
     )
-    for condition, reason, score in conditions:
-        for other in base.filter(condition).select_related("customer")[:20]:
-            candidate = active_customer(other.customer)
-            if candidate.pk == identity.customer_id or not candidate.is_active:
-                continue
-            pair = Q(customer_id=identity.customer_id, candidate=candidate) | Q(
-                customer=candidate, candidate_id=identity.customer_id
-            )
-            if MergeSuggestion.objects.filter(pair).exists():
-                continue
-            suggestions.append(
-                MergeSuggestion.objects.create(
-                    organization_id=identity.organization_id,
-                    customer_id=identity.customer_id,
-                    candidate=candidate,
-                    reason=reason,
-                    score=score,
-                    evidence={"identity": identity.pk, "matches_identity": other.pk},
-                )
-            )
-    return suggestions
+    fresh = [s for pair, s in proposals.items() if pair not in known and pair[::-1] not in known]
+    return MergeSuggestion.objects.bulk_create(fresh, ignore_conflicts=True)
 
 
 @transaction.atomic
@@ -184,7 +222,7 @@ def identity_resolve(
             merged = True
     if merged:
         identity.refresh_from_db()
-    _suggest_weak_matches(identity)
+    suggest_weak_matches([identity])
     return identity
 
 

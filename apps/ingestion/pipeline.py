@@ -12,9 +12,10 @@ from datetime import timedelta
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.db import connection
 
 from apps.connectors.kinds import PRIVATE_KINDS
-from apps.conversations.models import Conversation, Message
+from apps.conversations.models import Message
 
 logger = logging.getLogger(__name__)
 
@@ -23,29 +24,38 @@ SLA_PRIVATE = timedelta(hours=4)
 SLA_PUBLIC = timedelta(hours=24)
 
 
-def apply_listening(message: Message) -> None:
-    """Tags the message to / about the brand, a competitor or the category (listening queries)."""
-    from apps.listening.services import message_apply_listening
+def apply_listening(messages: list[Message]) -> None:
+    """Tags messages to / about a brand, a competitor or the category (listening queries)."""
+    from apps.listening.services import messages_apply_listening
 
-    message_apply_listening(message)
+    messages_apply_listening(messages)
 
 
-def classify(message: Message) -> None:
+def classify(messages: list[Message]) -> None:
     """Language, sentiment, intent, relevance, priority: the classification models plug in here."""
 
 
-def route(message: Message) -> None:
-    """Start the SLA clock of a conversation waiting for the brand."""
-    if message.direction != Message.Direction.INBOUND:
+def route(messages: list[Message]) -> None:
+    """Start the SLA clock of conversations now waiting for the brand (one statement for the set)."""
+    due: dict[int, object] = {}
+    for message in messages:
+        if message.direction == Message.Direction.INBOUND:
+            target = SLA_PRIVATE if message.channel.kind in PRIVATE_KINDS else SLA_PUBLIC
+            deadline = message.sent_at + target
+            if message.conversation_id not in due or deadline < due[message.conversation_id]:
+                due[message.conversation_id] = deadline
+    if not due:
         return
-    conversation = message.conversation
-    if conversation.sla_due_at is None or conversation.first_response_at is not None:
-        target = SLA_PRIVATE if message.channel.kind in PRIVATE_KINDS else SLA_PUBLIC
-        Conversation.objects.filter(pk=conversation.pk, sla_due_at__isnull=True).update(
-            sla_due_at=message.sent_at + target
+    values = ", ".join(["(%s::bigint, %s::timestamptz)"] * len(due))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE conversations_conversation AS c SET sla_due_at = v.due "
+            f"FROM (VALUES {values}) AS v(id, due) WHERE c.id = v.id AND c.sla_due_at IS NULL",
+            [value for item in due.items() for value in item],
         )
 
 
+# Each step takes the list of new messages: a batch costs a few statements, not a few per message.
 STEPS = [apply_listening, classify, route]
 
 

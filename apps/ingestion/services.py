@@ -12,23 +12,22 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from apps.connectors.base import InboundMessage, PayloadRejected
 from apps.connectors.models import Channel
 from apps.connectors.normalized import messages_from_payload
 from apps.connectors.registry import connector_for
-from apps.conversations.models import Conversation, Message
-from apps.conversations.services import conversation_open, message_add
-from apps.customers.services import identity_resolve
+from apps.conversations.models import Message
 
 from . import pipeline
+from .ingest import Item, messages_ingest
 from .models import RawPayload
 
 logger = logging.getLogger(__name__)
@@ -159,86 +158,6 @@ def payload_refuse(*, channel: Channel, source: str, body: bytes, headers: dict,
     )
 
 
-def _thread_lock(channel_id: int, thread_key: str) -> None:
-    """Serialise work on one thread, so that two messages of a new thread make one conversation."""
-    key = int.from_bytes(
-        hashlib.blake2b(f"{channel_id}:{thread_key}".encode(), digest_size=8).digest(), "big", signed=True
-    )
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
-
-
-def _thread_for(channel: Channel, inbound: InboundMessage, identity) -> Conversation:
-    conversation = (
-        Conversation.objects.filter(channel=channel, external_thread_id=inbound.thread_key[:500])
-        .order_by("-created_at")
-        .first()
-    )
-    if conversation is None and inbound.in_reply_to:
-        parent = (
-            Message.objects.filter(channel=channel, external_id=inbound.in_reply_to)
-            .select_related("conversation")
-            .first()
-        )
-        conversation = parent.conversation if parent else None
-    if conversation is None:
-        conversation = conversation_open(
-            brand=channel.brand,
-            channel=channel,
-            customer=identity.customer,
-            subject=inbound.subject or inbound.text[:120],
-            external_thread_id=inbound.thread_key,
-        )
-    return conversation
-
-
-def message_ingest(
-    *, channel: Channel, inbound: InboundMessage, payload: RawPayload | None
-) -> Message | None:
-    """Ingest one normalised message; returns None when it was already stored (a redelivery)."""
-    if Message.objects.filter(channel=channel, external_id=inbound.external_id).exists():
-        return None
-    _thread_lock(channel.pk, inbound.thread_key)
-    author = inbound.author
-    identity = identity_resolve(
-        organization=channel.organization,
-        kind=author.kind or channel.kind,
-        external_id=author.external_id,
-        handle=author.handle,
-        display_name=author.display_name,
-        profile_url=author.profile_url,
-        avatar_url=author.avatar_url,
-        followers=author.followers,
-        verified=author.verified,
-        email=author.email,
-        email_verified=author.email_verified,
-        phone=author.phone,
-        phone_verified=author.phone_verified,
-        links=author.links,
-    )
-    conversation = _thread_for(channel, inbound, identity)
-    try:
-        with transaction.atomic():
-            message = message_add(
-                conversation=conversation,
-                direction=Message.Direction.OUTBOUND if inbound.outbound else Message.Direction.INBOUND,
-                text=inbound.text,
-                html=inbound.html,
-                sent_at=inbound.sent_at,
-                external_id=inbound.external_id,
-                language=inbound.language,
-                author_identity=None if inbound.outbound else identity,
-                raw_payload=payload,
-                delivery_status=Message.Delivery.DELIVERED if inbound.outbound else None,
-                metadata=inbound.metadata,
-            )
-    except IntegrityError:  # stored meanwhile by another worker
-        return None
-    for step in pipeline.STEPS:
-        step(message)
-    return message
-
-
 def _parse(payload: RawPayload) -> list[InboundMessage]:
     body = bytes(payload.body)
     if payload.source == RawPayload.Source.IMPORT:
@@ -246,26 +165,43 @@ def _parse(payload: RawPayload) -> list[InboundMessage]:
     return connector_for(payload.channel.kind).parse(payload.channel, body, payload.headers)
 
 
-def _process_locked(payload: RawPayload) -> list[Message]:
-    """Process one payload whose row the caller holds locked; returns the messages it created."""
+def _parse_or_reject(payload: RawPayload) -> list[InboundMessage] | None:
+    """The payload's messages, or None after marking it rejected with the reason."""
     payload.attempts += 1
     try:
-        with transaction.atomic():
-            created = [
-                message
-                for inbound in _parse(payload)
-                if (message := message_ingest(channel=payload.channel, inbound=inbound, payload=payload))
-            ]
+        return _parse(payload)
     except PayloadRejected as error:
         payload.status = RawPayload.Status.REJECTED
         payload.rejection_reason = error.reason[:2000]
-        payload.save(update_fields=["status", "rejection_reason", "attempts"])
         logger.warning("payload rejected", extra={"payload": payload.pk, "reason": error.reason})
-        return []
-    payload.status = RawPayload.Status.PROCESSED
-    payload.processed_at = timezone.now()
-    payload.rejection_reason = ""
-    payload.save(update_fields=["status", "processed_at", "rejection_reason", "attempts"])
+        return None
+
+
+def _ingest_locked(payloads: list[RawPayload]) -> list[Message]:
+    """Parse and ingest payloads whose rows the caller holds locked, all messages in one set."""
+    items = []
+    for payload in payloads:
+        inbound_messages = _parse_or_reject(payload)
+        if inbound_messages is not None:
+            items += [
+                Item(channel=payload.channel, inbound=inbound, payload=payload)
+                for inbound in inbound_messages
+            ]
+            payload.status = RawPayload.Status.PROCESSED
+            payload.processed_at = timezone.now()
+            payload.rejection_reason = ""
+    created = messages_ingest(items)
+    processed = [p.pk for p in payloads if p.status == RawPayload.Status.PROCESSED]
+    RawPayload.objects.filter(pk__in=processed).update(
+        status=RawPayload.Status.PROCESSED,
+        processed_at=timezone.now(),
+        rejection_reason="",
+        attempts=F("attempts") + 1,
+    )
+    for payload in payloads:
+        if payload.status == RawPayload.Status.REJECTED:
+            payload.save(update_fields=["status", "rejection_reason", "attempts"])
+    transaction.on_commit(lambda: pipeline.after_commit(created))
     return created
 
 
@@ -283,22 +219,18 @@ def payload_process(*, payload_id: int) -> RawPayload | None:
     with transaction.atomic():
         payload = _locked_payloads([payload_id], skip_locked=False).first()
         if payload is not None:
-            created = _process_locked(payload)
-            transaction.on_commit(lambda: pipeline.after_commit(created))
+            _ingest_locked([payload])
     return payload or RawPayload.objects.filter(pk=payload_id).first()
 
 
 def payloads_process(*, payload_ids: list[int]) -> int:
-    """Process many payloads in one transaction (one commit for all), each in its own savepoint.
+    """Process many payloads in one transaction and one set of statements.
 
     Payloads another worker holds right now are skipped: that worker is processing them.
     """
-    created: list[Message] = []
     with transaction.atomic():
         payloads = list(_locked_payloads(payload_ids, skip_locked=True))
-        for payload in payloads:
-            created += _process_locked(payload)
-        transaction.on_commit(lambda: pipeline.after_commit(created))
+        _ingest_locked(payloads)
     return len(payloads)
 
 

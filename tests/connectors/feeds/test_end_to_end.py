@@ -18,8 +18,11 @@ POST = "https://blog.example/2026/11/nimbus-x-review/"
 
 
 def process_all() -> None:
-    for payload_id in RawPayload.objects.filter(status=RawPayload.Status.RECEIVED).values_list(
-        "pk", flat=True
+    # In arrival order, as the workers take them (a batch task processes its payloads by id).
+    for payload_id in (
+        RawPayload.objects.filter(status=RawPayload.Status.RECEIVED)
+        .order_by("pk")
+        .values_list("pk", flat=True)
     ):
         payload_process(payload_id=payload_id)
 
