@@ -223,6 +223,21 @@ def payload_process(*, payload_id: int) -> RawPayload | None:
     return payload or RawPayload.objects.filter(pk=payload_id).first()
 
 
+# A worker that wakes up for one payload takes others waiting with it: under load, webhooks are then
+# processed in sets like imports, at the price of a payload now and then done by a neighbour's task.
+COALESCE_LIMIT = 100
+
+
+def payload_process_with_waiting(*, payload_id: int) -> int:
+    waiting = list(
+        RawPayload.objects.filter(status=RawPayload.Status.RECEIVED, pk__gt=payload_id - 10_000)
+        .exclude(pk=payload_id)
+        .order_by("pk")
+        .values_list("pk", flat=True)[: COALESCE_LIMIT - 1]
+    )
+    return payloads_process(payload_ids=[payload_id, *waiting])
+
+
 def payloads_process(*, payload_ids: list[int]) -> int:
     """Process many payloads in one transaction and one set of statements.
 

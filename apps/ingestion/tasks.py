@@ -29,7 +29,7 @@ TRANSIENT = (OperationalError, InterfaceError, ConnectionError, TimeoutError)
 )
 def process_payload_task(self, payload_id: int) -> None:
     try:
-        services.payload_process(payload_id=payload_id)
+        services.payload_process_with_waiting(payload_id=payload_id)
     except TRANSIENT:
         if self.request.retries >= self.max_retries:
             services.payload_fail(payload_id=payload_id, reason="the database stayed unavailable")
