@@ -79,6 +79,18 @@ class InboundMessage:
 
 
 @dataclass
+class DeliveryUpdate:
+    """A platform's receipt for a message the brand sent: sent, delivered (or read), failed."""
+
+    external_id: str  # the platform's id returned when the message was sent
+    status: str  # a Message.Delivery value: "sent" | "delivered" | "failed"
+    platform_status: str  # the platform's own word (e.g. WhatsApp's "read")
+    at: datetime
+    recipient: str = ""
+    error: str = ""
+
+
+@dataclass
 class FetchedItem:
     """One raw item a poll returned, stored as a RawPayload before it is parsed."""
 
@@ -115,6 +127,12 @@ class Connector:
 
     def parse(self, channel, body: bytes, headers: dict[str, str]) -> list[InboundMessage]:
         raise PayloadRejected(f"the {self.kind} connector cannot parse payloads")
+
+    def delivery_updates(
+        self, channel, body: bytes, headers: dict[str, str] | None = None
+    ) -> list[DeliveryUpdate]:
+        """Receipts for the brand's own messages carried by a payload (WhatsApp statuses...)."""
+        return []
 
     def fetch(self, channel) -> FetchResult:
         raise NotImplementedError

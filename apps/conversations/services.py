@@ -164,3 +164,36 @@ def reply_create(
 def tag_get_or_create(*, organization, name: str) -> Tag:
     tag, _ = Tag.objects.get_or_create(organization=organization, name=name.strip()[:60])
     return tag
+
+
+# A receipt never moves a message backwards: "sent" after "delivered" (receipts arrive out of order) is kept
+# as delivered; "failed" counts only until the message is known delivered.
+_DELIVERY_RANK = {
+    Message.Delivery.QUEUED: 0,
+    Message.Delivery.SCHEDULED: 0,
+    Message.Delivery.SENT: 1,
+    Message.Delivery.DELIVERED: 2,
+    Message.Delivery.FAILED: 1,
+}
+
+
+def messages_delivery_update(*, channel, updates) -> list[Message]:
+    """Apply platform receipts (DeliveryUpdate) to the brand's outbound messages on that channel."""
+    by_id = {update.external_id: update for update in updates if update.external_id}
+    changed = []
+    for message in Message.objects.filter(
+        channel=channel, direction=Message.Direction.OUTBOUND, external_id__in=by_id
+    ).select_for_update():
+        update = by_id[message.external_id]
+        current = _DELIVERY_RANK.get(message.delivery_status, 0)
+        if update.status == Message.Delivery.FAILED:
+            if message.delivery_status == Message.Delivery.DELIVERED:
+                continue
+        elif _DELIVERY_RANK.get(update.status, 0) <= current:
+            continue
+        message.delivery_status = update.status
+        message.delivery_error = update.error[:2000] if update.status == Message.Delivery.FAILED else ""
+        message.metadata = {**message.metadata, "platform_status": update.platform_status}
+        message.save(update_fields=["delivery_status", "delivery_error", "metadata"])
+        changed.append(message)
+    return changed

@@ -59,26 +59,24 @@ def route(messages: list[Message]) -> None:
 STEPS = [apply_listening, classify, route]
 
 
-def push_live_events(messages: list[Message]) -> None:
-    """Tell the open inboxes of each organisation about new messages (Channels group per organisation)."""
+def push_message_events(event: str, messages: list[Message]) -> None:
+    """Tell the open inboxes of each organisation about messages (Channels group per organisation)."""
     from apps.inbox.consumers import organization_group
 
     layer = get_channel_layer()
-    if layer is None or not messages:
+    if layer is None:
         return
     for message in messages:
+        payload = {
+            "event": event,
+            "message": message.pk,
+            "conversation": message.conversation_id,
+            "brand": message.conversation.brand_id,
+            "delivery": message.delivery_status,
+        }
         try:
             async_to_sync(layer.group_send)(
-                organization_group(message.organization_id),
-                {
-                    "type": "inbox.event",
-                    "payload": {
-                        "event": "message.created",
-                        "message": message.pk,
-                        "conversation": message.conversation_id,
-                        "brand": message.conversation.brand_id,
-                    },
-                },
+                organization_group(message.organization_id), {"type": "inbox.event", "payload": payload}
             )
         except Exception:  # live updates are best-effort: the message is stored whatever happens here
             logger.warning("live event not sent", exc_info=True, extra={"message_id": message.pk})
@@ -88,6 +86,7 @@ def index_for_search(messages: list[Message]) -> None:
     """Search indexing (PostgreSQL full-text is built in; Elasticsearch plugs in here)."""
 
 
-def after_commit(messages: list[Message]) -> None:
-    push_live_events(messages)
+def after_commit(messages: list[Message], delivered: list[Message] = ()) -> None:
+    push_message_events("message.created", messages)
     index_for_search(messages)
+    push_message_events("message.delivery", list(delivered))

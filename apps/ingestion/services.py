@@ -25,6 +25,7 @@ from apps.connectors.models import Channel
 from apps.connectors.normalized import messages_from_payload
 from apps.connectors.registry import connector_for
 from apps.conversations.models import Message
+from apps.conversations.services import messages_delivery_update
 
 from . import pipeline
 from .ingest import Item, messages_ingest
@@ -177,12 +178,22 @@ def _parse_or_reject(payload: RawPayload) -> list[InboundMessage] | None:
         return None
 
 
+def _apply_receipts(payload: RawPayload) -> list[Message]:
+    if payload.source == RawPayload.Source.IMPORT:
+        return []
+    connector = connector_for(payload.channel.kind)
+    updates = connector.delivery_updates(payload.channel, bytes(payload.body), payload.headers)
+    return messages_delivery_update(channel=payload.channel, updates=updates) if updates else []
+
+
 def _ingest_locked(payloads: list[RawPayload]) -> list[Message]:
     """Parse and ingest payloads whose rows the caller holds locked, all messages in one set."""
     items = []
+    receipts: list[Message] = []
     for payload in payloads:
         inbound_messages = _parse_or_reject(payload)
         if inbound_messages is not None:
+            receipts += _apply_receipts(payload)
             items += [
                 Item(channel=payload.channel, inbound=inbound, payload=payload)
                 for inbound in inbound_messages
@@ -201,7 +212,7 @@ def _ingest_locked(payloads: list[RawPayload]) -> list[Message]:
     for payload in payloads:
         if payload.status == RawPayload.Status.REJECTED:
             payload.save(update_fields=["status", "rejection_reason", "attempts"])
-    transaction.on_commit(lambda: pipeline.after_commit(created))
+    transaction.on_commit(lambda: pipeline.after_commit(created, delivered=receipts))
     return created
 
 

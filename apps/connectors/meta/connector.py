@@ -197,7 +197,9 @@ class WhatsAppConnector(MetaWebhookConnector):
             for inbound in parse_whatsapp(entry, phone_number_id=number)
         ]
 
-    def delivery_updates(self, channel, body: bytes) -> list[DeliveryUpdate]:
+    def delivery_updates(
+        self, channel, body: bytes, headers: dict[str, str] | None = None
+    ) -> list[DeliveryUpdate]:
         """The delivery receipts (`statuses[]`) of a notification, which `parse` leaves out."""
         number = str(channel.credentials.get("phone_number_id") or "")
         return [

@@ -22,26 +22,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-
-from ..base import InboundAuthor, InboundMessage, PayloadRejected
+from ..base import DeliveryUpdate, InboundAuthor, InboundMessage, PayloadRejected
 from ..normalized import clean_text
 from .webhooks import changes, event_time
 
 MEDIA_TYPES = ("image", "video", "audio", "document", "sticker")
 SKIPPED_TYPES = {"reaction", "system", "request_welcome", "ephemeral"}
 STATUS_TO_DELIVERY = {"sent": "sent", "delivered": "delivered", "read": "delivered", "failed": "failed"}
-
-
-@dataclass
-class DeliveryUpdate:
-    external_id: str  # the wamid returned when the message was sent
-    status: str  # "sent" | "delivered" | "failed" (Message.Delivery values); WhatsApp's "read" → "delivered"
-    platform_status: str  # WhatsApp's own word: sent, delivered, read, failed
-    at: datetime
-    recipient: str
-    error: str = ""
 
 
 def _for_this_number(value: dict, phone_number_id: str) -> bool:
