@@ -116,6 +116,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", EMBEDDED_REDIS_URL)
 ELASTICSEARCH_URL = os.environ.get("ELASTICSEARCH_URL", "")
+# Connectors refuse to fetch user-configured URLs on internal addresses (SSRF), except in tests, which talk
+# to fakes on 127.0.0.1, or where the operator allows it (single-tenant installs with internal feeds).
+CXM_ALLOW_PRIVATE_FETCH = env_bool("CXM_ALLOW_PRIVATE_FETCH", default=TESTING)
 
 CACHES = {
     "default": {

@@ -81,8 +81,13 @@ def _batched(texts: list[str], batch_size: int, fn, dim: int) -> np.ndarray:
     texts = [t if isinstance(t, str) else str(t) for t in texts]
     if not texts:
         return np.zeros((0, dim), dtype=np.float32)
-    parts = [fn(texts[i : i + batch_size]) for i in range(0, len(texts), batch_size)]
-    return _normalise(np.concatenate(parts, axis=0))
+    # Batches of similar length: padded models then compute far fewer pad tokens.
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    ordered = [texts[i] for i in order]
+    parts = [fn(ordered[i : i + batch_size]) for i in range(0, len(ordered), batch_size)]
+    out = np.empty((len(texts), dim), dtype=np.float32)
+    out[order] = np.concatenate(parts, axis=0)
+    return _normalise(out)
 
 
 def _require(module: str, distribution: str, what: str):

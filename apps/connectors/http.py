@@ -6,9 +6,13 @@ other 4xx → PayloadRejected (the channel or message fails with the platform's 
 
 from __future__ import annotations
 
+import ipaddress
+import socket
 import time
+from urllib.parse import urlsplit
 
 import httpx
+from django.conf import settings
 
 from .base import PayloadRejected, RateLimited, TransientError
 
@@ -39,3 +43,26 @@ def json_object(response: httpx.Response, *, platform: str, what: str, expect: t
     if not isinstance(data, expect):
         raise TransientError(f"{platform} answered {what} with an unexpected JSON document")
     return data
+
+
+def refuse_private_destinations(request: httpx.Request) -> None:
+    """An httpx request hook: user-configured URLs (feeds, instances) must not reach internal addresses,
+    redirects included. Off when CXM_ALLOW_PRIVATE_FETCH is set (tests, single-tenant installs)."""
+    if settings.CXM_ALLOW_PRIVATE_FETCH:
+        return
+    host = urlsplit(str(request.url)).hostname or ""
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
+    except socket.gaierror:
+        raise TransientError(f"cannot resolve {host}") from None
+    for address in addresses:
+        ip = ipaddress.ip_address(address.split("%")[0])
+        if not ip.is_global:
+            raise PayloadRejected(f"{host} resolves to a non-public address ({ip}); refused")
+
+
+def public_client(**kwargs) -> httpx.Client:
+    """An httpx client for URLs that tenants configure: every request, redirects too, goes to the internet."""
+    hooks = kwargs.pop("event_hooks", {})
+    hooks.setdefault("request", []).append(refuse_private_destinations)
+    return httpx.Client(event_hooks=hooks, **kwargs)

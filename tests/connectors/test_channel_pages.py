@@ -80,3 +80,17 @@ def test_testing_a_channel_reports_its_state_and_stores_nothing(org_a, brand_a, 
     assert "connected: 1 new item(s)" in page
     feed.refresh_from_db()
     assert feed.cursor == {} and not RawPayload.objects.filter(channel=feed).exists()
+
+
+def test_feeds_on_internal_addresses_are_refused(brand_a, settings):
+    from apps.connectors.services import channel_test
+
+    settings.CXM_ALLOW_PRIVATE_FETCH = False
+    for url in [
+        "http://127.0.0.1:9/feed.xml",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://localhost/x",
+    ]:
+        feed = ChannelFactory(brand=brand_a, kind=ChannelKind.FEED, settings={"feeds": [url]})
+        ok, reason = channel_test(channel=feed)
+        assert not ok and "non-public address" in reason, reason

@@ -42,7 +42,7 @@ from ..base import (
     PayloadRejected,
     TransientError,
 )
-from ..http import json_object, raise_for_status, seconds_until
+from ..http import json_object, public_client, raise_for_status, seconds_until
 from ..kinds import ChannelKind
 from ..normalized import clean_text, decode_json, parse_time
 
@@ -198,7 +198,7 @@ class BlueskyConnector(Connector):
         ]
         cursor = dict(channel.cursor or {})
         found: dict[str, dict] = {}
-        with httpx.Client(timeout=TIMEOUT) as http:
+        with public_client(timeout=TIMEOUT) as http:
             xrpc = _Xrpc(channel, http)
             brand_did = xrpc.session()["did"]
             posts, cursor["notifications"] = self._read(
@@ -355,7 +355,7 @@ class BlueskyConnector(Connector):
         text = (message.text or "").strip()
         if not text:
             raise PayloadRejected("a Bluesky reply needs text")
-        with httpx.Client(timeout=TIMEOUT) as http:
+        with public_client(timeout=TIMEOUT) as http:
             xrpc = _Xrpc(channel, http)
             posts = xrpc.call("GET", "app.bsky.feed.getPosts", params=[("uris", reply_to)]).get("posts") or []
             parent = posts[0] if posts and isinstance(posts[0], dict) else None

@@ -17,6 +17,7 @@ from email.utils import parsedate_to_datetime
 import httpx
 
 from ..base import PayloadRejected, RateLimited, TransientError
+from ..http import public_client
 
 MAX_FEED_BYTES = 10 * 1024 * 1024
 DEADLINE_SECONDS = 60.0
@@ -41,7 +42,7 @@ class FeedResponse:
 
 
 def feed_client(*, timeout: float = 30.0) -> httpx.Client:
-    return httpx.Client(
+    return public_client(
         timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
         follow_redirects=True,
         max_redirects=MAX_REDIRECTS,

@@ -39,7 +39,7 @@ from ..base import (
     PayloadRejected,
     TransientError,
 )
-from ..http import json_object, raise_for_status
+from ..http import json_object, public_client, raise_for_status
 from ..kinds import ChannelKind
 from ..normalized import clean_text, decode_json, parse_time
 
@@ -161,7 +161,7 @@ class MastodonConnector(Connector):
         ]
         cursor = dict(channel.cursor or {})
         found: dict[str, dict] = {}
-        with httpx.Client(timeout=TIMEOUT) as http:
+        with public_client(timeout=TIMEOUT) as http:
             api = _Api(channel, http)
             account = cursor.get("account") or {}
             if not account.get("id") or account.get("token") != api.token_hash:
@@ -327,7 +327,7 @@ class MastodonConnector(Connector):
         if not text:
             raise PayloadRejected("a Mastodon reply needs text")
         own_id = str(((channel.cursor or {}).get("account") or {}).get("id") or "")
-        with httpx.Client(timeout=TIMEOUT) as http:
+        with public_client(timeout=TIMEOUT) as http:
             api = _Api(channel, http)
             parent, _ = api.json("GET", f"/api/v1/statuses/{reply_to}")
             visibility = parent.get("visibility") or "public"

@@ -46,7 +46,7 @@ from ..base import (
     RateLimited,
     TransientError,
 )
-from ..http import json_object, raise_for_status
+from ..http import json_object, public_client, raise_for_status
 from ..kinds import ChannelKind
 from ..normalized import clean_text, decode_json, parse_time
 
@@ -245,7 +245,7 @@ class RedditConnector(Connector):
             raise PayloadRejected("nothing to poll on Reddit: give the brand keywords, a query or subreddits")
         cursor = dict(channel.cursor or {})
         found: dict[str, dict] = {}
-        with httpx.Client(timeout=TIMEOUT) as http:
+        with public_client(timeout=TIMEOUT) as http:
             reddit = _Reddit(channel, http)
             for name, path, params in streams:
                 things, cursor[name] = self._read_listing(reddit, path, params, cursor.get(name) or {})
@@ -366,7 +366,7 @@ class RedditConnector(Connector):
         text = (message.text or "").strip()
         if not text:
             raise PayloadRejected("a Reddit comment needs text")
-        with httpx.Client(timeout=TIMEOUT) as http:
+        with public_client(timeout=TIMEOUT) as http:
             data = _Reddit(channel, http).request(
                 "POST", "/api/comment", data={"api_type": "json", "thing_id": reply_to, "text": text}
             )

@@ -39,6 +39,7 @@ from ..base import (
     RateLimited,
     TransientError,
 )
+from ..http import public_client
 from ..kinds import ChannelKind
 from ..normalized import clean_text, decode_json, parse_time
 
@@ -167,7 +168,7 @@ class XConnector(Connector):
         }
         cursor = dict(channel.cursor or {})
         found: dict[str, dict] = {}
-        with httpx.Client(timeout=TIMEOUT) as http:
+        with public_client(timeout=TIMEOUT) as http:
 
             def read(name: str, path: str, params: dict, token_param: str) -> None:
                 posts, cursor[name] = self._read_stream(
@@ -302,7 +303,7 @@ class XConnector(Connector):
         if not text:
             raise PayloadRejected("an X reply needs text")
         base = (settings.get("api_base") or DEFAULT_API_BASE).rstrip("/")
-        with httpx.Client(timeout=TIMEOUT) as http:
+        with public_client(timeout=TIMEOUT) as http:
             data = _request(
                 http,
                 "POST",
