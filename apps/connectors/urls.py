@@ -9,4 +9,6 @@ urlpatterns = [
     path("<int:pk>/status/", views.channel_status, name="status"),
     path("<int:pk>/test/", views.channel_test_view, name="test"),
     path("payloads/<int:pk>/replay/", views.payload_replay_view, name="replay"),
+    path("<int:pk>/import/", views.import_start, name="import"),
+    path("imports/<int:pk>/", views.import_progress, name="import_progress"),
 ]

@@ -6,7 +6,8 @@ from django.views.decorators.http import require_POST
 from apps.accounts.permissions import admin_required, current_membership
 from apps.accounts.tenancy import get_visible_or_404
 from apps.core.crypto import mask_secret
-from apps.ingestion.models import RawPayload
+from apps.ingestion.imports import ImportRefused, import_job_create
+from apps.ingestion.models import ImportJob, RawPayload
 from apps.ingestion.services import payload_replay
 
 from . import selectors, services
@@ -36,6 +37,7 @@ def channel_detail(request, pk: int):
             ),
             "credentials": {key: mask_secret(value) for key, value in channel.credentials.items()},
             "rejected": selectors.channel_rejected_payloads(channel=channel),
+            "imports": channel.import_jobs.defer("source")[:10],
         },
     )
 
@@ -58,6 +60,30 @@ def channel_test_view(request, pk: int):
     ok, detail = services.channel_test(channel=channel)
     (flash.success if ok else flash.error)(request, f"Test of {channel.name}: {detail}")
     return redirect("connectors:detail", pk=channel.pk)
+
+
+@admin_required
+@require_POST
+def import_start(request, pk: int):
+    channel = get_visible_or_404(Channel, current_membership(request), pk=pk)
+    upload = request.FILES.get("file")
+    if upload is None:
+        flash.error(request, "Choose a CSV or JSON-lines file to import.")
+        return redirect("connectors:detail", pk=channel.pk)
+    try:
+        import_job_create(channel=channel, filename=upload.name, content=upload.read(), actor=request.user)
+    except ImportRefused as error:
+        flash.error(request, str(error))
+    else:
+        flash.success(request, f"Importing {upload.name}: progress below.")
+    return redirect(f"{reverse('connectors:detail', args=[channel.pk])}#imports")
+
+
+@admin_required
+def import_progress(request, pk: int):
+    """htmx: one import's progress row, polled while it runs."""
+    job = get_visible_or_404(ImportJob, current_membership(request), pk=pk)
+    return render(request, "connectors/channel_detail.html#import-row", {"job": job})
 
 
 @admin_required

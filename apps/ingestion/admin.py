@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from apps.accounts.admin_base import TenantAdmin
 
-from .models import RawPayload
+from .models import ImportJob, RawPayload
 from .services import payload_replay
 
 
@@ -27,3 +27,20 @@ class RawPayloadAdmin(TenantAdmin):
     @admin.display(description="Body (first 4 KB)")
     def body_preview(self, obj):
         return bytes(obj.body[:4096]).decode("utf-8", errors="replace")
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(TenantAdmin):
+    list_display = [
+        "filename",
+        "channel",
+        "status",
+        "rows_read",
+        "total_rows",
+        "stored",
+        "rejected",
+        "created_at",
+    ]
+    list_filter = ["status"]
+    exclude = ["source"]
+    readonly_fields = ["rows_read", "total_rows", "stored", "duplicates", "rejected", "errors", "finished_at"]

@@ -50,3 +50,45 @@ class RawPayload(TenantModel):
 
     def __str__(self):
         return f"{self.get_source_display()} payload #{self.pk} ({self.status})"
+
+
+class ImportJob(TenantModel):
+    """A bulk import started from the channel page; its counters drive the progress bar."""
+
+    TENANT_BRAND_PATH = "channel__brand"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    channel = models.ForeignKey("connectors.Channel", on_delete=models.CASCADE, related_name="import_jobs")
+    filename = models.CharField(max_length=255)
+    format = models.CharField(max_length=8, choices=[("csv", "CSV"), ("jsonl", "JSON lines")])
+    # The uploaded file, kept in the database so that any worker can read it; emptied once imported.
+    source = models.BinaryField(default=bytes)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    total_rows = models.PositiveIntegerField(default=0)
+    rows_read = models.PositiveIntegerField(default=0)
+    stored = models.PositiveIntegerField(default=0)
+    duplicates = models.PositiveIntegerField(default=0)
+    rejected = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(
+        default=list, blank=True, help_text="The first rejected rows with their reasons."
+    )
+    created_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"Import of {self.filename} ({self.status})"
+
+    @property
+    def percent(self) -> int:
+        return 100 if self.status == self.Status.DONE else int(100 * self.rows_read / max(self.total_rows, 1))

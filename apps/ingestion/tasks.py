@@ -79,3 +79,16 @@ def process_payload_batch_task(self, payload_ids: list[int]) -> None:
 @shared_task(name="apps.ingestion.tasks.requeue_stuck_payloads_task", ignore_result=True)
 def requeue_stuck_payloads_task() -> int:
     return services.payloads_requeue_stuck()
+
+
+@shared_task(
+    name="apps.ingestion.tasks.import_job_task",
+    acks_late=True,
+    ignore_result=True,
+    time_limit=3 * 3600,
+    soft_time_limit=3 * 3600 - 60,
+)
+def import_job_task(job_id: int) -> None:
+    from .imports import import_job_run
+
+    import_job_run(job_id=job_id)

@@ -109,3 +109,21 @@ def test_language_detection_of_short_and_mixed_text():
     assert detect(["@user merci beaucoup pour votre aide !", "gracias por todo"]) == ["fr", "es"]
     runs = detect_mixed("I ordered the blue one yesterday. Aber das Paket ist leider noch nicht angekommen.")
     assert [code for code, _ in runs] == ["en", "de"]
+
+
+def test_hf_encoder_loads_a_local_directory(tmp_path):
+    """The real transformers path, on a tiny random BERT written here (nothing downloaded)."""
+    pytest.importorskip("torch")
+    transformers = pytest.importorskip("transformers")
+    words = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "box", "was", "late", "great", "service"]
+    (tmp_path / "vocab.txt").write_text("\n".join(words) + "\n", encoding="utf-8")
+    transformers.BertTokenizerFast(vocab_file=str(tmp_path / "vocab.txt")).save_pretrained(tmp_path)
+    config = transformers.BertConfig(
+        vocab_size=len(words), hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64
+    )
+    transformers.BertModel(config).save_pretrained(tmp_path)
+
+    encoder = load_encoder(f"hf:{tmp_path}", threads=1)
+    vectors = encoder.encode(["the box was late", "great service", "the"], batch_size=2)
+    assert encoder.dim == 32 and vectors.shape == (3, 32) and vectors.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
