@@ -137,6 +137,10 @@ class Connector:
     def fetch(self, channel) -> FetchResult:
         raise NotImplementedError
 
+    def health_details(self, channel) -> list[str]:
+        """Problems the channel page should show beyond the channel's last error (e.g. one feed of many)."""
+        return []
+
     def send(self, channel, message, reply_to: str = "") -> str:
         """Deliver an outbound message; return the platform's id for it."""
         raise PayloadRejected(f"replies are not supported on {self.kind}")

@@ -94,3 +94,14 @@ def test_feeds_on_internal_addresses_are_refused(brand_a, settings):
         feed = ChannelFactory(brand=brand_a, kind=ChannelKind.FEED, settings={"feeds": [url]})
         ok, reason = channel_test(channel=feed)
         assert not ok and "non-public address" in reason, reason
+
+
+def test_one_failing_feed_of_several_shows_on_the_channel_page(org_a, brand_a, make_membership, login):
+    feed = ChannelFactory(
+        brand=brand_a,
+        kind=ChannelKind.FEED,
+        settings={"feeds": ["https://a.example/f"]},
+        cursor={"feeds": {"https://a.example/f": {"error": "HTTP 410: the feed is gone"}}},
+    )
+    page = login(make_membership(org_a, Role.ADMIN)).get(reverse("connectors:detail", args=[feed.pk]))
+    assert "https://a.example/f: HTTP 410: the feed is gone" in page.content.decode()

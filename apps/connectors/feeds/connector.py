@@ -105,6 +105,10 @@ class FeedConnector(Connector):
     poll_interval_seconds = 900
     ratings_from_title = False
 
+    def health_details(self, channel) -> list[str]:
+        states = (channel.cursor or {}).get("feeds") or {}
+        return [f"{url}: {state['error']}" for url, state in states.items() if state.get("error")]
+
     def fetch(self, channel) -> FetchResult:
         urls = feed_urls(channel.settings)
         previous = (channel.cursor or {}).get("feeds") or {}
