@@ -1,0 +1,559 @@
+"""Measures the offline classifiers: sentiment (per language), intent, spam, encoder speed, language id.
+
+    .venv/bin/python bench/classification_eval.py [--encoders a,b,c] [--threads 2] [--cache DIR]
+
+Every number comes from a model trained here on ``train.tsv`` files and scored on ``val.tsv`` files
+(or, where a set ships no val split, on a fixed held-out part of its train split); hyper-parameters
+(C) are chosen on a 20 % split of the training data, never on val. Sets whose licence forbids
+training a shipped model (chnsenticorp_htl, amazon_reviews_multi_marc) are only measured.
+
+Heads are scikit-learn logistic regressions on L2-normalised sentence embeddings from
+``apps.classification.encoders``; VADER (nltk-vader-sentiment, compound >= 0.05 positive, <= -0.05
+negative, else neutral) is the baseline, run here on the same texts. Large sets are subsampled
+(stratified, fixed seed) so that the whole run stays under 10 minutes on 2 cores; the sizes used
+are printed. ``--cache DIR`` keeps the embeddings between runs (off by default).
+
+The datasets are read from ``../shared/datasets`` (or ``CXM_DATASETS``); they are never copied.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import os
+import random
+import sys
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+
+from apps.classification.encoders import EncoderUnavailable, load_encoder  # noqa: E402
+
+DATA = Path(os.environ.get("CXM_DATASETS", ROOT.parent / "shared" / "datasets"))
+SEED = 13
+XLMT = {
+    "ar": "arabic", "en": "english", "fr": "french", "de": "german",
+    "hi": "hindi", "it": "italian", "pt": "portuguese", "es": "spanish",
+}  # fmt: skip
+SENTIMENT = ("negative", "neutral", "positive")
+# Subsampling caps (texts); chosen so the whole run fits in 10 minutes on 2 cores.
+CAP_TWEETEVAL_TRAIN = 1500  # + 1,840 XLM-T English = 3,340 English training tweets
+CAP_INDONLU_TRAIN = 1500
+CAP_TWEETEVAL_VAL = 1000
+CAP_INDONLU_VAL = 600
+CAP_CHNSENTICORP_VAL = 400
+CAP_MARC_VAL = 150  # per language
+CAP_BITEXT_TRAIN = 2000
+BANKING_TRAIN_PER_LABEL, BANKING_TEST_PER_LABEL = 20, 10
+CAP_SMS_TRAIN = 2000
+C_GRID = (0.25, 1.0, 4.0)
+THROUGHPUT_BATCHES = (16, 64, 256)
+THROUGHPUT_TEXTS = 512
+
+
+# ---------------------------------------------------------------- data
+
+
+def read_tsv(relative: str) -> list[dict[str, str]]:
+    with open(DATA / relative, newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))
+
+
+def sample(rows: list, n: int | None, seed: int = SEED, key=lambda r: r["label"]) -> list:
+    """A stratified, deterministic subsample of at most n rows (all rows if n is None or larger)."""
+    if n is None or n >= len(rows):
+        return list(rows)
+    rng = random.Random(seed)
+    groups: dict[str, list] = defaultdict(list)
+    for row in rows:
+        groups[key(row)].append(row)
+    picked = []
+    for _, group in sorted(groups.items()):
+        rng.shuffle(group)
+        picked.extend(group[: max(1, round(n * len(group) / len(rows)))])
+    rng.shuffle(picked)
+    return picked[:n]
+
+
+def split_per_label(rows: list, n_first: int, n_second: int, seed: int = SEED) -> tuple[list, list]:
+    """Two disjoint parts with n_first and n_second rows of every label."""
+    rng = random.Random(seed)
+    groups: dict[str, list] = defaultdict(list)
+    for row in rows:
+        groups[row["label"]].append(row)
+    first, second = [], []
+    for _, group in sorted(groups.items()):
+        rng.shuffle(group)
+        first += group[:n_first]
+        second += group[n_first : n_first + n_second]
+    return first, second
+
+
+def split_fraction(rows: list, fraction: float, seed: int = SEED) -> tuple[list, list]:
+    rng = random.Random(seed)
+    groups: dict[str, list] = defaultdict(list)
+    for row in rows:
+        groups[row["label"]].append(row)
+    first, second = [], []
+    for _, group in sorted(groups.items()):
+        rng.shuffle(group)
+        cut = round(len(group) * fraction)
+        first += group[:cut]
+        second += group[cut:]
+    return first, second
+
+
+def stars_to_polarity(rows: list[dict[str, str]]) -> list[dict[str, str]]:
+    names = {"1": "negative", "2": "negative", "3": "neutral", "4": "positive", "5": "positive"}
+    return [{"text": r["text"], "label": names[r["label"].strip()]} for r in rows]
+
+
+class Split:
+    """Texts and labels of one evaluation or training set, with its language (None: mixed)."""
+
+    def __init__(self, name: str, rows: list[dict[str, str]], lang: str | None = None, binary: bool = False):
+        self.name, self.lang, self.binary = name, lang, binary
+        self.texts = [r["text"] for r in rows]
+        self.labels = np.array([r["label"] for r in rows])
+        self.langs = np.array([r.get("lang", lang or "") for r in rows])
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+
+# ---------------------------------------------------------------- features
+
+
+class Embeddings:
+    """Encodes each (encoder, text list) once; optionally keeps the vectors on disk."""
+
+    def __init__(self, encoders: dict, cache: Path | None, batch_size: int = 64):
+        self.encoders, self.cache, self.batch_size = encoders, cache, batch_size
+        self.memory: dict[tuple[str, str], np.ndarray] = {}
+        self.seconds: Counter = Counter()
+        self.count: Counter = Counter()
+
+    def get(self, spec: str, texts: list[str]) -> np.ndarray:
+        digest = hashlib.sha1("\x1e".join(texts).encode("utf-8")).hexdigest()[:16]
+        key = (spec, digest)
+        if key in self.memory:
+            return self.memory[key]
+        path = self.cache / f"{spec}-{digest}.npy" if self.cache else None
+        if path is not None and path.exists():
+            vectors = np.load(path)
+        else:
+            started = time.perf_counter()
+            vectors = self.encoders[spec].encode(texts, batch_size=self.batch_size)
+            self.seconds[spec] += time.perf_counter() - started
+            self.count[spec] += len(texts)
+            if path is not None:
+                np.save(path, vectors)
+        self.memory[key] = vectors
+        return vectors
+
+
+class Features:
+    """A feature recipe: some encoders' vectors, concatenated, plus optional char n-grams and VADER."""
+
+    def __init__(self, specs: list[str], tfidf: bool = False, vader: bool = False):
+        self.specs, self.tfidf, self.vader = specs, tfidf, vader
+        self._vectorizer = None
+
+    @property
+    def name(self) -> str:
+        parts = ["+".join(self.specs)] if self.specs else []
+        parts += ["char-tfidf"] * self.tfidf + ["vader-scores"] * self.vader
+        return " + ".join(parts)
+
+    def fit(self, split: Split) -> Features:
+        if self.tfidf:
+            from sklearn.feature_extraction.text import TfidfVectorizer
+
+            self._vectorizer = TfidfVectorizer(
+                analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True, max_features=100_000
+            ).fit(split.texts)
+        return self
+
+    def transform(self, split: Split, embeddings: Embeddings):
+        import scipy.sparse as sp
+
+        blocks = []
+        if self.specs:
+            dense = np.concatenate([embeddings.get(s, split.texts) for s in self.specs], axis=1)
+            blocks.append(dense / np.linalg.norm(dense, axis=1, keepdims=True).clip(1e-12))
+        if self.vader:
+            blocks.append(vader_scores(split.texts))
+        if self.tfidf:
+            blocks.append(self._vectorizer.transform(split.texts) * 0.5)
+        if len(blocks) == 1 and not self.tfidf:
+            return blocks[0]
+        return sp.hstack([sp.csr_matrix(b) if isinstance(b, np.ndarray) else b for b in blocks]).tocsr()
+
+
+_vader = None
+
+
+def vader_scores(texts: list[str]) -> np.ndarray:
+    global _vader
+    if _vader is None:
+        from vader import SentimentIntensityAnalyzer
+
+        _vader = SentimentIntensityAnalyzer()
+    scores = (_vader.polarity_scores(t) for t in texts)
+    return np.array([[s["neg"], s["neu"], s["pos"], s["compound"]] for s in scores], dtype=np.float32)
+
+
+def vader_predict(texts: list[str]) -> np.ndarray:
+    compound = vader_scores(texts)[:, 3]
+    return np.where(compound >= 0.05, "positive", np.where(compound <= -0.05, "negative", "neutral"))
+
+
+# ---------------------------------------------------------------- heads and scores
+
+
+def macro_f1(y_true, y_pred, labels=None) -> float:
+    from sklearn.metrics import f1_score
+
+    return float(f1_score(y_true, y_pred, average="macro", labels=labels, zero_division=0))
+
+
+def grouped_macro_f1(split: Split, predicted) -> float:
+    """Mean of per-language macro-F1 when the split mixes languages, else plain macro-F1."""
+    langs = sorted(set(split.langs))
+    if len(langs) <= 1:
+        return macro_f1(split.labels, predicted)
+    return float(
+        np.mean([macro_f1(split.labels[split.langs == g], predicted[split.langs == g]) for g in langs])
+    )
+
+
+class Head:
+    """Logistic regression on a feature recipe, C chosen on a 20 % split of the training data."""
+
+    def __init__(self, features: Features, class_weight: str | None = "balanced", c: float | None = None):
+        self.features, self.class_weight, self.fixed_c = features, class_weight, c
+        self.c = c
+
+    def _fit(self, split: Split, embeddings: Embeddings, c: float):
+        from sklearn.linear_model import LogisticRegression
+
+        self.features.fit(split)
+        model = LogisticRegression(C=c, max_iter=3000, class_weight=self.class_weight)
+        return model.fit(self.features.transform(split, embeddings), split.labels)
+
+    def fit(self, train: Split, embeddings: Embeddings) -> Head:
+        if self.fixed_c is None:
+            rows = [
+                {"text": t, "label": y, "lang": g}
+                for t, y, g in zip(train.texts, train.labels, train.langs, strict=True)
+            ]
+            part_fit, part_check = split_fraction(rows, 0.8, seed=SEED + 1)
+            fit_split, check_split = Split("fit", part_fit), Split("check", part_check)
+            scores = {}
+            for c in C_GRID:
+                model = self._fit(fit_split, embeddings, c)
+                predicted = model.predict(self.features.transform(check_split, embeddings))
+                scores[c] = grouped_macro_f1(check_split, predicted)
+            self.c = max(scores, key=scores.get)
+        self.model = self._fit(train, embeddings, self.c)
+        return self
+
+    def predict(self, split: Split, embeddings: Embeddings) -> np.ndarray:
+        x = self.features.transform(split, embeddings)
+        if split.binary:  # a negative/positive set: the better of those two, neutral aside
+            proba = self.model.predict_proba(x)
+            classes = list(self.model.classes_)
+            neg, pos = classes.index("negative"), classes.index("positive")
+            return np.where(proba[:, pos] >= proba[:, neg], "positive", "negative")
+        return self.model.predict(x)
+
+
+# ---------------------------------------------------------------- output
+
+
+def table(title: str, columns: list[str], rows: list[tuple[str, list]], first_width: int = 44) -> None:
+    print(f"\n{title}")
+    header = f"{'':<{first_width}}" + "".join(f"{c:>8}" for c in columns)
+    print(header)
+    print("-" * len(header))
+    for name, values in rows:
+        cells = "".join(f"{v:>8.3f}" if isinstance(v, float) else f"{v!s:>8}" for v in values)
+        print(f"{name:<{first_width}}{cells}")
+
+
+# ---------------------------------------------------------------- experiments
+
+
+def sentiment(embeddings: Embeddings, specs: list[str]) -> dict:
+    print("\n== sentiment", flush=True)
+    train_rows, used = [], []
+    for lang, folder in XLMT.items():
+        rows = [dict(r, lang=lang) for r in read_tsv(f"xlm_t_umsab/{folder}/train.tsv")]
+        train_rows += rows
+        used.append(f"xlm_t_umsab/{folder} {len(rows)}")
+    tweeteval = sample(read_tsv("tweeteval/sentiment/train.tsv"), CAP_TWEETEVAL_TRAIN)
+    indonlu = sample(read_tsv("indonlu_smsa/train.tsv"), CAP_INDONLU_TRAIN)
+    train_rows += [dict(r, lang="en") for r in tweeteval] + [dict(r, lang="id") for r in indonlu]
+    used += [f"tweeteval/sentiment {len(tweeteval)} (of 47,207)", f"indonlu_smsa {len(indonlu)} (of 11,000)"]
+    train = Split("sentiment-train", train_rows)
+    print(f"train ({len(train)} texts, all languages in one head): " + "; ".join(used))
+
+    evals = [Split(f"xlmt-{lang}", read_tsv(f"xlm_t_umsab/{f}/val.tsv"), lang) for lang, f in XLMT.items()]
+    extra = [
+        Split("tweeteval-en", sample(read_tsv("tweeteval/sentiment/val.tsv"), CAP_TWEETEVAL_VAL), "en"),
+        Split("indonlu-id", sample(read_tsv("indonlu_smsa/val.tsv"), CAP_INDONLU_VAL), "id"),
+        Split("chnsenti-zh", sample(read_tsv("chnsenticorp_htl/val.tsv"), CAP_CHNSENTICORP_VAL), "zh", True),
+    ]
+    marc = [
+        Split(
+            f"marc-{g}",
+            sample(stars_to_polarity(read_tsv(f"amazon_reviews_multi_marc/{g}/val.tsv")), CAP_MARC_VAL),
+            g,
+        )
+        for g in ("de", "en", "es", "fr", "ja", "zh")
+    ]
+    print(
+        "val: xlm_t_umsab 8 x 324; "
+        + "; ".join(f"{s.name} {len(s)}" for s in extra)
+        + f"; amazon_reviews_multi_marc {CAP_MARC_VAL} per language, stars 1-2/3/4-5 -> neg/neu/pos"
+        + " (chnsenticorp and marc: measure only, never trained on)"
+    )
+
+    recipes: list[tuple[str, Head]] = [(s, Head(Features([s]))) for s in specs]
+    multi = [s for s in ("use-multilingual", "e5-small") if s in specs]
+    if len(multi) == 2:
+        recipes.append(("use+e5", Head(Features(multi))))
+        recipes.append(("use+e5 + char-tfidf", Head(Features(multi, tfidf=True))))
+    recipes.append(("char-tfidf only (no encoder)", Head(Features([], tfidf=True))))
+
+    results: dict[str, dict[str, float]] = {}
+    xlmt_rows, other_rows = [], []
+    vader = {
+        s.name: macro_f1(s.labels, vader_predict(s.texts), list(np.unique(s.labels)))
+        for s in evals + extra + marc
+    }
+    results["VADER"] = vader
+    for name, head in recipes:
+        started = time.perf_counter()
+        head.fit(train, embeddings)
+        scores = {s.name: macro_f1(s.labels, head.predict(s, embeddings)) for s in evals + extra + marc}
+        results[name] = scores
+        print(f"  {name}: C={head.c}, trained+scored in {time.perf_counter() - started:.0f}s", flush=True)
+    for name, scores in results.items():
+        xlmt = [scores[s.name] for s in evals]
+        xlmt_rows.append(
+            (name, [*xlmt, float(np.mean(xlmt)), float(np.mean([v for v in xlmt[:4] + xlmt[5:]]))])
+        )
+        marc_avg = float(np.mean([scores[s.name] for s in marc]))
+        other_rows.append(
+            (name, [scores[s.name] for s in extra] + [scores[s.name] for s in marc] + [marc_avg])
+        )
+    table(
+        "Sentiment macro-F1, XLM-T val (324 tweets per language; 'avg-hi' leaves Hindi out)",
+        [*XLMT, "avg", "avg-hi"],
+        xlmt_rows,
+    )
+    table(
+        "Sentiment macro-F1, other val sets (zh: negative/positive only; marc: measure only)",
+        ["tw-en", "smsa-id", "chn-zh"] + [s.name.replace("marc-", "marc-") for s in marc] + ["marc"],
+        other_rows,
+    )
+    results["_ablation"] = ablations(train, evals, embeddings, specs)
+    return results
+
+
+def ablations(train: Split, evals: list[Split], embeddings: Embeddings, specs: list[str]) -> list:
+    """What each cheap change gains on the XLM-T average (C chosen on train only)."""
+    if "use-multilingual" not in specs:
+        return []
+    steps = [
+        ("USE, LR C=1, no class weights (the calibration)", Head(Features(["use-multilingual"]), None, 1.0))
+    ]
+    steps.append(("  + balanced class weights", Head(Features(["use-multilingual"]), "balanced", 1.0)))
+    steps.append(("  + C tuned on a train split", Head(Features(["use-multilingual"]))))
+    if "e5-small" in specs:
+        both = ["use-multilingual", "e5-small"]
+        steps.append(("  + e5-small concatenated", Head(Features(both))))
+        steps.append(("  + char n-gram TF-IDF", Head(Features(both, tfidf=True))))
+        steps.append(("  + VADER scores as 4 features", Head(Features(both, tfidf=True, vader=True))))
+    rows, previous = [], None
+    for name, head in steps:
+        head.fit(train, embeddings)
+        scores = [macro_f1(s.labels, head.predict(s, embeddings)) for s in evals]
+        avg = float(np.mean(scores))
+        rows.append((name, [avg, (avg - previous) if previous is not None else "", head.c]))
+        previous = avg
+    table(
+        "Ablation, XLM-T average macro-F1 (each step adds to the one above)", ["avg", "gain", "C"], rows, 52
+    )
+    return rows
+
+
+def intent_and_spam(embeddings: Embeddings, specs: list[str]) -> None:
+    print("\n== intent and spam", flush=True)
+    bitext_train = Split(
+        "bitext-train", sample(read_tsv("bitext_customer_service/train.tsv"), CAP_BITEXT_TRAIN)
+    )
+    bitext_val = Split("bitext-val", read_tsv("bitext_customer_service/val.tsv"))
+    bank_train_rows, bank_test_rows = split_per_label(
+        read_tsv("banking77/train.tsv"), BANKING_TRAIN_PER_LABEL, BANKING_TEST_PER_LABEL
+    )
+    bank_train, bank_test = Split("banking-train", bank_train_rows), Split("banking-test", bank_test_rows)
+    yt_train_rows, yt_test_rows = split_fraction(read_tsv("youtube_spam_partial/train.tsv"), 0.7)
+    spam_train = Split(
+        "spam-train", sample(read_tsv("sms_spam_uci/train.tsv"), CAP_SMS_TRAIN) + yt_train_rows
+    )
+    sms_val, yt_test = Split("sms-val", read_tsv("sms_spam_uci/val.tsv")), Split("yt-test", yt_test_rows)
+    print(
+        f"bitext: train {len(bitext_train)} (of 7,353), val {len(bitext_val)}, 27 intents; "
+        f"banking77 (no val shipped): {BANKING_TRAIN_PER_LABEL} examples per intent to learn from, "
+        f"{BANKING_TEST_PER_LABEL} held out per intent ({len(bank_test)}); "
+        f"spam: train sms {len(spam_train) - len(yt_train_rows)} + youtube {len(yt_train_rows)} (70 %), "
+        f"scored on sms val {len(sms_val)} and the other 30 % of youtube {len(yt_test)}"
+    )
+    recipes = [(s, [s], False) for s in specs]
+    multi = [s for s in ("use-multilingual", "e5-small") if s in specs]
+    if len(multi) == 2:
+        recipes.append(("use+e5", multi, False))
+    if "minilm-onnx-int8" in specs and "e5-small" in specs:
+        recipes.append(("e5+minilm", ["e5-small", "minilm-onnx-int8"], False))
+    recipes.append(("char-tfidf only (no encoder)", [], True))
+    rows = []
+    for name, parts, tfidf in recipes:
+        started = time.perf_counter()
+        intent = Head(Features(parts, tfidf=tfidf)).fit(bitext_train, embeddings)
+        bank = Head(Features(parts, tfidf=tfidf)).fit(bank_train, embeddings)
+        spam = Head(Features(parts, tfidf=tfidf)).fit(spam_train, embeddings)
+        from sklearn.metrics import f1_score
+
+        rows.append(
+            (
+                name,
+                [
+                    macro_f1(bitext_val.labels, intent.predict(bitext_val, embeddings)),
+                    macro_f1(bank_test.labels, bank.predict(bank_test, embeddings)),
+                    float(f1_score(sms_val.labels, spam.predict(sms_val, embeddings), pos_label="spam")),
+                    float(f1_score(yt_test.labels, spam.predict(yt_test, embeddings), pos_label="spam")),
+                ],
+            )
+        )
+        print(f"  {name}: {time.perf_counter() - started:.0f}s", flush=True)
+    table(
+        "Intent macro-F1 (bitext val; banking77 20-shot) and spam F1 (spam class)",
+        ["bitext", "bank77", "sms", "youtube"],
+        rows,
+    )
+
+
+def throughput(encoders: dict) -> None:
+    print("\n== encoder throughput", flush=True)
+    texts = []
+    for folder in XLMT.values():
+        texts += [r["text"] for r in read_tsv(f"xlm_t_umsab/{folder}/val.tsv")]
+    texts = random.Random(SEED).sample(texts, THROUGHPUT_TEXTS)
+    rows = []
+    for spec, encoder in encoders.items():
+        encoder.encode(texts[:32], batch_size=16)  # warm up
+        speeds = []
+        for batch in THROUGHPUT_BATCHES:
+            started = time.perf_counter()
+            encoder.encode(texts, batch_size=batch)
+            speeds.append(f"{len(texts) / (time.perf_counter() - started):.0f}")
+        rows.append((f"{spec} ({encoder.dim}-d)", speeds))
+    table(
+        f"Encoder throughput, sentences/s ({THROUGHPUT_TEXTS} XLM-T tweets, 8 languages, batch size)",
+        [str(b) for b in THROUGHPUT_BATCHES],
+        rows,
+    )
+
+
+def language_id() -> None:
+    try:
+        from apps.classification.language import LanguageDetector
+    except ImportError:
+        return
+    print("\n== language identification (lingua)", flush=True)
+    sets = {lang: f"xlm_t_umsab/{folder}/val.tsv" for lang, folder in XLMT.items()}
+    sets |= {
+        "id": "indonlu_smsa/val.tsv",
+        "zh": "chnsenticorp_htl/val.tsv",
+        "ja": "amazon_reviews_multi_marc/ja/val.tsv",
+    }
+    data = {lang: [r["text"] for r in sample(read_tsv(path), 300)] for lang, path in sets.items()}
+    everything = [t for texts in data.values() for t in texts]
+    rows = []
+    for name, kwargs in (
+        ("default candidates, high accuracy", {}),
+        ("default candidates, low accuracy", {"low_accuracy": True}),
+        ("all 75 languages, high accuracy", {"languages": None}),
+    ):
+        try:
+            detector = LanguageDetector(**kwargs)
+        except RuntimeError as exc:
+            print(f"  skipped: {exc}")
+            return
+        detector.detect(everything)  # load the models
+        started = time.perf_counter()
+        detector.detect(everything)
+        speed = len(everything) / (time.perf_counter() - started)
+        accuracy = [
+            float(np.mean([c == lang for c in detector.detect(texts)])) for lang, texts in data.items()
+        ]
+        rows.append((name, [*accuracy, f"{speed:.0f}"]))
+    table(
+        "Language id: share of 300 texts per set given the set's language (hi: mostly romanised), texts/s",
+        [*data, "txt/s"],
+        rows,
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--encoders", default="use-multilingual,e5-small,minilm-onnx-int8")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--cache", type=Path, default=None, help="keep embeddings here between runs")
+    parser.add_argument("--skip", default="", help="comma list of: sentiment,intent,throughput,language")
+    args = parser.parse_args()
+    skip = set(filter(None, args.skip.split(",")))
+    if not DATA.is_dir():
+        print(f"no datasets at {DATA} (set CXM_DATASETS)", file=sys.stderr)
+        return 2
+    os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
+    started = time.perf_counter()
+    encoders = {}
+    for spec in filter(None, args.encoders.split(",")):
+        try:
+            t0 = time.perf_counter()
+            encoders[spec] = load_encoder(spec, threads=args.threads)
+            print(f"loaded {spec} ({encoders[spec].dim}-d) in {time.perf_counter() - t0:.1f}s")
+        except EncoderUnavailable as exc:
+            print(f"skipped {spec}: {exc.reason}")
+    if args.cache:
+        args.cache.mkdir(parents=True, exist_ok=True)
+    embeddings = Embeddings(encoders, args.cache, args.batch_size)
+    specs = list(encoders)
+    if "sentiment" not in skip:
+        sentiment(embeddings, specs)
+    if "intent" not in skip:
+        intent_and_spam(embeddings, specs)
+    if "throughput" not in skip:
+        throughput(encoders)
+    if "language" not in skip:
+        language_id()
+    print(
+        "\nencoding time: "
+        + ", ".join(f"{s} {embeddings.count[s]} texts in {embeddings.seconds[s]:.0f}s" for s in specs)
+    )
+    print(f"total time: {time.perf_counter() - started:.0f}s ({args.threads} threads)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
