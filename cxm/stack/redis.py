@@ -59,7 +59,11 @@ class EmbeddedRedis:
             "--logfile",
             str(self.datadir / "redis.log"),
         ]
-        self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL)
+        # Its own log file; no inherited stdout, which would keep a CI pipe open after we are gone.
+        self.process = subprocess.Popen(
+            args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         deadline = time.monotonic() + 20
         while not self.ping():
             if self.process.poll() is not None or time.monotonic() > deadline:
@@ -73,6 +77,6 @@ class EmbeddedRedis:
                 self.process.wait(15)
             except subprocess.TimeoutExpired:
                 self.process.kill()
-        elif self.process is None and self.ping():
+        if self.ping():  # a server on our port that is not our child (reused, or restarted by a fault test)
             with contextlib.suppress(redis.RedisError):
                 redis.Redis.from_url(self.url).shutdown(nosave=not self.persistent)

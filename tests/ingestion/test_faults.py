@@ -100,7 +100,8 @@ def restartable_redis():
         replacements.append(replacement)
 
     yield restart
-    # The restarted server belongs to this test process now; it serves the rest of the session.
+    # The restarted server serves the rest of the session; the test stack shuts down whatever Redis
+    # answers on its port when it stops.
 
 
 def test_redis_restart_mid_stream(webhook_channel, celery_worker, restartable_redis):
