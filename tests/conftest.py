@@ -88,11 +88,18 @@ def spawn_worker(hostname: str, *, concurrency: int = 1) -> subprocess.Popen:
         start_new_session=True,  # its own process group: a test can kill -9 the worker and its children
     )
     deadline = time.monotonic() + 60
-    while not app.control.ping(destination=[hostname], timeout=0.5):
+    while not _answers(app, hostname):
         if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
+            os.killpg(process.pid, 9)
             raise RuntimeError("the Celery worker did not start")
     return process
+
+
+def _answers(app, hostname: str) -> bool:
+    try:
+        return bool(app.control.ping(destination=[hostname], timeout=0.5))
+    except Exception:  # a broker connection that a Redis restart closed: the next ping reconnects
+        return False
 
 
 def stop_worker(process: subprocess.Popen) -> None:
@@ -105,9 +112,10 @@ def stop_worker(process: subprocess.Popen) -> None:
             process.wait()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def celery_worker(django_db_setup, django_db_blocker):
-    """A real Celery worker process on the real Redis broker, using the test database.
+    """A real Celery worker process on the real Redis broker, using the test database, for one test
+    (so that a test which needs no worker, or its own, never shares the queue with a leftover one).
 
     Tests that need the worker to see their rows must use `@pytest.mark.django_db(transaction=True)`.
     """

@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 
 import redis
+from kombu.exceptions import OperationalError as KombuOperationalError
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
@@ -42,8 +43,12 @@ def check_redis() -> dict:
 def check_worker() -> dict:
     from cxm.celery import app
 
-    # Returns as soon as one worker answers; waits the full second only when none does.
-    replies = app.control.ping(timeout=1.0, limit=1) or []
+    # Returns as soon as one worker answers; waits the full second only when none does. A pooled broker
+    # connection that Redis closed (a restart) fails once: the second try reconnects.
+    try:
+        replies = app.control.ping(timeout=1.0, limit=1) or []
+    except (OSError, redis.RedisError, KombuOperationalError):
+        replies = app.control.ping(timeout=1.0, limit=1) or []
     if not replies:
         raise RuntimeError("no Celery worker answered a ping within 1 s")
     return {

@@ -65,26 +65,29 @@ def _assert_exactly_once(channel, expected: int) -> None:
 
 
 def test_worker_killed_mid_batch_loses_and_duplicates_nothing(webhook_channel):
+    total = BATCH * 3
+    _send(webhook_channel, 0, total)  # queued while no worker runs, so the kill lands mid-stream
     worker = spawn_worker(f"doomed-{os.getpid()}@localhost", concurrency=2)
-    _send(webhook_channel, 0, BATCH)
-    _wait_until(lambda: _processed(webhook_channel) >= 20, 60, "the first messages")
+    deadline = time.monotonic() + 60
+    while _processed(webhook_channel) == 0 and time.monotonic() < deadline:
+        time.sleep(0.02)
     os.killpg(worker.pid, signal.SIGKILL)  # the worker and its pool children, as a crash would
     worker.wait()
-    assert _processed(webhook_channel) < BATCH, "the batch finished before the kill: make it larger"
+    assert 0 < _processed(webhook_channel) < total, "the kill did not land mid-stream"
 
     survivor = spawn_worker(f"survivor-{os.getpid()}@localhost")
     try:
         # The killed worker's in-flight tasks stay unacknowledged in Redis; the beat's requeue (every five
         # minutes in production, now here) sends their payloads again. Processing is idempotent.
         _wait_until(
-            lambda: _processed(webhook_channel) == BATCH,
+            lambda: _processed(webhook_channel) == total,
             120,
             "all payloads",
             on_tick=lambda: payloads_requeue_stuck(older_than=timedelta(0)),
         )
     finally:
         stop_worker(survivor)
-    _assert_exactly_once(webhook_channel, BATCH)
+    _assert_exactly_once(webhook_channel, total)
 
 
 @pytest.fixture
