@@ -119,7 +119,11 @@ def test_hf_encoder_loads_a_local_directory(tmp_path):
     (tmp_path / "vocab.txt").write_text("\n".join(words) + "\n", encoding="utf-8")
     transformers.BertTokenizerFast(vocab_file=str(tmp_path / "vocab.txt")).save_pretrained(tmp_path)
     config = transformers.BertConfig(
-        vocab_size=len(words), hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64
+        vocab_size=len(words),
+        hidden_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=64,
     )
     transformers.BertModel(config).save_pretrained(tmp_path)
 
