@@ -6,10 +6,10 @@ import time
 from collections.abc import Callable
 
 import redis
-from kombu.exceptions import OperationalError as KombuOperationalError
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
+from kombu.exceptions import OperationalError as KombuOperationalError
 
 from .tasks import HEARTBEAT_KEY
 
