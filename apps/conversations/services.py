@@ -19,20 +19,6 @@ def html_sanitise(html: str) -> str:
     return nh3.clean(html, link_rel="noopener noreferrer nofollow") if html else ""
 
 
-def conversation_open(
-    *, brand, channel, customer, subject: str = "", external_thread_id: str = "", team=None
-) -> Conversation:
-    return Conversation.objects.create(
-        organization_id=brand.organization_id,
-        brand=brand,
-        channel=channel,
-        customer=customer,
-        subject=subject[:500],
-        external_thread_id=external_thread_id[:500],
-        team=team,
-    )
-
-
 @transaction.atomic
 def message_add(
     *,
