@@ -65,12 +65,14 @@ def _assert_exactly_once(channel, expected: int) -> None:
 
 
 def test_worker_killed_mid_batch_loses_and_duplicates_nothing(webhook_channel):
-    total = BATCH * 3
-    _send(webhook_channel, 0, total)  # queued while no worker runs, so the kill lands mid-stream
+    # Queued while no worker runs, and enough of them that a worker coalescing 100 payloads a transaction
+    # is still busy when the first ones show as processed: the kill lands mid-stream.
+    total = BATCH * 15
+    _send(webhook_channel, 0, total)
     worker = spawn_worker(f"doomed-{os.getpid()}@localhost", concurrency=2)
     deadline = time.monotonic() + 60
     while _processed(webhook_channel) == 0 and time.monotonic() < deadline:
-        time.sleep(0.02)
+        time.sleep(0.005)
     os.killpg(worker.pid, signal.SIGKILL)  # the worker and its pool children, as a crash would
     worker.wait()
     assert 0 < _processed(webhook_channel) < total, "the kill did not land mid-stream"
