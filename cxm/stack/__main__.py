@@ -266,6 +266,7 @@ def command_run(argv: list[str]) -> int:
         supervisor.spawn(
             "beat", f"{PYTHON} -m celery --quiet -A cxm beat --loglevel INFO --schedule {schedule}".split()
         )
+        supervisor.spawn("email-idle", [PYTHON, str(ROOT / "manage.py"), "email_idle"])
         deadline = time.monotonic() + 120
 
         def announce_when_healthy() -> bool:

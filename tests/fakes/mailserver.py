@@ -186,8 +186,9 @@ service anvil {{
 class DovecotServer:
     """dovecot on free ports of 127.0.0.1: `port` (plain, STARTTLS offered) and `ssl_port` (IMAPS)."""
 
-    def __init__(self, ca: TestCA | None = None):
+    def __init__(self, ca: TestCA | None = None, *, extra_config: str = ""):
         self.ca = ca or TestCA()
+        self.extra_config = extra_config  # dovecot.conf lines added at the end (e.g. imap_capability = …)
         self.port = 0
         self.ssl_port = 0
         self.root: Path | None = None
@@ -231,6 +232,7 @@ class DovecotServer:
                 internal_user=internal_user,
                 internal_group=internal_group,
             )
+            + self.extra_config
         )
         self.process = subprocess.Popen(
             [binary, "-F", "-c", str(config)],
@@ -306,6 +308,12 @@ class DovecotServer:
             assert status == "OK", data
         finally:
             client.logout()
+
+    def kick(self, username: str) -> None:
+        """Close every connection of the user, as a server restart or an admin would."""
+        doveadm = shutil.which("doveadm") or "/usr/bin/doveadm"
+        command = [doveadm, "-c", str(self.root / "dovecot.conf"), "kick", username]
+        subprocess.run(command, check=True, capture_output=True)
 
     def uidvalidity(self, username: str, password: str, mailbox: str = "INBOX") -> int:
         client = self.client(username, password)

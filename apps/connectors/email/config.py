@@ -8,6 +8,8 @@ channel.settings:
                             the sender's address is then verified evidence for identity resolution
     tls_ca_certificate      PEM of a private CA to trust instead of the system's (self-hosted servers)
     timeout, batch_size, max_message_bytes                                        limits (optional)
+    idle                    default true: new mail is pushed by IMAP IDLE when the server offers it (the
+                            `email_idle` process); false: the mailbox is only polled
 channel.credentials: username, password (IMAP); smtp_username, smtp_password (SMTP, optional).
 """
 
@@ -30,6 +32,12 @@ def setting_bool(value) -> bool:
     if isinstance(value, str):
         return value.strip().lower() in ("1", "true", "yes", "on")
     return bool(value)
+
+
+def uses_idle(settings: dict) -> bool:
+    """Whether the channel wants IMAP IDLE (it gets it only where the server offers IDLE)."""
+    value = settings.get("idle")
+    return True if value in (None, "") else setting_bool(value)
 
 
 def _security(settings: dict, key: str, default: str) -> str:

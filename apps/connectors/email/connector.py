@@ -1,4 +1,4 @@
-"""The email channel: IMAP polling in, SMTP replies out (settings in `config.py`)."""
+"""The email channel: IMAP polling (or IDLE push: `idle.py`) in, SMTP replies out (settings: `config.py`)."""
 
 from __future__ import annotations
 

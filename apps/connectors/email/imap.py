@@ -169,6 +169,16 @@ def _select(client: imaplib.IMAP4, config: ImapConfig) -> int:
         ) from None
 
 
+@contextmanager
+def mailbox_session(config: ImapConfig) -> Iterator[tuple[imaplib.IMAP4, int]]:
+    """A logged-in connection with the channel's mailbox selected read-only, and its UIDVALIDITY.
+
+    IMAP and network errors inside it come out as TransientError / PayloadRejected; it logs out at the end.
+    """
+    with _session(config) as client:
+        yield client, _select(client, config)
+
+
 def _uids_after(client: imaplib.IMAP4, last_uid: int) -> list[int]:
     status, data = client.uid("SEARCH", None, f"UID {last_uid + 1}:*")
     if status != "OK":
@@ -269,8 +279,7 @@ def _download(
 def fetch_new_messages(channel) -> FetchResult:
     config = ImapConfig.from_channel(channel)
     cursor = channel.cursor or {}
-    with _session(config) as client:
-        uidvalidity = _select(client, config)
+    with mailbox_session(config) as (client, uidvalidity):
         same_mailbox = cursor.get("uidvalidity") == uidvalidity and (
             cursor.get("mailbox", config.mailbox) == config.mailbox
         )
