@@ -1,5 +1,7 @@
 """What every HTTP connector does with a platform's answer: the same errors for the same statuses.
 
+A request goes out with `send` (a network failure → TransientError), through `public_client` where the URL
+is the tenant's, with TIMEOUT and CXM's USER_AGENT unless the platform wants its own. Then:
 429 → RateLimited (retried after the platform's delay), 5xx → TransientError (retried with back-off), any
 other 4xx → PayloadRejected (the channel or message fails with the platform's reason).
 """
@@ -7,8 +9,10 @@ other 4xx → PayloadRejected (the channel or message fails with the platform's 
 from __future__ import annotations
 
 import ipaddress
+import math
 import socket
 import time
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 import httpx
@@ -16,10 +20,40 @@ from django.conf import settings
 
 from .base import PayloadRejected, RateLimited, TransientError
 
+TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+USER_AGENT = "CXM-connector/1.0"
+
 
 def seconds_until(epoch: str | None) -> float | None:
     """A rate-limit reset header given as epoch seconds, as a delay from now (at least one second)."""
     return max(1.0, int(epoch) - time.time()) if epoch and epoch.isdigit() else None
+
+
+def delay_seconds(value: str | float | None) -> float | None:
+    """A delay given in seconds (a Retry-After header, Reddit's X-Ratelimit-Reset), at least one second."""
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        return None
+    return max(1.0, seconds) if math.isfinite(seconds) else None
+
+
+def send(http: httpx.Client, method: str, url: str, *, platform: str, **kwargs) -> httpx.Response:
+    """`http.request(...)`; a platform out of reach (DNS, connection, timeout) is a TransientError."""
+    try:
+        return http.request(method, url, **kwargs)
+    except httpx.HTTPError as error:
+        raise TransientError(f"{platform} unreachable: {error.__class__.__name__}: {error}") from None
+
+
+def error_reason(response: httpx.Response, read: Callable[[dict], object]) -> str:
+    """The reason an error answer gives: `read` finds it in a JSON object; a body that is not JSON is quoted
+    (its first 300 characters)."""
+    try:
+        data = response.json()
+    except ValueError:
+        return response.text[:300].strip()
+    return str(read(data) or "") if isinstance(data, dict) else ""
 
 
 def raise_for_status(

@@ -23,7 +23,7 @@ import secrets
 import time
 from datetime import UTC, datetime, timedelta
 
-from tests.fakes.http import FakeHTTPServer, RecordedRequest, Response
+from tests.fakes.http import FakePlatform, RecordedRequest, Response
 
 POST = "app.bsky.feed.post"
 
@@ -39,10 +39,10 @@ def _iso(moment: datetime) -> str:
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-class FakeBluesky:
+class FakeBluesky(FakePlatform):
     def __init__(self, *, handle: str = "nimbus.bsky.social", app_password: str = "abcd-efgh-ijkl-mnop"):
+        super().__init__()
         self.handle, self.app_password = handle, app_password
-        self.server = FakeHTTPServer()
         self.actors: dict[str, dict] = {}  # did → profile (detailed)
         self.posts: list[dict] = []  # post views, oldest first
         self.notifications: list[dict] = []  # oldest first
@@ -50,7 +50,6 @@ class FakeBluesky:
         self.expired: set[str] = set()
         self.refresh: dict[str, str] = {}  # refreshJwt → did
         self.sessions_created = 0
-        self.next_responses: list[Response] = []
         self._clock = itertools.count(0)
         self._rkeys = itertools.count(1)
         self.brand = self.add_actor(handle, display_name="Nimbus Mobile", followers=12000)
@@ -66,21 +65,6 @@ class FakeBluesky:
             self.server.route(method, "/xrpc/" + re.escape(nsid), handler)
 
     # ---- the test's side ----------------------------------------------------------------------------------
-
-    def __enter__(self) -> FakeBluesky:
-        self.server.__enter__()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.__exit__(*exc)
-
-    @property
-    def url(self) -> str:
-        return self.server.url
-
-    @property
-    def requests(self) -> list[RecordedRequest]:
-        return self.server.requests
 
     def calls(self, nsid: str) -> list[RecordedRequest]:
         return [r for r in self.requests if r.path == f"/xrpc/{nsid}"]

@@ -8,6 +8,10 @@ so a test can check exactly what the connector sent.
     with server:
         ... server.url ...
         assert server.requests[0].query["query"] == ["nimbus"]
+
+A platform's fake subclasses FakePlatform: it routes the platform's methods on its own server, and a test
+starts it with `with FakeX() as fake:`, reads `fake.url` and `fake.requests`, and queues in
+`fake.next_responses` what the next requests are answered instead (rate limits, outages...).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Self
 from urllib.parse import parse_qs, urlsplit
 
 
@@ -120,3 +125,26 @@ class FakeHTTPServer:
     def __exit__(self, *exc) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+class FakePlatform:
+    """A platform's fake on its own FakeHTTPServer, started and stopped as a context manager."""
+
+    def __init__(self):
+        self.server = FakeHTTPServer()
+        self.next_responses: list[Response] = []  # answered instead, in order, by the handlers that look
+
+    def __enter__(self) -> Self:
+        self.server.__enter__()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.__exit__(*exc)
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        return self.server.requests

@@ -17,7 +17,7 @@ import itertools
 import re
 from datetime import UTC, datetime, timedelta
 
-from tests.fakes.http import FakeHTTPServer, RecordedRequest, Response
+from tests.fakes.http import FakePlatform, RecordedRequest, Response
 
 HOST = "mastodon.example"
 
@@ -26,15 +26,14 @@ def _plain(content: str) -> str:
     return html.unescape(re.sub(r"<[^>]+>", "", content))
 
 
-class FakeMastodon:
+class FakeMastodon(FakePlatform):
     def __init__(self, *, access_token: str = "mastodon-user-token", brand_username: str = "nimbus"):
+        super().__init__()
         self.access_token = access_token
-        self.server = FakeHTTPServer()
         self.accounts: dict[str, dict] = {}
         self.statuses: list[dict] = []  # oldest first
         self.notifications: list[dict] = []  # oldest first
         self.idempotent: dict[str, dict] = {}
-        self.next_responses: list[Response] = []
         self._status_ids = itertools.count(113500000000000001)
         self._notification_ids = itertools.count(34975861)
         self._account_ids = itertools.count(971724)
@@ -48,21 +47,6 @@ class FakeMastodon:
         self.server.route("POST", r"/api/v1/statuses", self._create)
 
     # ---- the test's side ----------------------------------------------------------------------------------
-
-    def __enter__(self) -> FakeMastodon:
-        self.server.__enter__()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.__exit__(*exc)
-
-    @property
-    def url(self) -> str:
-        return self.server.url
-
-    @property
-    def requests(self) -> list[RecordedRequest]:
-        return self.server.requests
 
     def add_account(
         self, username: str, *, domain: str = "", display_name: str = "", followers: int = 0

@@ -20,12 +20,12 @@ import itertools
 import re
 import secrets
 
-from tests.fakes.http import FakeHTTPServer, RecordedRequest, Response
+from tests.fakes.http import FakePlatform, RecordedRequest, Response
 
 BASE_TIME = 1763600000
 
 
-class FakeReddit:
+class FakeReddit(FakePlatform):
     def __init__(
         self,
         *,
@@ -34,15 +34,14 @@ class FakeReddit:
         username: str = "NimbusMobileCare",
         password: str = "correct horse",
     ):
+        super().__init__()
         self.client_id, self.client_secret = client_id, client_secret
         self.username, self.password = username, password
-        self.server = FakeHTTPServer()
         self.things: list[dict] = []  # {"kind", "data"}, oldest first
         self.tokens: set[str] = set()
         self.token_requests = 0
         self.budget = 600.0
         self.reset_seconds = 420
-        self.next_responses: list[Response] = []
         self.comment_errors: list[list] = []  # json.errors answered by the next POST /api/comment
         self._ids = itertools.count(1)
         self._clock = itertools.count(BASE_TIME, 60)
@@ -54,21 +53,6 @@ class FakeReddit:
         self.server.route("POST", r"/api/comment", self._comment)
 
     # ---- the test's side ----------------------------------------------------------------------------------
-
-    def __enter__(self) -> FakeReddit:
-        self.server.__enter__()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.__exit__(*exc)
-
-    @property
-    def url(self) -> str:
-        return self.server.url
-
-    @property
-    def requests(self) -> list[RecordedRequest]:
-        return self.server.requests
 
     def api_requests(self, path: str | None = None) -> list[RecordedRequest]:
         return [

@@ -17,7 +17,7 @@ import itertools
 import re
 import time
 
-from tests.fakes.http import FakeHTTPServer, RecordedRequest, Response
+from tests.fakes.http import FakePlatform, RecordedRequest, Response
 
 TWEET_FIELDS_REQUIRED = {
     "created_at",
@@ -48,7 +48,7 @@ def user(user_id: str, username: str, name: str = "", followers: int = 0, verifi
     }
 
 
-class FakeX:
+class FakeX(FakePlatform):
     def __init__(
         self,
         *,
@@ -57,18 +57,17 @@ class FakeX:
         brand_user_id: str = "2244994945",
         brand_username: str = "nimbusmobile",
     ):
+        super().__init__()
         self.bearer_token = bearer_token
         self.user_access_token = user_access_token
         self.brand_user_id = brand_user_id
         self.brand_username = brand_username
-        self.server = FakeHTTPServer()
         self.tweets: list[dict] = []
         self.users: dict[str, dict] = {
             brand_user_id: user(brand_user_id, brand_username, "Nimbus Mobile", 5000)
         }
         self.posted: list[dict] = []
         self.oldest_since_id: int | None = None  # since_id below this → 400, like a since_id past 7 days
-        self.next_responses: list[Response] = []  # answered instead, in order (rate limits, outages...)
         self._ids = itertools.count(1860000000000000001)
         self._tokens: dict[str, int] = {}
         self.server.route("GET", r"/2/users/(?P<id>\d+)/mentions", self._mentions)
@@ -76,21 +75,6 @@ class FakeX:
         self.server.route("POST", r"/2/tweets", self._create)
 
     # ---- the test's side ----------------------------------------------------------------------------------
-
-    def __enter__(self) -> FakeX:
-        self.server.__enter__()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.__exit__(*exc)
-
-    @property
-    def url(self) -> str:
-        return self.server.url
-
-    @property
-    def requests(self) -> list[RecordedRequest]:
-        return self.server.requests
 
     def add_user(self, user_id: str, username: str, **kwargs) -> dict:
         self.users[user_id] = user(user_id, username, **kwargs)

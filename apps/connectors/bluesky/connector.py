@@ -33,18 +33,11 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from ..base import (
-    Connector,
-    FetchedItem,
-    FetchResult,
-    InboundAuthor,
-    InboundMessage,
-    PayloadRejected,
-    TransientError,
-)
-from ..http import json_object, public_client, raise_for_status, seconds_until
+from ..base import InboundAuthor, InboundMessage, PayloadRejected, TransientError
+from ..http import TIMEOUT, USER_AGENT, json_object, public_client, raise_for_status, seconds_until, send
 from ..kinds import ChannelKind
 from ..normalized import clean_text, decode_json, parse_time
+from ..social import SocialConnector, search_queries
 
 DEFAULT_SERVICE = "https://bsky.social"
 PAGE_SIZE = 100
@@ -55,8 +48,6 @@ SEEN_KEPT = 300
 SEARCH_MARGIN = timedelta(minutes=15)  # `since` is on sortAt, which may trail indexedAt a little
 PROFILES_PER_CALL = 25
 REASONS = ("mention", "reply", "quote")
-TIMEOUT = httpx.Timeout(30.0, connect=10.0)
-USER_AGENT = "CXM-connector/1.0"
 POST_TYPE = "app.bsky.feed.post"
 
 # (service, identifier, hash of the app password) → {"accessJwt", "refreshJwt", "did", "handle"}
@@ -114,10 +105,9 @@ class _Xrpc:
         headers = {"User-Agent": USER_AGENT}
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        try:
-            return self.http.post(f"{self.service}/xrpc/{nsid}", headers=headers, json=body)
-        except httpx.HTTPError as error:
-            raise TransientError(f"Bluesky unreachable: {error.__class__.__name__}: {error}") from None
+        return send(
+            self.http, "POST", f"{self.service}/xrpc/{nsid}", platform="Bluesky", headers=headers, json=body
+        )
 
     def _keep(self, data) -> dict:
         if not isinstance(data, dict) or not data.get("accessJwt") or not data.get("did"):
@@ -154,12 +144,15 @@ class _Xrpc:
         session = self.session()
         for attempt in range(3):
             headers = {"Authorization": f"Bearer {session['accessJwt']}", "User-Agent": USER_AGENT}
-            try:
-                response = self.http.request(
-                    method, f"{self.service}/xrpc/{nsid}", headers=headers, params=params, json=body
-                )
-            except httpx.HTTPError as error:
-                raise TransientError(f"Bluesky unreachable: {error.__class__.__name__}: {error}") from None
+            response = send(
+                self.http,
+                method,
+                f"{self.service}/xrpc/{nsid}",
+                platform="Bluesky",
+                headers=headers,
+                params=params,
+                json=body,
+            )
             name, _ = _error(response)
             if attempt == 0 and response.status_code in (400, 401) and name == "ExpiredToken":
                 session = self.refresh_session(session)
@@ -181,54 +174,41 @@ class _Xrpc:
         return json_object(response, platform="Bluesky", what=nsid)
 
 
-class BlueskyConnector(Connector):
+class BlueskyConnector(SocialConnector):
     kind = ChannelKind.BLUESKY
-    polls = True
-    poll_interval_seconds = 120
 
     # ---- fetch -------------------------------------------------------------------------------------------
 
-    def fetch(self, channel) -> FetchResult:
-        settings = channel.settings or {}
-        queries = settings.get("queries")
-        if queries is None:
-            queries = list(channel.brand.keywords or [])
-        queries = list(dict.fromkeys(q.strip() for q in queries if isinstance(q, str) and q.strip()))[
-            :MAX_QUERIES
-        ]
-        cursor = dict(channel.cursor or {})
+    def poll(self, channel, http: httpx.Client, cursor: dict) -> dict[str, dict]:
         found: dict[str, dict] = {}
-        with public_client(timeout=TIMEOUT) as http:
-            xrpc = _Xrpc(channel, http)
-            brand_did = xrpc.session()["did"]
-            posts, cursor["notifications"] = self._read(
-                xrpc,
-                "app.bsky.notification.listNotifications",
-                "notifications",
-                MAX_PAGES,
-                [("reasons", reason) for reason in REASONS],
-                cursor.get("notifications") or {},
+        xrpc = _Xrpc(channel, http)
+        brand_did = xrpc.session()["did"]
+        posts, cursor["notifications"] = self._read(
+            xrpc,
+            "app.bsky.notification.listNotifications",
+            "notifications",
+            MAX_PAGES,
+            [("reasons", reason) for reason in REASONS],
+            cursor.get("notifications") or {},
+        )
+        for post, reason in posts:
+            found.setdefault(post["uri"], {"post": post, "reason": reason})
+        searched, cursor["search"] = cursor.get("search") or {}, {}
+        for query in search_queries(channel, MAX_QUERIES):
+            state = searched.get(query) or {}
+            params = [("q", query), ("sort", "latest")]
+            if _when(state.get("newest")):
+                params.append(("since", _iso(_when(state["newest"]) - SEARCH_MARGIN)))
+            posts, cursor["search"][query] = self._read(
+                xrpc, "app.bsky.feed.searchPosts", "posts", MAX_SEARCH_PAGES, params, state
             )
-            for post, reason in posts:
-                found.setdefault(post["uri"], {"post": post, "reason": reason})
-            searched, cursor["search"] = cursor.get("search") or {}, {}
-            for query in queries:
-                state = searched.get(query) or {}
-                params = [("q", query), ("sort", "latest")]
-                if _when(state.get("newest")):
-                    params.append(("since", _iso(_when(state["newest"]) - SEARCH_MARGIN)))
-                posts, cursor["search"][query] = self._read(
-                    xrpc, "app.bsky.feed.searchPosts", "posts", MAX_SEARCH_PAGES, params, state
-                )
-                for post, _ in posts:
-                    found.setdefault(post["uri"], {"post": post, "reason": "search", "query": query})
-            profiles = self._profiles(xrpc, {entry["post"]["author"]["did"] for entry in found.values()})
-        items = []
-        for uri, entry in found.items():
+            for post, _ in posts:
+                found.setdefault(post["uri"], {"post": post, "reason": "search", "query": query})
+        profiles = self._profiles(xrpc, {entry["post"]["author"]["did"] for entry in found.values()})
+        for entry in found.values():
             entry["author_profile"] = profiles.get(entry["post"]["author"]["did"])
             entry["brand_did"] = brand_did
-            items.append(FetchedItem(external_id=uri, body=json.dumps(entry, sort_keys=True).encode()))
-        return FetchResult(items=items, cursor=cursor)
+        return found
 
     def _read(self, xrpc: _Xrpc, nsid: str, key: str, max_pages: int, params: list, state: dict):
         """Newest first, page after page, until what the last poll saw; → [(post, reason)], new state."""

@@ -22,7 +22,6 @@ in the thread's conversation in whatever order the payloads are processed.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from datetime import UTC, datetime
 from html.parser import HTMLParser
@@ -30,18 +29,20 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from ..base import (
-    Connector,
-    FetchedItem,
-    FetchResult,
-    InboundAuthor,
-    InboundMessage,
-    PayloadRejected,
-    TransientError,
+from ..base import InboundAuthor, InboundMessage, PayloadRejected
+from ..http import (
+    TIMEOUT,
+    USER_AGENT,
+    delay_seconds,
+    error_reason,
+    json_object,
+    public_client,
+    raise_for_status,
+    send,
 )
-from ..http import json_object, public_client, raise_for_status
 from ..kinds import ChannelKind
 from ..normalized import clean_text, decode_json, parse_time
+from ..social import SocialConnector, search_queries
 
 DEFAULT_INSTANCE = "https://mastodon.social"
 NOTIFICATIONS_PAGE = 80  # the documented maximum since 4.1
@@ -50,8 +51,6 @@ MAX_PAGES = 5
 MAX_SEARCH_PAGES = 2
 MAX_QUERIES = 5
 MAX_CONTEXT_LOOKUPS = 40
-TIMEOUT = httpx.Timeout(30.0, connect=10.0)
-USER_AGENT = "CXM-connector/1.0"
 _STATUS_ID = re.compile(r"[0-9A-Za-z]{1,40}")
 
 
@@ -87,14 +86,6 @@ def _newest(*ids: str | None) -> str | None:
     return max(present, key=lambda i: (len(i), i)) if present else None
 
 
-def _error(response: httpx.Response) -> str:
-    try:
-        data = response.json()
-    except ValueError:
-        return response.text[:300].strip()
-    return str(data.get("error") or "") if isinstance(data, dict) else ""
-
-
 def _retry_after(response: httpx.Response) -> float | None:
     reset = response.headers.get("x-ratelimit-reset")
     if reset:
@@ -105,8 +96,7 @@ def _retry_after(response: httpx.Response) -> float | None:
             return max(1.0, (moment - datetime.now(UTC)).total_seconds())
         except ValueError:
             pass
-    value = response.headers.get("retry-after", "")
-    return max(1.0, float(value)) if value.replace(".", "", 1).isdigit() else None
+    return delay_seconds(response.headers.get("retry-after"))
 
 
 class _Api:
@@ -122,13 +112,15 @@ class _Api:
         self.headers = {"Authorization": f"Bearer {token}", "User-Agent": USER_AGENT}
 
     def call(self, method: str, path: str, *, headers: dict | None = None, **kwargs) -> httpx.Response:
-        try:
-            response = self.http.request(
-                method, f"{self.instance}{path}", headers={**self.headers, **(headers or {})}, **kwargs
-            )
-        except httpx.HTTPError as error:
-            raise TransientError(f"Mastodon unreachable: {error.__class__.__name__}: {error}") from None
-        reason = _error(response) if response.status_code != 429 else ""
+        response = send(
+            self.http,
+            method,
+            f"{self.instance}{path}",
+            platform="Mastodon",
+            headers={**self.headers, **(headers or {})},
+            **kwargs,
+        )
+        reason = error_reason(response, lambda data: data.get("error")) if response.status_code != 429 else ""
         raise_for_status(
             response, platform="Mastodon", what=path, reason=reason, retry_after=_retry_after(response)
         )
@@ -144,51 +136,38 @@ def _min_id_of(link: dict | None) -> str | None:
     return (parse_qs(urlsplit(url).query).get("min_id") or [None])[0]
 
 
-class MastodonConnector(Connector):
+class MastodonConnector(SocialConnector):
     kind = ChannelKind.MASTODON
-    polls = True
-    poll_interval_seconds = 120
 
     # ---- fetch -------------------------------------------------------------------------------------------
 
-    def fetch(self, channel) -> FetchResult:
-        settings = channel.settings or {}
-        queries = settings.get("queries")
-        if queries is None:
-            queries = list(channel.brand.keywords or [])
-        queries = list(dict.fromkeys(q.strip() for q in queries if isinstance(q, str) and q.strip()))[
-            :MAX_QUERIES
-        ]
-        cursor = dict(channel.cursor or {})
+    def poll(self, channel, http: httpx.Client, cursor: dict) -> dict[str, dict]:
         found: dict[str, dict] = {}
-        with public_client(timeout=TIMEOUT) as http:
-            api = _Api(channel, http)
-            account = cursor.get("account") or {}
-            if not account.get("id") or account.get("token") != api.token_hash:
-                me, _ = api.json("GET", "/api/v1/accounts/verify_credentials")
-                account = {
-                    "id": str(me.get("id") or ""),
-                    "acct": me.get("acct") or "",
-                    "token": api.token_hash,
-                }
-            cursor["account"] = account
+        api = _Api(channel, http)
+        account = cursor.get("account") or {}
+        if not account.get("id") or account.get("token") != api.token_hash:
+            me, _ = api.json("GET", "/api/v1/accounts/verify_credentials")
+            account = {
+                "id": str(me.get("id") or ""),
+                "acct": me.get("acct") or "",
+                "token": api.token_hash,
+            }
+        cursor["account"] = account
 
-            statuses, cursor["notifications"] = self._read_mentions(api, cursor.get("notifications") or {})
-            for status, notification_id in statuses:
-                found.setdefault(status["id"], {"status": status, "source": "mention"})
-                found[status["id"]]["notification_id"] = notification_id
-            searched = cursor.get("search") or {}
-            cursor["search"] = {}
-            for query in queries:
-                statuses, cursor["search"][query] = self._search(api, query, searched.get(query) or {})
-                for status in statuses:
-                    found.setdefault(status["id"], {"status": status, "source": "search", "query": query})
-            roots = self._thread_roots(api, {sid: entry["status"] for sid, entry in found.items()})
-        items = []
+        statuses, cursor["notifications"] = self._read_mentions(api, cursor.get("notifications") or {})
+        for status, notification_id in statuses:
+            found.setdefault(status["id"], {"status": status, "source": "mention"})
+            found[status["id"]]["notification_id"] = notification_id
+        searched = cursor.get("search") or {}
+        cursor["search"] = {}
+        for query in search_queries(channel, MAX_QUERIES):
+            statuses, cursor["search"][query] = self._search(api, query, searched.get(query) or {})
+            for status in statuses:
+                found.setdefault(status["id"], {"status": status, "source": "search", "query": query})
+        roots = self._thread_roots(api, {sid: entry["status"] for sid, entry in found.items()})
         for status_id, entry in found.items():
             entry.update({"thread_root": roots.get(status_id, status_id), "brand_account_id": account["id"]})
-            items.append(FetchedItem(external_id=status_id, body=json.dumps(entry, sort_keys=True).encode()))
-        return FetchResult(items=items, cursor=cursor)
+        return found
 
     def _read_mentions(self, api: _Api, state: dict):
         min_id = state.get("min_id")

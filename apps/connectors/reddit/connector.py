@@ -29,26 +29,17 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import re
 import threading
 import time
 
 import httpx
 
-from ..base import (
-    Connector,
-    FetchedItem,
-    FetchResult,
-    InboundAuthor,
-    InboundMessage,
-    PayloadRejected,
-    RateLimited,
-    TransientError,
-)
-from ..http import json_object, public_client, raise_for_status
+from ..base import InboundAuthor, InboundMessage, PayloadRejected, RateLimited, TransientError
+from ..http import TIMEOUT, delay_seconds, error_reason, json_object, public_client, raise_for_status, send
 from ..kinds import ChannelKind
 from ..normalized import clean_text, decode_json, parse_time
+from ..social import SocialConnector
 
 DEFAULT_AUTH_BASE = "https://www.reddit.com"
 DEFAULT_API_BASE = "https://oauth.reddit.com"
@@ -57,7 +48,6 @@ MAX_PAGES = 3
 MAX_SUBREDDITS = 10
 SEEN_KEPT = 500
 MAX_QUERY_CHARS = 512
-TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 VERSION = "1.0"
 
 _SUBREDDIT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_]{1,20}")
@@ -81,21 +71,8 @@ def default_query(brand) -> str:
     return " OR ".join(terms)
 
 
-def _reason(response: httpx.Response) -> str:
-    try:
-        data = response.json()
-    except ValueError:
-        return response.text[:300].strip()
-    if isinstance(data, dict):
-        return str(data.get("message") or data.get("error_description") or data.get("error") or "")
-    return ""
-
-
-def _seconds(value: str | None) -> float | None:
-    try:
-        return max(1.0, float(value)) if value not in (None, "") else None
-    except ValueError:
-        return None
+def _reason(data: dict) -> object:
+    return data.get("message") or data.get("error_description") or data.get("error")
 
 
 class _Reddit:
@@ -133,29 +110,24 @@ class _Reddit:
             if cached and not renew and cached[1] > time.monotonic():
                 return cached[0]
             _tokens.pop(key, None)
-        try:
-            response = self.http.post(
-                f"{self.auth_base}/api/v1/access_token",
-                auth=(self.client_id, self.client_secret),
-                data={"grant_type": "password", "username": self.username, "password": self.password},
-                headers={"User-Agent": self.user_agent},
-            )
-        except httpx.HTTPError as error:
-            raise TransientError(f"Reddit unreachable: {error.__class__.__name__}: {error}") from None
-        if response.status_code == 429:
-            raise RateLimited(
-                "Reddit rate limit reached (access token)", _seconds(response.headers.get("retry-after"))
-            )
-        if response.status_code >= 500:
-            raise TransientError(f"Reddit answered HTTP {response.status_code} for an access token")
+        response = send(
+            self.http,
+            "POST",
+            f"{self.auth_base}/api/v1/access_token",
+            platform="Reddit",
+            auth=(self.client_id, self.client_secret),
+            data={"grant_type": "password", "username": self.username, "password": self.password},
+            headers={"User-Agent": self.user_agent},
+        )
         if response.status_code in (401, 403):
             raise PayloadRejected(
                 f"Reddit refused the app's client id or secret (HTTP {response.status_code})"
             )
-        try:
-            data = response.json()
-        except ValueError:
-            raise TransientError("Reddit answered a token request with a body that is not JSON") from None
+        what = "an access token request"
+        if response.status_code == 429 or response.status_code >= 500:  # other refusals are read below
+            retry_after = delay_seconds(response.headers.get("retry-after"))
+            raise_for_status(response, platform="Reddit", what=what, retry_after=retry_after)
+        data = json_object(response, platform="Reddit", what=what, expect=object)  # any JSON document
         if response.status_code >= 400 or not isinstance(data, dict) or not data.get("access_token"):
             reason = data.get("error") if isinstance(data, dict) else ""
             if reason == "invalid_grant":
@@ -178,10 +150,9 @@ class _Reddit:
                 "Authorization": f"bearer {self.token(renew=attempt > 0)}",
                 "User-Agent": self.user_agent,
             }
-            try:
-                response = self.http.request(method, f"{self.api_base}{path}", headers=headers, **kwargs)
-            except httpx.HTTPError as error:
-                raise TransientError(f"Reddit unreachable: {error.__class__.__name__}: {error}") from None
+            response = send(
+                self.http, method, f"{self.api_base}{path}", platform="Reddit", headers=headers, **kwargs
+            )
             if response.status_code != 401:
                 break  # a 401 with a cached token: it expired or was revoked early; get a new one once
         self._note_budget(response)
@@ -190,18 +161,20 @@ class _Reddit:
     def _note_budget(self, response: httpx.Response) -> None:
         with contextlib.suppress(KeyError, ValueError):
             self.remaining = float(response.headers["x-ratelimit-remaining"])
-        self.reset = _seconds(response.headers.get("x-ratelimit-reset")) or self.reset
+        self.reset = delay_seconds(response.headers.get("x-ratelimit-reset")) or self.reset
 
     def _check(self, response: httpx.Response, path: str) -> dict:
         status = response.status_code
-        if status == 429:
-            retry_after = _seconds(response.headers.get("x-ratelimit-reset")) or _seconds(
-                response.headers.get("retry-after")
-            )
-            raise RateLimited(f"Reddit rate limit reached (HTTP 429) on {path}", retry_after)
         if 300 <= status < 400:  # e.g. /r/<name>/new of a subreddit that does not exist
             raise PayloadRejected(f"Reddit redirected {path} (HTTP {status}): does this subreddit exist?")
-        raise_for_status(response, platform="Reddit", what=path, reason=_reason(response))
+        raise_for_status(
+            response,
+            platform="Reddit",
+            what=path,
+            reason=error_reason(response, _reason),
+            retry_after=delay_seconds(response.headers.get("x-ratelimit-reset"))
+            or delay_seconds(response.headers.get("retry-after")),
+        )
         return json_object(response, platform="Reddit", what=path)
 
 
@@ -216,9 +189,8 @@ def _thread_of(kind: str, data: dict) -> str:
     return data.get("first_message_name") or data.get("name") or ""
 
 
-class RedditConnector(Connector):
+class RedditConnector(SocialConnector):
     kind = ChannelKind.REDDIT
-    polls = True
     poll_interval_seconds = 180
 
     # ---- fetch -------------------------------------------------------------------------------------------
@@ -239,23 +211,17 @@ class RedditConnector(Connector):
             streams.append(("inbox", "/message/inbox", {}))
         return streams
 
-    def fetch(self, channel) -> FetchResult:
+    def poll(self, channel, http: httpx.Client, cursor: dict) -> dict[str, dict]:
         streams = self._streams(channel)
         if not streams:
             raise PayloadRejected("nothing to poll on Reddit: give the brand keywords, a query or subreddits")
-        cursor = dict(channel.cursor or {})
         found: dict[str, dict] = {}
-        with public_client(timeout=TIMEOUT) as http:
-            reddit = _Reddit(channel, http)
-            for name, path, params in streams:
-                things, cursor[name] = self._read_listing(reddit, path, params, cursor.get(name) or {})
-                for thing in things:
-                    found.setdefault(thing["data"]["name"], {"thing": thing, "source": name})
-        items = [
-            FetchedItem(external_id=fullname, body=json.dumps(entry, sort_keys=True).encode())
-            for fullname, entry in found.items()
-        ]
-        return FetchResult(items=items, cursor=cursor)
+        reddit = _Reddit(channel, http)
+        for name, path, params in streams:
+            things, cursor[name] = self._read_listing(reddit, path, params, cursor.get(name) or {})
+            for thing in things:
+                found.setdefault(thing["data"]["name"], {"thing": thing, "source": name})
+        return found
 
     def _read_listing(self, reddit: _Reddit, path: str, params: dict, state: dict):
         seen = [name for name in state.get("seen") or [] if isinstance(name, str)]
@@ -380,7 +346,7 @@ class RedditConnector(Connector):
                 told = (
                     int(wait.group(1)) * (60 if wait.group(2).startswith("minute") else 1) if wait else None
                 )
-                raise RateLimited(f"Reddit: {reason}", _seconds(answer.get("ratelimit")) or told or 60)
+                raise RateLimited(f"Reddit: {reason}", delay_seconds(answer.get("ratelimit")) or told or 60)
             raise PayloadRejected(f"Reddit refused the comment: {code}: {reason}".rstrip(": "))
         things = (answer.get("data") or {}).get("things") or []
         name = (things[0].get("data") or {}).get("name") if things and isinstance(things[0], dict) else None

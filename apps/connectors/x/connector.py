@@ -23,32 +23,30 @@ polls, is stored once) holding the post and its author from `includes.users`.
 from __future__ import annotations
 
 import html
-import json
 import re
-import time
+from urllib.parse import urlsplit
 
 import httpx
 
-from ..base import (
-    Connector,
-    FetchedItem,
-    FetchResult,
-    InboundAuthor,
-    InboundMessage,
-    PayloadRejected,
-    RateLimited,
-    TransientError,
+from ..base import InboundAuthor, InboundMessage, PayloadRejected
+from ..http import (
+    TIMEOUT,
+    USER_AGENT,
+    error_reason,
+    json_object,
+    public_client,
+    raise_for_status,
+    seconds_until,
+    send,
 )
-from ..http import public_client
 from ..kinds import ChannelKind
 from ..normalized import clean_text, decode_json, parse_time
+from ..social import SocialConnector
 
 DEFAULT_API_BASE = "https://api.x.com"
 MAX_PAGES = 5
 PAGE_SIZE = 100
 MAX_QUERY_CHARS = 512  # the recent-search query limit of the self-serve tiers
-TIMEOUT = httpx.Timeout(30.0, connect=10.0)
-USER_AGENT = "CXM-connector/1.0"
 
 TWEET_FIELDS = (
     "created_at,conversation_id,author_id,lang,public_metrics,in_reply_to_user_id,referenced_tweets,"
@@ -82,53 +80,35 @@ def default_query(brand) -> str:
     return ""
 
 
-def _detail(response: httpx.Response) -> str:
-    try:
-        data = response.json()
-    except ValueError:
-        return response.text[:300]
-    if isinstance(data, dict):
-        errors = data.get("errors") or []
-        first = errors[0] if errors and isinstance(errors[0], dict) else {}
-        return str(
-            data.get("detail") or first.get("message") or first.get("detail") or data.get("title") or ""
-        )
-    return ""
+def _detail(data: dict) -> object:
+    """X's reason: the problem's `detail`, else the first error's `message` or `detail`, else the `title`."""
+    errors = data.get("errors") or []
+    first = errors[0] if errors and isinstance(errors[0], dict) else {}
+    return data.get("detail") or first.get("message") or first.get("detail") or data.get("title")
 
 
-def _check(response: httpx.Response) -> dict:
-    status = response.status_code
-    if status == 429:
-        reset = response.headers.get("x-rate-limit-reset", "")
-        retry_after = max(1.0, int(reset) - time.time()) if reset.isdigit() else None
-        raise RateLimited(f"X rate limit reached: {_detail(response)}".strip(), retry_after=retry_after)
-    if status in (401, 403):
-        raise PayloadRejected(f"X refused the request (HTTP {status}): {_detail(response)}")
-    if status >= 500:
-        raise TransientError(f"X answered HTTP {status}: {_detail(response)}")
-    if status == 400:
-        raise _BadRequest(f"X refused the request (HTTP 400): {_detail(response)}")
-    if status >= 400:
-        raise PayloadRejected(f"X answered HTTP {status}: {_detail(response)}")
-    try:
-        data = response.json()
-    except ValueError:
-        raise TransientError(f"X answered HTTP {status} with a body that is not JSON") from None
-    if not isinstance(data, dict):
-        raise TransientError("X answered with an unexpected JSON document")
+def _check(response: httpx.Response, what: str) -> dict:
+    reason = error_reason(response, _detail)
+    if response.status_code == 400:
+        raise _BadRequest(f"X refused {what} (HTTP 400): {reason}")
+    raise_for_status(
+        response,
+        platform="X",
+        what=what,
+        reason=reason,
+        retry_after=seconds_until(response.headers.get("x-rate-limit-reset")),
+    )
+    data = json_object(response, platform="X", what=what)
     if data.get("errors") and "data" not in data and "meta" not in data:
         # e.g. {"errors": [{"title": "Not Found Error", "detail": "Could not find user with id: [1]."}]}
-        raise PayloadRejected(f"X refused the request: {_detail(response)}")
+        raise PayloadRejected(f"X refused {what}: {reason}")
     return data
 
 
 def _request(http: httpx.Client, method: str, url: str, token: str, **kwargs) -> dict:
     headers = {"Authorization": f"Bearer {token}", "User-Agent": USER_AGENT}
-    try:
-        response = http.request(method, url, headers=headers, **kwargs)
-    except httpx.HTTPError as error:
-        raise TransientError(f"X API unreachable: {error.__class__.__name__}: {error}") from None
-    return _check(response)
+    response = send(http, method, url, platform="X API", headers=headers, **kwargs)
+    return _check(response, urlsplit(url).path)
 
 
 def _newer(a: str | None, b: str | None) -> str | None:
@@ -137,14 +117,12 @@ def _newer(a: str | None, b: str | None) -> str | None:
     return max(ids, key=int) if ids else None
 
 
-class XConnector(Connector):
+class XConnector(SocialConnector):
     kind = ChannelKind.X
-    polls = True
-    poll_interval_seconds = 120
 
     # ---- fetch -------------------------------------------------------------------------------------------
 
-    def fetch(self, channel) -> FetchResult:
+    def poll(self, channel, http: httpx.Client, cursor: dict) -> dict[str, dict]:
         credentials, settings = channel.credentials or {}, channel.settings or {}
         token = credentials.get("bearer_token")
         if not token:
@@ -166,28 +144,22 @@ class XConnector(Connector):
             "user.fields": USER_FIELDS,
             "max_results": str(PAGE_SIZE),
         }
-        cursor = dict(channel.cursor or {})
         found: dict[str, dict] = {}
-        with public_client(timeout=TIMEOUT) as http:
 
-            def read(name: str, path: str, params: dict, token_param: str) -> None:
-                posts, cursor[name] = self._read_stream(
-                    http, f"{base}{path}", token, params, cursor.get(name) or {}, token_param
-                )
-                for tweet, author in posts:
-                    entry = found.setdefault(tweet["id"], {"tweet": tweet, "author": author, "sources": []})
-                    entry["sources"].append(name)
-                    entry["author"] = entry["author"] or author
+        def read(name: str, path: str, params: dict, token_param: str) -> None:
+            posts, cursor[name] = self._read_stream(
+                http, f"{base}{path}", token, params, cursor.get(name) or {}, token_param
+            )
+            for tweet, author in posts:
+                entry = found.setdefault(tweet["id"], {"tweet": tweet, "author": author, "sources": []})
+                entry["sources"].append(name)
+                entry["author"] = entry["author"] or author
 
-            if user_id:
-                read("mentions", f"/2/users/{user_id}/mentions", fields, "pagination_token")
-            if query:
-                read("search", "/2/tweets/search/recent", {**fields, "query": query}, "next_token")
-        items = [
-            FetchedItem(external_id=tweet_id, body=json.dumps(entry, sort_keys=True).encode())
-            for tweet_id, entry in found.items()
-        ]
-        return FetchResult(items=items, cursor=cursor)
+        if user_id:
+            read("mentions", f"/2/users/{user_id}/mentions", fields, "pagination_token")
+        if query:
+            read("search", "/2/tweets/search/recent", {**fields, "query": query}, "next_token")
+        return found
 
     def _read_stream(self, http, url, token, params, state, token_param):
         since_id = state.get("since_id")

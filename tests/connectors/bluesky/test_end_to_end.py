@@ -3,24 +3,12 @@
 import pytest
 
 from apps.connectors.kinds import ChannelKind
-from apps.connectors.services import channel_poll, message_deliver
+from apps.connectors.services import channel_poll
 from apps.conversations.models import Conversation, Message
-from apps.conversations.services import reply_create
 from apps.customers.models import Identity
 from apps.ingestion.models import RawPayload
-from tests.factories import membership_create
 
 pytestmark = pytest.mark.django_db
-
-
-def _reply(channel, text, django_capture_on_commit_callbacks):
-    agent = membership_create(channel.organization).user
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        reply = reply_create(conversation=Conversation.objects.get(), author=agent, text=text)
-    assert len(callbacks) == 1
-    message_deliver(message_id=reply.pk)
-    reply.refresh_from_db()
-    return reply
 
 
 def test_a_mention_and_its_reply_become_one_conversation(bluesky_channel, fake_bluesky, process_payloads):
@@ -48,7 +36,7 @@ def test_a_mention_and_its_reply_become_one_conversation(bluesky_channel, fake_b
 
 
 def test_an_agents_reply_references_the_root_and_the_parent(
-    bluesky_channel, fake_bluesky, process_payloads, django_capture_on_commit_callbacks
+    bluesky_channel, fake_bluesky, process_payloads, agent_reply
 ):
     ana = fake_bluesky.add_actor("ana.bsky.social")
     root = fake_bluesky.post(ana, "@nimbus.bsky.social is 5G down in Lyon?")
@@ -56,7 +44,7 @@ def test_an_agents_reply_references_the_root_and_the_parent(
     channel_poll(channel_id=bluesky_channel.pk)
     process_payloads(bluesky_channel)
 
-    reply = _reply(bluesky_channel, "A fix is rolling out now.", django_capture_on_commit_callbacks)
+    reply = agent_reply(bluesky_channel, "A fix is rolling out now.")
 
     assert reply.delivery_status == Message.Delivery.SENT
     (lookup,) = fake_bluesky.calls("app.bsky.feed.getPosts")
@@ -82,17 +70,17 @@ def test_an_agents_reply_references_the_root_and_the_parent(
 
 
 def test_a_reply_bluesky_refuses_fails_with_the_reason(
-    bluesky_channel, fake_bluesky, process_payloads, django_capture_on_commit_callbacks
+    bluesky_channel, fake_bluesky, process_payloads, agent_reply
 ):
     ana = fake_bluesky.add_actor("ana.bsky.social")
     fake_bluesky.post(ana, "@nimbus.bsky.social hello")
     channel_poll(channel_id=bluesky_channel.pk)
     process_payloads(bluesky_channel)
 
-    too_long = _reply(bluesky_channel, "x" * 301, django_capture_on_commit_callbacks)
+    too_long = agent_reply(bluesky_channel, "x" * 301)
     assert too_long.delivery_status == Message.Delivery.FAILED
     assert "longer than 300 graphemes" in too_long.delivery_error
 
     fake_bluesky.posts.clear()  # the post was deleted
-    gone = _reply(bluesky_channel, "Hello Ana", django_capture_on_commit_callbacks)
+    gone = agent_reply(bluesky_channel, "Hello Ana")
     assert gone.delivery_status == Message.Delivery.FAILED and "no longer exists" in gone.delivery_error

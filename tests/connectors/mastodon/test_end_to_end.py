@@ -3,24 +3,12 @@
 import pytest
 
 from apps.connectors.kinds import ChannelKind
-from apps.connectors.services import channel_poll, message_deliver
+from apps.connectors.services import channel_poll
 from apps.conversations.models import Conversation, Message
-from apps.conversations.services import reply_create
 from apps.customers.models import Identity
 from apps.ingestion.models import RawPayload
-from tests.factories import membership_create
 
 pytestmark = pytest.mark.django_db
-
-
-def _reply(channel, text, django_capture_on_commit_callbacks, conversation=None):
-    agent = membership_create(channel.organization).user
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        reply = reply_create(conversation=conversation or Conversation.objects.get(), author=agent, text=text)
-    assert len(callbacks) == 1
-    message_deliver(message_id=reply.pk)
-    reply.refresh_from_db()
-    return reply
 
 
 def test_mentions_and_replies_become_one_threaded_conversation(
@@ -51,14 +39,14 @@ def test_mentions_and_replies_become_one_threaded_conversation(
 
 
 def test_an_agents_reply_mentions_the_author_and_keeps_the_visibility(
-    mastodon_channel, fake_mastodon, process_payloads, django_capture_on_commit_callbacks
+    mastodon_channel, fake_mastodon, process_payloads, agent_reply
 ):
     ana = fake_mastodon.add_account("ana", domain="other.example")
     status = fake_mastodon.toot(ana, "<p>@nimbus is 5G down in Lyon?</p>")
     channel_poll(channel_id=mastodon_channel.pk)
     process_payloads(mastodon_channel)
 
-    reply = _reply(mastodon_channel, "A fix is rolling out now.", django_capture_on_commit_callbacks)
+    reply = agent_reply(mastodon_channel, "A fix is rolling out now.")
 
     assert reply.delivery_status == Message.Delivery.SENT
     (post,) = [r for r in fake_mastodon.requests if r.method == "POST"]
@@ -81,7 +69,7 @@ def test_an_agents_reply_mentions_the_author_and_keeps_the_visibility(
 
 
 def test_a_direct_message_is_answered_directly(
-    mastodon_channel, fake_mastodon, process_payloads, django_capture_on_commit_callbacks
+    mastodon_channel, fake_mastodon, process_payloads, agent_reply
 ):
     ana = fake_mastodon.add_account("ana", domain="other.example")
     fake_mastodon.toot(ana, "<p>@nimbus my account number is 123</p>", visibility="direct")
@@ -89,9 +77,7 @@ def test_a_direct_message_is_answered_directly(
     process_payloads(mastodon_channel)
     assert Message.objects.get().metadata["mastodon"]["visibility"] == "direct"
 
-    reply = _reply(
-        mastodon_channel, "@ana@other.example thanks, refund done.", django_capture_on_commit_callbacks
-    )
+    reply = agent_reply(mastodon_channel, "@ana@other.example thanks, refund done.")
 
     (post,) = [r for r in fake_mastodon.requests if r.method == "POST"]
     assert post.json()["visibility"] == "direct"
@@ -100,7 +86,7 @@ def test_a_direct_message_is_answered_directly(
 
 
 def test_a_reply_to_a_deleted_status_fails_with_the_reason(
-    mastodon_channel, fake_mastodon, process_payloads, django_capture_on_commit_callbacks
+    mastodon_channel, fake_mastodon, process_payloads, agent_reply
 ):
     ana = fake_mastodon.add_account("ana", domain="other.example")
     fake_mastodon.toot(ana, "<p>@nimbus hello</p>")
@@ -108,7 +94,7 @@ def test_a_reply_to_a_deleted_status_fails_with_the_reason(
     process_payloads(mastodon_channel)
     fake_mastodon.statuses.clear()
 
-    reply = _reply(mastodon_channel, "Hello Ana", django_capture_on_commit_callbacks)
+    reply = agent_reply(mastodon_channel, "Hello Ana")
 
     assert reply.delivery_status == Message.Delivery.FAILED
     assert "HTTP 404" in reply.delivery_error and "Record not found" in reply.delivery_error

@@ -6,10 +6,8 @@ from apps.connectors.base import RateLimited
 from apps.connectors.kinds import ChannelKind
 from apps.connectors.services import channel_poll, message_deliver
 from apps.conversations.models import Conversation, Message
-from apps.conversations.services import reply_create
 from apps.customers.models import Identity
 from apps.ingestion.models import RawPayload
-from tests.factories import membership_create
 
 pytestmark = pytest.mark.django_db
 
@@ -52,22 +50,15 @@ def test_a_post_and_its_comments_become_one_conversation(
 
 
 def test_an_agents_reply_is_a_comment_and_the_answer_to_it_comes_back_by_the_inbox(
-    reddit_channel, fake_reddit, thread, process_payloads, django_capture_on_commit_callbacks
+    reddit_channel, fake_reddit, thread, process_payloads, agent_reply
 ):
     post, comment = thread
     channel_poll(channel_id=reddit_channel.pk)
     process_payloads(reddit_channel)
     conversation = Conversation.objects.get()
-    agent = membership_create(reddit_channel.organization).user
 
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        reply = reply_create(
-            conversation=conversation, author=agent, text="Hi! DM us your number, we'll refund it."
-        )
-    assert len(callbacks) == 1
-    message_deliver(message_id=reply.pk)
+    reply = agent_reply(reddit_channel, "Hi! DM us your number, we'll refund it.")
 
-    reply.refresh_from_db()
     assert reply.delivery_status == Message.Delivery.SENT
     (request,) = fake_reddit.api_requests("/api/comment")
     assert request.method == "POST"
@@ -91,13 +82,11 @@ def test_an_agents_reply_is_a_comment_and_the_answer_to_it_comes_back_by_the_inb
 
 
 def test_reddits_refusals_fail_the_reply_and_its_rate_limit_retries_it(
-    reddit_channel, fake_reddit, thread, process_payloads, django_capture_on_commit_callbacks
+    reddit_channel, fake_reddit, thread, process_payloads, agent_reply
 ):
     channel_poll(channel_id=reddit_channel.pk)
     process_payloads(reddit_channel)
-    agent = membership_create(reddit_channel.organization).user
-    with django_capture_on_commit_callbacks(execute=False):
-        reply = reply_create(conversation=Conversation.objects.get(), author=agent, text="Hello")
+    reply = agent_reply(reddit_channel, "Hello", deliver=False)
 
     fake_reddit.comment_errors.append(
         ["RATELIMIT", "you are doing that too much. try again in 9 minutes.", "ratelimit"]

@@ -13,6 +13,7 @@ from apps.connectors.x import connector as x_module
 from apps.connectors.x.connector import XConnector, default_query
 from tests.factories import BrandFactory
 from tests.fakes.http import Response
+from tests.fakes.x import TWEET_FIELDS_REQUIRED
 
 pytestmark = pytest.mark.django_db
 
@@ -74,15 +75,7 @@ def test_a_first_poll_reads_mentions_and_search_with_the_documented_parameters(x
     mentions_request, search_request = fake_x.requests
     assert mentions_request.path == f"/2/users/{fake_x.brand_user_id}/mentions"
     assert mentions_request.headers["authorization"] == "Bearer app-bearer-token"
-    assert set(mentions_request.query["tweet.fields"][0].split(",")) >= {
-        "created_at",
-        "conversation_id",
-        "author_id",
-        "lang",
-        "public_metrics",
-        "in_reply_to_user_id",
-        "referenced_tweets",
-    }
+    assert set(mentions_request.query["tweet.fields"][0].split(",")) >= TWEET_FIELDS_REQUIRED
     assert mentions_request.query["expansions"] == ["author_id"]
     assert "since_id" not in mentions_request.query
     assert search_request.path == "/2/tweets/search/recent"

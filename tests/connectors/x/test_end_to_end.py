@@ -5,10 +5,8 @@ import pytest
 from apps.connectors.kinds import ChannelKind
 from apps.connectors.services import channel_poll, message_deliver
 from apps.conversations.models import Conversation, Message
-from apps.conversations.services import reply_create
 from apps.customers.models import Identity
 from apps.ingestion.models import RawPayload
-from tests.factories import membership_create
 
 pytestmark = pytest.mark.django_db
 
@@ -41,23 +39,16 @@ def test_mentions_become_threaded_conversations_with_profiles(x_channel, fake_x,
 
 
 def test_an_agents_reply_is_posted_in_reply_to_the_latest_post(
-    x_channel, fake_x, process_payloads, django_capture_on_commit_callbacks
+    x_channel, fake_x, process_payloads, agent_reply
 ):
     fake_x.add_user("1001", "ana", followers=10)
     root = fake_x.post("1001", "@nimbusmobile is 5G down in Lyon?")
     channel_poll(channel_id=x_channel.pk)
     process_payloads(x_channel)
     conversation = Conversation.objects.get()
-    agent = membership_create(x_channel.organization).user
 
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        reply = reply_create(
-            conversation=conversation, author=agent, text="Hi Ana, a fix is rolling out now."
-        )
-    assert len(callbacks) == 1  # the delivery task is enqueued once committed
-    message_deliver(message_id=reply.pk)
+    reply = agent_reply(x_channel, "Hi Ana, a fix is rolling out now.")
 
-    reply.refresh_from_db()
     assert reply.delivery_status == Message.Delivery.SENT and reply.delivery_error == ""
     (request,) = [r for r in fake_x.requests if r.method == "POST"]
     assert request.path == "/2/tweets"
@@ -76,27 +67,21 @@ def test_an_agents_reply_is_posted_in_reply_to_the_latest_post(
     assert conversation.messages.filter(direction=Message.Direction.INBOUND).count() == 2
 
 
-def test_a_reply_without_a_user_token_fails_with_the_reason(
-    x_channel, fake_x, process_payloads, django_capture_on_commit_callbacks
-):
+def test_a_reply_without_a_user_token_fails_with_the_reason(x_channel, fake_x, process_payloads, agent_reply):
     fake_x.add_user("1001", "ana")
     fake_x.post("1001", "@nimbusmobile hello")
     channel_poll(channel_id=x_channel.pk)
     process_payloads(x_channel)
     x_channel.credentials = {"bearer_token": fake_x.bearer_token}
     x_channel.save()
-    agent = membership_create(x_channel.organization).user
-    with django_capture_on_commit_callbacks(execute=False):
-        reply = reply_create(conversation=Conversation.objects.get(), author=agent, text="Hello!")
-    message_deliver(message_id=reply.pk)
-    reply.refresh_from_db()
+    reply = agent_reply(x_channel, "Hello!")
     assert reply.delivery_status == Message.Delivery.FAILED
     assert "user_access_token" in reply.delivery_error
     assert not [r for r in fake_x.requests if r.method == "POST"]
 
 
 def test_a_reply_x_refuses_fails_and_a_rate_limit_is_retried(
-    x_channel, fake_x, process_payloads, django_capture_on_commit_callbacks
+    x_channel, fake_x, process_payloads, agent_reply
 ):
     from apps.connectors.base import RateLimited
 
@@ -104,9 +89,7 @@ def test_a_reply_x_refuses_fails_and_a_rate_limit_is_retried(
     fake_x.post("1001", "@nimbusmobile hello")
     channel_poll(channel_id=x_channel.pk)
     process_payloads(x_channel)
-    agent = membership_create(x_channel.organization).user
-    with django_capture_on_commit_callbacks(execute=False):
-        reply = reply_create(conversation=Conversation.objects.get(), author=agent, text="Hello!")
+    reply = agent_reply(x_channel, "Hello!", deliver=False)
 
     fake_x.rate_limit(reset_in=30)
     with pytest.raises(RateLimited):
