@@ -9,6 +9,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("CXM_VAR_DIR", BASE_DIR / "var"))
@@ -63,6 +64,7 @@ INSTALLED_APPS = [
     "apps.ingestion",
     "apps.inbox",
     "apps.listening",
+    "apps.classification",
     "apps.analytics",
     "apps.demo",
 ]
@@ -165,7 +167,24 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 30.0,
     },
     "requeue-stuck-payloads": {"task": "apps.ingestion.tasks.requeue_stuck_payloads_task", "schedule": 300.0},
+    # Messages that still wait for the classifier (a lost task, a model that was broken and is fixed).
+    "classify-waiting": {"task": "apps.classification.tasks.classify_waiting_task", "schedule": 60.0},
+    # Each brand's models learn from the day's corrections, at night.
+    "retrain-classifiers": {
+        "task": "apps.classification.tasks.retrain_due_task",
+        "schedule": crontab(hour=3, minute=17),
+    },
+    "reprioritise-waiting": {
+        "task": "apps.conversations.tasks.reprioritise_waiting_task",
+        "schedule": 300.0,
+    },
 }
+
+# The shipped classification heads (apps/classification/defaults, see its MODEL_CARD.md); point this
+# at a folder built by `manage.py build_default_classifiers` to use other defaults.
+CLASSIFIER_DEFAULTS_DIR = os.environ.get(
+    "CXM_CLASSIFIER_DEFAULTS_DIR", str(BASE_DIR / "apps" / "classification" / "defaults")
+)
 
 AUTH_USER_MODEL = "accounts.User"
 AUTH_PASSWORD_VALIDATORS = [

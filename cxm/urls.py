@@ -16,6 +16,7 @@ urlpatterns = [
     path("org/", include("apps.accounts.urls")),
     path("org/channels/", include("apps.connectors.urls")),
     path("org/listening/", include("apps.listening.urls")),
+    path("org/classifiers/", include("apps.classification.urls")),
     path("inbox/", include("apps.inbox.urls")),
     path("customers/", include("apps.customers.urls")),
     path("dashboards/", include("apps.analytics.urls")),

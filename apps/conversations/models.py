@@ -110,6 +110,16 @@ class Message(TenantModel):
         "ingestion.RawPayload", null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
     )
     metadata = models.JSONField(default=dict, blank=True)
+    # Classification of inbound messages (apps.classification): the labels the inbox filters on, and
+    # in `classification` their scores, the models that gave them and the evidence. `classified_at` is
+    # null while the message waits for the classifier.
+    sentiment = models.CharField(max_length=10, blank=True)
+    sentiment_score = models.FloatField(null=True, blank=True)
+    intent = models.CharField(max_length=40, blank=True)
+    priority = models.FloatField(null=True, blank=True, help_text="0–100, before waiting time.")
+    classification = models.JSONField(default=dict, blank=True)
+    classified_at = models.DateTimeField(null=True, blank=True)
+    classification_error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -124,6 +134,11 @@ class Message(TenantModel):
         indexes = [
             models.Index(fields=["conversation", "sent_at"], name="msg_thread"),
             models.Index(fields=["organization", "sent_at"], name="msg_org_time"),
+            models.Index(
+                fields=["created_at"],
+                condition=Q(classified_at__isnull=True, direction="inbound"),
+                name="msg_awaiting_classifier",
+            ),
         ]
 
     def __str__(self):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import nh3
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -183,3 +183,32 @@ def messages_delivery_update(*, channel, updates) -> list[Message]:
         message.save(update_fields=["delivery_status", "delivery_error", "metadata"])
         changed.append(message)
     return changed
+
+
+def conversations_reprioritise() -> int:
+    """Raise the priority of open conversations as they wait for the brand (beat, every few minutes):
+    the priority of the customer's latest message plus a bonus per hour of waiting, capped."""
+    from apps.classification.priority import WAITING_MAX, WAITING_PER_HOUR
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            WITH latest AS (
+                SELECT c.id, m.priority, m.sent_at, m.direction
+                FROM conversations_conversation c
+                CROSS JOIN LATERAL (
+                    SELECT priority, sent_at, direction FROM conversations_message
+                    WHERE conversation_id = c.id AND direction <> 'note'
+                    ORDER BY sent_at DESC, id DESC LIMIT 1
+                ) m
+                WHERE c.status IN ('open', 'pending')
+            )
+            UPDATE conversations_conversation c
+            SET priority = LEAST(100, latest.priority + LEAST(
+                %s, %s * EXTRACT(EPOCH FROM now() - latest.sent_at) / 3600))
+            FROM latest
+            WHERE c.id = latest.id AND latest.direction = 'inbound' AND latest.priority IS NOT NULL
+            """,
+            [WAITING_MAX, WAITING_PER_HOUR],
+        )
+        return cursor.rowcount

@@ -74,7 +74,26 @@ def check_search() -> dict:
     return {"backend": "postgresql"}
 
 
-CHECKS = {"database": check_database, "redis": check_redis, "worker": check_worker, "search": check_search}
+def check_classifier() -> dict:
+    """The shipped models are in place; how many messages wait for the classifier, and why if it fails."""
+    from apps.classification.engine import defaults_dir
+    from apps.conversations.models import Message
+
+    missing = [task for task in ("sentiment", "intent") if not (defaults_dir() / f"{task}.npz").is_file()]
+    if missing:
+        raise RuntimeError(f"missing default models in {defaults_dir()}: {', '.join(missing)}")
+    waiting = Message.objects.filter(classified_at__isnull=True, direction=Message.Direction.INBOUND)
+    failing = waiting.exclude(classification_error="").values_list("classification_error", flat=True).first()
+    return {"waiting": waiting[:10_001].count(), **({"last_error": failing[:200]} if failing else {})}
+
+
+CHECKS = {
+    "database": check_database,
+    "redis": check_redis,
+    "worker": check_worker,
+    "search": check_search,
+    "classifier": check_classifier,
+}
 
 
 def health_report() -> dict:

@@ -20,6 +20,7 @@ from tqdm import tqdm
 
 from apps.accounts.models import Organization, Role
 from apps.accounts.services import brand_create, member_add, organization_create, team_create
+from apps.classification.services import messages_classify_later
 from apps.connectors.kinds import ChannelKind
 from apps.connectors.models import Channel
 from apps.conversations.models import Conversation, Message, Tag
@@ -466,6 +467,13 @@ def generate_demo(*, messages: int = 6000, days: int = 90, seed: int = 7, passwo
             """,
             [organization.pk],
         )
+    # The workers classify the demo's messages in the background (once committed), as on arrival.
+    inbound_ids = list(
+        Message.objects.filter(organization=organization, direction=Message.Direction.INBOUND)
+        .order_by("sent_at")
+        .values_list("pk", flat=True)
+    )
+    transaction.on_commit(lambda: messages_classify_later(inbound_ids))
     customers = len({p["identities"][k].customer_id for p in people for k in p["kinds"]})
     return DemoResult(credentials=credentials, messages=written, customers=customers)
 

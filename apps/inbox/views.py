@@ -1,10 +1,13 @@
 from django.contrib import messages as flash
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from apps.accounts.permissions import current_membership, inbox_required
 from apps.accounts.tenancy import get_visible_or_404
-from apps.conversations.models import Conversation
+from apps.classification.selectors import label_choices
+from apps.classification.services import label_correct
+from apps.conversations.models import Conversation, Message
 from apps.conversations.selectors import INBOX_VIEWS, conversation_thread, inbox_conversations, inbox_counts
 from apps.conversations.services import conversation_assign, conversation_set_status
 from apps.customers.selectors import customer_identities
@@ -45,7 +48,41 @@ def conversation_detail(request, pk: int):
             .select_related("channel", "brand")
             .order_by("-last_message_at")[:10],
             "statuses": Conversation.Status.choices,
+            "labels": label_choices(organization_id=membership.organization_id),
         },
+    )
+
+
+@inbox_required
+@require_POST
+def message_correct(request, pk: int):
+    """One click corrects a label: the message shows it now, and the brand's model learns it."""
+    membership = current_membership(request)
+    message = get_visible_or_404(Message.objects.select_related("conversation"), membership, pk=pk)
+    mention = None
+    if request.POST.get("mention"):
+        mention = get_visible_or_404(message.mentions.all(), membership, pk=request.POST["mention"])
+    try:
+        label_correct(
+            message=message,
+            task=request.POST.get("task", ""),
+            label=request.POST.get("label", ""),
+            mention=mention,
+            user=request.user,
+        )
+    except ValueError as error:
+        if not request.htmx:
+            flash.error(request, str(error))
+            return redirect("inbox:conversation", pk=message.conversation_id)
+        return HttpResponse(str(error), status=400, content_type="text/plain; charset=utf-8")
+    if not request.htmx:
+        flash.success(request, "Label corrected: the brand's model will learn from it.")
+        return redirect("inbox:conversation", pk=message.conversation_id)
+    message.refresh_from_db()
+    return render(
+        request,
+        "inbox/conversation.html#classification",
+        {"m": message, "labels": label_choices(organization_id=membership.organization_id)},
     )
 
 

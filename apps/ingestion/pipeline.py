@@ -1,8 +1,8 @@
 """The steps every ingested message goes through after it is stored, in order.
 
-Steps in STEPS run inside the payload's transaction (they may write); `after_commit` runs once the
-messages are visible to everyone (live events, search indexing). Listening queries and classification
-plug in here as they are built.
+Steps in STEPS run inside the payload's transaction (they may write): language, listening queries,
+routing. `after_commit` runs once the messages are visible to everyone: classification (its own
+tasks), live events, search indexing.
 """
 
 from __future__ import annotations
@@ -24,15 +24,18 @@ SLA_PRIVATE = timedelta(hours=4)
 SLA_PUBLIC = timedelta(hours=24)
 
 
+def detect_language(messages: list[Message]) -> None:
+    """The language of messages that came without one: listening's lang: filters read it."""
+    from apps.classification.services import messages_detect_language
+
+    messages_detect_language(messages)
+
+
 def apply_listening(messages: list[Message]) -> None:
     """Tags messages to / about a brand, a competitor or the category (listening queries)."""
     from apps.listening.services import messages_apply_listening
 
     messages_apply_listening(messages)
-
-
-def classify(messages: list[Message]) -> None:
-    """Language, sentiment, intent, relevance, priority: the classification models plug in here."""
 
 
 def route(messages: list[Message]) -> None:
@@ -56,7 +59,7 @@ def route(messages: list[Message]) -> None:
 
 
 # Each step takes the list of new messages: a batch costs a few statements, not a few per message.
-STEPS = [apply_listening, classify, route]
+STEPS = [detect_language, apply_listening, route]
 
 
 def push_message_events(event: str, messages: list[Message]) -> None:
@@ -86,7 +89,17 @@ def index_for_search(messages: list[Message]) -> None:
     """Search indexing (PostgreSQL full-text is built in; Elasticsearch plugs in here)."""
 
 
+def enqueue_classification(messages: list[Message]) -> None:
+    """Sentiment, intent, relevance, priority: the models run in tasks of their own once the messages
+    are committed, so a slow or broken model never holds up ingestion. Until then a message waits with
+    classified_at empty, and the beat's classify-waiting sweep comes back to it."""
+    from apps.classification.services import messages_classify_later
+
+    messages_classify_later([m.pk for m in messages if m.direction == Message.Direction.INBOUND])
+
+
 def after_commit(messages: list[Message], delivered: list[Message] = ()) -> None:
+    enqueue_classification(messages)
     push_message_events("message.created", messages)
     index_for_search(messages)
     push_message_events("message.delivery", list(delivered))

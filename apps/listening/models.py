@@ -56,6 +56,12 @@ class Mention(TenantModel):
         ListeningQuery, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     competitor = models.CharField(max_length=200, blank=True)
+    # Set by the classifier: the sentiment of what the message says about this brand (or competitor),
+    # and whether the keyword hit is really about it ("clean the windows in my office").
+    sentiment = models.CharField(max_length=10, blank=True)
+    sentiment_score = models.FloatField(null=True, blank=True)
+    relevant = models.BooleanField(null=True, blank=True)
+    relevance_score = models.FloatField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -34,6 +34,8 @@ def test_health_reports_every_component_up(celery_worker):
         "redis",
         "worker",
         "search",
+        "classifier",
     }
+    assert report["checks"]["classifier"]["waiting"] == 0
     assert {"vector", "pg_trgm", "unaccent"} <= set(report["checks"]["database"]["extensions"])
     assert report["checks"]["database"]["version"].startswith("18")

@@ -24,6 +24,13 @@ def test_health_without_a_worker_is_degraded_and_says_why(client, monkeypatch):
     assert response.json()["checks"]["database"]["ok"] is True
 
 
+def test_missing_models_make_health_degraded(client, settings, tmp_path):
+    settings.CLASSIFIER_DEFAULTS_DIR = str(tmp_path)
+    response = client.get("/health/")
+    assert response.status_code == 503
+    assert "missing default models" in response.json()["checks"]["classifier"]["error"]
+
+
 def test_liveness_answers_without_checks(client):
     assert client.get("/health/?live=1").json() == {"status": "ok"}
 

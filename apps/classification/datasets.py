@@ -1,0 +1,131 @@
+"""Labelled data for the shipped heads: the shared public datasets, and the project's own examples.
+
+Pure Python (no Django). The shared datasets (``../shared/datasets``, or ``CXM_DATASETS``) are read
+where they are and never copied into the repository; only sets whose licence allows a shipped model
+to be trained on them are used for training (see MODEL_CARD.md). The project's own examples,
+written for it, ship in ``defaults/seed_examples.tsv``.
+
+Every reader returns ``Example`` rows: text, label (in CXM's label set), language (ISO 639-1) and
+source.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+SEED_EXAMPLES = Path(__file__).resolve().parent / "defaults" / "seed_examples.tsv"
+
+XLMT_LANGUAGES = {
+    "ar": "arabic", "en": "english", "fr": "french", "de": "german",
+    "hi": "hindi", "it": "italian", "pt": "portuguese", "es": "spanish",
+}  # fmt: skip
+
+# Bitext's 27 customer-service intents in CXM's default label set. Most are requests for help
+# (question); a review request is feedback, not praise, so it is "other".
+BITEXT_TO_INTENT = {
+    "complaint": "complaint",
+    "place_order": "purchase_intent",
+    "delete_account": "churn_risk",
+    "review": "other",
+    "newsletter_subscription": "other",
+}
+
+
+@dataclass(frozen=True)
+class Example:
+    text: str
+    label: str
+    language: str
+    source: str
+
+
+def datasets_dir() -> Path:
+    return Path(os.environ.get("CXM_DATASETS", ROOT.parent / "shared" / "datasets"))
+
+
+def _rows(relative: str) -> list[dict[str, str]]:
+    with open(datasets_dir() / relative, newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))
+
+
+def capped(examples: list[Example], per_label: int | None, seed: int = 13) -> list[Example]:
+    """At most ``per_label`` examples of each label, chosen with a fixed seed."""
+    if per_label is None:
+        return examples
+    by_label: dict[str, list[Example]] = {}
+    for example in examples:
+        by_label.setdefault(example.label, []).append(example)
+    rng = random.Random(seed)
+    out = []
+    for label in sorted(by_label):
+        rows = by_label[label]
+        out += rows if len(rows) <= per_label else rng.sample(rows, per_label)
+    return out
+
+
+def xlmt(split: str, languages=tuple(XLMT_LANGUAGES)) -> list[Example]:
+    return [
+        Example(r["text"], r["label"], code, f"xlm_t_umsab/{XLMT_LANGUAGES[code]}")
+        for code in languages
+        for r in _rows(f"xlm_t_umsab/{XLMT_LANGUAGES[code]}/{split}.tsv")
+    ]
+
+
+def tweeteval(split: str) -> list[Example]:
+    return [
+        Example(r["text"], r["label"], "en", "tweeteval/sentiment")
+        for r in _rows(f"tweeteval/sentiment/{split}.tsv")
+    ]
+
+
+def indonlu(split: str) -> list[Example]:
+    return [Example(r["text"], r["label"], "id", "indonlu_smsa") for r in _rows(f"indonlu_smsa/{split}.tsv")]
+
+
+def bitext_intents(split: str) -> list[Example]:
+    return [
+        Example(r["text"], BITEXT_TO_INTENT.get(r["label"], "question"), "en", "bitext_customer_service")
+        for r in _rows(f"bitext_customer_service/{split}.tsv")
+    ]
+
+
+def spam(split: str) -> list[Example]:
+    """SMS and YouTube-comment spam as intent: spam, or "other" for the ordinary messages."""
+    sets = ["sms_spam_uci"] + (["youtube_spam_partial"] if split == "train" else [])
+    return [
+        Example(r["text"], "spam" if r["label"] == "spam" else "other", "en", name)
+        for name in sets
+        for r in _rows(f"{name}/{split}.tsv")
+    ]
+
+
+def seed_examples(task: str) -> list[Example]:
+    """The project's own examples for ``task`` (relevance: ``relevance:<keyword>``)."""
+    if not SEED_EXAMPLES.is_file():
+        return []
+    with open(SEED_EXAMPLES, newline="", encoding="utf-8") as handle:
+        return [
+            Example(r["text"], r["label"], r["language"], "seed_examples")
+            for r in csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
+            if r["task"] == task
+        ]
+
+
+def sentiment_training() -> list[Example]:
+    """The shipped sentiment head's data: XLM-T tweets (8 languages), TweetEval (en), SmSA (id), ours."""
+    return (
+        xlmt("train")
+        + capped(tweeteval("train"), 3000)
+        + capped(indonlu("train"), 3000)
+        + seed_examples("sentiment")
+    )
+
+
+def intent_training() -> list[Example]:
+    """The shipped intent head's data: Bitext customer service (en, mapped), SMS/YouTube spam, ours."""
+    return capped(bitext_intents("train"), 600) + capped(spam("train"), 600) + seed_examples("intent")

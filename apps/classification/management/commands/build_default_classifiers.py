@@ -1,0 +1,27 @@
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from apps.classification.build import DEFAULT_FEATURES, build
+from apps.classification.evaluation import format_report
+
+
+class Command(BaseCommand):
+    help = "Train the shipped sentiment and intent heads from ../shared/datasets and the seed examples."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--out", default=settings.CLASSIFIER_DEFAULTS_DIR, help="Folder for the .npz heads."
+        )
+        parser.add_argument(
+            "--features",
+            default=DEFAULT_FEATURES,
+            help="Feature spec: an encoder (use-multilingual, e5-small, hf:<name or local path>) and extras.",
+        )
+
+    def handle(self, *args, out, features, **options):
+        built = build(Path(out), features, step=lambda text: self.stdout.write(f"· {text}"))
+        for task, result in built.items():
+            for name, figures in result.validation.items():
+                self.stdout.write(format_report(figures, f"\n{task} on {name}"))

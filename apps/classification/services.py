@@ -1,0 +1,603 @@
+"""Classification: label messages, take agents' corrections, train, activate and roll back models."""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections import defaultdict
+from collections.abc import Callable
+
+from django.db import connection, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from apps.accounts.models import Brand, Organization
+from apps.conversations.models import Message
+from apps.core.audit import audit_record
+from apps.listening.models import Level, Mention
+
+from . import engine, language, relevance, targets
+from .engine import ClassifierUnavailable, best, label_scores
+from .evaluation import scores as evaluation_scores
+from .heads import Head
+from .models import (
+    DEFAULT_INTENT_LABELS,
+    RELEVANCE_LABELS,
+    ClassificationSettings,
+    ClassifierVersion,
+    Sentiment,
+    Task,
+    TrainingExample,
+)
+from .priority import customer_value, priority_score
+
+logger = logging.getLogger(__name__)
+
+#: Messages one task classifies at once: one encoder batch.
+BATCH = 128
+
+
+def classification_settings(organization_id: int) -> ClassificationSettings:
+    found, _ = ClassificationSettings.objects.get_or_create(
+        organization_id=organization_id, defaults={"intent_labels": list(DEFAULT_INTENT_LABELS)}
+    )
+    return found
+
+
+# ------------------------------------------------------------------ classify
+
+
+def messages_detect_language(messages: list[Message]) -> None:
+    """Fill in the language of inbound messages that came without one (before listening's lang: filters)."""
+    missing = [m for m in messages if m.direction == Message.Direction.INBOUND and not m.language and m.text]
+    if not missing:
+        return
+    try:
+        codes = language.detect([m.text[: engine.MAX_CHARS] for m in missing])
+    except RuntimeError:
+        logger.warning("language detection is not available", exc_info=True)
+        return
+    for message, code in zip(missing, codes, strict=True):
+        message.language = code
+    Message.objects.bulk_update(missing, ["language"])
+
+
+def _mention_terms(mention: Mention) -> tuple[list[str], list[str]]:
+    """The names that point at a mention's target for certain, and the keywords that may not."""
+    brand = mention.brand
+    if mention.level == Level.COMPETITOR:
+        return ([mention.competitor] if mention.competitor else list(brand.competitors)), []
+    if mention.level == Level.CATEGORY:
+        return [], list(brand.category_terms)
+    return [brand.name, *brand.handles], list(brand.keywords)
+
+
+def messages_classify(*, message_ids: list[int]) -> int:
+    """Classify the inbound messages among ``message_ids`` that still wait; return how many were done.
+
+    Raises ClassifierUnavailable when a model cannot run: the messages keep waiting (their
+    ``classification_error`` says why) and are picked up again once it is fixed.
+    """
+    messages = list(
+        Message.objects.filter(
+            pk__in=message_ids, direction=Message.Direction.INBOUND, classified_at__isnull=True
+        )
+        .select_related("conversation", "author_identity", "conversation__customer")
+        .order_by("pk")
+    )
+    if not messages:
+        return 0
+    try:
+        results = _classify(messages)
+    except ClassifierUnavailable as exc:
+        Message.objects.filter(pk__in=[m.pk for m in messages]).update(classification_error=str(exc)[:2000])
+        raise
+    with transaction.atomic():
+        _store(messages, results)
+    transaction.on_commit(lambda: _push_classified(messages))
+    return len(messages)
+
+
+def _classify(messages: list[Message]) -> dict:
+    resolver = engine.Resolver({m.organization_id for m in messages})
+    label_sets = {
+        org: classification_settings(org).intent_labels for org in {m.organization_id for m in messages}
+    }
+    missing_language = [m for m in messages if not m.language]
+    if missing_language:
+        messages_detect_language(missing_language)
+    texts = [(m.text or m.metadata.get("subject", "") or "")[: engine.MAX_CHARS] for m in messages]
+    languages = [m.language or "und" for m in messages]
+    mentions = defaultdict(list)
+    for mention in Mention.objects.filter(message__in=messages).select_related("brand").order_by("pk"):
+        mentions[mention.message_id].append(mention)
+
+    # What each brand named in a message is said: its clauses, classified like messages of their own.
+    segments: list[tuple[Message, Mention, str]] = []
+    for message, text in zip(messages, texts, strict=True):
+        for mention in mentions[message.pk]:
+            names, keywords = _mention_terms(mention)
+            segments.append((message, mention, targets.segment_for(text, names + keywords)))
+
+    all_texts = texts + [segment for _, _, segment in segments]
+    all_languages = languages + [m.language or "und" for m, _, _ in segments]
+    rows = engine.Rows(all_texts, all_languages)
+
+    out = {"messages": {}, "mentions": {}}
+    for index, message in enumerate(messages):
+        org, brand = message.organization_id, message.conversation.brand_id
+        sentiment = resolver.chain(org, brand, Task.SENTIMENT)
+        intent = resolver.chain(org, brand, Task.INTENT)
+        sentiment_scores = rows.scores(sentiment, index)
+        intent_scores = rows.scores(intent, index, wanted=label_sets[org])
+        sentiment_label, sentiment_score = best(sentiment_scores)
+        intent_label, intent_score = best(intent_scores)
+        identity = message.author_identity
+        priority, parts = priority_score(
+            sentiment=sentiment_label,
+            sentiment_score=sentiment_score,
+            intent=intent_label,
+            followers=identity.followers if identity else None,
+            value=customer_value(message.conversation.customer.attributes),
+        )
+        out["messages"][message.pk] = {
+            "sentiment": sentiment_label,
+            "sentiment_score": round(sentiment_score, 4),
+            "intent": intent_label,
+            "priority": priority,
+            "classification": {
+                "language": languages[index],
+                "sentiment": _explained(sentiment_scores, sentiment, rows, index),
+                "intent": _explained(intent_scores, intent, rows, index),
+                "priority": {"score": priority, "parts": parts},
+                "brands": [],
+            },
+        }
+    for offset, (message, mention, segment) in enumerate(segments):
+        index = len(messages) + offset
+        org, brand = message.organization_id, mention.brand_id
+        sentiment_scores = rows.scores(resolver.chain(org, brand, Task.SENTIMENT), index)
+        label, score = best(sentiment_scores)
+        names, keywords = _mention_terms(mention)
+        relevance_score = relevance.default_relevance(
+            all_texts[index], to_brand=mention.level == Level.TO_BRAND, names=names, keywords=keywords
+        )
+        relevance_chain = resolver.chain(org, brand, Task.RELEVANCE)
+        if relevance_chain is not None:  # the brand's own model, learnt from its corrections, weighs most
+            learnt = rows.scores(relevance_chain, index).get(engine.RELEVANT, 0.0)
+            relevance_score = 0.3 * relevance_score + 0.7 * learnt
+        out["mentions"][mention.pk] = {
+            "sentiment": label,
+            "sentiment_score": round(score, 4),
+            "relevant": relevance_score >= relevance.THRESHOLD,
+            "relevance_score": round(relevance_score, 4),
+        }
+        out["messages"][message.pk]["classification"]["brands"].append(
+            {
+                "mention": mention.pk,
+                "brand": mention.brand.name,
+                "level": mention.level,
+                "competitor": mention.competitor,
+                "segment": segment if segment != texts[messages.index(message)] else "",
+                "sentiment": label,
+                "score": round(score, 4),
+                "relevant": relevance_score >= relevance.THRESHOLD,
+                "relevance": round(relevance_score, 4),
+            }
+        )
+    return out
+
+
+def _explained(scores: dict[str, float], chain: engine.Chain, rows: engine.Rows, index: int) -> dict:
+    label, score = best(scores)
+    return {
+        "label": label,
+        "score": round(score, 4),
+        "scores": {k: round(v, 4) for k, v in sorted(scores.items(), key=lambda kv: -kv[1])[:4]},
+        "model": " + ".join(chain.names),
+        # Why: the labelled examples closest in meaning, as the agent will see them.
+        "evidence": [
+            {"similarity": round(similarity, 3), "label": example_label, "text": text}
+            for similarity, example_label, text in rows.nearest(chain, index)
+        ],
+    }
+
+
+def _store(messages: list[Message], results: dict) -> None:
+    now = timezone.now()
+    for message in messages:
+        found = results["messages"][message.pk]
+        for name, value in found.items():
+            setattr(message, name, value)
+        message.classified_at = now
+        message.classification_error = ""
+    Message.objects.bulk_update(
+        messages,
+        [
+            "sentiment",
+            "sentiment_score",
+            "intent",
+            "priority",
+            "classification",
+            "classified_at",
+            "classification_error",
+        ],
+    )
+    if results["mentions"]:
+        mentions = list(Mention.objects.filter(pk__in=results["mentions"]))
+        for mention in mentions:
+            for name, value in results["mentions"][mention.pk].items():
+                setattr(mention, name, value)
+        Mention.objects.bulk_update(mentions, ["sentiment", "sentiment_score", "relevant", "relevance_score"])
+    # A conversation's priority is that of its latest classified inbound message.
+    latest: dict[int, Message] = {}
+    for message in messages:
+        current = latest.get(message.conversation_id)
+        if current is None or (message.sent_at, message.pk) > (current.sent_at, current.pk):
+            latest[message.conversation_id] = message
+    values = ", ".join(["(%s::bigint, %s::float8, %s::timestamptz)"] * len(latest))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""UPDATE conversations_conversation AS c SET priority = v.priority
+                FROM (VALUES {values}) AS v(id, priority, sent_at)
+                WHERE c.id = v.id AND NOT EXISTS (
+                    SELECT 1 FROM conversations_message m
+                    WHERE m.conversation_id = c.id AND m.direction = 'inbound'
+                      AND m.classified_at IS NOT NULL AND m.sent_at > v.sent_at)""",
+            [value for m in latest.values() for value in (m.conversation_id, m.priority, m.sent_at)],
+        )
+
+
+def _push_classified(messages: list[Message]) -> None:
+    from apps.ingestion.pipeline import push_message_events
+
+    push_message_events("message.classified", messages)
+
+
+def messages_classify_later(message_ids: list[int]) -> None:
+    """Queue classification tasks for these messages, a batch each. If the broker is away, the beat's
+    classify-waiting sweep sends them later: nothing waits on this."""
+    from .tasks import classify_messages_task
+
+    for start in range(0, len(message_ids), BATCH):
+        try:
+            classify_messages_task.delay(message_ids[start : start + BATCH])
+        except Exception:
+            logger.warning("classification not enqueued", exc_info=True)
+            return
+
+
+def messages_awaiting_classification(*, limit: int = 1000, older_than_seconds: int = 60) -> list[int]:
+    """Inbound messages still unclassified a while after they arrived (a lost task, a broken model)."""
+    cutoff = timezone.now() - timezone.timedelta(seconds=older_than_seconds)
+    return list(
+        Message.objects.filter(
+            classified_at__isnull=True, direction=Message.Direction.INBOUND, created_at__lt=cutoff
+        )
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+# ------------------------------------------------------------------ learn from agents
+
+
+def label_correct(
+    *, message: Message, task: str, label: str, user=None, mention: Mention | None = None
+) -> TrainingExample:
+    """An agent corrects one label of a message (or of what it says about one brand): the message shows
+    the new label now, and the brand's next model learns from it."""
+    if task not in Task.values:
+        raise ValueError(f"unknown task {task!r}")
+    allowed = _labels_for(message.organization_id, task)
+    if label not in allowed:
+        raise ValueError(f"{label!r} is not one of the {task} labels here (choose from {', '.join(allowed)})")
+    text = message.text[: engine.MAX_CHARS]
+    brand_id = message.conversation.brand_id
+    if mention is not None:
+        if mention.message_id != message.pk:
+            raise ValueError("that mention belongs to another message")
+        names, keywords = _mention_terms(mention)
+        text = targets.segment_for(text, names + keywords) if task == Task.SENTIMENT else text
+        brand_id = mention.brand_id
+    elif task == Task.RELEVANCE:
+        raise ValueError("relevance is corrected per brand: name the mention")
+    with transaction.atomic():
+        example, _ = TrainingExample.objects.update_or_create(
+            message=message,
+            task=task,
+            about_brand_id=mention.brand_id if mention else None,
+            defaults={
+                "organization_id": message.organization_id,
+                "brand_id": brand_id,
+                "text": text,
+                "label": label,
+                "language": message.language,
+                "source": TrainingExample.Source.CORRECTION,
+                "created_by": user,
+            },
+        )
+        _apply_correction(message, task, label, mention)
+        audit_record(
+            organization=message.organization,
+            actor=user,
+            action="classification.corrected",
+            target=message,
+            data={"task": task, "label": label, "mention": mention.pk if mention else None},
+        )
+    return example
+
+
+def _apply_correction(message: Message, task: str, label: str, mention: Mention | None) -> None:
+    classification = dict(message.classification or {})
+    if mention is not None:
+        field = "sentiment" if task == Task.SENTIMENT else "relevant"
+        value = label if task == Task.SENTIMENT else label == engine.RELEVANT
+        Mention.objects.filter(pk=mention.pk).update(**{field: value})
+        for item in classification.get("brands", []):
+            if item.get("mention") == mention.pk:
+                item[field] = value
+                item["corrected"] = True
+    else:
+        setattr(message, task, label)
+        classification[task] = {**classification.get(task, {}), "label": label, "corrected": True}
+    message.classification = classification
+    message.save(update_fields=["classification", *([task] if mention is None else [])])
+
+
+def _labels_for(organization_id: int, task: str) -> list[str]:
+    if task == Task.SENTIMENT:
+        return list(Sentiment.values)
+    if task == Task.RELEVANCE:
+        return list(RELEVANCE_LABELS)
+    return list(classification_settings(organization_id).intent_labels)
+
+
+# ------------------------------------------------------------------ train, activate, roll back
+
+
+class NotEnoughExamples(ValueError):
+    pass
+
+
+def classifier_version_start(
+    *, organization: Organization, brand: Brand | None, task: str, user=None
+) -> ClassifierVersion:
+    """Make the row a training run reports its progress on (the admin page polls it)."""
+    with transaction.atomic():
+        latest = (
+            ClassifierVersion.objects.select_for_update()
+            .filter(organization=organization, brand=brand, task=task)
+            .aggregate(Max("version"))["version__max"]
+        )
+        return ClassifierVersion.objects.create(
+            organization=organization, brand=brand, task=task, version=(latest or 0) + 1, created_by=user
+        )
+
+
+def classifier_train(
+    *, version: ClassifierVersion, progress: Callable[[int], None] | None = None
+) -> ClassifierVersion:
+    """Train the model of ``version``'s scope from its examples, evaluate it on held-out examples next
+    to the model it replaces, and activate it. A failure is kept on the version with its reason."""
+
+    def report(percent: int) -> None:
+        ClassifierVersion.objects.filter(pk=version.pk).update(progress=percent)
+        if progress:
+            progress(percent)
+
+    try:
+        head, metrics, count = _train(version, report)
+    except Exception as exc:
+        logger.warning("training failed", exc_info=True, extra={"version": version.pk})
+        version.status = ClassifierVersion.Status.FAILED
+        version.error = str(exc)[:2000] or type(exc).__name__
+        version.finished_at = timezone.now()
+        version.save(update_fields=["status", "error", "finished_at"])
+        if isinstance(exc, NotEnoughExamples | ClassifierUnavailable):
+            return version
+        raise
+    version.artifact = head.to_bytes()
+    version.labels = head.labels
+    version.feature_spec = head.feature_spec
+    version.metrics = metrics
+    version.examples_count = count
+    version.status = ClassifierVersion.Status.READY
+    version.progress = 100
+    version.finished_at = timezone.now()
+    version.save()
+    classifier_activate(version=version, user=version.created_by)
+    return version
+
+
+def _examples(version: ClassifierVersion) -> list[TrainingExample]:
+    examples = TrainingExample.objects.filter(organization_id=version.organization_id, task=version.task)
+    if version.brand_id:
+        examples = examples.filter(brand_id=version.brand_id)
+    return list(examples.order_by("pk"))
+
+
+def _base_for(version: ClassifierVersion, labels: list[str]) -> tuple[engine.Chain | None, bool]:
+    """The chain a new model corrects (None: it learns every label itself), and whether it must."""
+    if version.task == Task.RELEVANCE:
+        return None, True
+    if version.task == Task.INTENT and not engine.intent_labels_known(labels):
+        return None, True  # the organisation's own label set: learnt from its examples alone
+    # The chain below this scope: without the scope's own earlier version, which the new one replaces.
+    resolver = engine.Resolver(
+        {version.organization_id}, without=(version.organization_id, version.brand_id, version.task)
+    )
+    return resolver.chain(version.organization_id, version.brand_id, version.task), False
+
+
+def _train(version: ClassifierVersion, report) -> tuple[Head, dict, int]:
+    settings_ = classification_settings(version.organization_id)
+    labels = _labels_for(version.organization_id, version.task)
+    examples = [e for e in _examples(version) if e.label in labels]
+    if len(examples) < settings_.min_examples_to_train:
+        raise NotEnoughExamples(
+            f"{len(examples)} {version.task} examples; at least {settings_.min_examples_to_train} are needed"
+        )
+    base_chain, from_scratch = _base_for(version, labels)
+    present = [label for label in labels if any(e.label == label for e in examples)]
+    if from_scratch and len(present) < 2:
+        raise NotEnoughExamples(f"examples of at least two labels are needed (only {present})")
+    report(5)
+    head_template = base_chain.base if base_chain else engine.default_head(Task.SENTIMENT)
+    extractor = engine.features(head_template)
+    texts = [e.text for e in examples]
+    languages = [e.language or "und" for e in examples]
+    vectors = extractor.vectors(texts)
+    X = extractor.transform(texts, languages, vectors)
+    report(40)
+    y = [e.label for e in examples]
+    # An adapter keeps the labels of what it corrects; a head of its own learns the labels it has seen.
+    head_labels = base_chain.labels if base_chain is not None else present
+
+    def fit(rows):
+        base_logits = base_chain.logits(X[rows]) if base_chain is not None else None
+        return Head.train(
+            task=version.task,
+            labels=head_labels,
+            feature_spec=extractor.spec,
+            X=X[rows],
+            y=[y[i] for i in rows],
+            C=1.0 if base_chain is None else 4.0,
+            base=base_chain.base if base_chain is not None else None,
+            base_logits=base_logits,
+            meta={"name": f"{version.task} v{version.version}"},
+            exemplars=(vectors[rows], [texts[i] for i in rows]),
+        )
+
+    metrics = _held_out_metrics(version, examples, X, fit, base_chain, report)
+    report(80)
+    head = fit(list(range(len(examples))))
+    metrics["trained_on"] = len(examples)
+    return head, metrics, len(examples)
+
+
+def _held_out_metrics(version, examples, X, fit, base_chain, report) -> dict:
+    """Hold out a quarter of the examples (at least one per label where it can): the new model and the
+    one it replaces are scored on them, so an admin sees what retraining changed."""
+    by_label = defaultdict(list)
+    for i, example in enumerate(examples):
+        by_label[example.label].append(i)
+    rng = random.Random(version.pk)
+    held = []
+    for rows in by_label.values():
+        if len(rows) >= 2:
+            held += rng.sample(rows, max(1, len(rows) // 4))
+    kept = [i for i in range(len(examples)) if i not in set(held)]
+    # An adapter may learn from one label (its base knows the others); a head of its own needs two.
+    if not held or (base_chain is None and len({examples[i].label for i in kept}) < 2):
+        return {"held_out": 0, "note": "too few examples to hold some out; trained on all of them"}
+    report(50)
+    candidate = fit(kept)
+    truth = [examples[i].label for i in held]
+    languages = [examples[i].language or "und" for i in held]
+    after = engine.Chain(version.task, candidate, [], ["candidate"])
+    if base_chain is not None:
+        after = engine.Chain(version.task, base_chain.base, [*base_chain.adapters, candidate], ["candidate"])
+    metrics = {"held_out": len(held), "after": evaluation_scores(truth, _predict(after, X[held]), languages)}
+    if base_chain is not None:
+        metrics["before"] = evaluation_scores(truth, _predict(base_chain, X[held]), languages)
+    return metrics
+
+
+def _predict(chain: engine.Chain, X) -> list[str]:
+    return [best(scores)[0] for scores in label_scores(chain, X)]
+
+
+def classifier_activate(*, version: ClassifierVersion, user=None) -> ClassifierVersion:
+    """Make ``version`` the model of its scope (a newer one, or an older one: a rollback)."""
+    if version.status != ClassifierVersion.Status.READY:
+        raise ValueError(f"version {version.version} is {version.status}, not ready")
+    with transaction.atomic():
+        ClassifierVersion.objects.filter(
+            organization_id=version.organization_id,
+            brand_id=version.brand_id,
+            task=version.task,
+            is_active=True,
+        ).exclude(pk=version.pk).update(is_active=False)
+        ClassifierVersion.objects.filter(pk=version.pk).update(is_active=True)
+        audit_record(
+            organization=version.organization,
+            actor=user,
+            action="classifier.activated",
+            target=version,
+            data={"task": version.task, "version": version.version, "brand": version.brand_id},
+        )
+    version.is_active = True
+    return version
+
+
+def classifier_deactivate(*, organization: Organization, brand: Brand | None, task: str, user=None) -> None:
+    """Go back to the model below this scope (the organisation's, or the shipped default)."""
+    with transaction.atomic():
+        ClassifierVersion.objects.filter(
+            organization=organization, brand=brand, task=task, is_active=True
+        ).update(is_active=False)
+        audit_record(
+            organization=organization,
+            actor=user,
+            action="classifier.deactivated",
+            target=organization,
+            data={"task": task, "brand": brand.pk if brand else None},
+        )
+
+
+def scopes_due_for_training() -> list[tuple[int, int | None, str]]:
+    """(organisation, brand, task) whose corrections are newer than their active model, and enough."""
+    due = []
+    rows = (
+        TrainingExample.objects.values("organization_id", "brand_id", "task")
+        .annotate(latest=Max("created_at"))
+        .order_by()
+    )
+    for row in rows:
+        settings_ = classification_settings(row["organization_id"])
+        if not settings_.retrain_automatically:
+            continue
+        active = (
+            ClassifierVersion.objects.filter(
+                organization_id=row["organization_id"], brand_id=row["brand_id"], task=row["task"]
+            )
+            .exclude(status=ClassifierVersion.Status.FAILED)
+            .aggregate(Max("created_at"))["created_at__max"]
+        )
+        if active is None or active < row["latest"]:
+            due.append((row["organization_id"], row["brand_id"], row["task"]))
+    return due
+
+
+def classification_settings_update(
+    *, organization_id: int, intent_labels: str, min_examples_to_train, retrain_automatically: bool, user=None
+) -> ClassificationSettings:
+    """Change an organisation's intent labels (comma-separated) and learning schedule."""
+    labels = list(
+        dict.fromkeys(label.strip().lower().replace(" ", "_") for label in intent_labels.split(","))
+    )
+    labels = [label for label in labels if label]
+    if len(labels) < 2:
+        raise ValueError("give at least two intent labels, separated by commas")
+    if any(len(label) > 40 or not label.replace("_", "").isalnum() for label in labels):
+        raise ValueError("intent labels are words (letters, digits, _), at most 40 characters each")
+    try:
+        minimum = int(min_examples_to_train)
+    except (TypeError, ValueError) as error:
+        raise ValueError("the minimum number of corrections must be a whole number") from error
+    if not 1 <= minimum <= 10_000:
+        raise ValueError("the minimum number of corrections must be between 1 and 10,000")
+    found = classification_settings(organization_id)
+    found.intent_labels = labels
+    found.min_examples_to_train = minimum
+    found.retrain_automatically = retrain_automatically
+    found.save()
+    audit_record(
+        organization=found.organization,
+        actor=user,
+        action="classification.settings_changed",
+        target=found,
+        data={"intent_labels": labels, "min_examples_to_train": minimum},
+    )
+    return found

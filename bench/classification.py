@@ -1,0 +1,170 @@
+"""The shipped classifiers: accuracy per language next to VADER, and pipeline speed next to the encoder's.
+
+    python3 dev.py bench classification.py        (or: python3 dev.py bench, which runs every benchmark)
+
+Accuracy (needs ../shared/datasets; skipped without it). Every figure is macro-F1 on validation
+splits the shipped heads never saw:
+- sentiment per language on XLM-T tweets (ar en fr de hi it pt es), with VADER (nltk-vader-sentiment:
+  compound >= 0.05 positive, <= -0.05 negative, else neutral) on the same texts in the same run;
+  Indonesian on SmSA; Chinese on ChnSentiCorp (measure only: hotel reviews, positive/negative, so the
+  neutral label is left out of the prediction there);
+- intent on Bitext customer service (English, mapped to CXM's labels) and on SMS spam;
+- intent per language on the project's own examples (defaults/seed_examples.tsv): 4-fold cross-validation
+  of a head trained like the shipped one (the datasets' English examples plus three folds of ours).
+
+Speed: the classification step as the workers run it (messages_classify: encoder, heads, per-brand
+segments, priority, the database writes) in msgs/s, next to the bare encoder's rate on the same texts
+in the same run: the ceiling.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cxm.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from apps.classification import datasets, engine  # noqa: E402
+from apps.classification.evaluation import scores  # noqa: E402
+from apps.classification.heads import Head  # noqa: E402
+
+
+def _predict(head: Head, examples, only=None) -> list[str]:
+    extractor = engine.features(head)
+    X = extractor.transform([e.text[: engine.MAX_CHARS] for e in examples], [e.language for e in examples])
+    logits = head.logits(X)
+    if only:
+        keep = [head.labels.index(label) for label in only]
+        return [only[i] for i in logits[:, keep].argmax(axis=1)]
+    return [head.labels[i] for i in logits.argmax(axis=1)]
+
+
+def _vader(texts: list[str]) -> list[str]:
+    from vader import SentimentIntensityAnalyzer
+
+    analyzer = SentimentIntensityAnalyzer()
+    out = []
+    for text in texts:
+        compound = analyzer.polarity_scores(text)["compound"]
+        out.append("positive" if compound >= 0.05 else "negative" if compound <= -0.05 else "neutral")
+    return out
+
+
+def sentiment_table() -> None:
+    head = engine.default_head("sentiment")
+    val = datasets.xlmt("val")
+    ours = scores([e.label for e in val], _predict(head, val), [e.language for e in val])["per_language"]
+    vader = scores([e.label for e in val], _vader([e.text for e in val]), [e.language for e in val])[
+        "per_language"
+    ]
+    print("sentiment, macro-F1 on XLM-T validation tweets (never trained on)")
+    print(f"{'language':<10}{'CXM':>8}{'VADER':>8}")
+    for code in datasets.XLMT_LANGUAGES:
+        print(f"{code:<10}{ours[code]['macro_f1']:>8.3f}{vader[code]['macro_f1']:>8.3f}")
+    average = sum(row["macro_f1"] for row in ours.values()) / len(ours)
+    vader_average = sum(row["macro_f1"] for row in vader.values()) / len(vader)
+    aim = "(aim ≥ 0.600; XLM-T paper, fine-tuned 270M: 0.694)"
+    print(f"{'average':<10}{average:>8.3f}{vader_average:>8.3f}   {aim}")
+    smsa = datasets.indonlu("val")
+    figure = scores([e.label for e in smsa], _predict(head, smsa))["macro_f1"]
+    print(f"id (SmSA reviews, val): macro-F1 {figure:.3f}")
+    try:
+        chinese = [
+            datasets.Example(r["text"], r["label"], "zh", "chnsenticorp_htl")
+            for r in datasets._rows("chnsenticorp_htl/val.tsv")
+        ]
+    except FileNotFoundError:
+        chinese = []
+    if chinese:
+        predicted = _predict(head, chinese, only=["negative", "positive"])
+        figure = scores([e.label for e in chinese], predicted)["macro_f1"]
+        print(f"zh (ChnSentiCorp hotel reviews, val, measure only): macro-F1 {figure:.3f}")
+    print("ru: no open labelled set may be measured here (see MODEL_CARD.md)")
+
+
+def intent_table() -> None:
+    head = engine.default_head("intent")
+    for name, examples in (("Bitext customer service (en, val)", datasets.bitext_intents("val")),
+                           ("SMS spam (en, val)", datasets.spam("val"))):  # fmt: skip
+        result = scores([e.label for e in examples], _predict(head, examples))
+        print(f"intent on {name}: macro-F1 {result['macro_f1']:.3f}, accuracy {result['accuracy']:.3f}")
+    seeds = datasets.seed_examples("intent")
+    if not seeds:
+        return
+    rng = random.Random(13)
+    rng.shuffle(seeds)
+    base = datasets.capped(datasets.bitext_intents("train"), 150) + datasets.capped(
+        datasets.spam("train"), 150
+    )
+    extractor = engine.features(head)
+    truth, predicted, languages = [], [], []
+    for fold in range(4):
+        held = seeds[fold::4]
+        train = base + [e for i, e in enumerate(seeds) if i % 4 != fold]
+        X = extractor.transform([e.text for e in train], [e.language for e in train])
+        fold_head = Head.train(
+            task="intent", labels=head.labels, feature_spec=head.feature_spec, X=X, y=[e.label for e in train]
+        )
+        truth += [e.label for e in held]
+        predicted += _predict(fold_head, held)
+        languages += [e.language for e in held]
+    per_language = scores(truth, predicted, languages)["per_language"]
+    print("intent per language, 4-fold cross-validation on the project's own examples (8 labels):")
+    print("  " + "  ".join(f"{code} {row['macro_f1']:.3f}" for code, row in per_language.items()))
+
+
+def speed(count: int = 2000) -> None:
+    from apps.accounts.services import brand_create, organization_create
+    from apps.classification.services import BATCH, messages_classify
+    from apps.connectors.kinds import ChannelKind
+    from apps.connectors.models import Channel
+    from apps.conversations.models import Message
+    from apps.demo.phrases import PHRASES
+    from tests.factories import ConversationFactory, MessageFactory
+
+    texts = [phrase for language in PHRASES.values() for group in language.values() for phrase in group]
+    texts = [texts[i % len(texts)] + f" #{i}" for i in range(count)]
+    organization = organization_create(name=f"Classification bench {time.time_ns()}")
+    brand = brand_create(organization=organization, name="Bench Brand")
+    channel = Channel.objects.create(
+        organization=organization, brand=brand, kind=ChannelKind.WEBHOOK, name="b"
+    )
+    conversation = ConversationFactory(channel=channel)
+    Message.objects.bulk_create(
+        [MessageFactory.build(conversation=conversation, text=text, language="") for text in texts]
+    )
+    ids = list(Message.objects.filter(conversation=conversation).values_list("pk", flat=True))
+    head = engine.default_head("sentiment")
+    extractor = engine.features(head)
+    extractor.vectors(texts[:BATCH])  # load and warm the encoder before timing either figure
+    started = time.perf_counter()
+    for start in range(0, len(texts), BATCH):
+        extractor.vectors(texts[start : start + BATCH])
+    raw = len(texts) / (time.perf_counter() - started)
+    started = time.perf_counter()
+    for start in range(0, len(ids), BATCH):
+        messages_classify(message_ids=ids[start : start + BATCH])
+    pipeline = len(ids) / (time.perf_counter() - started)
+    print(
+        f"classification step: {pipeline:,.0f} msgs/s in one worker process = {pipeline / raw:.0%} of the "
+        f"bare "
+        f"encoder ({raw:,.0f} texts/s on the same texts, batches of {BATCH}, {os.cpu_count()} cores)"
+    )
+
+
+if __name__ == "__main__":
+    if datasets.datasets_dir().is_dir():
+        sentiment_table()
+        intent_table()
+    else:
+        print(f"accuracy: skipped ({datasets.datasets_dir()} not found)")
+    speed()

@@ -1,0 +1,125 @@
+"""The pure parts of the classifier: heads, clauses per brand, relevance rules, priority, evaluation."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from apps.classification.evaluation import format_report, scores
+from apps.classification.heads import Head, softmax
+from apps.classification.priority import customer_value, priority_score, waiting_bonus
+from apps.classification.relevance import THRESHOLD, default_relevance
+from apps.classification.targets import clauses, segment_for
+
+
+def _toy(n=60, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 8)).astype(np.float32)
+    y = ["a" if row[0] > 0 else "b" for row in X]
+    return sp.csr_matrix(X), y
+
+
+def test_head_learns_and_survives_storage():
+    X, y = _toy()
+    head = Head.train(task="t", labels=["a", "b"], feature_spec="x", X=X, y=y, C=10.0)
+    predicted = [head.labels[i] for i in head.logits(X).argmax(1)]
+    assert np.mean([p == t for p, t in zip(predicted, y, strict=True)]) > 0.9
+    again = Head.from_bytes(head.to_bytes())
+    assert again.labels == ["a", "b"] and again.feature_spec == "x"
+    assert np.allclose(again.logits(X), head.logits(X), atol=0.05)  # stored as float16
+
+
+def test_adapter_corrects_its_base_near_the_corrections_only():
+    X, y = _toy()
+    base = Head.train(task="t", labels=["a", "b"], feature_spec="x", X=X, y=y, C=10.0)
+    point = sp.csr_matrix(np.array([[3.0, 0, 0, 0, 0, 0, 0, 5.0]], dtype=np.float32))
+    assert base.labels[int(base.logits(point).argmax())] == "a"
+    corrections = sp.vstack([point] * 5)
+    adapter = Head.train(
+        task="t", labels=["a", "b"], feature_spec="x", X=corrections, y=["b"] * 5, C=10.0,
+        base=base, base_logits=base.logits(corrections),
+    )  # fmt: skip
+    assert adapter.base == base.name
+    assert base.labels[int(adapter.logits(point, base.logits(point)).argmax())] == "b"
+    far = sp.csr_matrix(np.array([[3.0, 0, 0, 0, 0, 0, 0, -5.0]], dtype=np.float32))
+    assert base.labels[int(adapter.logits(far, base.logits(far)).argmax())] == "a"
+
+
+def test_unknown_label_is_refused():
+    X, _ = _toy(4)
+    with pytest.raises(ValueError, match="not in this head's label set"):
+        Head.train(task="t", labels=["a", "b"], feature_spec="x", X=X, y=["a", "b", "c", "a"])
+
+
+def test_softmax_rows_sum_to_one():
+    assert np.allclose(softmax(np.array([[1000.0, 0.0], [1.0, 1.0]])).sum(1), 1.0)
+
+
+@pytest.mark.parametrize(
+    ("text", "terms", "expected"),
+    [
+        (
+            "I bought Nimbus and it broke; Orbita never let me down",
+            ["Nimbus"],
+            "I bought Nimbus and it broke",
+        ),
+        ("I bought Nimbus and it broke; Orbita never let me down", ["orbita"], "Orbita never let me down"),
+        ("Nimbus es caro pero Orbita es genial", ["Orbita"], "Orbita es genial"),
+        ("我买了Nimbus但是Orbita很好", ["Orbita"], "Orbita很好"),
+        ("Nimbus is great", ["Orbita"], "Nimbus is great"),  # not named: the whole text
+        ("Nimbus and Orbita both failed me", ["Nimbus"], "Nimbus and Orbita both failed me"),
+    ],
+)
+def test_segment_for_a_brand(text, terms, expected):
+    assert segment_for(text, terms) == expected
+
+
+def test_clauses_split_on_contrast_in_several_languages():
+    assert len(clauses("Das Netz ist schlecht, aber der Service ist gut")) == 2
+    assert len(clauses("الخدمة سيئة لكن السعر جيد")) == 2
+    assert len(clauses("Связь плохая, но цена хорошая")) == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "relevant"),
+    [
+        ("I need to clean the windows in my office", False),
+        ("How do I clean Office off my Windows laptop?", True),
+        ("Windows update broke my laptop", True),  # start of a sentence: no evidence against
+        ("Loving the new #windows start menu", True),
+        ("Microsoft support never answers", True),  # the brand's own name
+    ],
+)
+def test_default_relevance_reads_how_words_are_written(text, relevant):
+    score = default_relevance(text, to_brand=False, names=["Microsoft"], keywords=["Windows", "Office"])
+    assert (score >= THRESHOLD) is relevant
+
+
+def test_messages_to_the_brand_are_relevant():
+    assert default_relevance("hi", to_brand=True, names=[], keywords=[]) >= THRESHOLD
+
+
+def test_priority_weighs_each_part_and_stays_in_bounds():
+    calm, _ = priority_score(sentiment="positive", sentiment_score=0.9, intent="praise")
+    angry, parts = priority_score(
+        sentiment="negative", sentiment_score=0.9, intent="churn_risk", followers=100_000, value=8
+    )
+    assert angry > calm
+    assert set(parts) == {"base", "sentiment", "intent", "influence", "customer_value"}
+    assert 0 <= priority_score(intent="spam")[0] <= 100
+    assert (
+        priority_score(
+            sentiment="negative", sentiment_score=1, intent="churn_risk", followers=10**9, value=10
+        )[0]
+        <= 100
+    )
+    assert customer_value({"lifetime_value": "25000"}) > customer_value({"lifetime_value": 50}) >= 0
+    assert customer_value({"tier": "Gold"}) == 7.0 and customer_value({}) == 0.0
+    assert waiting_bonus(100) == 20 and waiting_bonus(1) == 2
+
+
+def test_evaluation_figures():
+    result = scores(["a", "a", "b", "b"], ["a", "b", "b", "b"], ["en", "en", "fr", "fr"])
+    assert result["accuracy"] == 0.75
+    assert result["per_label"]["a"]["recall"] == 0.5 and result["per_label"]["b"]["precision"] == 2 / 3
+    assert result["per_language"]["fr"]["accuracy"] == 1.0
+    assert "macro-F1" in format_report(result)
