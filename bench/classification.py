@@ -33,14 +33,16 @@ import django  # noqa: E402
 
 django.setup()
 
-from apps.classification import datasets, engine  # noqa: E402
+from apps.classification import datasets, engine, language  # noqa: E402
 from apps.classification.evaluation import scores  # noqa: E402
 from apps.classification.heads import Head  # noqa: E402
 
 
 def _predict(head: Head, examples, only=None) -> list[str]:
+    """Labels as production gives them: the language blocks follow the *detected* language."""
     extractor = engine.features(head)
-    X = extractor.transform([e.text[: engine.MAX_CHARS] for e in examples], [e.language for e in examples])
+    texts = [e.text[: engine.MAX_CHARS] for e in examples]
+    X = extractor.transform(texts, language.detect(texts))
     logits = head.logits(X)
     if only:
         keep = [head.labels.index(label) for label in only]

@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ["ingestion.py"]
+BENCHMARKS = ["ingestion.py", "classification.py"]
 
 if __name__ == "__main__":
     wanted = sys.argv[1:] or BENCHMARKS
