@@ -130,11 +130,14 @@ def speed(count: int = 2000) -> None:
     from apps.connectors.kinds import ChannelKind
     from apps.connectors.models import Channel
     from apps.conversations.models import Message
-    from apps.demo.phrases import PHRASES
+    from apps.demo import phrases
     from tests.factories import ConversationFactory, MessageFactory
 
-    texts = [phrase for language in PHRASES.values() for group in language.values() for phrase in group]
-    texts = [texts[i % len(texts)] + f" #{i}" for i in range(count)]
+    rng = random.Random(7)
+    texts = [
+        phrases.compose(rng, phrases.LANGUAGES[i % len(phrases.LANGUAGES)], rng.choice(phrases.INTENTS))
+        for i in range(count)
+    ]
     organization = organization_create(name=f"Classification bench {time.time_ns()}")
     brand = brand_create(organization=organization, name="Bench Brand")
     channel = Channel.objects.create(

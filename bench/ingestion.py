@@ -63,7 +63,8 @@ def copy_rate(rows: int) -> float:
         started = time.perf_counter()
         with cursor.copy(
             "COPY bench_copy (organization_id, conversation_id, channel_id, direction, external_id, text, "
-            "html, language, sent_at, delivery_status, delivery_error, metadata, created_at) FROM STDIN"
+            "html, language, sent_at, delivery_status, delivery_error, metadata, sentiment, intent, "
+            "classification, classification_error, created_at) FROM STDIN"
         ) as copy:
             for n in range(rows):
                 copy.write_row(
@@ -80,6 +81,10 @@ def copy_rate(rows: int) -> float:
                         "received",
                         "",
                         "{}",
+                        "",
+                        "",
+                        "{}",
+                        "",
                         "2026-11-20 10:00:00+00",
                     )
                 )

@@ -19,9 +19,6 @@ from .features import TextFeatures
 from .heads import Head
 from .models import DEFAULT_INTENT_LABELS, Sentiment
 
-#: Languages whose sentiment data gives them a block of their own (see features.py).
-BY_LANGUAGE = ("ar", "de", "en", "es", "fr", "hi", "id", "it", "pt", "ru", "zh")
-DEFAULT_FEATURES = "use-multilingual|chars|by-language:" + ",".join(BY_LANGUAGE)
 C = {"sentiment": 0.5, "intent": 1.0}
 #: The project's own examples are few but written in the product's domain (customers talking to brands):
 #: each counts as this many examples of the large public sets.
@@ -70,7 +67,7 @@ def validate(head: Head, extractor: TextFeatures, examples: list[datasets.Exampl
     return scores([e.label for e in examples], predicted, languages)
 
 
-def build(out_dir: Path, feature_spec: str = DEFAULT_FEATURES, step: Callable = print) -> dict[str, Built]:
+def build(out_dir: Path, feature_spec: str, step: Callable = print) -> dict[str, Built]:
     extractor = TextFeatures(feature_spec)
     out_dir.mkdir(parents=True, exist_ok=True)
     built = {}

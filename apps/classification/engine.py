@@ -72,15 +72,16 @@ def version_head(version_id: int, artifact=None) -> Head:
     return head
 
 
-def features(head: Head):
-    """The loaded feature extractor a head reads (its encoder loaded once per process)."""
+def features(head_or_spec: Head | str):
+    """The loaded feature extractor a head (or a feature spec) reads; its encoder loaded once per process."""
     from .encoders import EncoderUnavailable
     from .features import features_for
 
+    spec = head_or_spec if isinstance(head_or_spec, str) else head_or_spec.feature_spec
     try:
-        return features_for(head.feature_spec)
+        return features_for(spec)
     except (EncoderUnavailable, ImportError, OSError, ValueError) as exc:
-        raise ClassifierUnavailable(f"the encoder {head.feature_spec!r} cannot be loaded: {exc}") from exc
+        raise ClassifierUnavailable(f"the encoder {spec!r} cannot be loaded: {exc}") from exc
 
 
 def forget_loaded_models() -> None:
@@ -173,12 +174,11 @@ class Resolver:
 
 
 def label_scores(chain: Chain, X, wanted: list[str] | None = None) -> list[dict[str, float]]:
-    """Per row, the probability of each label (restricted to ``wanted`` and renormalised)."""
+    """Per row, the probability of each label, restricted to ``wanted`` and renormalised (empty when the
+    chain knows none of the wanted labels: an organisation's own labels before its model is trained)."""
     probabilities = chain.probabilities(X)
     labels = chain.labels
-    keep = [i for i, label in enumerate(labels) if wanted is None or label in wanted] or list(
-        range(len(labels))
-    )
+    keep = [i for i, label in enumerate(labels) if wanted is None or label in wanted]
     rows = []
     for row in probabilities:
         total = float(row[keep].sum()) or 1.0
@@ -218,6 +218,8 @@ class Rows:
 
 
 def best(scores: dict[str, float]) -> tuple[str, float]:
+    if not scores:
+        return "", 0.0
     label = max(scores, key=scores.get)
     return label, scores[label]
 

@@ -7,6 +7,7 @@ import random
 from collections import defaultdict
 from collections.abc import Callable
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -199,6 +200,7 @@ def _explained(scores: dict[str, float], chain: engine.Chain, rows: engine.Rows,
         "evidence": [
             {"similarity": round(similarity, 3), "label": example_label, "text": text}
             for similarity, example_label, text in rows.nearest(chain, index)
+            if example_label in scores
         ],
     }
 
@@ -443,8 +445,8 @@ def _train(version: ClassifierVersion, report) -> tuple[Head, dict, int]:
     if from_scratch and len(present) < 2:
         raise NotEnoughExamples(f"examples of at least two labels are needed (only {present})")
     report(5)
-    head_template = base_chain.base if base_chain else engine.default_head(Task.SENTIMENT)
-    extractor = engine.features(head_template)
+    # An adapter reads what its base reads; a head of its own reads the configured features.
+    extractor = engine.features(base_chain.base.feature_spec if base_chain else settings.CLASSIFIER_FEATURES)
     texts = [e.text for e in examples]
     languages = [e.language or "und" for e in examples]
     vectors = extractor.vectors(texts)

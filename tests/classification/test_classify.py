@@ -267,3 +267,22 @@ def test_corrections_are_kept_once_per_label(inbound):
     assert TrainingExample.objects.get(message=message).label == "neutral"
     message.refresh_from_db()
     assert message.sentiment == "neutral" and message.classification["sentiment"]["corrected"]
+
+
+def test_a_configured_hugging_face_encoder_that_is_not_here_fails_training_with_a_reason(
+    inbound, org_a, settings, tmp_path
+):
+    settings.CLASSIFIER_FEATURES = f"hf:{tmp_path}/no-such-model|chars"
+    classification_settings_update(
+        organization_id=org_a.pk, intent_labels="billing, network", min_examples_to_train="2",
+        retrain_automatically=True,
+    )  # fmt: skip
+    for text, label in (("charged twice", "billing"), ("no signal", "network")):
+        message = inbound(text)
+        messages_classify(message_ids=[message.pk])
+        label_correct(message=message, task=Task.INTENT, label=label)
+    version = classifier_train(
+        version=classifier_version_start(organization=org_a, brand=None, task=Task.INTENT)
+    )
+    assert version.status == ClassifierVersion.Status.FAILED
+    assert "no such local directory" in version.error and "nothing is downloaded" in version.error

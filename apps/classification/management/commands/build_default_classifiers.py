@@ -3,7 +3,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from apps.classification.build import DEFAULT_FEATURES, build
+from apps.classification.build import build
 from apps.classification.evaluation import format_report
 
 
@@ -16,8 +16,9 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--features",
-            default=DEFAULT_FEATURES,
-            help="Feature spec: an encoder (use-multilingual, e5-small, hf:<name or local path>) and extras.",
+            default=settings.CLASSIFIER_FEATURES,
+            help="Feature spec: an encoder (use-multilingual, e5-small, hf:<name or local path>) and extras "
+            "(default: CXM_CLASSIFIER_FEATURES).",
         )
 
     def handle(self, *args, out, features, **options):
