@@ -185,7 +185,7 @@ CELERY_BEAT_SCHEDULE = {
 # The features new heads are trained on (build_default_classifiers, an organisation's own labels, relevance):
 # an encoder spec — use-multilingual, e5-small, hf:<Hugging Face name or local path> — and extras.
 CLASSIFIER_FEATURES = os.environ.get(
-    "CXM_CLASSIFIER_FEATURES", "use-multilingual|chars|by-language:ar,de,en,es,fr,hi,id,it,pt,ru,zh"
+    "CXM_CLASSIFIER_FEATURES", "use-multilingual|chars|words|by-language:ar,de,en,es,fr,hi,id,it,pt,ru,zh"
 )
 CLASSIFIER_DEFAULTS_DIR = os.environ.get(
     "CXM_CLASSIFIER_DEFAULTS_DIR", str(BASE_DIR / "apps" / "classification" / "defaults")

@@ -105,8 +105,9 @@ class Chain:
         return self.base.labels
 
     @property
-    def key(self) -> tuple[str, ...]:
-        return tuple(self.names)
+    def key(self) -> tuple[int, ...]:
+        """Which heads make the chain: loaded heads are kept for the life of the process."""
+        return tuple(id(head) for head in [self.base, *self.adapters])
 
     def logits(self, X) -> np.ndarray:
         out = self.base.logits(X)
@@ -192,6 +193,7 @@ class Rows:
     def __init__(self, texts: list[str], languages: list[str]):
         self.texts, self.languages = texts, languages
         self._features: dict[str, tuple] = {}
+        self._scores: dict[tuple, list[dict[str, float]]] = {}
 
     def matrix(self, head: Head):
         spec = head.feature_spec
@@ -205,16 +207,22 @@ class Rows:
         return self._features[spec]
 
     def scores(self, chain: Chain, index: int, wanted: list[str] | None = None) -> dict[str, float]:
-        _, X = self.matrix(chain.base)
-        return label_scores(chain, X[index], wanted)[0]
+        return self.all_scores(chain, wanted)[index]
 
     def all_scores(self, chain: Chain, wanted: list[str] | None = None) -> list[dict[str, float]]:
-        _, X = self.matrix(chain.base)
-        return label_scores(chain, X, wanted)
+        """Every row's scores under a chain, computed once per chain (one matrix product, not one a row)."""
+        key = (chain.key, tuple(wanted) if wanted is not None else None)
+        if key not in self._scores:
+            _, X = self.matrix(chain.base)
+            self._scores[key] = label_scores(chain, X, wanted)
+        return self._scores[key]
 
     def nearest(self, chain: Chain, index: int) -> list[tuple[float, str, str]]:
-        vectors, _ = self.matrix(chain.base)
-        return chain.nearest(vectors[index : index + 1])[0]
+        key = ("nearest", chain.key)
+        if key not in self._scores:
+            vectors, _ = self.matrix(chain.base)
+            self._scores[key] = chain.nearest(vectors)
+        return self._scores[key][index]
 
 
 def best(scores: dict[str, float]) -> tuple[str, float]:

@@ -2,21 +2,23 @@
 
 Pure Python (no Django). A feature spec names the encoder and, after ``|``, the extras:
 
-* ``use-multilingual|chars|by-language:ar,de,en`` — the default: multilingual USE (meaning, across
-  languages), hashed character 2–5-grams (spelling, slang, emoji, the languages USE was not trained
-  on), and a second copy of the USE vector in a block of its own for each listed language, so a head
-  learns what is shared across languages and what is particular to each ("frustratingly easy" domain
-  adaptation; a language not listed uses the shared part alone). Measured on the XLM-T validation
-  splits, each addition raises macro-F1 (see MODEL_CARD.md).
+* ``use-multilingual|chars|words|by-language:ar,de,en`` — the default: multilingual USE (meaning,
+  across languages), hashed character 2–5-grams (spelling, slang, emoji, the languages USE was not
+  trained on), hashed word uni- and bigrams with negation scope marked (``words``: "never NOT_let
+  NOT_me NOT_down"), and a second copy of the USE vector in a block of its own for each listed
+  language, so a head learns what is shared across languages and what is particular to each
+  ("frustratingly easy" domain adaptation; a language not listed uses the shared part alone).
+  Measured on the XLM-T validation splits, each addition raises macro-F1 (see MODEL_CARD.md).
 * ``use-multilingual`` — the encoder alone; any spec ``load_encoder`` accepts works here (``e5-small``,
   ``hf:/path/to/model``, ``a+b``).
 
 Character n-grams are hashed (no vocabulary to store), log-scaled and L2-normalised; the result is a
-sparse CSR matrix ``[encoder vector | per-language copies | n-grams]`` with ``dim`` columns.
+sparse CSR matrix ``[encoder vector | per-language copies | char n-grams | words]`` with ``dim`` columns.
 """
 
 from __future__ import annotations
 
+import re
 import threading
 
 import numpy as np
@@ -26,6 +28,34 @@ from .encoders import Encoder, load_encoder
 
 CHAR_FEATURES = 2**18
 CHAR_NGRAMS = (2, 5)
+WORD_FEATURES = 2**18
+
+# Words that turn what follows around, up to the next punctuation ("never let me down", "not worth it",
+# "nada mal", "nicht schlecht", "не работает", "tidak bagus", "لم يعجبني", "不好"): the words in their
+# scope are marked NOT_, so the head can learn "NOT_worth" apart from "worth". Sentence encoders blur this.
+_NEGATION_WORDS = """
+    not no never nothing nobody none nor cannot cant can't don't dont doesn't doesnt didn't didnt isn't
+    isnt wasn't wasnt won't wont wouldn't shouldn't couldn't hardly without
+    nunca jamás jamas nada ni sin ne pas jamais rien aucun aucune sans nicht nie kein keine keinen nichts
+    niemals ohne não nao nem sem non mai niente senza не нет никогда ни без tidak nggak gak ga enggak bukan
+    tak belum jangan tanpa لا لم لن ما ليس مش بدون 不 没 没有 别 未 无"""
+NEGATIONS = frozenset(_NEGATION_WORDS.split())
+_TOKENS = re.compile(r"[\u3400-\u9fff]|\w+(?:'\w+)?|[^\w\s]", re.UNICODE)
+_SCOPE_ENDS = frozenset(".,!?;:()，。！？；：")
+
+
+def negation_marked(text: str) -> str:
+    """The text as tokens, those after a negation (up to punctuation) marked ``NOT_``."""
+    out, negated = [], False
+    for token in _TOKENS.findall(text.lower()):
+        if token in _SCOPE_ENDS:
+            negated = False
+        elif token in NEGATIONS or token.endswith("n't"):
+            negated = True
+        elif negated:
+            token = "NOT_" + token
+        out.append(token)
+    return " ".join(out)
 
 
 class TextFeatures:
@@ -34,15 +64,15 @@ class TextFeatures:
         encoder_spec, *extras = [part.strip() for part in self.spec.split("|")]
         self.encoder_spec = encoder_spec
         self.char_ngrams = "chars" in extras
+        self.words = "words" in extras
         self.languages: list[str] = []
         for extra in extras:
             if extra.startswith("by-language:"):
                 self.languages = [c.strip() for c in extra.split(":", 1)[1].split(",") if c.strip()]
-        unknown = [e for e in extras if e != "chars" and not e.startswith("by-language:")]
+        unknown = [e for e in extras if e not in ("chars", "words") and not e.startswith("by-language:")]
         if unknown:
-            raise ValueError(
-                f"unknown feature extras {unknown} in {spec!r} (known: chars, by-language:xx,yy)"
-            )
+            known = "chars, words, by-language:xx,yy"
+            raise ValueError(f"unknown feature extras {unknown} in {spec!r} (known: {known})")
         self.encoder = encoder or load_encoder(self.encoder_spec, threads=threads)
         self._hasher = None
         if self.char_ngrams:
@@ -56,7 +86,24 @@ class TextFeatures:
                 norm=None,
                 lowercase=True,
             )
-        self.dim = self.encoder.dim * (1 + len(self.languages)) + (CHAR_FEATURES if self.char_ngrams else 0)
+        self._word_hasher = None
+        if self.words:
+            from sklearn.feature_extraction.text import HashingVectorizer
+
+            self._word_hasher = HashingVectorizer(
+                analyzer="word",
+                ngram_range=(1, 2),
+                n_features=WORD_FEATURES,
+                alternate_sign=False,
+                norm=None,
+                lowercase=False,
+                token_pattern=r"\S+",
+            )
+        self.dim = (
+            self.encoder.dim * (1 + len(self.languages))
+            + (CHAR_FEATURES if self.char_ngrams else 0)
+            + (WORD_FEATURES if self.words else 0)
+        )
 
     def vectors(self, texts: list[str]) -> np.ndarray:
         """The encoder's L2-normalised vectors alone (for nearest-example evidence)."""
@@ -85,6 +132,12 @@ class TextFeatures:
             grams = self._hasher.transform(texts)
             grams.data = np.log1p(grams.data)
             parts.append(normalize(grams))
+        if self._word_hasher is not None:
+            from sklearn.preprocessing import normalize
+
+            words = self._word_hasher.transform([negation_marked(t) for t in texts])
+            words.data = np.log1p(words.data)
+            parts.append(normalize(words))
         return sp.hstack(parts, format="csr", dtype=np.float32)
 
 

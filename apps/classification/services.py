@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 from collections import defaultdict
 from collections.abc import Callable
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -36,6 +38,8 @@ logger = logging.getLogger(__name__)
 
 #: Messages one task classifies at once: one encoder batch.
 BATCH = 128
+#: A message this urgent (priority 0–100) must be answered within URGENT_SLA, whatever its channel's SLA.
+URGENT, URGENT_SLA = 70.0, timedelta(hours=1)
 
 
 def classification_settings(organization_id: int) -> ClassificationSettings:
@@ -213,24 +217,53 @@ def _store(messages: list[Message], results: dict) -> None:
             setattr(message, name, value)
         message.classified_at = now
         message.classification_error = ""
-    Message.objects.bulk_update(
-        messages,
+    # One UPDATE ... FROM (VALUES ...) a table: Django's bulk_update builds a CASE per field and row,
+    # which cost more than the models themselves.
+    _update_from_values(
+        "conversations_message",
         [
-            "sentiment",
-            "sentiment_score",
-            "intent",
-            "priority",
-            "classification",
-            "classified_at",
-            "classification_error",
+            ("sentiment", "text"),
+            ("sentiment_score", "float8"),
+            ("intent", "text"),
+            ("priority", "float8"),
+            ("classification", "jsonb"),
+            ("classified_at", "timestamptz"),
+            ("classification_error", "text"),
+        ],
+        [
+            (
+                m.pk,
+                m.sentiment,
+                m.sentiment_score,
+                m.intent,
+                m.priority,
+                json.dumps(m.classification),
+                now,
+                "",
+            )
+            for m in messages
         ],
     )
     if results["mentions"]:
-        mentions = list(Mention.objects.filter(pk__in=results["mentions"]))
-        for mention in mentions:
-            for name, value in results["mentions"][mention.pk].items():
-                setattr(mention, name, value)
-        Mention.objects.bulk_update(mentions, ["sentiment", "sentiment_score", "relevant", "relevance_score"])
+        _update_from_values(
+            "listening_mention",
+            [
+                ("sentiment", "text"),
+                ("sentiment_score", "float8"),
+                ("relevant", "boolean"),
+                ("relevance_score", "float8"),
+            ],
+            [
+                (
+                    pk,
+                    found["sentiment"],
+                    found["sentiment_score"],
+                    found["relevant"],
+                    found["relevance_score"],
+                )
+                for pk, found in results["mentions"].items()
+            ],
+        )
     # A conversation's priority is that of its latest classified inbound message.
     latest: dict[int, Message] = {}
     for message in messages:
@@ -240,13 +273,35 @@ def _store(messages: list[Message], results: dict) -> None:
     values = ", ".join(["(%s::bigint, %s::float8, %s::timestamptz)"] * len(latest))
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""UPDATE conversations_conversation AS c SET priority = v.priority
+            # Urgent messages (priority >= URGENT) shorten a running SLA clock to URGENT_SLA.
+            f"""UPDATE conversations_conversation AS c SET priority = v.priority,
+                    sla_due_at = CASE WHEN v.priority >= %s AND c.sla_due_at IS NOT NULL
+                        THEN LEAST(c.sla_due_at, v.sent_at + %s) ELSE c.sla_due_at END
                 FROM (VALUES {values}) AS v(id, priority, sent_at)
                 WHERE c.id = v.id AND NOT EXISTS (
                     SELECT 1 FROM conversations_message m
                     WHERE m.conversation_id = c.id AND m.direction = 'inbound'
                       AND m.classified_at IS NOT NULL AND m.sent_at > v.sent_at)""",
-            [value for m in latest.values() for value in (m.conversation_id, m.priority, m.sent_at)],
+            [
+                URGENT,
+                URGENT_SLA,
+                *(value for m in latest.values() for value in (m.conversation_id, m.priority, m.sent_at)),
+            ],
+        )
+
+
+def _update_from_values(table: str, columns: list[tuple[str, str]], rows: list[tuple]) -> None:
+    """Set ``columns`` (name, SQL type) of many rows by id, in one statement; each row is (id, *values)."""
+    if not rows:
+        return
+    casts = ", ".join(["%s::bigint", *(f"%s::{sql_type}" for _, sql_type in columns)])
+    names = ", ".join(["id", *(name for name, _ in columns)])
+    assignments = ", ".join(f"{name} = v.{name}" for name, _ in columns)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} AS t SET {assignments} "
+            f"FROM (VALUES {', '.join([f'({casts})'] * len(rows))}) AS v({names}) WHERE t.id = v.id",
+            [value for row in rows for value in row],
         )
 
 
@@ -271,7 +326,7 @@ def messages_classify_later(message_ids: list[int]) -> None:
 
 def messages_awaiting_classification(*, limit: int = 1000, older_than_seconds: int = 60) -> list[int]:
     """Inbound messages still unclassified a while after they arrived (a lost task, a broken model)."""
-    cutoff = timezone.now() - timezone.timedelta(seconds=older_than_seconds)
+    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
     return list(
         Message.objects.filter(
             classified_at__isnull=True, direction=Message.Direction.INBOUND, created_at__lt=cutoff

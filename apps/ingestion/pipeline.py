@@ -63,26 +63,31 @@ STEPS = [detect_language, apply_listening, route]
 
 
 def push_message_events(event: str, messages: list[Message]) -> None:
-    """Tell the open inboxes of each organisation about messages (Channels group per organisation)."""
+    """Tell the open inboxes of each organisation about messages: one event per organisation and batch
+    (a group send costs a round trip to Redis; one per message would cap ingestion's rate)."""
     from apps.inbox.consumers import organization_group
 
     layer = get_channel_layer()
-    if layer is None:
+    if layer is None or not messages:
         return
+    by_organization: dict[int, list[dict]] = {}
     for message in messages:
-        payload = {
-            "event": event,
-            "message": message.pk,
-            "conversation": message.conversation_id,
-            "brand": message.conversation.brand_id,
-            "delivery": message.delivery_status,
-        }
+        by_organization.setdefault(message.organization_id, []).append(
+            {
+                "message": message.pk,
+                "conversation": message.conversation_id,
+                "brand": message.conversation.brand_id,
+                "delivery": message.delivery_status,
+            }
+        )
+    for organization_id, items in by_organization.items():
         try:
             async_to_sync(layer.group_send)(
-                organization_group(message.organization_id), {"type": "inbox.event", "payload": payload}
+                organization_group(organization_id),
+                {"type": "inbox.event", "payload": {"event": event, "messages": items}},
             )
-        except Exception:  # live updates are best-effort: the message is stored whatever happens here
-            logger.warning("live event not sent", exc_info=True, extra={"message_id": message.pk})
+        except Exception:  # live updates are best-effort: the messages are stored whatever happens here
+            logger.warning("live event not sent", exc_info=True, extra={"organization": organization_id})
 
 
 def index_for_search(messages: list[Message]) -> None:

@@ -75,7 +75,8 @@ def test_every_language_gets_language_sentiment_intent_and_priority(inbound):
 
 def test_sentiment_per_brand_named(inbound, classify_brand):
     message = inbound(
-        "I bought a Nimbus phone plan and it broke after a week; Orbita never let me down, great service",
+        "I bought Nimbus and it broke after a week, total waste of money; "
+        "Orbita never let me down, great service",
         levels=[Level.ABOUT_BRAND, Level.COMPETITOR],
         competitor="Orbita",
     )
@@ -105,13 +106,20 @@ def test_relevance_sets_apart_keyword_hits_not_about_the_brand(inbound, org_a):
     assert Mention.objects.get(message=software).relevant is True
 
 
-def test_conversation_priority_follows_the_latest_message(inbound):
+def test_conversation_priority_follows_the_latest_message_and_urgency_shortens_the_sla(inbound):
+    from datetime import timedelta
+
     message = inbound("I'm cancelling my contract and moving to another provider, your service is terrible")
+    Conversation.objects.filter(pk=message.conversation_id).update(
+        sla_due_at=message.sent_at + timedelta(hours=24)
+    )
     messages_classify(message_ids=[message.pk])
     message.refresh_from_db()
     assert message.intent == "churn_risk"
-    assert Conversation.objects.get(pk=message.conversation_id).priority == message.priority
+    conversation = Conversation.objects.get(pk=message.conversation_id)
+    assert conversation.priority == message.priority >= 70
     assert message.classification["priority"]["parts"]["intent"] == 30
+    assert conversation.sla_due_at == message.sent_at + timedelta(hours=1)
 
 
 def _correct_and_train(inbound, brand, texts, label, user=None):

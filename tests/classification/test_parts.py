@@ -123,3 +123,25 @@ def test_evaluation_figures():
     assert result["per_label"]["a"]["recall"] == 0.5 and result["per_label"]["b"]["precision"] == 2 / 3
     assert result["per_language"]["fr"]["accuracy"] == 1.0
     assert "macro-F1" in format_report(result)
+
+
+@pytest.mark.parametrize(
+    ("text", "marked"),
+    [
+        ("Orbita never let me down, great service", "orbita never NOT_let NOT_me NOT_down , great service"),
+        ("this isn't worth it", "this isn't NOT_worth NOT_it"),
+        ("no funciona. Pero barato", "no NOT_funciona . pero barato"),
+        ("这个不好用，但是便宜", "这 个 不 NOT_好 NOT_用 ， 但 是 便 宜"),
+    ],
+)
+def test_negation_scope_is_marked_up_to_punctuation(text, marked):
+    from apps.classification.features import negation_marked
+
+    assert negation_marked(text) == marked
+
+
+def test_unknown_feature_extras_are_refused():
+    from apps.classification.features import TextFeatures
+
+    with pytest.raises(ValueError, match="unknown feature extras"):
+        TextFeatures("x|emoji", encoder=type("E", (), {"dim": 4})())
