@@ -145,3 +145,31 @@ def test_unknown_feature_extras_are_refused():
 
     with pytest.raises(ValueError, match="unknown feature extras"):
         TextFeatures("x|emoji", encoder=type("E", (), {"dim": 4})())
+
+
+def test_the_shipped_models_load_and_run_with_the_network_cut_off():
+    """In a fresh interpreter whose sockets refuse every connection: nothing is downloaded."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = """
+import socket
+def refuse(*args, **kwargs):
+    raise OSError("network access attempted")
+socket.socket.connect = refuse
+socket.create_connection = refuse
+import django, os
+os.environ["DJANGO_SETTINGS_MODULE"] = "cxm.settings"
+django.setup()
+from apps.classification.predict import predict_texts
+texts = ["Merci, tout est parfait !", "Заказ так и не пришёл, поддержка не отвечает. Худший сервис."]
+labels, languages = predict_texts(texts, task="sentiment")
+print(labels, languages)
+"""
+    root = Path(__file__).resolve().parents[2]
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=root, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "['positive', 'negative'] ['fr', 'ru']" in result.stdout
