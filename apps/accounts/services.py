@@ -13,6 +13,8 @@ ADMIN_APP_LABELS = [
     "core",
     "analytics",
     "listening",
+    "classification",
+    "inbox",
 ]
 ORG_ADMIN_GROUP = "Organisation admins"
 
@@ -56,9 +58,14 @@ def team_create(*, organization: Organization, name: str, members: list[User] = 
 
 
 def org_admin_group() -> Group:
-    group, created = Group.objects.get_or_create(name=ORG_ADMIN_GROUP)
-    if created or not group.permissions.exists():
-        group.permissions.set(Permission.objects.filter(content_type__app_label__in=ADMIN_APP_LABELS))
+    """The group of organisation admins, with the model permissions of every CXM app (kept in step as
+    apps and models are added)."""
+    group, _ = Group.objects.get_or_create(name=ORG_ADMIN_GROUP)
+    wanted = set(
+        Permission.objects.filter(content_type__app_label__in=ADMIN_APP_LABELS).values_list("pk", flat=True)
+    )
+    if set(group.permissions.values_list("pk", flat=True)) != wanted:
+        group.permissions.set(wanted)
     return group
 
 

@@ -9,7 +9,9 @@ from tests.factories import ConversationFactory, IdentityFactory, MessageFactory
 
 pytestmark = pytest.mark.django_db
 
-CXM_APPS = {"accounts", "customers", "connectors", "conversations", "ingestion", "core", "listening"}
+CXM_APPS = {
+    "accounts", "customers", "connectors", "conversations", "ingestion", "core", "listening", "classification",
+}  # fmt: skip
 
 
 def _cxm_models():
