@@ -46,23 +46,26 @@ class Received:
     created: bool
 
 
-def _enqueue(payload_ids: list[int]) -> None:
+def payloads_enqueue(payload_ids: list[int]) -> None:
+    """Send the processing tasks of payloads already committed: one that also takes the payloads waiting
+    beside it for a lone payload, tasks of ENQUEUE_BATCH for many."""
     from .tasks import process_payload_batch_task, process_payload_task
 
-    def send():
-        try:
-            if len(payload_ids) == 1:
-                process_payload_task.delay(payload_ids[0])
-            for start in range(0, len(payload_ids) if len(payload_ids) > 1 else 0, ENQUEUE_BATCH):
-                process_payload_batch_task.delay(payload_ids[start : start + ENQUEUE_BATCH])
-        except Exception:  # broker down: the payload is stored; requeue_stuck_payloads_task sends it later
-            logger.warning(
-                "could not enqueue payloads; they will be requeued",
-                exc_info=True,
-                extra={"payloads": payload_ids[:20]},
-            )
+    try:
+        if len(payload_ids) == 1:
+            process_payload_task.delay(payload_ids[0])
+        for start in range(0, len(payload_ids) if len(payload_ids) > 1 else 0, ENQUEUE_BATCH):
+            process_payload_batch_task.delay(payload_ids[start : start + ENQUEUE_BATCH])
+    except Exception:  # broker down: the payload is stored; requeue_stuck_payloads_task sends it later
+        logger.warning(
+            "could not enqueue payloads; they will be requeued",
+            exc_info=True,
+            extra={"payloads": payload_ids[:20]},
+        )
 
-    transaction.on_commit(send)
+
+def _enqueue(payload_ids: list[int]) -> None:
+    transaction.on_commit(lambda: payloads_enqueue(payload_ids))
 
 
 @transaction.atomic
@@ -98,6 +101,59 @@ def payload_receive(
         payload = RawPayload.objects.create(**values)
     _enqueue([payload.pk])
     return Received(payload, True)
+
+
+# One statement in autocommit: the payload is stored only while its channel row still has the token,
+# kind and (encrypted) credentials the signature was checked with and is not paused, so a channel read
+# a few seconds earlier can never let through what the channel as it is now would refuse.
+_RECEIVE_VERIFIED_SQL = f"""
+    INSERT INTO {RawPayload._meta.db_table}
+        (organization_id, channel_id, source, external_id, body, content_type, headers, status,
+         rejection_reason, attempts, received_at)
+    SELECT channel.organization_id, channel.id, %(source)s, %(external_id)s, %(body)b, %(content_type)s,
+           %(headers)s, '{RawPayload.Status.RECEIVED}', '', 0, now()
+    FROM {Channel._meta.db_table} AS channel
+    WHERE channel.id = %(channel)s AND channel.webhook_token = %(token)s AND channel.kind = %(kind)s
+        AND channel.credentials = %(credentials)s AND channel.status <> '{Channel.Status.PAUSED}'
+    ON CONFLICT (channel_id, external_id) WHERE external_id IS NOT NULL DO NOTHING
+    RETURNING id
+"""
+
+
+async def payload_receive_verified(
+    connection,
+    *,
+    channel: Channel,
+    stored_credentials: str,
+    source: str,
+    body: bytes,
+    headers: dict,
+    content_type: str = "",
+    external_id: str | None = None,
+) -> int | None:
+    """Store a payload whose request was verified against `channel` as read earlier (on an async psycopg
+    connection in autocommit); the new payload's id, or None when nothing was stored: the channel has
+    changed since (paused, token rotated, new secret...) or the payload is a redelivery. The caller then
+    hands the request to `payload_receive`'s path, which reads everything afresh, and enqueues the id
+    itself (`payloads_enqueue`)."""
+    from psycopg.types.json import Jsonb
+
+    cursor = await connection.execute(
+        _RECEIVE_VERIFIED_SQL,
+        {
+            "source": source,
+            "external_id": external_id[:500] if external_id else None,
+            "body": body,
+            "content_type": content_type[:200],
+            "headers": Jsonb(headers),
+            "channel": channel.pk,
+            "token": channel.webhook_token,
+            "kind": channel.kind,
+            "credentials": stored_credentials,
+        },
+    )
+    row = await cursor.fetchone()
+    return row[0] if row else None
 
 
 # PostgreSQL takes at most 65,535 parameters in one statement; six per row.

@@ -1,8 +1,13 @@
-"""Webhook endpoints: verify, store the raw payload, answer fast. Processing happens in the workers."""
+"""Webhook endpoints: verify, store the raw payload, answer fast. Processing happens in the workers.
+
+Under ASGI (cxm.asgi) the intake in front of Django (intake.py) answers the signed POSTs it can verify and
+store itself, and hands this view every other request: this view defines what the intake must copy.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -22,12 +27,17 @@ MAX_WEBHOOK_BYTES = 5 * 1024 * 1024
 KEPT_HEADER_PREFIXES = ("x-", "content-type", "user-agent")
 
 
-def _headers(request) -> dict[str, str]:
+def kept_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """The headers stored with a payload, from (name, value) pairs as Django reads them."""
     return {
         name.lower(): value[:1000]
-        for name, value in request.headers.items()
+        for name, value in headers
         if name.lower().startswith(KEPT_HEADER_PREFIXES) and name.lower() != "x-csrftoken"
     }
+
+
+def _headers(request) -> dict[str, str]:
+    return kept_headers(request.headers.items())
 
 
 def _read_body(request) -> tuple[bytes, bool]:
