@@ -4,14 +4,18 @@ from channels.routing import URLRouter
 from django.urls import path
 
 from apps.connectors.livechat.consumers import LivechatConsumer
-from apps.inbox.consumers import InboxConsumer
+from apps.inbox.consumers import ConversationConsumer, InboxConsumer
 
 # The website widget's socket. It checks the Origin itself, against the channel's allowed_origins, because
 # it is embedded on the brands' own sites, whose origins are not CXM's ALLOWED_HOSTS.
 LIVECHAT_PATH_PREFIX = "/ws/livechat/"
 livechat_websocket_urlpatterns = [path("ws/livechat/<str:token>/", LivechatConsumer.as_asgi())]
 
-websocket_urlpatterns = [path("ws/inbox/", InboxConsumer.as_asgi()), *livechat_websocket_urlpatterns]
+websocket_urlpatterns = [
+    path("ws/inbox/", InboxConsumer.as_asgi()),
+    path("ws/conversation/<int:pk>/", ConversationConsumer.as_asgi()),
+    *livechat_websocket_urlpatterns,
+]
 
 
 def websocket_application(host_checked):

@@ -65,6 +65,8 @@ INSTALLED_APPS = [
     "apps.inbox",
     "apps.listening",
     "apps.classification",
+    "apps.replies",
+    "apps.notifications",
     "apps.analytics",
     "apps.demo",
 ]
@@ -178,6 +180,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.conversations.tasks.reprioritise_waiting_task",
         "schedule": 300.0,
     },
+    # Snoozed conversations come back to the inbox when their time comes.
+    "unsnooze-due": {"task": "apps.conversations.tasks.unsnooze_due_task", "schedule": 60.0},
 }
 
 # The shipped classification heads (apps/classification/defaults, see its MODEL_CARD.md); point this

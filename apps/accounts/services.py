@@ -14,7 +14,9 @@ ADMIN_APP_LABELS = [
     "analytics",
     "listening",
     "classification",
+    "replies",
     "inbox",
+    "notifications",
 ]
 ORG_ADMIN_GROUP = "Organisation admins"
 

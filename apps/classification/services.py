@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from apps.accounts.models import Brand, Organization
 from apps.conversations.models import Message
+from apps.conversations.services import conversations_refresh_labels
 from apps.core.audit import audit_record
 from apps.listening.models import Level, Mention
 
@@ -288,6 +289,8 @@ def _store(messages: list[Message], results: dict) -> None:
                 *(value for m in latest.values() for value in (m.conversation_id, m.priority, m.sent_at)),
             ],
         )
+    # The inbox filters conversations on the labels of their latest message.
+    conversations_refresh_labels(conversation_ids=list(latest))
 
 
 def _update_from_values(table: str, columns: list[tuple[str, str]], rows: list[tuple]) -> None:
@@ -400,6 +403,8 @@ def _apply_correction(message: Message, task: str, label: str, mention: Mention 
         classification[task] = {**classification.get(task, {}), "label": label, "corrected": True}
     message.classification = classification
     message.save(update_fields=["classification", *([task] if mention is None else [])])
+    if mention is None and task in (Task.SENTIMENT, Task.INTENT):
+        conversations_refresh_labels(conversation_ids=[message.conversation_id])
 
 
 def _labels_for(organization_id: int, task: str) -> list[str]:
@@ -625,6 +630,30 @@ def scopes_due_for_training() -> list[tuple[int, int | None, str]]:
         if active is None or active < row["latest"]:
             due.append((row["organization_id"], row["brand_id"], row["task"]))
     return due
+
+
+def training_examples_erase(*, message_ids: list[int]) -> int:
+    """Right to erasure: forget the corrections made on these messages, and their text kept as evidence
+    in the trained versions (the weights themselves hold no text)."""
+    examples = TrainingExample.objects.filter(message_id__in=message_ids)
+    texts = {text[:300] for text in examples.values_list("text", flat=True)}
+    organization_ids = set(examples.values_list("organization_id", flat=True))
+    removed = examples.delete()[0]
+    if not texts:
+        return removed
+    for version in ClassifierVersion.objects.filter(
+        organization_id__in=organization_ids, status=ClassifierVersion.Status.READY
+    ):
+        head = Head.from_bytes(bytes(version.artifact))
+        keep = [i for i, text in enumerate(head.exemplar_texts) if text not in texts]
+        if len(keep) == len(head.exemplar_texts):
+            continue
+        head.exemplar_texts = [head.exemplar_texts[i] for i in keep]
+        head.exemplar_labels = [head.exemplar_labels[i] for i in keep]
+        head.exemplar_vectors = head.exemplar_vectors[keep] if keep else None
+        ClassifierVersion.objects.filter(pk=version.pk).update(artifact=head.to_bytes())
+    engine.forget_loaded_models()
+    return removed
 
 
 def classification_settings_update(

@@ -148,20 +148,31 @@ def message_deliver(*, message_id: int) -> None:
             message.delivery_status = Message.Delivery.FAILED
             message.delivery_error = error.reason[:2000]
             message.save(update_fields=["delivery_status", "delivery_error"])
+            _announce_delivery([message])
             return
         message.external_id = external_id or message.external_id
         message.delivery_status = Message.Delivery.SENT
         message.delivery_error = ""
         message.sent_at = timezone.now()
         message.save(update_fields=["external_id", "delivery_status", "delivery_error", "sent_at"])
+        _announce_delivery([message])
+
+
+def _announce_delivery(messages) -> None:
+    """The open inboxes see the reply's new status (sent, failed with its reason) once it is committed."""
+    from apps.ingestion.pipeline import push_message_events
+
+    transaction.on_commit(lambda: push_message_events("message.delivery", messages))
 
 
 def message_delivery_failed(*, message_id: int, reason: str) -> None:
     from apps.conversations.models import Message
 
-    Message.objects.filter(
+    failed = Message.objects.filter(
         pk=message_id, delivery_status__in=[Message.Delivery.QUEUED, Message.Delivery.SCHEDULED]
     ).update(delivery_status=Message.Delivery.FAILED, delivery_error=reason[:2000])
+    if failed:
+        _announce_delivery(list(Message.objects.select_related("conversation").filter(pk=message_id)))
 
 
 def scheduled_messages_due() -> list[int]:

@@ -17,6 +17,10 @@ class Tag(TenantModel):
         return self.name
 
 
+# The columns the inbox filters on besides its orders (apps.conversations.selectors.InboxFilters).
+_FILTERED = ["brand", "channel", "assignee", "team", "sentiment", "intent", "language"]
+
+
 class Conversation(TenantModel):
     """A thread with one customer on one channel, worked in the inbox."""
 
@@ -53,8 +57,19 @@ class Conversation(TenantModel):
     sla_due_at = models.DateTimeField(null=True, blank=True)
     last_message_at = models.DateTimeField(null=True, blank=True)
     message_count = models.PositiveIntegerField(default=0)
+    # The labels of the customer's latest inbound message (sentiment and intent: the latest classified
+    # one), copied here so that the inbox filters a million conversations without reading their
+    # messages. services.conversations_refresh_labels() keeps them current.
+    sentiment = models.CharField(max_length=10, blank=True)
+    intent = models.CharField(max_length=40, blank=True)
+    language = models.CharField(max_length=16, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    #: What an agent works on: the inbox views show these statuses unless a status filter says otherwise.
+    ACTIVE_STATUSES = (Status.OPEN, Status.PENDING)
+    #: Priority levels, highest first: (name, lowest priority of the level).
+    PRIORITY_LEVELS = (("urgent", 75.0), ("high", 50.0), ("normal", 25.0), ("low", 0.0))
 
     class Meta:
         ordering = ["-priority", "-last_message_at"]
@@ -65,10 +80,42 @@ class Conversation(TenantModel):
             models.Index(fields=["organization", "assignee", "status"], name="conv_assignee"),
             models.Index(fields=["channel", "external_thread_id"], name="conv_thread"),
             models.Index(fields=["customer", "-last_message_at"], name="conv_customer"),
+            # The inbox's first page in each sort order is a walk of one of these (bench/inbox.py): the
+            # active statuses are partial indexes, because `status IN (...)` cannot return rows in
+            # another column's order from a multi-column index; one chosen status has its own. The
+            # active ones carry the filtered columns, so that a narrow filter is checked in the index
+            # instead of in every row it passes. (The migration adds statistics of status × assignee and
+            # status × team for the planner.)
+            models.Index(
+                fields=["organization", "-priority", "-last_message_at", "-id"],
+                include=[*_FILTERED, "sla_due_at"],
+                condition=Q(status__in=["open", "pending"]),
+                name="conv_active_priority",
+            ),
+            models.Index(
+                fields=["organization", "last_message_at", "id"],
+                include=[*_FILTERED, "priority", "sla_due_at"],
+                condition=Q(status__in=["open", "pending"]),
+                name="conv_active_recent",
+            ),
+            models.Index(
+                fields=["organization", "sla_due_at", "id"],
+                include=[*_FILTERED, "priority", "last_message_at"],
+                condition=Q(status__in=["open", "pending"]),
+                name="conv_active_sla",
+            ),
+            models.Index(
+                fields=["organization", "status", "last_message_at", "id"], name="conv_status_recent"
+            ),
+            models.Index(fields=["organization", "status", "sla_due_at", "id"], name="conv_status_sla"),
         ]
 
     def __str__(self):
         return self.subject or f"Conversation #{self.pk}"
+
+    @property
+    def priority_level(self) -> str:
+        return next((name for name, lowest in self.PRIORITY_LEVELS if self.priority >= lowest), "low")
 
 
 class Message(TenantModel):

@@ -1,38 +1,347 @@
-from django.db.models import Count, Q, QuerySet
+"""Reads of conversations and messages, always through tenancy scoping (`scoped()`).
 
+The inbox list is `inbox_conversations` (one page) and `inbox_counts` (the views' tabs), both driven by an
+`InboxQuery` parsed from the page's querystring: a value that makes no sense is left out and said so in
+`InboxQuery.problems`, never an error page.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta
+from urllib.parse import urlencode
+
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models.functions import Substr
+from django.http import QueryDict
+from django.utils import timezone
+
+from apps.accounts.models import Brand, Membership, Role, Team
 from apps.accounts.tenancy import scoped
+from apps.classification.language import DEFAULT_LANGUAGES
+from apps.classification.models import Sentiment
+from apps.connectors.models import Channel
 
-from .models import Conversation, Message
+from .models import Conversation, Message, Tag
 
 INBOX_VIEWS = {
     "mine": "Mine",
     "unassigned": "Unassigned",
-    "all": "All open",
+    "team": "My team's",
+    "all": "All",
 }
+INBOX_SORTS = {
+    "priority": "Priority, highest first",
+    "newest": "Newest activity first",
+    "oldest": "Oldest activity first",
+    "sla": "SLA due, soonest first",
+}
+# Each order ends on the id, so that pages never overlap; each is the order of an index (models.py).
+_SORT_ORDER = {
+    "priority": ("-priority", "-last_message_at", "-id"),
+    "newest": ("-last_message_at", "-id"),
+    "oldest": ("last_message_at", "id"),
+    "sla": ("sla_due_at", "id"),
+}
+PAGE_SIZE = 50
+# Pages are read with OFFSET: bounded, so a page costs at most MAX_PAGE × PAGE_SIZE index entries; past
+# a thousand conversations a filter finds things faster than paging does.
+MAX_PAGE = 20
+# Counting stops here: an exact count of a large view reads every row of it, and "999+" says enough.
+COUNT_CAP = 1000
+PREVIEW_CHARS = 160
+INBOX_ROLES = (Role.ADMIN, Role.COMMUNITY_MANAGER)
+_LANGUAGE_CODE = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})?$")
 
 
-def _view_filter(view: str, user) -> Q:
-    open_statuses = [Conversation.Status.OPEN, Conversation.Status.PENDING]
+@dataclass(frozen=True)
+class InboxFilters:
+    """The inbox's filters; each is optional, and all of them narrow the list together."""
+
+    brand: int | None = None
+    channel: int | None = None
+    sentiment: str = ""
+    intent: str = ""
+    language: str = ""
+    priority: str = ""
+    status: str = ""
+    tags: tuple[int, ...] = ()
+    assignee: int | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+
+    def condition(self) -> Q:
+        condition = Q()
+        for name in ("brand", "channel", "assignee"):
+            if getattr(self, name) is not None:
+                condition &= Q(**{f"{name}_id": getattr(self, name)})
+        for name in ("sentiment", "intent", "language", "status"):
+            if getattr(self, name):
+                condition &= Q(**{name: getattr(self, name)})
+        if self.priority:
+            condition &= _priority_condition(self.priority)
+        if self.tags:
+            tagged = Conversation.tags.through.objects.filter(
+                conversation_id=OuterRef("pk"), tag_id__in=self.tags
+            )
+            condition &= Q(Exists(tagged))
+        if self.date_from:
+            condition &= Q(last_message_at__gte=_start_of(self.date_from))
+        if self.date_to:
+            condition &= Q(last_message_at__lt=_start_of(self.date_to + timedelta(days=1)))
+        return condition
+
+
+def _priority_condition(level: str) -> Q:
+    levels = Conversation.PRIORITY_LEVELS
+    position = [name for name, _ in levels].index(level)
+    condition = Q(priority__gte=levels[position][1]) if position < len(levels) - 1 else Q()
+    if position > 0:
+        condition &= Q(priority__lt=levels[position - 1][1])
+    return condition
+
+
+def _start_of(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+@dataclass(frozen=True)
+class InboxQuery:
+    """What the inbox page shows: a view, filters, an order and a page, read from a querystring."""
+
+    view: str = "all"
+    filters: InboxFilters = field(default_factory=InboxFilters)
+    sort: str = "priority"
+    page: int = 1
+    # Values of the querystring that were left out, and why: shown above the list.
+    problems: tuple[str, ...] = ()
+
+    @classmethod
+    def parse(cls, params: QueryDict, *, intent_labels: Collection[str]) -> InboxQuery:
+        reader = _ParamReader(params)
+        filters = InboxFilters(
+            brand=reader.number("brand"),
+            channel=reader.number("channel"),
+            sentiment=reader.choice("sentiment", Sentiment.values),
+            intent=reader.choice("intent", intent_labels),
+            language=reader.language("language"),
+            priority=reader.choice("priority", [name for name, _ in Conversation.PRIORITY_LEVELS]),
+            status=reader.choice("status", Conversation.Status.values),
+            tags=reader.numbers("tag"),
+            assignee=reader.number("assignee"),
+            date_from=reader.day("from"),
+            date_to=reader.day("to"),
+        )
+        if filters.date_from and filters.date_to and filters.date_to < filters.date_from:
+            reader.problems.append("to: the end date is before the start date")
+            filters = replace(filters, date_to=None)
+        page = reader.number("page") or 1
+        if page > MAX_PAGE:
+            reader.problems.append(f"page: the list stops at page {MAX_PAGE}; narrow it with a filter")
+        return cls(
+            view=reader.choice("view", INBOX_VIEWS, default="all"),
+            filters=filters,
+            sort=reader.choice("sort", INBOX_SORTS, default="priority"),
+            page=min(max(page, 1), MAX_PAGE),
+            problems=tuple(reader.problems),
+        )
+
+    def params(self, **changes) -> list[tuple[str, str]]:
+        """The querystring's pairs, defaults left out; `changes` replaces view, sort or page."""
+        query = replace(self, **changes)
+        given = query.filters
+        pairs = [("view", query.view if query.view != "all" else "")]
+        pairs += [(name, getattr(given, name)) for name in ("brand", "channel", "sentiment", "intent")]
+        pairs += [(name, getattr(given, name)) for name in ("language", "priority", "status")]
+        pairs += [("tag", tag) for tag in given.tags]
+        pairs += [("assignee", given.assignee), ("from", given.date_from), ("to", given.date_to)]
+        pairs += [("sort", query.sort if query.sort != "priority" else ""), ("page", query.page)]
+        return [(name, str(value)) for name, value in pairs if value not in ("", None, 1)]
+
+    def querystring(self, **changes) -> str:
+        return urlencode(self.params(**changes))
+
+
+class _ParamReader:
+    """Reads one querystring, keeping what is valid and a sentence for each value it leaves out."""
+
+    def __init__(self, params: QueryDict):
+        self.params = params
+        self.problems: list[str] = []
+
+    def _text(self, name: str) -> str:
+        return (self.params.get(name) or "").strip()
+
+    def _refuse(self, name: str, value: str, why: str) -> None:
+        shown = value if len(value) <= 40 else f"{value[:40]}…"
+        self.problems.append(f"{name}: “{shown}” {why}")
+
+    def choice(self, name: str, allowed: Collection[str], default: str = "") -> str:
+        value = self._text(name)
+        if value and value not in allowed:
+            self._refuse(name, value, f"is not one of {', '.join(allowed)}")
+            return default
+        return value or default
+
+    def number(self, name: str) -> int | None:
+        value = self._text(name)
+        if value and not (value.isascii() and value.isdigit() and len(value) < 19):
+            self._refuse(name, value, "is not an id")
+            return None
+        return int(value) if value else None
+
+    def numbers(self, name: str) -> tuple[int, ...]:
+        found = []
+        for value in self.params.getlist(name):
+            value = value.strip()
+            if value.isascii() and value.isdigit() and len(value) < 19:
+                found.append(int(value))
+            elif value:
+                self._refuse(name, value, "is not an id")
+        return tuple(dict.fromkeys(found))
+
+    def language(self, name: str) -> str:
+        value = self._text(name)
+        if value and not _LANGUAGE_CODE.match(value):
+            self._refuse(name, value, "is not a language code such as en or pt-BR")
+            return ""
+        return value
+
+    def day(self, name: str) -> date | None:
+        value = self._text(name)
+        try:
+            return date.fromisoformat(value) if value else None
+        except ValueError:
+            self._refuse(name, value, "is not a date (YYYY-MM-DD)")
+            return None
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    conversations: list[Conversation]
+    number: int
+    has_next: bool
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def first_position(self) -> int:
+        return (self.number - 1) * PAGE_SIZE + 1
+
+    @property
+    def last_position(self) -> int:
+        return self.first_position + len(self.conversations) - 1
+
+
+def _view_condition(view: str, membership: Membership) -> Q:
     if view == "mine":
-        return Q(assignee=user, status__in=open_statuses)
+        return Q(assignee_id=membership.user_id)
     if view == "unassigned":
-        return Q(assignee=None, status__in=open_statuses)
-    return Q(status__in=open_statuses)
+        return Q(assignee__isnull=True)
+    if view == "team":
+        # Read first, so that the planner sees the ids (and its statistics of them), not a subquery.
+        teams = Team.objects.filter(organization_id=membership.organization_id, members=membership.user_id)
+        return Q(team_id__in=list(teams.values_list("pk", flat=True)))
+    return Q()
 
 
-def inbox_conversations(*, membership, view: str = "all", limit: int = 50) -> QuerySet[Conversation]:
-    return (
-        scoped(Conversation, membership)
-        .filter(_view_filter(view, membership.user))
-        .select_related("brand", "channel", "customer", "assignee")
-        .order_by("-priority", "-last_message_at")[:limit]
+def _inbox_queryset(membership: Membership, view: str, filters: InboxFilters) -> QuerySet[Conversation]:
+    # The views show what agents work on unless the filters name a status; `status IN (...)` is written
+    # exactly as the partial indexes' condition, so that PostgreSQL can prove they apply.
+    statuses = Q() if filters.status else Q(status__in=[str(s) for s in Conversation.ACTIVE_STATUSES])
+    return scoped(Conversation, membership).filter(
+        statuses, _view_condition(view, membership), filters.condition()
     )
 
 
-def inbox_counts(*, membership) -> dict[str, int]:
-    conversations = scoped(Conversation, membership)
-    return conversations.aggregate(
-        **{name: Count("pk", filter=_view_filter(name, membership.user)) for name in INBOX_VIEWS}
+def inbox_conversations(
+    *,
+    membership: Membership,
+    view: str = "all",
+    filters: InboxFilters | None = None,
+    sort: str = "priority",
+    page: int = 1,
+) -> InboxPage:
+    """One page of the inbox list, with what its rows show (brand, channel, customer, assignee, tags, a
+    preview of the latest message) loaded in three queries."""
+    offset = (page - 1) * PAGE_SIZE
+    order = _SORT_ORDER[sort]
+    # The page's ids are chosen on the conversations table alone (an index walk, or a top-N sort of the
+    # matching rows), and only those rows are joined to what they show: joined first, PostgreSQL would
+    # join every matching row before sorting whenever no index gives the order.
+    page_ids = _inbox_queryset(membership, view, filters or InboxFilters()).order_by(*order)
+    rows = list(
+        scoped(Conversation, membership)
+        .filter(pk__in=page_ids.values("pk")[offset : offset + PAGE_SIZE + 1])
+        .select_related("brand", "channel", "customer", "assignee")
+        .only(
+            *("subject", "status", "priority", "sentiment", "intent", "language", "message_count"),
+            *("last_message_at", "sla_due_at", "brand__name", "channel__kind", "channel__name"),
+            *("customer__display_name", "assignee__username", "assignee__first_name", "assignee__last_name"),
+        )
+        .prefetch_related(Prefetch("tags", queryset=Tag.objects.only("name", "color")))
+        .order_by(*order)
+    )
+    conversations = rows[:PAGE_SIZE]
+    _attach_previews(conversations, membership)
+    return InboxPage(conversations=conversations, number=page, has_next=len(rows) > PAGE_SIZE)
+
+
+def _attach_previews(conversations: list[Conversation], membership: Membership) -> None:
+    """Set `preview` on each conversation: the start of its latest message that is not a note."""
+    if not conversations:
+        return
+    latest = dict(
+        scoped(Message, membership)
+        .filter(conversation_id__in=[c.pk for c in conversations])
+        .exclude(direction=Message.Direction.NOTE)
+        .order_by("conversation_id", "-sent_at", "-id")
+        .distinct("conversation_id")
+        .annotate(preview=Substr("text", 1, PREVIEW_CHARS))
+        .values_list("conversation_id", "preview")
+    )
+    for conversation in conversations:
+        conversation.preview = latest.get(conversation.pk, "")
+
+
+def inbox_counts(*, membership: Membership) -> dict[str, int]:
+    """How many conversations each view holds (before the filter bar's filters), counted up to COUNT_CAP:
+    a count of COUNT_CAP means "at least that many". Each is an index-only count; with the filters, a
+    narrow filter would make each count read most of the view."""
+    return {
+        view: _inbox_queryset(membership, view, InboxFilters()).order_by()[:COUNT_CAP].count()
+        for view in INBOX_VIEWS
+    }
+
+
+def inbox_filter_choices(*, membership: Membership, intent_labels: Collection[str]) -> dict:
+    """The values the filter bar offers: the membership's brands and channels, the organisation's tags
+    and agents, and the label sets."""
+    return {
+        "brands": scoped(Brand, membership).only("name").order_by("name"),
+        "channels": scoped(Channel, membership).only("name", "kind").order_by("name"),
+        "tags": scoped(Tag, membership).only("name").order_by("name"),
+        "agents": inbox_agents(membership=membership),
+        "sentiments": Sentiment.values,
+        "intents": list(intent_labels),
+        "languages": sorted(DEFAULT_LANGUAGES),
+        "priorities": [name for name, _ in Conversation.PRIORITY_LEVELS],
+        "statuses": Conversation.Status.choices,
+        "sorts": INBOX_SORTS,
+    }
+
+
+def inbox_agents(*, membership: Membership) -> QuerySet[Membership]:
+    """The members of the organisation who work the inbox: who a conversation may be assigned to."""
+    return (
+        scoped(Membership, membership)
+        .filter(role__in=INBOX_ROLES)
+        .select_related("user")
+        .order_by("user__username")
     )
 
 

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import logging
+import re
+from collections import defaultdict
+from collections.abc import Iterable
 from datetime import datetime
 
 import nh3
+from asgiref.sync import async_to_sync
 from django.db import connection, transaction
 from django.db.models import F
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from apps.core.audit import audit_record
 
 from .models import Conversation, Message, Tag
+
+logger = logging.getLogger(__name__)
 
 
 def html_sanitise(html: str) -> str:
@@ -108,6 +116,9 @@ def conversation_set_status(
         target=conversation,
         data={"status": status},
     )
+    from apps.replies.services import resolution_example_record_if_closed
+
+    resolution_example_record_if_closed(conversation=conversation)
     return conversation
 
 
@@ -212,3 +223,394 @@ def conversations_reprioritise() -> int:
             [WAITING_MAX, WAITING_PER_HOUR],
         )
         return cursor.rowcount
+
+
+def conversations_refresh_labels(*, conversation_ids: Iterable[int]) -> int:
+    """Copy onto each conversation the labels the inbox filters on: sentiment and intent of its latest
+    inbound message that has them (classified or corrected), language of its latest inbound message
+    that has one (not "und"). Call it whenever those messages' labels change; one UPDATE for all."""
+    from apps.classification.language import UNDETERMINED
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE conversations_conversation AS c
+            SET sentiment = coalesce(labelled.sentiment, ''), intent = coalesce(labelled.intent, ''),
+                language = coalesce(spoken.language, '')
+            FROM unnest(%s::bigint[]) AS wanted(id)
+            LEFT JOIN LATERAL (
+                SELECT m.sentiment, m.intent FROM conversations_message m
+                WHERE m.conversation_id = wanted.id AND m.direction = 'inbound'
+                  AND (m.sentiment <> '' OR m.intent <> '')
+                ORDER BY m.sent_at DESC, m.id DESC LIMIT 1
+            ) labelled ON true
+            LEFT JOIN LATERAL (
+                SELECT m.language FROM conversations_message m
+                WHERE m.conversation_id = wanted.id AND m.direction = 'inbound' AND m.language NOT IN ('', %s)
+                ORDER BY m.sent_at DESC, m.id DESC LIMIT 1
+            ) spoken ON true
+            WHERE c.id = wanted.id
+            """,
+            [list(conversation_ids), UNDETERMINED],
+        )
+        return cursor.rowcount
+
+
+# ------------------------------------------------------------------ bulk actions and merge (the inbox list)
+
+#: Conversations one bulk action may change at once (a few pages of the inbox).
+BULK_LIMIT = 200
+SPAM = "spam"
+# From the most to the least active: a merged thread takes the more active status of the two.
+_STATUS_ACTIVITY = [
+    Conversation.Status.OPEN,
+    Conversation.Status.PENDING,
+    Conversation.Status.SNOOZED,
+    Conversation.Status.CLOSED,
+]
+
+
+class ConversationActionError(ValueError):
+    """A bulk action or merge that cannot be done; the message says why, in words for the agent."""
+
+
+def _checked(conversations: Iterable[Conversation]) -> list[Conversation]:
+    """The conversations of one bulk action, in id order (the order their rows are locked in)."""
+    conversations = sorted({c.pk: c for c in conversations}.values(), key=lambda c: c.pk)
+    if not conversations:
+        raise ConversationActionError("select at least one conversation")
+    if len(conversations) > BULK_LIMIT:
+        raise ConversationActionError(f"select at most {BULK_LIMIT} conversations at once")
+    if len({c.organization_id for c in conversations}) > 1:
+        raise ConversationActionError("the conversations belong to different organisations")
+    return conversations
+
+
+def _announce(conversations: Iterable[Conversation]) -> None:
+    """Tell the open inboxes, once the transaction commits, that these conversations changed: one event
+    per brand, so that an agent limited to some brands hears only of theirs (InboxConsumer)."""
+    from channels.layers import get_channel_layer
+
+    from apps.inbox.consumers import organization_group
+
+    by_brand: dict[tuple[int, int], list[int]] = defaultdict(list)
+    for conversation in conversations:
+        by_brand[(conversation.organization_id, conversation.brand_id)].append(conversation.pk)
+
+    def send() -> None:
+        layer = get_channel_layer()
+        if layer is None:
+            return
+        for (organization_id, brand_id), ids in by_brand.items():
+            payload = {"event": "conversation.updated", "brand": brand_id, "conversations": ids}
+            try:
+                async_to_sync(layer.group_send)(
+                    organization_group(organization_id), {"type": "inbox.event", "payload": payload}
+                )
+            except Exception:  # live updates are best-effort: the change is committed whatever happens here
+                logger.warning("live event not sent", exc_info=True)
+
+    transaction.on_commit(send)
+
+
+def _assign(conversations: list[Conversation], assignee, actor) -> None:
+    from apps.accounts.models import Membership
+
+    if assignee is not None:
+        membership = Membership.objects.filter(
+            user=assignee, organization_id=conversations[0].organization_id
+        ).first()
+        if membership is None or not membership.can_work_inbox:
+            raise ConversationActionError(f"{assignee} does not work this organisation's inbox")
+    for conversation in conversations:
+        conversation_assign(conversation=conversation, assignee=assignee, actor=actor)
+
+
+def _tag(conversations: list[Conversation], name: str, actor) -> Tag:
+    name = name.strip()
+    if not name or len(name) > 60:
+        raise ConversationActionError("a tag is 1 to 60 characters long")
+    organization = conversations[0].organization  # one for all: _checked() made sure
+    tag = tag_get_or_create(organization=organization, name=name)
+    through = Conversation.tags.through
+    through.objects.bulk_create(
+        [through(conversation_id=c.pk, tag_id=tag.pk) for c in conversations], ignore_conflicts=True
+    )
+    for conversation in conversations:
+        audit_record(
+            organization=organization,
+            actor=actor,
+            action="conversation.tagged",
+            target=conversation,
+            data={"tag": tag.name},
+        )
+    return tag
+
+
+def _set_status(conversations: list[Conversation], status: str, actor) -> None:
+    if status not in Conversation.Status.values:
+        raise ConversationActionError(f"“{status}” is not a status")
+    for conversation in conversations:
+        conversation_set_status(conversation=conversation, status=status, actor=actor)
+
+
+@transaction.atomic
+def conversations_bulk_assign(*, conversations: Iterable[Conversation], assignee, actor) -> int:
+    """Assign the conversations to one agent of their organisation (None: unassign them)."""
+    conversations = _checked(conversations)
+    _assign(conversations, assignee, actor)
+    _announce(conversations)
+    return len(conversations)
+
+
+@transaction.atomic
+def conversations_bulk_tag(*, conversations: Iterable[Conversation], name: str, actor) -> Tag:
+    """Tag the conversations (the organisation's tag of that name, made if new)."""
+    conversations = _checked(conversations)
+    tag = _tag(conversations, name, actor)
+    _announce(conversations)
+    return tag
+
+
+@transaction.atomic
+def conversations_bulk_set_status(*, conversations: Iterable[Conversation], status: str, actor) -> int:
+    conversations = _checked(conversations)
+    _set_status(conversations, status, actor)
+    _announce(conversations)
+    return len(conversations)
+
+
+@transaction.atomic
+def conversations_mark_spam(*, conversations: Iterable[Conversation], actor) -> int:
+    """Close the conversations and tag them "spam"; where the organisation's intents include "spam", the
+    latest inbound message of each is corrected to it, so that the brand's model learns from it."""
+    from apps.classification.models import Task
+    from apps.classification.services import classification_settings, label_correct
+
+    conversations = _checked(conversations)
+    _tag(conversations, SPAM, actor)
+    _set_status(conversations, Conversation.Status.CLOSED, actor)
+    if SPAM in classification_settings(conversations[0].organization_id).intent_labels:
+        latest_inbound = (
+            Message.objects.filter(
+                conversation_id__in=[c.pk for c in conversations], direction=Message.Direction.INBOUND
+            )
+            .select_related("conversation", "organization")
+            .order_by("conversation_id", "-sent_at", "-id")
+            .distinct("conversation_id")
+        )
+        for message in latest_inbound:
+            label_correct(message=message, task=Task.INTENT, label=SPAM, user=actor)
+        conversations_refresh_labels(conversation_ids=[c.pk for c in conversations])
+    _announce(conversations)
+    return len(conversations)
+
+
+def _earliest(*moments: datetime | None) -> datetime | None:
+    return min((m for m in moments if m is not None), default=None)
+
+
+def _latest(*moments: datetime | None) -> datetime | None:
+    return max((m for m in moments if m is not None), default=None)
+
+
+def _move_references(merged: Conversation, kept: Conversation) -> None:
+    """Point everything that refers to the merged conversation (its messages, notifications...) at the
+    kept one, whichever app it belongs to. One-to-one links, and the tags' table, where a move could
+    collide with the kept conversation's own, are left to go with the merged conversation or the caller."""
+    for relation in Conversation._meta.get_fields(include_hidden=True):
+        if relation.one_to_many and relation.auto_created and not relation.related_model._meta.auto_created:
+            name = relation.field.name
+            relation.related_model._base_manager.filter(**{name: merged}).update(**{name: kept})
+
+
+@transaction.atomic
+def conversations_merge(*, conversations: Iterable[Conversation], actor) -> Conversation:
+    """Merge two conversations of one customer and brand into one thread: the older one keeps every
+    message, tag and the more active status of the two; the newer one is deleted (the audit log keeps
+    what it was). Refuses other pairs with a ConversationActionError."""
+    ids = sorted({c.pk for c in conversations})
+    if len(ids) != 2:
+        raise ConversationActionError("choose exactly two conversations to merge")
+    locked = list(Conversation.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
+    if len(locked) != 2:
+        raise ConversationActionError("one of the conversations no longer exists")
+    kept, merged = sorted(locked, key=lambda c: (c.created_at, c.pk))
+    if kept.organization_id != merged.organization_id:
+        raise ConversationActionError("conversations of different organisations cannot be merged")
+    if kept.customer_id != merged.customer_id:
+        raise ConversationActionError("only conversations of the same customer can be merged")
+    if kept.brand_id != merged.brand_id:
+        raise ConversationActionError(
+            "conversations of different brands cannot be merged: one thread answers as one brand"
+        )
+    moved = list(merged.messages.order_by("pk").values_list("pk", flat=True))
+    _move_references(merged, kept)
+    through = Conversation.tags.through
+    through.objects.bulk_create(
+        [
+            through(conversation_id=kept.pk, tag_id=tag_id)
+            for tag_id in merged.tags.values_list("pk", flat=True)
+        ],
+        ignore_conflicts=True,
+    )
+    more_active = min((kept, merged), key=lambda c: _STATUS_ACTIVITY.index(c.status))
+    kept.status, kept.snoozed_until = more_active.status, more_active.snoozed_until
+    kept.resolved_at = (
+        _latest(kept.resolved_at, merged.resolved_at) if kept.status == Conversation.Status.CLOSED else None
+    )
+    kept.message_count += merged.message_count
+    kept.last_message_at = _latest(kept.last_message_at, merged.last_message_at)
+    kept.first_response_at = _earliest(kept.first_response_at, merged.first_response_at)
+    kept.sla_due_at = _earliest(kept.sla_due_at, merged.sla_due_at)
+    kept.priority = max(kept.priority, merged.priority)
+    kept.assignee_id = kept.assignee_id or merged.assignee_id
+    kept.team_id = kept.team_id or merged.team_id
+    kept.save()
+    audit_record(
+        organization=kept.organization,
+        actor=actor,
+        action="conversation.merged",
+        target=kept,
+        data={
+            "merged": merged.pk,
+            "messages": moved,
+            "merged_subject": merged.subject,
+            "merged_channel": merged.channel_id,
+            "merged_thread": merged.external_thread_id,
+            "merged_status": merged.status,
+        },
+    )
+    _announce([kept, merged])
+    merged.delete()
+    conversations_refresh_labels(conversation_ids=[kept.pk])
+    kept.refresh_from_db()
+    return kept
+
+
+# ------------------------------------------------------- the conversation page: notes, assignment, snooze
+
+NOTE_MAX_CHARS = 10_000
+# "@username", not inside a word or an email address ("bob@example.com" mentions nobody). Django usernames
+# hold letters, digits and @ . + - _.
+_MENTION = re.compile(r"(?<![\w@.+-])@([\w.@+-]+)")
+UNSNOOZE_BATCH = 500
+
+
+def _mentioned_users(conversation: Conversation, text: str) -> list:
+    """The members who may work on the conversation that the text mentions, matched case-insensitively."""
+    from apps.inbox.conversation_selectors import conversation_members
+
+    candidates = set()
+    for token in _MENTION.findall(text):
+        # "@bob." ends a sentence: the dot is punctuation unless a username really ends with it.
+        candidates |= {token.lower(), token.rstrip(".@+-").lower()}
+    if not candidates:
+        return []
+    members = conversation_members(conversation=conversation).annotate(username_lower=Lower("user__username"))
+    return [member.user for member in members.filter(username_lower__in=candidates)]
+
+
+@transaction.atomic
+def note_add(*, conversation: Conversation, author, text: str) -> Message:
+    """An internal note on the thread, never sent to the customer. Each @username in it of a member who may
+    work on the conversation is notified; anyone else's name (another organisation, another brand, no
+    inbox role) stays plain text."""
+    from apps.notifications.models import Notification
+    from apps.notifications.services import notifications_send
+
+    text = text.strip()
+    if not text:
+        raise ConversationActionError("write the note first")
+    if len(text) > NOTE_MAX_CHARS:
+        raise ConversationActionError(f"a note is at most {NOTE_MAX_CHARS} characters long")
+    mentioned = _mentioned_users(conversation, text)
+    note = message_add(
+        conversation=conversation,
+        direction=Message.Direction.NOTE,
+        text=text,
+        author_user=author,
+        metadata={"mentioned": [user.pk for user in mentioned]} if mentioned else None,
+    )
+    notifications_send(
+        recipients=mentioned,
+        kind=Notification.Kind.MENTION,
+        conversation=conversation,
+        actor=author,
+        message=note,
+    )
+    audit_record(
+        organization=conversation.organization,
+        actor=author,
+        action="conversation.noted",
+        target=conversation,
+        data={"message": note.pk, "mentioned": [user.pk for user in mentioned]},
+    )
+    return note
+
+
+@transaction.atomic
+def conversation_assign_to(*, conversation: Conversation, assignee, actor) -> Conversation:
+    """Assign the conversation to a member who may work on it (None: unassign it). The assignee is notified,
+    unless they took it themselves; the open inboxes hear of it."""
+    from apps.inbox.conversation_selectors import conversation_members
+    from apps.notifications.models import Notification
+    from apps.notifications.services import notifications_send
+
+    if (
+        assignee is not None
+        and not conversation_members(conversation=conversation).filter(user=assignee).exists()
+    ):
+        raise ConversationActionError(f"{assignee} does not work on this brand's conversations")
+    conversation = conversation_assign(conversation=conversation, assignee=assignee, actor=actor)
+    if assignee is not None:
+        notifications_send(
+            recipients=[assignee], kind=Notification.Kind.ASSIGNED, conversation=conversation, actor=actor
+        )
+    _announce([conversation])
+    return conversation
+
+
+@transaction.atomic
+def conversation_snooze(*, conversation: Conversation, until: datetime, actor) -> Conversation:
+    """Put the conversation aside until `until`; conversations_unsnooze_due() reopens it then."""
+    if until <= timezone.now():
+        raise ConversationActionError("snooze it until a moment in the future")
+    conversation = conversation_set_status(
+        conversation=conversation, status=Conversation.Status.SNOOZED, actor=actor, snoozed_until=until
+    )
+    _announce([conversation])
+    return conversation
+
+
+def conversations_unsnooze_due(*, now: datetime | None = None) -> int:
+    """Reopen the snoozed conversations whose time has come (beat, every minute; the actor is CXM). Rows
+    that another transaction holds, and any beyond one batch, are left for the next run."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        due = list(
+            Conversation.objects.select_for_update(skip_locked=True)
+            .filter(status=Conversation.Status.SNOOZED, snoozed_until__lte=now)
+            .order_by("snoozed_until", "pk")[:UNSNOOZE_BATCH]
+        )
+        for conversation in due:
+            conversation_set_status(conversation=conversation, status=Conversation.Status.OPEN, actor=None)
+        _announce(due)
+    return len(due)
+
+
+@transaction.atomic
+def conversation_untag(*, conversation: Conversation, tag: Tag, actor) -> None:
+    """Take the tag off the conversation (tagging one is conversations_bulk_tag with one conversation)."""
+    removed, _ = Conversation.tags.through.objects.filter(
+        conversation_id=conversation.pk, tag_id=tag.pk
+    ).delete()
+    if removed:
+        audit_record(
+            organization=conversation.organization,
+            actor=actor,
+            action="conversation.untagged",
+            target=conversation,
+            data={"tag": tag.name},
+        )
+        _announce([conversation])

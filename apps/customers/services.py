@@ -375,8 +375,10 @@ def customer_erase(*, customer: Customer, actor) -> dict:
 
     Profiles merged into this one are the same person and are erased with it.
     """
+    from apps.classification.services import training_examples_erase
     from apps.conversations.models import Conversation, Message
     from apps.ingestion.models import RawPayload
+    from apps.replies.models import ResolutionExample
 
     profiles = [customer, *Customer.objects.filter(merged_into=customer)]
     profile_ids = [profile.pk for profile in profiles]
@@ -389,7 +391,13 @@ def customer_erase(*, customer: Customer, actor) -> dict:
         | Q(conversation_id__in=conversation_ids, direction=Message.Direction.INBOUND)
     )
     payload_ids = list(their_messages.exclude(raw_payload=None).values_list("raw_payload_id", flat=True))
-    redacted_messages = their_messages.update(text="[erased]", html="", metadata={"erased": True})
+    # What the classifier kept of their words goes too: per-brand segments, corrections, suggested-reply
+    # examples built from their conversations.
+    training_examples_erase(message_ids=list(their_messages.values_list("pk", flat=True)))
+    ResolutionExample.objects.filter(conversation_id__in=conversation_ids).delete()
+    redacted_messages = their_messages.update(
+        text="[erased]", html="", metadata={"erased": True}, classification={}
+    )
     RawPayload.objects.filter(pk__in=payload_ids).update(
         body=b"", headers={}, rejection_reason="erased on request"
     )

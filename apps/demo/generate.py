@@ -473,7 +473,21 @@ def generate_demo(*, messages: int = 6000, days: int = 90, seed: int = 7, passwo
         .order_by("sent_at")
         .values_list("pk", flat=True)
     )
-    transaction.on_commit(lambda: messages_classify_later(inbound_ids))
+    closed_ids = list(
+        Conversation.objects.filter(organization=organization, status=Conversation.Status.CLOSED).values_list(
+            "pk", flat=True
+        )
+    )
+
+    def work_for_the_workers():
+        from apps.replies.tasks import resolution_examples_record_task
+
+        messages_classify_later(inbound_ids)
+        # Suggested replies learn from the demo's resolved conversations, as from real ones.
+        for start in range(0, len(closed_ids), 200):
+            resolution_examples_record_task.delay(closed_ids[start : start + 200])
+
+    transaction.on_commit(work_for_the_workers)
     customers = len({p["identities"][k].customer_id for p in people for k in p["kinds"]})
     return DemoResult(credentials=credentials, messages=written, customers=customers)
 

@@ -10,7 +10,8 @@ from tests.factories import ConversationFactory, IdentityFactory, MessageFactory
 pytestmark = pytest.mark.django_db
 
 CXM_APPS = {
-    "accounts", "customers", "connectors", "conversations", "ingestion", "core", "listening", "classification",
+    "accounts", "customers", "connectors", "conversations", "ingestion", "core", "listening",
+    "classification", "replies", "notifications",
 }  # fmt: skip
 
 

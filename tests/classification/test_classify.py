@@ -275,6 +275,8 @@ def test_corrections_are_kept_once_per_label(inbound):
     assert TrainingExample.objects.get(message=message).label == "neutral"
     message.refresh_from_db()
     assert message.sentiment == "neutral" and message.classification["sentiment"]["corrected"]
+    # The inbox filters conversations on these labels.
+    assert Conversation.objects.get(pk=message.conversation_id).sentiment == "neutral"
 
 
 def test_a_configured_hugging_face_encoder_that_is_not_here_fails_training_with_a_reason(
@@ -294,3 +296,21 @@ def test_a_configured_hugging_face_encoder_that_is_not_here_fails_training_with_
     )
     assert version.status == ClassifierVersion.Status.FAILED
     assert "no such local directory" in version.error and "nothing is downloaded" in version.error
+
+
+def test_erasing_a_customer_removes_their_words_from_corrections_and_models(inbound, org_a):
+    from apps.classification.heads import Head
+    from apps.customers.services import customer_erase
+    from tests.factories import BrandFactory
+
+    drink = BrandFactory(organization=org_a, name="Zest Cola", keywords=["Zest"])
+    version = _correct_and_train(inbound, drink, SLANG, "positive")
+    assert SLANG[0] in Head.from_bytes(bytes(version.artifact)).exemplar_texts
+    erased = Message.objects.get(text=SLANG[0])
+    customer_erase(customer=erased.conversation.customer, actor=None)
+    assert not TrainingExample.objects.filter(text=SLANG[0]).exists()
+    version.refresh_from_db()
+    kept = Head.from_bytes(bytes(version.artifact)).exemplar_texts
+    assert SLANG[0] not in kept and SLANG[1] in kept
+    erased.refresh_from_db()
+    assert erased.text == "[erased]" and erased.classification == {}

@@ -49,3 +49,49 @@ async def test_marketers_and_anonymous_users_are_refused(org_a, make_membership,
     anonymous = WebsocketCommunicator(application, "/ws/inbox/", headers=[(b"origin", b"http://127.0.0.1")])
     connected, code = await anonymous.connect()
     assert not connected and code == 4401
+
+
+@pytest.mark.asyncio
+async def test_brand_limited_agents_hear_only_of_their_brands(org_a, make_membership, client):
+    from asgiref.sync import sync_to_async
+
+    from tests.factories import BrandFactory
+
+    own, other = await sync_to_async(
+        lambda: (BrandFactory(organization=org_a), BrandFactory(organization=org_a))
+    )()
+    agent = await sync_to_async(make_membership)(org_a, Role.COMMUNITY_MANAGER, brands=[own])
+    await sync_to_async(client.force_login)(agent.user)
+    communicator, connected, _ = await _connect(client)
+    assert connected
+    layer = get_channel_layer()
+    for brand in (other, own):
+        payload = {"event": "message.created", "brand": brand.pk}
+        await layer.group_send(organization_group(org_a.pk), {"type": "inbox.event", "payload": payload})
+    assert await communicator.receive_json_from(timeout=5) == {"event": "message.created", "brand": own.pk}
+    assert await communicator.receive_nothing(timeout=0.3)
+    await communicator.disconnect()
+
+
+@pytest.mark.asyncio
+async def test_a_bulk_action_tells_the_open_inboxes_once_committed(org_a, brand_a, make_membership, client):
+    from asgiref.sync import sync_to_async
+
+    from apps.conversations.services import conversations_bulk_set_status
+    from tests.factories import ChannelFactory, ConversationFactory
+
+    agent = await sync_to_async(make_membership)(org_a, Role.COMMUNITY_MANAGER)
+    conversation = await sync_to_async(ConversationFactory)(
+        channel=await sync_to_async(ChannelFactory)(brand=brand_a)
+    )
+    await sync_to_async(client.force_login)(agent.user)
+    communicator, connected, _ = await _connect(client)
+    assert connected
+
+    await sync_to_async(conversations_bulk_set_status)(
+        conversations=[conversation], status="closed", actor=agent.user
+    )
+
+    event = await communicator.receive_json_from(timeout=5)
+    assert event == {"event": "conversation.updated", "brand": brand_a.pk, "conversations": [conversation.pk]}
+    await communicator.disconnect()

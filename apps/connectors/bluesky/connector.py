@@ -176,6 +176,9 @@ class _Xrpc:
 
 class BlueskyConnector(SocialConnector):
     kind = ChannelKind.BLUESKY
+    # What the reply composer checks (apps/replies/limits.py): a post holds 300 graphemes (counted here as
+    # characters); a reply answers a post of its own conversation; text only.
+    limits = {"max_length": 300, "length_unit": "characters", "reaches": "conversation"}
 
     # ---- fetch -------------------------------------------------------------------------------------------
 

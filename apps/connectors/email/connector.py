@@ -18,6 +18,9 @@ def _own_addresses(channel) -> frozenset[str]:
 
 class EmailConnector(Connector):
     kind = ChannelKind.EMAIL
+    # What the reply composer checks (apps/replies/limits.py): no length limit; any email address of the
+    # customer's profile can be written to from another channel's conversation; no attachments sent yet.
+    limits = {"max_length": None, "reaches": "customer", "contact": "email"}
     polls = True
     poll_interval_seconds = 60
 

@@ -72,6 +72,9 @@ def widget_payload(
 
 class LivechatConnector(Connector):
     kind = ChannelKind.LIVECHAT
+    # What the reply composer checks (apps/replies/limits.py): the widget shows MAX_TEXT_CHARS and is
+    # reached only in the visitor's own conversation; text only.
+    limits = {"max_length": MAX_TEXT_CHARS, "length_unit": "characters", "reaches": "conversation"}
 
     def parse(self, channel, body: bytes, headers: dict[str, str]) -> list[InboundMessage]:
         data = decode_json(body)

@@ -138,6 +138,9 @@ def _min_id_of(link: dict | None) -> str | None:
 
 class MastodonConnector(SocialConnector):
     kind = ChannelKind.MASTODON
+    # What the reply composer checks (apps/replies/limits.py): 500 characters, the default of Mastodon
+    # instances (an instance may allow more); a reply answers a status of its own conversation; text only.
+    limits = {"max_length": 500, "length_unit": "characters", "reaches": "conversation"}
 
     # ---- fetch -------------------------------------------------------------------------------------------
 

@@ -99,6 +99,9 @@ class MessengerConnector(MetaWebhookConnector):
     kind = ChannelKind.MESSENGER
     webhook_object = "page"
     max_text = 2000
+    # What the reply composer checks (apps/replies/limits.py): free-form messages only within 24 hours of
+    # the customer's last message; comment threads take 8000 characters at any time; text only.
+    limits = {"max_length": max_text, "window_hours": 24, "reaches": "customer", "comment_max_length": 8000}
 
     def parse(self, channel, body: bytes, headers: dict[str, str]) -> list[InboundMessage]:
         app_id = str(channel.credentials.get("app_id") or "")
@@ -148,6 +151,15 @@ class InstagramConnector(MetaWebhookConnector):
     kind = ChannelKind.INSTAGRAM
     webhook_object = "instagram"
     max_text_bytes = 1000
+    # What the reply composer checks (apps/replies/limits.py): 1000 bytes of UTF-8, within 24 hours of the
+    # customer's last message; comment threads take 2200 characters at any time; text only.
+    limits = {
+        "max_length": max_text_bytes,
+        "length_unit": "bytes",
+        "window_hours": 24,
+        "reaches": "customer",
+        "comment_max_length": 2200,
+    }
 
     def parse(self, channel, body: bytes, headers: dict[str, str]) -> list[InboundMessage]:
         found: list[InboundMessage] = []
@@ -188,6 +200,9 @@ class WhatsAppConnector(MetaWebhookConnector):
     kind = ChannelKind.WHATSAPP
     webhook_object = "whatsapp_business_account"
     max_text = 4096
+    # What the reply composer checks (apps/replies/limits.py): free-form text only within the 24-hour
+    # customer-service window (outside it WhatsApp takes approved templates, which CXM does not send yet).
+    limits = {"max_length": max_text, "window_hours": 24, "reaches": "customer"}
 
     def parse(self, channel, body: bytes, headers: dict[str, str]) -> list[InboundMessage]:
         number = str(channel.credentials.get("phone_number_id") or "")

@@ -191,6 +191,9 @@ def _thread_of(kind: str, data: dict) -> str:
 
 class RedditConnector(SocialConnector):
     kind = ChannelKind.REDDIT
+    # What the reply composer checks (apps/replies/limits.py): a comment holds 10,000 characters and
+    # answers a post, comment or message of its own conversation; text only.
+    limits = {"max_length": 10000, "length_unit": "characters", "reaches": "conversation"}
     poll_interval_seconds = 180
 
     # ---- fetch -------------------------------------------------------------------------------------------

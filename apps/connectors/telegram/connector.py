@@ -51,6 +51,9 @@ def _reply_target(chat_id: str, reply_to: str) -> int | None:
 
 class TelegramConnector(Connector):
     kind = ChannelKind.TELEGRAM
+    # What the reply composer checks (apps/replies/limits.py): sendMessage's 4096 UTF-16 units; a bot
+    # writes to any customer with a Telegram identity who has started it; text only.
+    limits = {"max_length": MAX_TEXT_UTF16_UNITS, "length_unit": "utf-16", "reaches": "customer"}
     receives_webhooks = True
     # Only channels whose settings say {"receive": "polling"} call getUpdates; the others answer empty.
     polls = True

@@ -119,6 +119,9 @@ def _newer(a: str | None, b: str | None) -> str | None:
 
 class XConnector(SocialConnector):
     kind = ChannelKind.X
+    # What the reply composer checks (apps/replies/limits.py): 280 weighted characters (CJK and emoji
+    # count 2, a link 23); a reply answers a post of its own conversation; text only.
+    limits = {"max_length": 280, "length_unit": "x-weighted", "reaches": "conversation"}
 
     # ---- fetch -------------------------------------------------------------------------------------------
 

@@ -1,0 +1,47 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from apps.core.models import TenantModel
+
+
+class Notification(TenantModel):
+    """Something one agent should look at: a mention in an internal note, a conversation assigned to them."""
+
+    # A member limited to some brands sees only the notifications of their conversations.
+    TENANT_BRAND_PATH = "conversation__brand"
+
+    class Kind(models.TextChoices):
+        MENTION = "mention", "Mentioned you in a note"
+        ASSIGNED = "assigned", "Assigned you a conversation"
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    conversation = models.ForeignKey(
+        "conversations.Conversation", on_delete=models.CASCADE, related_name="notifications"
+    )
+    message = models.ForeignKey(
+        "conversations.Message", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    read_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["recipient", "organization", "-created_at"], name="notification_list"),
+            # The header's unread count on every page.
+            models.Index(
+                fields=["recipient", "organization"],
+                condition=Q(read_at__isnull=True),
+                name="notification_unread",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} → {self.recipient_id}"

@@ -1,0 +1,70 @@
+"""Notifications: written here, for mentions in notes and assignments (apps.conversations.services), and
+pushed live to the recipient's open pages."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from .models import Notification
+
+logger = logging.getLogger(__name__)
+
+LIVE_EVENT = "notification.created"
+
+
+@transaction.atomic
+def notifications_send(
+    *, recipients: Iterable, kind: str, conversation, actor, message=None
+) -> list[Notification]:
+    """Notify each recipient (never the actor themself) about the conversation; each of them hears of it
+    on their open pages once the transaction commits. The caller decides who may be notified."""
+    actor_id = getattr(actor, "pk", None)
+    recipient_ids = sorted({user.pk for user in recipients} - {actor_id})
+    notifications = Notification.objects.bulk_create(
+        [
+            Notification(
+                organization_id=conversation.organization_id,
+                recipient_id=recipient_id,
+                actor_id=actor_id,
+                kind=kind,
+                conversation=conversation,
+                message=message,
+            )
+            for recipient_id in recipient_ids
+        ]
+    )
+    transaction.on_commit(lambda: _push(notifications))
+    return notifications
+
+
+def _push(notifications: list[Notification]) -> None:
+    from apps.inbox.consumers import user_group
+
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    for notification in notifications:
+        payload = {
+            "event": LIVE_EVENT,
+            "kind": notification.kind,
+            "conversation": notification.conversation_id,
+        }
+        try:
+            async_to_sync(layer.group_send)(
+                user_group(notification.organization_id, notification.recipient_id),
+                {"type": "user.event", "payload": payload},
+            )
+        except Exception:  # live updates are best-effort: the notification is stored whatever happens here
+            logger.warning("live notification not sent", exc_info=True)
+
+
+def notifications_mark_read(*, notifications: QuerySet[Notification]) -> int:
+    """Mark the unread ones among `notifications` (a queryset the caller scoped to one recipient) as read."""
+    return notifications.filter(read_at__isnull=True).update(read_at=timezone.now())

@@ -1,0 +1,39 @@
+from django.contrib import admin
+
+from apps.accounts.admin_base import TenantAdmin
+
+from .models import ResolutionExample, SavedReply
+from .services import saved_reply_save
+
+
+@admin.register(SavedReply)
+class SavedReplyAdmin(TenantAdmin):
+    """The organisation's saved replies: the CRUD page of admins (agents pick them in the composer)."""
+
+    list_display = ["title", "brand", "team", "language", "updated_at"]
+    list_filter = ["language", "brand", "team"]
+    search_fields = ["title", "body"]
+    exclude = ["created_by"]
+
+    def save_model(self, request, obj, form, change):
+        if not change and not obj.organization_id:
+            obj.organization = self._membership(request).organization
+        saved_reply_save(saved_reply=obj, actor=request.user)
+
+
+@admin.register(ResolutionExample)
+class ResolutionExampleAdmin(TenantAdmin):
+    """What resolved closed conversations, as suggestions read it; recorded by workers, so only viewed here
+    (or deleted, to keep a bad reply out of suggestions)."""
+
+    list_display = ["__str__", "brand", "language", "encoder", "updated_at"]
+    list_filter = ["language", "brand"]
+    search_fields = ["question_text", "reply_text"]
+    fields = ["brand", "conversation", "reply_message", "language", "question_text", "reply_text", "encoder"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,119 @@
+"""Suggested replies: drafts for the agent to edit and send, never sent by themselves.
+
+The customer's latest message is encoded; the replies that resolved the most similar past conversations
+of the organisation (nearest by cosine distance, in PostgreSQL) and the closest saved replies the agent
+may use are ranked by similarity, with a bonus for the customer's language and for the same brand; their
+variables are filled for this customer. Each draft says where it came from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from apps.conversations.models import Conversation, Message
+
+from .selectors import resolution_examples_nearest, saved_replies_for, saved_replies_nearest
+from .services import saved_replies_embed, texts_encode
+from .variables import FilledText, variable_values, variables_fill
+
+DRAFTS = 3
+#: Candidates read from each source before ranking.
+CANDIDATES = 10
+#: Added to the similarity of a draft in the customer's language: the encoder is multilingual, so a reply
+#: in another language may be as close in meaning, but the customer would have to read it in that one.
+LANGUAGE_BONUS = 0.15
+#: Added to the similarity of a resolution of the conversation's own brand.
+BRAND_BONUS = 0.05
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    text: str
+    source: str  # "resolution" | "saved"
+    title: str  # the resolved conversation's subject, or the saved reply's title
+    similarity: float  # cosine similarity of the customer's message to the source, 0–1
+    language: str
+    in_customer_language: bool
+    filled: FilledText
+    conversation_id: int | None = None
+    question: str = ""  # the question the resolution answered
+    brand: str = ""
+    score: float = 0.0
+
+
+@dataclass(frozen=True)
+class Suggestions:
+    drafts: list[Suggestion]
+    question: Message | None
+    language: str  # the customer's language, "" when not known
+
+
+def _customer_language(question: Message, conversation: Conversation) -> str:
+    from apps.classification.language import UNDETERMINED
+
+    language = question.language or conversation.language
+    return "" if language == UNDETERMINED else language
+
+
+def reply_suggestions(*, conversation: Conversation, membership, agent, limit: int = DRAFTS) -> Suggestions:
+    """Up to `limit` drafts for a reply to the customer's latest message, best first.
+    Raises EncoderUnavailable when the sentence encoder cannot run here."""
+    question = (
+        conversation.messages.filter(direction=Message.Direction.INBOUND)
+        .exclude(text="")
+        .order_by("-sent_at", "-pk")
+        .first()
+    )
+    if question is None:
+        return Suggestions(drafts=[], question=None, language="")
+    language = _customer_language(question, conversation)
+    vector = texts_encode([question.text])[0]
+    values = variable_values(customer=conversation.customer, brand=conversation.brand, agent=agent)
+
+    def draft(text: str, *, similarity: float, draft_language: str, bonus: float, **source) -> Suggestion:
+        same_language = bool(language) and draft_language == language
+        filled = variables_fill(text, values)
+        score = similarity + bonus + (LANGUAGE_BONUS if same_language else 0.0)
+        return Suggestion(
+            text=filled.text,
+            similarity=similarity,
+            language=draft_language,
+            in_customer_language=same_language,
+            filled=filled,
+            score=score,
+            **source,
+        )
+
+    candidates = [
+        draft(
+            example.reply_text,
+            similarity=1.0 - example.distance,
+            draft_language=example.language,
+            bonus=BRAND_BONUS if example.brand_id == conversation.brand_id else 0.0,
+            source="resolution",
+            title=str(example.conversation),
+            conversation_id=example.conversation_id,
+            question=example.question_text,
+            brand=example.brand.name,
+        )
+        for example in resolution_examples_nearest(
+            membership=membership, conversation=conversation, vector=vector, limit=CANDIDATES
+        )
+    ]
+    saved_replies = saved_replies_for(conversation=conversation, agent=agent)
+    saved_replies_embed(saved_replies=saved_replies)
+    candidates += [
+        draft(
+            reply.body,
+            similarity=1.0 - reply.distance,
+            draft_language=reply.language,
+            bonus=0.0,
+            source="saved",
+            title=reply.title,
+        )
+        for reply in saved_replies_nearest(saved_replies=saved_replies, vector=vector, limit=CANDIDATES)
+    ]
+    drafts: dict[str, Suggestion] = {}
+    for candidate in sorted(candidates, key=lambda c: -c.score):
+        drafts.setdefault(" ".join(candidate.text.split()).casefold(), candidate)
+    return Suggestions(drafts=list(drafts.values())[:limit], question=question, language=language)

@@ -1,0 +1,149 @@
+// The conversation page (inbox/conversation.html): colleagues viewing and typing, from the page's WebSocket
+// (ConversationConsumer in apps/inbox/consumers.py, opened and reopened by the htmx ws extension); the SLA
+// timer; times in the agent's own time zone; and the refusals (HTTP 400) of the page's forms, shown where
+// they were sent.
+(() => {
+  "use strict";
+
+  const HEARTBEAT_MS = 10000; // apps/inbox/presence.py: HEARTBEAT_SECONDS, well within its 30 s TTL
+  const TYPING_SEND_MS = 3000; // while someone types, one "typing" event this often at most
+  const TYPING_SHOWN_MS = 6000; // someone's typing is shown this long after their latest event
+  const SLA_REFRESH_MS = 30000;
+  const UNITS = [
+    ["day", 86400000],
+    ["hour", 3600000],
+    ["minute", 60000],
+  ];
+
+  const page = () => document.querySelector("[data-conversation-page]");
+  const isPageSocket = (event) => event.target.matches && event.target.matches("[data-conversation-page]");
+  let socket = null; // the ws extension's wrapper while the socket is open
+  let heartbeat = null;
+  let viewers = []; // [{user, name}] but me
+  const typing = new Map(); // user id -> {name, field, until}
+  let typingSentAt = 0;
+
+  function send(message) {
+    if (socket) socket.send(JSON.stringify(message));
+  }
+
+  // --------------------------------------------------------------------------- who is viewing or typing
+  function names(list) {
+    if (list.length < 2) return list.join("");
+    return `${list.slice(0, -1).join(", ")} and ${list[list.length - 1]}`;
+  }
+
+  function showPresence() {
+    const now = Date.now();
+    for (const [user, entry] of typing) if (entry.until <= now) typing.delete(user);
+    const viewing = viewers.filter((viewer) => !typing.has(viewer.user)).map((viewer) => viewer.name);
+    const parts = [];
+    if (viewing.length) parts.push(`${names(viewing)} ${viewing.length === 1 ? "is" : "are"} viewing`);
+    for (const entry of typing.values()) {
+      parts.push(`${entry.name} is ${entry.field === "note" ? "writing a note" : "typing a reply"}…`);
+    }
+    const status = document.getElementById("conversation-presence");
+    const text = parts.join(" · ");
+    // Only on a change: a live region reads out every new text, and heartbeats repeat the same one.
+    if (status && status.textContent !== text) status.textContent = text;
+  }
+
+  document.addEventListener("htmx:wsOpen", (event) => {
+    if (!isPageSocket(event)) return;
+    socket = event.detail.socketWrapper;
+    clearInterval(heartbeat);
+    heartbeat = setInterval(() => send({ type: "heartbeat" }), HEARTBEAT_MS);
+  });
+
+  document.addEventListener("htmx:wsClose", (event) => {
+    if (!isPageSocket(event)) return;
+    socket = null;
+    clearInterval(heartbeat);
+    viewers = [];
+    typing.clear();
+    showPresence();
+  });
+
+  // The socket speaks JSON, not HTML for htmx to swap.
+  document.addEventListener("htmx:wsBeforeMessage", (event) => {
+    if (!isPageSocket(event)) return;
+    event.preventDefault();
+    let data;
+    try {
+      data = JSON.parse(event.detail.message);
+    } catch {
+      return;
+    }
+    const me = Number(page().dataset.user);
+    if (data.event === "presence") {
+      viewers = data.viewers.filter((viewer) => viewer.user !== me);
+      // Whoever left stopped typing too.
+      const present = new Set(viewers.map((viewer) => viewer.user));
+      for (const user of typing.keys()) if (!present.has(user)) typing.delete(user);
+    } else if (data.event === "typing" && data.user !== me) {
+      typing.set(data.user, { name: data.name, field: data.field, until: Date.now() + TYPING_SHOWN_MS });
+      setTimeout(showPresence, TYPING_SHOWN_MS + 100);
+    } else {
+      return;
+    }
+    showPresence();
+  });
+
+  // Any text area of the page: the note form's says data-typing="note"; the reply composer's is a reply.
+  document.addEventListener("input", (event) => {
+    const field = event.target.closest && event.target.closest("textarea");
+    if (!field || !field.closest("main") || !page()) return;
+    const now = Date.now();
+    if (now - typingSentAt < TYPING_SEND_MS) return;
+    typingSentAt = now;
+    send({ type: "typing", field: field.dataset.typing === "note" ? "note" : "reply" });
+  });
+
+  // --------------------------------------------------------------------------- SLA timer and local times
+  // The same words as Django's timeuntil / timesince, which render the first text: two adjacent units.
+  function span(ms) {
+    let rest = Math.max(0, ms);
+    const parts = [];
+    for (const [name, size] of UNITS) {
+      const count = Math.floor(rest / size);
+      rest -= count * size;
+      if (count && parts.length < 2) parts.push(`${count}\u00a0${name}${count === 1 ? "" : "s"}`);
+      else if (parts.length) break;
+    }
+    return parts.join(", ") || "0\u00a0minutes";
+  }
+
+  function refreshSla() {
+    for (const timer of document.querySelectorAll("[data-sla-due]")) {
+      const left = new Date(timer.dataset.slaDue).getTime() - Date.now();
+      timer.textContent = left >= 0 ? `${span(left)} left` : `overdue by ${span(-left)}`;
+      timer.classList.toggle("error", left < 0);
+    }
+  }
+
+  function localTimes() {
+    for (const time of document.querySelectorAll("time[data-local]")) {
+      time.textContent = new Date(time.dateTime).toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
+    }
+  }
+
+  setInterval(refreshSla, SLA_REFRESH_MS);
+  document.addEventListener("DOMContentLoaded", localTimes);
+  document.addEventListener("htmx:afterSettle", localTimes);
+
+  // --------------------------------------------------------------------------- the page's forms
+  // A date and time the agent picked is in their time zone: the server gets it in UTC.
+  document.addEventListener("htmx:configRequest", (event) => {
+    const picked = event.detail.elt.querySelector && event.detail.elt.querySelector("[data-local-moment]");
+    if (picked && picked.value) event.detail.parameters[picked.name] = new Date(picked.value).toISOString();
+  });
+
+  // Refusals (HTTP 400) carry the reason in the region they replace: show it.
+  document.addEventListener("htmx:beforeSwap", (event) => {
+    const target = event.detail.target;
+    if (event.detail.xhr.status === 400 && page() && page().contains(target)) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+})();
