@@ -191,6 +191,9 @@ CELERY_BEAT_SCHEDULE = {
 CLASSIFIER_FEATURES = os.environ.get(
     "CXM_CLASSIFIER_FEATURES", "use-multilingual|chars|words|by-language:ar,de,en,es,fr,hi,id,it,pt,ru,zh"
 )
+# Classify each message as it arrives (the default). Off, messages wait for the beat's classify-waiting
+# sweep: for a bulk backfill, or to measure ingestion alone (the ingestion benchmark does).
+CLASSIFY_ON_ARRIVAL = env_bool("CXM_CLASSIFY_ON_ARRIVAL", True)
 CLASSIFIER_DEFAULTS_DIR = os.environ.get(
     "CXM_CLASSIFIER_DEFAULTS_DIR", str(BASE_DIR / "apps" / "classification" / "defaults")
 )

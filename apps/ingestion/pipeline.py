@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.db import connection
 
 from apps.connectors.kinds import PRIVATE_KINDS
@@ -100,6 +101,8 @@ def enqueue_classification(messages: list[Message]) -> None:
     classified_at empty, and the beat's classify-waiting sweep comes back to it."""
     from apps.classification.services import messages_classify_later
 
+    if not settings.CLASSIFY_ON_ARRIVAL:
+        return
     messages_classify_later([m.pk for m in messages if m.direction == Message.Direction.INBOUND])
 
 
