@@ -22,7 +22,7 @@ from .models import DEFAULT_INTENT_LABELS, Sentiment
 C = {"sentiment": 0.5, "intent": 1.0}
 #: The project's own examples are few but written in the product's domain (customers talking to brands):
 #: each counts as this many examples of the large public sets.
-SEED_WEIGHT = 2.0
+SEED_WEIGHT = 1.0
 
 
 @dataclass
