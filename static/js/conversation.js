@@ -138,6 +138,35 @@
     if (picked && picked.value) event.detail.parameters[picked.name] = new Date(picked.value).toISOString();
   });
 
+  // --------------------------------------------------------------------------- keyboard shortcuts
+  // r reply, n note, a assign to me, c close, u back to the inbox, ? the list (a <dialog>). Keys typed
+  // into a field are the field's own.
+  const SHORTCUTS = {
+    r: () => document.getElementById("reply-text"),
+    n: () => document.getElementById("note-text"),
+    a: () => document.querySelector('button[name="action"][value="assign_me"]'),
+    c: () => document.querySelector('button[name="action"][value="closed"]'),
+    u: () => document.querySelector("[data-back-to-inbox]"),
+    "?": () => document.getElementById("conversation-help"),
+  };
+  document.addEventListener("keydown", (event) => {
+    if (!page() || event.ctrlKey || event.metaKey || event.altKey) return;
+    const field = event.target.closest && event.target.closest("input, textarea, select, [contenteditable]");
+    if (field || document.querySelector("dialog[open]")) return;
+    const target = SHORTCUTS[event.key] && SHORTCUTS[event.key]();
+    if (!target) return;
+    event.preventDefault();
+    if (target.tagName === "DIALOG") target.showModal();
+    else if (target.tagName === "TEXTAREA") target.focus();
+    else target.click();
+  });
+
+  document.addEventListener("click", (event) => {
+    if (event.target.closest && event.target.closest("[data-open-help]")) {
+      document.getElementById("conversation-help").showModal();
+    }
+  });
+
   // Refusals (HTTP 400) carry the reason in the region they replace: show it.
   document.addEventListener("htmx:beforeSwap", (event) => {
     const target = event.detail.target;

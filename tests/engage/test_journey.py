@@ -94,6 +94,22 @@ def test_a_community_managers_journey(asgi_server, org_a, page):
     assert page.evaluate("window.hacked") is None
     _shot(page, "2-conversation")
 
+    # The page's shortcuts: ? lists them, n and r go to the note and the reply.
+    page.keyboard.press("?")
+    shortcuts = page.get_by_role("dialog", name="Keyboard shortcuts")
+    expect(shortcuts).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(shortcuts).to_be_hidden()
+    page.keyboard.press("n")
+    expect(page.get_by_label("Internal note")).to_be_focused()
+    page.locator("body").focus()
+    page.evaluate("document.activeElement.blur()")
+    # (the composer, loaded by htmx, takes no focus while one of its requests is under way)
+    expect(page.locator(".htmx-request")).to_have_count(0)
+    page.keyboard.press("r")
+    expect(page.get_by_role("textbox", name="Your reply")).to_be_focused()
+    page.evaluate("document.activeElement.blur()")
+
     # One click corrects the intent: the brand's model will learn it.
     chips.get_by_text("Why, and correct").click()
     intent_form = chips.locator("form").filter(has=page.get_by_label("Intent"))
