@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from apps.accounts.admin_base import TenantAdmin
 
-from .models import Conversation, Message, Tag
+from .models import Conversation, Message, Tag, ThreadAlias
 
 
 @admin.register(Tag)
@@ -50,3 +50,9 @@ class MessageAdmin(TenantAdmin):
     search_fields = ["text", "external_id"]
     raw_id_fields = ["conversation", "channel", "author_identity", "author_user", "raw_payload"]
     date_hierarchy = "sent_at"
+
+
+@admin.register(ThreadAlias)
+class ThreadAliasAdmin(TenantAdmin):
+    list_display = ["external_thread_id", "channel", "conversation", "created_at"]
+    raw_id_fields = ["conversation"]

@@ -190,3 +190,24 @@ class Message(TenantModel):
 
     def __str__(self):
         return f"{self.get_direction_display()}: {self.text[:60]}"
+
+
+class ThreadAlias(TenantModel):
+    """A platform thread that now lives in another conversation (two conversations were merged): new
+    messages of that thread join the conversation they were merged into."""
+
+    TENANT_BRAND_PATH = "conversation__brand"
+
+    channel = models.ForeignKey("connectors.Channel", on_delete=models.CASCADE, related_name="+")
+    external_thread_id = models.CharField(max_length=500)
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="thread_aliases")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "external_thread_id"], name="thread_alias_once")
+        ]
+        verbose_name_plural = "thread aliases"
+
+    def __str__(self):
+        return f"{self.external_thread_id} → {self.conversation_id}"

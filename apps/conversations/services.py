@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from apps.core.audit import audit_record
 
-from .models import Conversation, Message, Tag
+from .models import Conversation, Message, Tag, ThreadAlias
 
 logger = logging.getLogger(__name__)
 
@@ -445,7 +445,14 @@ def conversations_merge(*, conversations: Iterable[Conversation], actor) -> Conv
             "conversations of different brands cannot be merged: one thread answers as one brand"
         )
     moved = list(merged.messages.order_by("pk").values_list("pk", flat=True))
-    _move_references(merged, kept)
+    _move_references(merged, kept)  # aliases of the merged conversation's own earlier merges included
+    if merged.external_thread_id:
+        # The platform still writes to the merged thread: its next messages join the kept conversation.
+        ThreadAlias.objects.update_or_create(
+            channel_id=merged.channel_id,
+            external_thread_id=merged.external_thread_id,
+            defaults={"conversation": kept, "organization_id": kept.organization_id},
+        )
     through = Conversation.tags.through
     through.objects.bulk_create(
         [

@@ -25,7 +25,7 @@ from django.db import connection
 
 from apps.connectors.base import InboundMessage
 from apps.connectors.models import Channel
-from apps.conversations.models import Conversation, Message
+from apps.conversations.models import Conversation, Message, ThreadAlias
 from apps.conversations.services import html_sanitise
 from apps.customers.models import Customer, Identity
 from apps.customers.services import identity_resolve, normalise_email, normalise_phone, suggest_weak_matches
@@ -214,6 +214,13 @@ def _conversations_for(items: list[Item], identities) -> dict[tuple[int, str], C
         )
         for conversation in latest:
             threads[(channel_id, conversation.external_thread_id)] = conversation
+        # Threads whose conversation was merged into another continue there.
+        missing = keys - {key for channel, key in threads if channel == channel_id}
+        if missing:
+            for alias in ThreadAlias.objects.filter(
+                channel_id=channel_id, external_thread_id__in=missing
+            ).select_related("conversation"):
+                threads[(channel_id, alias.external_thread_id)] = alias.conversation
     # A message that names the one it replies to joins that message's conversation.
     replies = [
         item

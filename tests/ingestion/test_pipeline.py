@@ -123,3 +123,18 @@ def test_a_batch_is_processed_in_one_go_and_isolates_bad_payloads(webhook_channe
     bad.refresh_from_db()
     assert bad.status == RawPayload.Status.REJECTED
     assert payloads_process(payload_ids=[p.pk for p in good]) == 0  # all done already
+
+
+def test_after_a_merge_the_merged_thread_continues_in_the_kept_conversation(webhook_channel):
+    from apps.conversations.services import conversations_merge
+
+    author = {"id": "u-7", "handle": "@seven", "name": "Seven"}
+    for n, thread in ((1, "t-old"), (2, "t-new")):
+        payload_process(payload_id=_receive(webhook_channel, message(n, thread_id=thread, author=author)).pk)
+    older, newer = Conversation.objects.order_by("created_at", "pk")
+    kept = conversations_merge(conversations=[older, newer], actor=None)
+    assert kept == older and Conversation.objects.count() == 1
+    # The platform goes on writing to the thread that was merged away.
+    payload_process(payload_id=_receive(webhook_channel, message(3, thread_id="t-new", author=author)).pk)
+    assert Conversation.objects.count() == 1
+    assert Message.objects.get(external_id="m-3").conversation == kept
