@@ -283,7 +283,10 @@ def _update_conversations(messages: list[Message]) -> None:
                 last_message_at = GREATEST(c.last_message_at, v.last_at),
                 first_response_at = COALESCE(c.first_response_at, v.first_out),
                 resolved_at = CASE WHEN v.inbound AND c.status = 'closed' THEN NULL ELSE c.resolved_at END,
-                status = CASE WHEN v.inbound AND c.status = 'closed' THEN 'open' ELSE c.status END,
+                -- The customer wrote again: a closed or snoozed conversation is back in the inbox.
+                status = CASE WHEN v.inbound AND c.status IN ('closed', 'snoozed') THEN 'open'
+                              ELSE c.status END,
+                snoozed_until = CASE WHEN v.inbound THEN NULL ELSE c.snoozed_until END,
                 updated_at = now()
             FROM (VALUES {values}) AS v(id, n, last_at, first_out, inbound)
             WHERE c.id = v.id

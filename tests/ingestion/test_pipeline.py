@@ -138,3 +138,17 @@ def test_after_a_merge_the_merged_thread_continues_in_the_kept_conversation(webh
     payload_process(payload_id=_receive(webhook_channel, message(3, thread_id="t-new", author=author)).pk)
     assert Conversation.objects.count() == 1
     assert Message.objects.get(external_id="m-3").conversation == kept
+
+
+def test_a_new_message_wakes_a_snoozed_conversation(webhook_channel):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    payload_process(payload_id=_receive(webhook_channel, message(1, thread_id="t")).pk)
+    Conversation.objects.update(
+        status=Conversation.Status.SNOOZED, snoozed_until=timezone.now() + timedelta(days=1)
+    )
+    payload_process(payload_id=_receive(webhook_channel, message(2, thread_id="t")).pk)
+    conversation = Conversation.objects.get()
+    assert conversation.status == Conversation.Status.OPEN and conversation.snoozed_until is None
