@@ -322,6 +322,10 @@ def _assign(conversations: list[Conversation], assignee, actor) -> None:
         ).first()
         if membership is None or not membership.can_work_inbox:
             raise ConversationActionError(f"{assignee} does not work this organisation's inbox")
+        if membership.limited_to_brands:
+            outside = sorted({c.brand.name for c in conversations if c.brand_id not in membership.brand_ids})
+            if outside:
+                raise ConversationActionError(f"{assignee} does not work on {', '.join(outside)}")
     for conversation in conversations:
         conversation_assign(conversation=conversation, assignee=assignee, actor=actor)
 

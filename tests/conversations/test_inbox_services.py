@@ -159,3 +159,14 @@ def test_only_agents_of_the_organisation_can_be_assigned(org_a, org_b, channel, 
     for assignee in (outsider, marketer):
         with pytest.raises(ConversationActionError, match="does not work this organisation's inbox"):
             conversations_bulk_assign(conversations=[conversation], assignee=assignee, actor=agent)
+
+
+def test_bulk_assign_refuses_an_agent_limited_to_other_brands(org_a, channel, agent):
+    other_brand = BrandFactory(organization=org_a, name="Other brand")
+    limited = membership_create(org_a, Role.COMMUNITY_MANAGER, brands=[other_brand]).user
+    conversation = ConversationFactory(channel=channel)
+    with pytest.raises(ConversationActionError, match=f"does not work on {channel.brand.name}"):
+        conversations_bulk_assign(conversations=[conversation], assignee=limited, actor=agent)
+    conversation.refresh_from_db()
+    assert conversation.assignee is None
+    assert conversations_bulk_assign(conversations=[conversation], assignee=agent, actor=agent) == 1
