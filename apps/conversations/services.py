@@ -557,7 +557,26 @@ def note_add(*, conversation: Conversation, author, text: str) -> Message:
         target=conversation,
         data={"message": note.pk, "mentioned": [user.pk for user in mentioned]},
     )
+    transaction.on_commit(lambda: _tell_viewers(conversation.pk, {"event": "note", "user": author.pk}))
     return note
+
+
+def _tell_viewers(conversation_id: int, payload: dict) -> None:
+    """The pages open on the conversation (ConversationConsumer): best effort, the page reloads anyway."""
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+
+    from apps.inbox.consumers import conversation_group
+
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        async_to_sync(layer.group_send)(
+            conversation_group(conversation_id), {"type": "conversation.event", "payload": payload}
+        )
+    except Exception:  # live updates are best-effort: the note is stored whatever happens here
+        logger.warning("note not announced", exc_info=True, extra={"conversation": conversation_id})
 
 
 @transaction.atomic

@@ -80,6 +80,10 @@
       // Whoever left stopped typing too.
       const present = new Set(viewers.map((viewer) => viewer.user));
       for (const user of typing.keys()) if (!present.has(user)) typing.delete(user);
+    } else if (data.event === "note" && data.user !== me) {
+      // A colleague added a note: the thread shows it without a reload.
+      htmx.ajax("GET", window.location.pathname, { target: "#thread", select: "#thread", swap: "outerHTML" });
+      return;
     } else if (data.event === "typing" && data.user !== me) {
       typing.set(data.user, { name: data.name, field: data.field, until: Date.now() + TYPING_SHOWN_MS });
       setTimeout(showPresence, TYPING_SHOWN_MS + 100);

@@ -467,6 +467,8 @@ def test_two_agents_see_each_other_live_and_work_with_the_keyboard(asgi_server, 
     expect(page.locator("#thread .msg.note")).to_contain_text("@colleague can you call her?")
     expect(page.get_by_label("Internal note")).to_be_focused()
     expect(colleague.locator("#notifications-menu")).to_contain_text("1 unread")
+    # The note shows on the colleague's open page too, without a reload.
+    expect(colleague.locator("#thread .msg.note")).to_contain_text("@colleague can you call her?")
 
     SCREENSHOT.parent.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOT), full_page=True)
