@@ -129,7 +129,13 @@ def test_a_community_managers_journey(asgi_server, org_a, page):
     page.keyboard.press("Enter")
     expect(page.locator("#thread .msg.note")).to_contain_text("@li can you call her?")
     reply = page.get_by_role("textbox", name="Your reply")
-    reply.fill("Hi Carla, I'm sorry: a technician will call you today.")
+    text = "Hi Carla, I'm sorry: a technician will call you today."
+    # A key pressed while htmx swaps the composer in would be lost: wait for it to settle, then for the
+    # live check of this very text, before sending.
+    expect(page.locator(".htmx-request, .htmx-swapping, .htmx-settling")).to_have_count(0)
+    reply.fill(text)
+    expect(page.locator("#reply-limits")).to_contain_text(f"{len(text)} characters")
+    expect(page.locator(".htmx-request, .htmx-swapping, .htmx-settling")).to_have_count(0)
     reply.press("Control+Enter")
     expect(page.locator("#reply-form")).to_contain_text("Reply queued")
     outbound = off_loop(lambda: Message.objects.get(conversation=angry, direction=Message.Direction.OUTBOUND))

@@ -5,6 +5,7 @@ WebSocket, and hostile text kept inert. Real PostgreSQL, Redis and ASGI applicat
 import re
 import time
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import pytest
 import redis.asyncio
@@ -425,12 +426,17 @@ async def test_a_page_that_vanished_without_closing_its_socket_drops_out_after_t
 
 
 def _log_in(page, url: str, username: str, next_url: str) -> None:
+    from playwright.sync_api import expect
+
     page.goto(f"{url}{reverse('login')}?next={next_url}")
-    page.keyboard.type(username)  # the username field has the focus
+    # The username field has the focus once the page is ready; keys typed before that would be lost.
+    expect(page.get_by_label("Username")).to_be_focused()
+    page.keyboard.type(username)
     page.keyboard.press("Tab")
     page.keyboard.type(PASSWORD)
     page.keyboard.press("Enter")
-    page.wait_for_url(re.compile(re.escape(next_url) + "$"))
+    # The path itself (the login page's own URL ends with ?next=<next_url> too).
+    page.wait_for_url(lambda address: urlsplit(address).path == next_url)
 
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="no Chromium at /usr/bin/chromium for the browser test")

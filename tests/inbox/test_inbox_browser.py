@@ -1,6 +1,7 @@
 """The inbox list in a real browser on the real ASGI server: keyboard only, and live without a reload."""
 
 import re
+from urllib.parse import urlsplit
 
 import pytest
 from django.urls import reverse
@@ -37,11 +38,14 @@ def _log_in(page, url, username):
     from playwright.sync_api import expect
 
     page.goto(f"{url}{reverse('login')}?next={reverse('inbox:index')}")
-    page.keyboard.type(username)  # the username field has the focus
+    # The username field has the focus once the page is ready; keys typed before that would be lost.
+    expect(page.get_by_label("Username")).to_be_focused()
+    page.keyboard.type(username)
     page.keyboard.press("Tab")
     page.keyboard.type(PASSWORD)
     page.keyboard.press("Enter")
-    page.wait_for_url(re.compile(r"/inbox/$"))
+    # The path itself (the login page's own URL ends with ?next=/inbox/ too).
+    page.wait_for_url(lambda address: urlsplit(address).path == reverse("inbox:index"))
     # The page's scripts have run once its WebSocket is open (keys pressed earlier would be lost).
     expect(page.locator("#inbox-live")).to_have_text("Live")
 
