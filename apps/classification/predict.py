@@ -57,7 +57,6 @@ def _relevance(rows: engine.Rows, texts: list[str], chain, brand) -> list[str]:
         score = relevance.default_relevance(
             text, to_brand=False, names=[brand.name, *brand.handles], keywords=list(brand.keywords)
         )
-        if scores is not None:
-            score = 0.3 * score + 0.7 * scores.get(engine.RELEVANT, 0.0)
+        score = relevance.blended(score, None if scores is None else scores.get(engine.RELEVANT, 0.0))
         out.append("relevant" if score >= relevance.THRESHOLD else "irrelevant")
     return out

@@ -48,6 +48,11 @@ def term_evidence(text: str, term: str) -> float | None:
     return best
 
 
+def blended(rule: float, learnt: float | None) -> float:
+    """The rule's score, with a brand's own relevance model (trained on its corrections) weighing most."""
+    return rule if learnt is None else 0.3 * rule + 0.7 * learnt
+
+
 def default_relevance(text: str, *, to_brand: bool, names: list[str], keywords: list[str]) -> float:
     """0–1: how likely the message is about the brand. ``names``: its full names and handles (strong
     evidence); ``keywords``: words people also use for other things."""

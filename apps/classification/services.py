@@ -169,9 +169,10 @@ def _classify(messages: list[Message]) -> dict:
             all_texts[index], to_brand=mention.level == Level.TO_BRAND, names=names, keywords=keywords
         )
         relevance_chain = resolver.chain(org, brand, Task.RELEVANCE)
-        if relevance_chain is not None:  # the brand's own model, learnt from its corrections, weighs most
-            learnt = rows.scores(relevance_chain, index).get(engine.RELEVANT, 0.0)
-            relevance_score = 0.3 * relevance_score + 0.7 * learnt
+        learnt = (
+            None if relevance_chain is None else rows.scores(relevance_chain, index).get(engine.RELEVANT, 0.0)
+        )
+        relevance_score = relevance.blended(relevance_score, learnt)
         out["mentions"][mention.pk] = {
             "sentiment": label,
             "sentiment_score": round(score, 4),

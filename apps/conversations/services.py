@@ -9,7 +9,6 @@ from collections.abc import Iterable
 from datetime import datetime
 
 import nh3
-from asgiref.sync import async_to_sync
 from django.db import connection, transaction
 from django.db.models import F
 from django.db.models.functions import Lower
@@ -289,26 +288,16 @@ def _checked(conversations: Iterable[Conversation]) -> list[Conversation]:
 def _announce(conversations: Iterable[Conversation]) -> None:
     """Tell the open inboxes, once the transaction commits, that these conversations changed: one event
     per brand, so that an agent limited to some brands hears only of theirs (InboxConsumer)."""
-    from channels.layers import get_channel_layer
-
-    from apps.inbox.consumers import organization_group
+    from apps.inbox.consumers import live_send, organization_group
 
     by_brand: dict[tuple[int, int], list[int]] = defaultdict(list)
     for conversation in conversations:
         by_brand[(conversation.organization_id, conversation.brand_id)].append(conversation.pk)
 
     def send() -> None:
-        layer = get_channel_layer()
-        if layer is None:
-            return
         for (organization_id, brand_id), ids in by_brand.items():
             payload = {"event": "conversation.updated", "brand": brand_id, "conversations": ids}
-            try:
-                async_to_sync(layer.group_send)(
-                    organization_group(organization_id), {"type": "inbox.event", "payload": payload}
-                )
-            except Exception:  # live updates are best-effort: the change is committed whatever happens here
-                logger.warning("live event not sent", exc_info=True)
+            live_send(organization_group(organization_id), "inbox.event", payload)
 
     transaction.on_commit(send)
 
@@ -562,21 +551,10 @@ def note_add(*, conversation: Conversation, author, text: str) -> Message:
 
 
 def _tell_viewers(conversation_id: int, payload: dict) -> None:
-    """The pages open on the conversation (ConversationConsumer): best effort, the page reloads anyway."""
-    from asgiref.sync import async_to_sync
-    from channels.layers import get_channel_layer
+    """The pages open on the conversation (ConversationConsumer)."""
+    from apps.inbox.consumers import conversation_group, live_send
 
-    from apps.inbox.consumers import conversation_group
-
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    try:
-        async_to_sync(layer.group_send)(
-            conversation_group(conversation_id), {"type": "conversation.event", "payload": payload}
-        )
-    except Exception:  # live updates are best-effort: the note is stored whatever happens here
-        logger.warning("note not announced", exc_info=True, extra={"conversation": conversation_id})
+    live_send(conversation_group(conversation_id), "conversation.event", payload)
 
 
 @transaction.atomic

@@ -1,4 +1,5 @@
 import json
+import logging
 import time
 
 from channels.db import database_sync_to_async
@@ -8,6 +9,23 @@ from apps.accounts.tenancy import scoped
 from apps.connectors.livechat.consumers import SlidingWindow
 
 from .presence import PageView, presence_leave, presence_touch, presence_viewers
+
+logger = logging.getLogger(__name__)
+
+
+def live_send(group: str, message_type: str, payload: dict) -> None:
+    """Send a live event to a Channels group. Best effort: whatever changed is committed already, and the
+    pages catch up on their next load, so a broker hiccup is logged, never raised."""
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        async_to_sync(layer.group_send)(group, {"type": message_type, "payload": payload})
+    except Exception:
+        logger.warning("live event not sent", exc_info=True, extra={"group": group})
 
 
 def organization_group(organization_id: int) -> str:

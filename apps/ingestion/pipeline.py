@@ -10,8 +10,6 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import connection
 
@@ -66,11 +64,8 @@ STEPS = [detect_language, apply_listening, route]
 def push_message_events(event: str, messages: list[Message]) -> None:
     """Tell the open inboxes of each organisation about messages: one event per organisation and batch
     (a group send costs a round trip to Redis; one per message would cap ingestion's rate)."""
-    from apps.inbox.consumers import organization_group
+    from apps.inbox.consumers import live_send, organization_group
 
-    layer = get_channel_layer()
-    if layer is None or not messages:
-        return
     by_organization: dict[int, list[dict]] = {}
     for message in messages:
         by_organization.setdefault(message.organization_id, []).append(
@@ -82,13 +77,7 @@ def push_message_events(event: str, messages: list[Message]) -> None:
             }
         )
     for organization_id, items in by_organization.items():
-        try:
-            async_to_sync(layer.group_send)(
-                organization_group(organization_id),
-                {"type": "inbox.event", "payload": {"event": event, "messages": items}},
-            )
-        except Exception:  # live updates are best-effort: the messages are stored whatever happens here
-            logger.warning("live event not sent", exc_info=True, extra={"organization": organization_id})
+        live_send(organization_group(organization_id), "inbox.event", {"event": event, "messages": items})
 
 
 def index_for_search(messages: list[Message]) -> None:

@@ -6,8 +6,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -45,24 +43,15 @@ def notifications_send(
 
 
 def _push(notifications: list[Notification]) -> None:
-    from apps.inbox.consumers import user_group
+    from apps.inbox.consumers import live_send, user_group
 
-    layer = get_channel_layer()
-    if layer is None:
-        return
     for notification in notifications:
         payload = {
             "event": LIVE_EVENT,
             "kind": notification.kind,
             "conversation": notification.conversation_id,
         }
-        try:
-            async_to_sync(layer.group_send)(
-                user_group(notification.organization_id, notification.recipient_id),
-                {"type": "user.event", "payload": payload},
-            )
-        except Exception:  # live updates are best-effort: the notification is stored whatever happens here
-            logger.warning("live notification not sent", exc_info=True)
+        live_send(user_group(notification.organization_id, notification.recipient_id), "user.event", payload)
 
 
 def notifications_mark_read(*, notifications: QuerySet[Notification]) -> int:
