@@ -9,6 +9,7 @@ urlpatterns = [
     path("views/", views.saved_view_create, name="saved_view_create"),
     path("views/<int:pk>/delete/", views.saved_view_remove, name="saved_view_delete"),
     path("c/<int:pk>/", views.conversation_detail, name="conversation"),
+    path("c/<int:pk>/thread/", views.conversation_thread_partial, name="conversation_thread"),
     path("c/<int:pk>/action/", views.conversation_action, name="conversation_action"),
     path("c/<int:pk>/notes/", views.note_create, name="note_create"),
     path(

@@ -275,18 +275,28 @@ def _note_form_context(membership, conversation: Conversation) -> dict:
 _PAGE_REGIONS = {"controls": _controls_context, "profile": _profile_context, "note-form": _note_form_context}
 
 
-@inbox_required
-def conversation_detail(request, pk: int):
-    """The conversation page: the thread (this conversation, or every conversation of the customer with
-    this brand, interleaved), the controls, the note form, the profile panel; live presence and typing
-    through its WebSocket (ConversationConsumer)."""
-    membership = current_membership(request)
-    conversation = _page_conversation(membership, pk)
+def _thread_context(request, membership, conversation: Conversation) -> dict:
+    """The thread: this conversation, or (?thread=customer) every conversation of the customer with
+    this brand, interleaved."""
     thread_mode = request.GET.get("thread") if request.GET.get("thread") in THREAD_MODES else "conversation"
     if thread_mode == "customer":
         thread = customer_brand_thread(conversation=conversation, membership=membership)
     else:
         thread = conversation_thread(conversation=conversation)
+    return {
+        "conversation": conversation,
+        "thread": thread,
+        "thread_mode": thread_mode,
+        "labels": label_choices(organization_id=membership.organization_id),
+    }
+
+
+@inbox_required
+def conversation_detail(request, pk: int):
+    """The conversation page: the thread, the controls, the note form, the profile panel; live presence
+    and typing through its WebSocket (ConversationConsumer)."""
+    membership = current_membership(request)
+    conversation = _page_conversation(membership, pk)
     # Opening the conversation is reading what the agent was notified of about it.
     notifications_mark_read(
         notifications=notification_list(membership=membership).filter(conversation=conversation)
@@ -298,11 +308,20 @@ def conversation_detail(request, pk: int):
             "section": "inbox",
             **_controls_context(membership, conversation),
             **_profile_context(membership, conversation),
-            "thread": thread,
-            "thread_mode": thread_mode,
+            **_thread_context(request, membership, conversation),
             "thread_modes": THREAD_MODES,
-            "labels": label_choices(organization_id=membership.organization_id),
         },
+    )
+
+
+@inbox_required
+def conversation_thread_partial(request, pk: int):
+    """The thread alone, for the open page to show a colleague's new note. Unlike opening the page, it
+    marks nothing read: a mention in that note stays unread until the agent looks at it."""
+    membership = current_membership(request)
+    conversation = _page_conversation(membership, pk)
+    return render(
+        request, "inbox/conversation.html#thread", _thread_context(request, membership, conversation)
     )
 
 

@@ -82,7 +82,8 @@
       for (const user of typing.keys()) if (!present.has(user)) typing.delete(user);
     } else if (data.event === "note" && data.user !== me) {
       // A colleague added a note: the thread shows it without a reload.
-      htmx.ajax("GET", window.location.pathname, { target: "#thread", select: "#thread", swap: "outerHTML" });
+      const thread = document.getElementById("thread");
+      if (thread) htmx.ajax("GET", thread.dataset.threadUrl, { target: "#thread", swap: "outerHTML" });
       return;
     } else if (data.event === "typing" && data.user !== me) {
       typing.set(data.user, { name: data.name, field: data.field, until: Date.now() + TYPING_SHOWN_MS });

@@ -163,6 +163,25 @@ def test_a_note_notifies_the_members_it_mentions_who_may_work_on_the_conversatio
 
 
 @pytest.mark.django_db
+def test_the_open_page_refetches_its_thread_without_reading_the_notifications(desk, org_b, login):
+    conversation = conversation_with(desk["email"])
+    note = note_add(conversation=conversation, author=desk["agent"].user, text="@colleague call her?")
+    thread_url = reverse("inbox:conversation_thread", args=[conversation.pk])
+    colleague = login(desk["colleague"])
+
+    response = colleague.get(thread_url, headers=HTMX)
+
+    assert response.status_code == 200
+    assert f'id="message-{note.pk}"' in response.content.decode()
+    unread = Notification.objects.filter(recipient=desk["colleague"].user, read_at__isnull=True)
+    assert unread.count() == 1, "only opening the conversation reads its notifications"
+    assert colleague.get(page_url(conversation)).status_code == 200
+    assert unread.count() == 0
+    outsider = membership_create(org_b, Role.COMMUNITY_MANAGER, username="outsider")
+    assert login(outsider).get(thread_url, headers=HTMX).status_code == 404
+
+
+@pytest.mark.django_db
 def test_an_empty_note_is_refused_with_the_reason(desk, login):
     conversation = conversation_with(desk["email"])
 
