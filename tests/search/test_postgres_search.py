@@ -1,0 +1,197 @@
+"""The PostgreSQL backend (the built-in one): languages, accents, stems, CJK, typos, the listening
+syntax, tenant scoping and safe snippets. These run on the real PostgreSQL of the test stack."""
+
+import random
+import re
+
+import pytest
+from django.db import connection
+
+from apps.demo import phrases
+from apps.demo.generate import LANGUAGE_WEIGHTS
+from apps.search.backends import SearchFilters
+from apps.search.backends.postgres import PostgresBackend, compile_query
+from apps.search.selectors import message_search, search_query_parse
+from apps.search.services import messages_index
+
+from .conftest import message_on
+
+pytestmark = pytest.mark.django_db
+
+
+def found(membership, query: str, **filters) -> set[int]:
+    results = message_search(membership=membership, query=query, filters=SearchFilters(**filters))
+    return {hit.message_id for hit in results.hits}
+
+
+def _a_word_of(text: str, language: str) -> str:
+    """A searchable word of a demo message: a CJK bigram, or its longest word."""
+    if language == "zh":
+        run = max(re.findall(r"[\u4e00-\u9fff]{2,}", text), key=len)
+        return run[:2]
+    return max(re.findall(r"[^\W\d_]{5,}", text), key=len)
+
+
+@pytest.mark.parametrize("language", sorted(LANGUAGE_WEIGHTS))
+def test_search_finds_messages_in_every_demo_language(world, language):
+    # Given demo messages in this language, among messages in the other demo languages
+    rng = random.Random(language)
+    mine = [
+        message_on(world["email"], phrases.compose(rng, language, intent), language=language)
+        for intent in ("complaint", "question", "praise")
+    ]
+    for other in LANGUAGE_WEIGHTS:
+        if other != language:
+            message_on(world["email"], phrases.compose(rng, other, "question"), language=other)
+    # When the agent searches a word of each, then that message is found
+    for message in mine:
+        word = _a_word_of(message.text, language)
+        assert message.pk in found(world["agent"], word), (language, word, message.text)
+
+
+def test_accents_and_case_are_ignored(world):
+    cafe = message_on(world["email"], "Un CAFÉ très bon à la boutique", language="fr")
+    nao = message_on(world["email"], "Não recebi minha encomenda", language="pt")
+    assert cafe.pk in found(world["agent"], "cafe")
+    assert cafe.pk in found(world["agent"], "café")
+    assert nao.pk in found(world["agent"], "nao")
+
+
+def test_words_match_whatever_their_ending(world):
+    refund = message_on(world["email"], "I asked for a refund yesterday")
+    charging = message_on(world["email"], "The phone stopped charging", language="en")
+    spanish = message_on(world["email"], "Mis pedidos llegaron tarde", language="es")
+    assert refund.pk in found(world["agent"], "refunds")
+    assert charging.pk in found(world["agent"], "charge")
+    assert spanish.pk in found(world["agent"], "pedido")
+
+
+def test_chinese_japanese_korean_words_match_inside_text(world):
+    chinese = message_on(world["email"], "我很喜欢Nimbus手机的拍照功能", language="zh")
+    japanese = message_on(world["email"], "注文した商品が届きません", language="ja")
+    korean = message_on(world["email"], "삼성이 배송이 너무 늦어요", language="ko")
+    message_on(world["email"], "我的电脑坏了", language="zh")
+    assert found(world["agent"], "手机") == {chinese.pk}
+    assert found(world["agent"], "拍照功能") == {chinese.pk}
+    assert found(world["agent"], "nimbus") == {chinese.pk}
+    assert found(world["agent"], "商品") == {japanese.pk}
+    assert found(world["agent"], "배송") == {korean.pk}
+    assert found(world["agent"], "功能拍照") == set()  # the characters, not in that order
+
+
+def test_a_typo_finds_close_spellings_and_says_so(world):
+    refund = message_on(world["email"], "Please process my refund today")
+    battery = message_on(world["email"], "The battery died after a week")
+    messages_index(message_ids=[refund.pk, battery.pk])  # what the worker does after ingestion
+    results = message_search(membership=world["agent"], query="refnd", filters=SearchFilters())
+    assert [hit.message_id for hit in results.hits] == [refund.pk] and results.approximate
+    assert battery.pk in found(world["agent"], "baterry")
+    exact = message_search(membership=world["agent"], query="refund", filters=SearchFilters())
+    assert not exact.approximate
+
+
+def test_the_listening_query_syntax(world):
+    life = message_on(world["email"], "Battery life is great on this phone")
+    reversed_ = message_on(world["email"], "Life is short, and the battery is bad")
+    hashtag = message_on(world["x"], "Loving the new #Nimbus phone", language="en")
+    plain = message_on(world["x"], "Loving the new nimbus phone", language="en")
+    mention = message_on(world["x"], "Thanks @NimbusMobile for the help", language="en")
+    email_address = message_on(world["email"], "Write to help@nimbusmobile.com", language="en")
+    spanish = message_on(world["email"], "La batería del nimbus dura poco", language="es")
+    agent = world["agent"]
+
+    assert found(agent, '"battery life"') == {life.pk}
+    assert found(agent, "battery life") == {life.pk, reversed_.pk}
+    assert found(agent, "#nimbus") == {hashtag.pk}
+    assert found(agent, "@nimbusmobile") == {mention.pk}
+    assert email_address.pk not in found(agent, "@nimbusmobile")
+    assert found(agent, "nimbus -#nimbus") == {plain.pk, spanish.pk}
+    assert found(agent, "nimbus NOT loving") == {spanish.pk}
+    assert found(agent, "nimbus lang:es") == {spanish.pk}
+    assert found(agent, "nimbus channel:x") == {hashtag.pk, plain.pk}
+    assert found(agent, '"battery life" OR @nimbusmobile') == {life.pk, mention.pk}
+    # a wildcard matches words starting so, the mention's handle too (as in listening)
+    assert found(agent, "nimb*") == {hashtag.pk, plain.pk, mention.pk, spanish.pk}
+
+
+def test_filters_and_facets(world):
+    message_on(world["email"], "refund please", sentiment="negative", intent="complaint")
+    message_on(world["email"], "refund please, again", sentiment="negative")
+    on_x = message_on(world["x"], "a refund would be nice", sentiment="neutral")
+    results = message_search(membership=world["agent"], query="refund", filters=SearchFilters())
+    assert results.total == 3 and not results.total_capped
+    assert dict(results.facets["sentiment"]) == {"negative": 2, "neutral": 1}
+    assert dict(results.facets["channel"]) == {str(world["email"].pk): 2, str(world["x"].pk): 1}
+    assert found(world["agent"], "refund", channel=world["x"].pk) == {on_x.pk}
+    assert found(world["agent"], "refund", brand=world["second_brand"].pk) == {on_x.pk}
+    assert len(found(world["agent"], "refund", sentiment="negative")) == 2
+
+
+def test_each_tenant_sees_only_its_own_messages(world):
+    mine = message_on(world["email"], "secret launch plans")
+    other_brand = message_on(world["x"], "secret launch plans on X")
+    theirs = message_on(world["other_org_channel"], "secret launch plans elsewhere")
+    assert found(world["agent"], "secret") == {mine.pk, other_brand.pk}
+    assert found(world["limited"], "secret") == {other_brand.pk}
+    assert found(world["other_org_agent"], "secret") == {theirs.pk}
+    # and the facets count only what they may see
+    limited = message_search(membership=world["limited"], query="secret", filters=SearchFilters())
+    assert results_total(limited) == 1
+
+
+def results_total(results) -> int:
+    return results.total
+
+
+def test_hostile_text_stays_inert_in_snippets(world):
+    message_on(
+        world["email"], '<script>alert("x")</script> refund <img src=x onerror=alert(1)> \ue000bold\ue001'
+    )
+    (hit,) = message_search(membership=world["agent"], query="refund", filters=SearchFilters()).hits
+    # (ts_headline leaves well-formed tags out of snippets; whatever it keeps is escaped)
+    assert "<script" not in hit.snippet and "<img" not in hit.snippet
+    assert "&lt;img src=x onerror=alert(1)&gt;" in hit.snippet
+    assert "<mark>refund</mark>" in hit.snippet
+    assert hit.snippet.count("<mark>") == 1
+
+
+def test_plain_word_searches_use_the_full_text_index(world):
+    for n in range(30):
+        message_on(world["email"], f"message number {n} about shipping")
+    compiled = compile_query(search_query_parse("refund"))
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # tiny tables: ask whether the index can serve
+        cursor.execute(
+            f"EXPLAIN SELECT id FROM conversations_message WHERE {compiled.where}", compiled.params
+        )
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "msg_search_vector" in plan, plan
+
+
+def test_reindex_on_postgresql_rebuilds_the_indexes(world):
+    message_on(world["email"], "still found after a reindex")
+    steps = []
+    PostgresBackend().reindex(progress=lambda done, total: steps.append((done, total)))
+    assert steps[-1] == (3, 3)
+    assert len(found(world["agent"], "reindex")) == 1
+
+
+def test_the_indexing_task_teaches_the_lexicon_the_new_words(world):
+    from apps.search.tasks import index_messages_task
+
+    message = message_on(world["email"], "The screen flickers constantly")
+    assert found(world["agent"], "flikers") == set()  # a word the lexicon does not know yet
+    index_messages_task.apply(args=[[message.pk]])  # what ingestion's after-commit hook enqueues
+    assert found(world["agent"], "flikers") == {message.pk}
+
+
+def test_the_reindex_command_says_what_it_does_on_postgresql(world):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    message_on(world["email"], "still searchable")
+    out = StringIO()
+    call_command("reindex", stdout=out, stderr=StringIO())
+    assert "PostgreSQL full-text search" in out.getvalue()
+    assert "search index rebuilt (postgresql): 1 messages" in out.getvalue()
