@@ -1,34 +1,364 @@
-from datetime import timedelta
+"""The dashboards' figures, read from the rollups (models.py says what counts for a brand).
 
-from django.db.models import Count
-from django.db.models.functions import TruncDate
-from django.utils import timezone
+Every figure takes the same filters: the membership (tenant and brand scoping), one brand, a range of
+UTC days `since`..`until` (both included), and optionally a channel id, a language and a listening level.
+Share of voice ignores the level (it is itself a split by level); response times ignore it too (they
+belong to conversations, not to mentions) and filter on the conversation's channel and language.
+"""
 
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.db import connection
+from django.db.models import (
+    Aggregate,
+    Case,
+    Count,
+    Exists,
+    FloatField,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+
+from apps.accounts.models import Team
 from apps.accounts.tenancy import scoped
+from apps.connectors.models import Channel
 from apps.conversations.models import Message
+from apps.listening.models import Mention
+
+from .models import (
+    AuthorDaily,
+    ConversationTiming,
+    IntentDaily,
+    MessageDaily,
+    MessageHourly,
+    TermDaily,
+    VoiceDaily,
+)
+from .services import LEVEL_ORDER, day_start
+
+#: Ranges up to this many days are drawn per hour; longer ones per day.
+HOURLY_UP_TO_DAYS = 3
 
 
-def brand_overview(*, membership, days: int = 90) -> dict:
-    """Inbound volume per day and per brand, with the channel and language mix, over the last `days`."""
-    since = timezone.now() - timedelta(days=days)
-    inbound = scoped(Message, membership).filter(direction=Message.Direction.INBOUND, sent_at__gte=since)
-    per_day = (
-        inbound.annotate(day=TruncDate("sent_at"))
-        .values("day", "conversation__brand__name")
-        .annotate(n=Count("pk"))
-        .order_by("day")
-    )
-    days_axis = [(since + timedelta(days=i)).date() for i in range(days + 1)]
-    series: dict[str, dict] = {}
-    for row in per_day:
-        series.setdefault(row["conversation__brand__name"], {})[row["day"]] = row["n"]
+@dataclass(frozen=True)
+class Filters:
+    """One dashboard's filters: what the page, its CSV exports and its drill-downs share."""
+
+    brand_id: int
+    since: date
+    until: date
+    channel_id: int | None = None
+    language: str = ""
+    level: str = ""
+
+    @property
+    def start(self) -> datetime:
+        return day_start(self.since)
+
+    @property
+    def end(self) -> datetime:
+        return day_start(self.until + timedelta(days=1))
+
+    @property
+    def hourly(self) -> bool:
+        return (self.until - self.since).days + 1 <= HOURLY_UP_TO_DAYS
+
+
+class PercentileDisc(Aggregate):
+    """The smallest value whose share of the ordered values reaches `fraction` (nearest rank): always one
+    of the values, so the figure can be checked by hand."""
+
+    function = "percentile_disc"
+    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+    def __init__(self, expression, fraction: float, **extra):
+        super().__init__(expression, fraction=float(fraction), **extra)
+
+
+def _rollup(model, membership, filters: Filters, *, level: bool = True) -> QuerySet:
+    """The rollup's rows for the brand, the range and the filters, scoped to the membership."""
+    rows = scoped(model, membership).filter(brand_id=filters.brand_id)
+    if model is MessageHourly:
+        rows = rows.filter(hour__gte=filters.start, hour__lt=filters.end)
+    elif model is ConversationTiming:
+        rows = rows.filter(started_at__gte=filters.start, started_at__lt=filters.end)
+    else:
+        rows = rows.filter(day__gte=filters.since, day__lte=filters.until)
+    if filters.channel_id is not None:
+        rows = rows.filter(channel_id=filters.channel_id)
+    if filters.language:
+        rows = rows.filter(language=filters.language)
+    if level and filters.level:
+        rows = rows.filter(level=filters.level)
+    return rows
+
+
+def _axis(filters: Filters) -> list[datetime]:
+    step = timedelta(hours=1) if filters.hourly else timedelta(days=1)
+    moments, moment = [], filters.start
+    while moment < filters.end:
+        moments.append(moment)
+        moment += step
+    return moments
+
+
+def _messages(membership, filters: Filters, *, intent: bool = False) -> QuerySet:
+    """The message rollup that answers the range: hourly for short ranges, daily (by sentiment, or by
+    intent for the intent breakdown) for the others."""
+    if filters.hourly:
+        return _rollup(MessageHourly, membership, filters)
+    return _rollup(IntentDaily if intent else MessageDaily, membership, filters)
+
+
+def _per_period(rows: QuerySet, filters: Filters, *columns: str):
+    """(period start, *columns, messages) rows: per hour or per UTC day."""
+    period = "hour" if filters.hourly else "day"
+    grouped = rows.values(period, *columns).annotate(n=Sum("messages")).values_list(period, *columns, "n")
+    if filters.hourly:
+        return list(grouped)
+    return [(day_start(day), *rest) for day, *rest in grouped]
+
+
+def volume_total(*, membership, filters: Filters) -> int:
+    return _messages(membership, filters).aggregate(n=Coalesce(Sum("messages"), 0))["n"]
+
+
+def volume_over_time(*, membership, filters: Filters) -> list[tuple[datetime, int]]:
+    """The brand's messages per hour (ranges up to HOURLY_UP_TO_DAYS days) or per UTC day, zeros included."""
+    counts = dict(_per_period(_messages(membership, filters), filters))
+    return [(moment, counts.get(moment, 0)) for moment in _axis(filters)]
+
+
+def sentiment_trend(*, membership, filters: Filters) -> dict[str, list[tuple[datetime, int]]]:
+    """Per sentiment ("" = not classified yet), the messages per hour or day, zeros included."""
+    counts: dict[str, dict[datetime, int]] = {}
+    for moment, sentiment, n in _per_period(_messages(membership, filters), filters, "sentiment"):
+        counts.setdefault(sentiment, {})[moment] = n
+    axis = _axis(filters)
     return {
-        "total": inbound.count(),
-        "labels": [day.isoformat() for day in days_axis],
-        "series": [
-            {"label": brand, "data": [counts.get(day, 0) for day in days_axis]}
-            for brand, counts in sorted(series.items())
-        ],
-        "channels": list(inbound.values("channel__kind").annotate(n=Count("pk")).order_by("-n")),
-        "languages": list(inbound.values("language").annotate(n=Count("pk")).order_by("-n")),
+        sentiment: [(moment, by_moment.get(moment, 0)) for moment in axis]
+        for sentiment, by_moment in sorted(counts.items())
     }
+
+
+def _breakdown(membership, filters: Filters, column: str) -> list[tuple[str, int]]:
+    return list(
+        _messages(membership, filters, intent=column == "intent")
+        .values(column)
+        .annotate(n=Sum("messages"))
+        .order_by("-n", column)
+        .values_list(column, "n")
+    )
+
+
+def intent_breakdown(*, membership, filters: Filters) -> list[tuple[str, int]]:
+    """(intent, messages), most first; "" = not classified yet."""
+    return _breakdown(membership, filters, "intent")
+
+
+def language_mix(*, membership, filters: Filters) -> list[tuple[str, int]]:
+    """(language, messages), most first; "" = not detected."""
+    return _breakdown(membership, filters, "language")
+
+
+def level_mix(*, membership, filters: Filters) -> list[tuple[str, int]]:
+    """(listening level, messages), most first."""
+    return _breakdown(membership, filters, "level")
+
+
+def channel_mix(*, membership, filters: Filters) -> list[dict]:
+    """Per channel: id, name, kind and messages, most first."""
+    counts = list(
+        _messages(membership, filters)
+        .values("channel_id")
+        .annotate(messages=Sum("messages"))
+        .order_by("-messages", "channel_id")
+        .values_list("channel_id", "messages")
+    )
+    # Named after aggregating: joining the channel to every rollup row first costs more than the sums.
+    names = {
+        pk: (name, kind)
+        for pk, name, kind in scoped(Channel, membership)
+        .filter(pk__in=[pk for pk, _ in counts])
+        .values_list("pk", "name", "kind")
+    }
+    return [
+        {
+            "channel_id": pk,
+            "name": names.get(pk, ("", ""))[0],
+            "kind": names.get(pk, ("", ""))[1],
+            "messages": n,
+        }
+        for pk, n in counts
+    ]
+
+
+def share_of_voice(*, membership, filters: Filters) -> list[tuple[str, int]]:
+    """(competitor, messages): "" is the brand itself (messages to or about it), then each competitor
+    named by a competitor-level mention; most first."""
+    return list(
+        _rollup(VoiceDaily, membership, filters, level=False)
+        .values("competitor")
+        .annotate(n=Sum("messages"))
+        .order_by("-n", "competitor")
+        .values_list("competitor", "n")
+    )
+
+
+def top_terms(*, membership, filters: Filters, hashtags: bool = False, limit: int | None = 20) -> QuerySet:
+    """(term, messages containing it), most first; hashtags or words. `limit=None` gives them all."""
+    rows = (
+        _rollup(TermDaily, membership, filters)
+        .filter(is_hashtag=hashtags)
+        .values("term")
+        .annotate(n=Sum("messages"))
+        .order_by("-n", "term")
+        .values_list("term", "n")
+    )
+    return rows[:limit] if limit else rows
+
+
+AUTHOR_COLUMNS = ["identity_id", "messages", "handle", "display_name", "kind", "followers", "verified"]
+_AUTHOR_ORDER = {
+    "messages": "messages DESC, followers DESC, identity_id",
+    "followers": "followers DESC, messages DESC, identity_id",
+}
+
+
+def _author_totals(membership, filters: Filters) -> tuple[str, tuple]:
+    """SQL of the authors of the range with their messages and identity, aggregated before the join."""
+    aggregated = (
+        _rollup(AuthorDaily, membership, filters).values("identity_id").annotate(messages=Sum("messages"))
+    )
+    sql, params = aggregated.order_by().query.sql_with_params()
+    return (
+        f"""WITH totals AS MATERIALIZED ({sql}), authors AS MATERIALIZED (
+                SELECT t.identity_id, t.messages, i.handle, i.display_name, i.kind, i.followers, i.verified
+                FROM totals t JOIN customers_identity i ON i.id = t.identity_id)""",
+        params,
+    )
+
+
+def top_authors(
+    *, membership, filters: Filters, by: str = "messages", limit: int | None = 20
+) -> Iterator[dict]:
+    """The authors of the brand's messages with their message count and followers: the most active
+    (`by="messages"`) or the most influential (`by="followers"`, their current follower count). With
+    `limit=None`, every author, read in chunks by a server-side cursor (the CSV export)."""
+    sql, params = _author_totals(membership, filters)
+    sql = f"{sql} SELECT * FROM authors ORDER BY {_AUTHOR_ORDER[by]}"
+    if limit:
+        sql, params = f"{sql} LIMIT %s", (*params, limit)
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(2000):
+            for row in rows:
+                yield dict(zip(AUTHOR_COLUMNS, row, strict=True))
+
+
+def author_leaders(*, membership, filters: Filters, limit: int = 20) -> tuple[list[dict], list[dict]]:
+    """top_authors(by="messages") and top_authors(by="followers") for the page, from one aggregation of the
+    range's author rows (the costliest figure: a row per author and day)."""
+    sql, params = _author_totals(membership, filters)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""{sql}
+                (SELECT 'messages', * FROM authors ORDER BY {_AUTHOR_ORDER["messages"]} LIMIT %s)
+                UNION ALL
+                (SELECT 'followers', * FROM authors ORDER BY {_AUTHOR_ORDER["followers"]} LIMIT %s)""",
+            [*params, limit, limit],
+        )
+        rows = cursor.fetchall()
+    leaders: dict[str, list[dict]] = {"messages": [], "followers": []}
+    for by, *values in rows:
+        leaders[by].append(dict(zip(AUTHOR_COLUMNS, values, strict=True)))
+    return leaders["messages"], leaders["followers"]
+
+
+def response_times(*, membership, filters: Filters, by: str) -> list[dict]:
+    """First-response and resolution times in seconds, median and 90th percentile (nearest rank), per
+    team (`by="team"`; None = no team) or per channel (`by="channel"`), for the conversations that started
+    in the range. `conversations` counts them all; each time counts those that have it."""
+    key, model = {"team": ("team_id", Team), "channel": ("channel_id", Channel)}[by]
+    rows = list(
+        _rollup(ConversationTiming, membership, filters, level=False)
+        .values(key)
+        .annotate(
+            conversations=Count("pk"),
+            responded=Count("first_response_seconds"),
+            first_response_median=PercentileDisc("first_response_seconds", 0.5),
+            first_response_p90=PercentileDisc("first_response_seconds", 0.9),
+            resolved=Count("resolution_seconds"),
+            resolution_median=PercentileDisc("resolution_seconds", 0.5),
+            resolution_p90=PercentileDisc("resolution_seconds", 0.9),
+        )
+        .order_by(key)
+    )
+    names = dict(scoped(model, membership).filter(pk__in=[r[key] for r in rows]).values_list("pk", "name"))
+    for row in rows:
+        row["name"] = names.get(row[key], "")
+    return sorted(rows, key=lambda row: (row["name"] == "", row["name"], row[key] or 0))
+
+
+def brand_messages(*, membership, filters: Filters) -> QuerySet[Message]:
+    """The raw inbound messages behind the figures (the same pairs as the rollups), oldest first, with
+    `pair_level` annotated: for the messages CSV."""
+    brand_mentions = Mention.objects.filter(brand_id=filters.brand_id).exclude(relevant=False)
+    rank = _level_rank("level")
+    first_level = brand_mentions.filter(message_id=OuterRef("pk")).annotate(rank=rank).order_by("rank")
+    rows = (
+        scoped(Message, membership)
+        .filter(direction=Message.Direction.INBOUND, sent_at__gte=filters.start, sent_at__lt=filters.end)
+        .filter(
+            Q(conversation__brand_id=filters.brand_id)
+            | Q(Exists(brand_mentions.filter(message_id=OuterRef("pk"))))
+        )
+        .annotate(
+            pair_level=Case(
+                When(conversation__brand_id=filters.brand_id, then=Value("to_brand")),
+                default=Subquery(first_level.values("level")[:1]),
+            )
+        )
+    )
+    if filters.channel_id is not None:
+        rows = rows.filter(channel_id=filters.channel_id)
+    if filters.language:
+        rows = rows.filter(language=filters.language)
+    if filters.level:
+        rows = rows.filter(pair_level=filters.level)
+    return rows.order_by("sent_at", "pk")
+
+
+def _level_rank(field: str):
+    return Case(
+        *[When(**{field: level}, then=Value(rank)) for rank, level in enumerate(LEVEL_ORDER)],
+        output_field=IntegerField(),
+    )
+
+
+def brand_hourly_counts(
+    *, brand_id: int, since: datetime, until: datetime
+) -> list[tuple[datetime, int, int]]:
+    """(hour, messages, negative messages) for one brand's hours from `since` to before `until`, hours
+    without messages left out: for the alerts. Not scoped to a membership: callers are the workers."""
+    rows = (
+        MessageHourly.objects.filter(brand_id=brand_id, hour__gte=since, hour__lt=until)
+        .values("hour")
+        .annotate(
+            total=Sum("messages"), negative=Coalesce(Sum("messages", filter=Q(sentiment="negative")), 0)
+        )
+        .order_by("hour")
+    )
+    return [(row["hour"], row["total"], row["negative"]) for row in rows]

@@ -3,4 +3,7 @@ from django.urls import path
 from . import views
 
 app_name = "analytics"
-urlpatterns = [path("", views.dashboard, name="dashboard")]
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("export/<slug:name>.csv", views.export, name="export"),
+]

@@ -1,15 +1,381 @@
+"""The dashboards page and its CSV exports: parse the filters, call the selectors, render or stream."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from django.http import Http404, QueryDict, StreamingHttpResponse
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_date
 
+from apps.accounts.models import Brand
 from apps.accounts.permissions import current_membership, dashboards_required
+from apps.accounts.tenancy import get_visible_or_404, scoped
 from apps.connectors.kinds import ChannelKind
+from apps.connectors.models import Channel
+from apps.conversations.selectors import InboxFilters, InboxQuery
+from apps.listening.models import Level
 
-from .selectors import brand_overview
+from . import selectors
+from .selectors import Filters
+
+PRESETS = {"1d": 1, "7d": 7, "30d": 30, "90d": 90, "365d": 365}
+DEFAULT_PRESET = "30d"
+TABLE_ROWS = 20
+SENTIMENT_COLOURS = {"negative": "#dc2626", "neutral": "#94a3b8", "positive": "#16a34a", "": "#e2e8f0"}
+
+
+@dataclass(frozen=True)
+class DashboardQuery:
+    """The dashboard's querystring: brand, range (a preset or from/to), channel, language, level."""
+
+    filters: Filters
+    preset: str = ""
+    problems: tuple[str, ...] = field(default=())
+
+    @classmethod
+    def parse(cls, params: QueryDict, membership) -> DashboardQuery:
+        problems = []
+        brands = scoped(Brand, membership).order_by("name")
+        brand_param = (params.get("brand") or "").strip()
+        if brand_param:
+            brand = get_visible_or_404(brands, membership, pk=brand_param)
+        else:
+            brand = brands.first()
+            if brand is None:
+                raise Http404("no brand")
+        today = timezone.now().date()
+        preset = (params.get("range") or "").strip()
+        since, until = parse_date(params.get("from") or "") if params.get("from") else None, None
+        if params.get("to"):
+            until = parse_date(params["to"])
+        if (params.get("from") and since is None) or (params.get("to") and until is None):
+            problems.append("from / to: dates are written YYYY-MM-DD")
+            since = until = None
+        if since or until:
+            preset, until = "", until or today
+            since = since or until - timedelta(days=PRESETS[DEFAULT_PRESET] - 1)
+            if until < since:
+                problems.append("to: the end date is before the start date")
+                since, until = until, since
+        else:
+            if preset and preset not in PRESETS:
+                problems.append(f"range: “{preset[:20]}” is not one of {', '.join(PRESETS)}")
+            preset = preset if preset in PRESETS else DEFAULT_PRESET
+            until, since = today, today - timedelta(days=PRESETS[preset] - 1)
+        channel_id = None
+        if (params.get("channel") or "").strip():
+            channel_id = get_visible_or_404(Channel, membership, pk=params["channel"].strip()).pk
+        level = (params.get("level") or "").strip()
+        if level and level not in Level.values:
+            problems.append(f"level: “{level[:20]}” is not one of {', '.join(Level.values)}")
+            level = ""
+        language = (params.get("language") or "").strip()[:16]
+        filters = Filters(
+            brand_id=brand.pk, since=since, until=until, channel_id=channel_id, language=language, level=level
+        )
+        return cls(filters=filters, preset=preset, problems=tuple(problems))
+
+    def querystring(self) -> str:
+        given = self.filters
+        params = QueryDict(mutable=True)
+        params["brand"] = str(given.brand_id)
+        if self.preset:
+            params["range"] = self.preset
+        else:
+            params["from"], params["to"] = given.since.isoformat(), given.until.isoformat()
+        for name, value in (
+            ("channel", given.channel_id),
+            ("language", given.language),
+            ("level", given.level),
+        ):
+            if value not in (None, ""):
+                params[name] = str(value)
+        return params.urlencode()
+
+
+def inbox_url(filters: Filters, *, since: date | None = None, until: date | None = None, **narrower) -> str:
+    """The inbox view of the conversations behind a figure: the brand, the dashboard's channel and
+    language, the range and `narrower` (channel, language, sentiment, intent).
+
+    The figures count messages; the inbox lists conversations, by their current labels (those of their
+    latest inbound message), their last activity in the range, and the statuses its views show. So a
+    drill-down lists exactly the counted conversations when each has one message in the range, and
+    otherwise the conversations the counted messages belong to as the inbox sees them now. Messages that
+    count for the brand only through a listening mention (another brand's conversation) have no inbox
+    filter and are left out; the level filter has none either. The messages CSV lists exactly the
+    counted messages."""
+    values = {"channel": filters.channel_id, "language": filters.language, **narrower}
+    query = InboxQuery(
+        view="all",
+        filters=InboxFilters(
+            brand=filters.brand_id,
+            channel=values["channel"],
+            language=values["language"] or "",
+            sentiment=values.get("sentiment") or "",
+            intent=values.get("intent") or "",
+            date_from=since or filters.since,
+            date_to=until or filters.until,
+        ),
+    )
+    return f"{reverse('inbox:index')}?{query.querystring()}"
+
+
+def _daily_inbox_urls(filters: Filters, days: list[date], **narrower) -> list[str]:
+    """inbox_url() for each day (a point of a time chart): built once and re-dated, since a year of points
+    in several series would otherwise cost thousands of querystring builds per page."""
+    if not days:
+        return []
+    first = days[0].isoformat()
+    template = inbox_url(filters, since=days[0], until=days[0], **narrower)
+    dated = f"from={first}&to={first}"
+    if dated not in template:  # the inbox changed its querystring: build each one
+        return [inbox_url(filters, since=day, until=day, **narrower) for day in days]
+    return [template.replace(dated, f"from={day.isoformat()}&to={day.isoformat()}") for day in days]
 
 
 @dashboards_required
 def dashboard(request):
-    overview = brand_overview(membership=current_membership(request))
+    membership = current_membership(request)
+    if not request.GET.get("brand") and not scoped(Brand, membership).exists():
+        return render(request, "analytics/no_brand.html", {"section": "dashboards"})
+    query = DashboardQuery.parse(request.GET, membership)
+    filters = query.filters
+    volume = selectors.volume_over_time(membership=membership, filters=filters)
+    days = [moment.date() for moment, _ in volume]
+    labels = [moment.strftime("%Y-%m-%d %H:00" if filters.hourly else "%Y-%m-%d") for moment, _ in volume]
+    day_urls = _daily_inbox_urls(filters, days)
+    trend = selectors.sentiment_trend(membership=membership, filters=filters)
+    voice = selectors.share_of_voice(membership=membership, filters=filters)
+    brand = scoped(Brand, membership).get(pk=filters.brand_id)
+    intents = selectors.intent_breakdown(membership=membership, filters=filters)
+    channels = selectors.channel_mix(membership=membership, filters=filters)
     kind_labels = dict(ChannelKind.choices)
-    for row in overview["channels"]:
-        row["label"] = kind_labels.get(row["channel__kind"], row["channel__kind"])
-    return render(request, "analytics/dashboard.html", {"section": "dashboards", "overview": overview})
+    languages = selectors.language_mix(membership=membership, filters=filters)
+    charts = {
+        "volume": {
+            "type": "line",
+            "labels": labels,
+            "datasets": [{"label": "Messages", "data": [n for _, n in volume]}],
+            "urls": [day_urls],
+        },
+        "sentiment": {
+            "type": "bar",
+            "stacked": True,
+            "labels": labels,
+            "datasets": [
+                {
+                    "label": sentiment or "not classified",
+                    "data": [n for _, n in series],
+                    "backgroundColor": SENTIMENT_COLOURS.get(sentiment, "#64748b"),
+                }
+                for sentiment, series in trend.items()
+            ],
+            "urls": [_daily_inbox_urls(filters, days, sentiment=sentiment) for sentiment in trend],
+        },
+        "voice": _bars([(competitor or brand.name, n) for competitor, n in voice], [None for _ in voice]),
+        "intents": _bars(
+            [(intent or "not classified", n) for intent, n in intents],
+            [inbox_url(filters, intent=intent) if intent else None for intent, _ in intents],
+        ),
+        "channels": _bars(
+            [
+                (f"{row['name']} ({kind_labels.get(row['kind'], row['kind'])})", row["messages"])
+                for row in channels
+            ],
+            [inbox_url(filters, channel=row["channel_id"]) for row in channels],
+        ),
+        "languages": _bars(
+            [(language or "unknown", n) for language, n in languages],
+            [inbox_url(filters, language=language) if language else None for language, _ in languages],
+        ),
+    }
+    authors, influencers = selectors.author_leaders(membership=membership, filters=filters, limit=TABLE_ROWS)
+    context = {
+        "section": "dashboards",
+        "query": query,
+        "querystring": query.querystring(),
+        "brand": brand,
+        "brands": scoped(Brand, membership).only("name").order_by("name"),
+        "channels": scoped(Channel, membership).filter(brand_id=filters.brand_id).order_by("name"),
+        "levels": Level.choices,
+        "presets": PRESETS,
+        "total": sum(n for _, n in volume),
+        "charts": charts,
+        "inbox_url": inbox_url(filters),
+        "terms": selectors.top_terms(membership=membership, filters=filters, limit=TABLE_ROWS),
+        "hashtags": selectors.top_terms(
+            membership=membership, filters=filters, hashtags=True, limit=TABLE_ROWS
+        ),
+        "authors": authors,
+        "influencers": influencers,
+        "by_team": selectors.response_times(membership=membership, filters=filters, by="team"),
+        "by_channel": [
+            {**row, "url": inbox_url(filters, channel=row["channel_id"])}
+            for row in selectors.response_times(membership=membership, filters=filters, by="channel")
+        ],
+    }
+    return render(request, "analytics/dashboard.html", context)
+
+
+def _bars(rows: list[tuple[str, int]], urls: list[str | None]) -> dict:
+    return {
+        "type": "bar",
+        "labels": [label for label, _ in rows],
+        "datasets": [{"label": "Messages", "data": [n for _, n in rows]}],
+        "urls": [urls],
+    }
+
+
+# ------------------------------------------------------------------ CSV
+
+
+class _Echo:
+    """csv.writer writes into this and gets the line back, so each row streams as it is made."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def _csv_lines(header: list[str], rows: Iterable[Iterable]) -> Iterator[str]:
+    writer = csv.writer(_Echo())
+    yield writer.writerow(header)
+    for row in rows:
+        yield writer.writerow(row)
+
+
+def _export_rows(name: str, membership, filters: Filters) -> tuple[list[str], Iterable[Iterable]]:
+    """The CSV of one table or figure: every row (no cap), read in chunks by a server-side cursor."""
+    s = selectors
+    figures = {
+        "volume": lambda: (
+            ["period_start_utc", "messages"],
+            (
+                (moment.isoformat(), n)
+                for moment, n in s.volume_over_time(membership=membership, filters=filters)
+            ),
+        ),
+        "sentiment": lambda: (
+            ["period_start_utc", "sentiment", "messages"],
+            (
+                (moment.isoformat(), sentiment, n)
+                for sentiment, series in s.sentiment_trend(membership=membership, filters=filters).items()
+                for moment, n in series
+            ),
+        ),
+        "voice": lambda: (
+            ["competitor", "messages"],
+            s.share_of_voice(membership=membership, filters=filters),
+        ),
+        "intents": lambda: (
+            ["intent", "messages"],
+            s.intent_breakdown(membership=membership, filters=filters),
+        ),
+        "languages": lambda: (
+            ["language", "messages"],
+            s.language_mix(membership=membership, filters=filters),
+        ),
+        "channels": lambda: (
+            ["channel_id", "channel", "kind", "messages"],
+            (
+                (r["channel_id"], r["name"], r["kind"], r["messages"])
+                for r in s.channel_mix(membership=membership, filters=filters)
+            ),
+        ),
+        "terms": lambda: (
+            ["term", "messages"],
+            s.top_terms(membership=membership, filters=filters, limit=None).iterator(chunk_size=2000),
+        ),
+        "hashtags": lambda: (
+            ["hashtag", "messages"],
+            s.top_terms(membership=membership, filters=filters, hashtags=True, limit=None).iterator(
+                chunk_size=2000
+            ),
+        ),
+        "authors": lambda: _authors(s.top_authors(membership=membership, filters=filters, limit=None)),
+        "influencers": lambda: _authors(
+            s.top_authors(membership=membership, filters=filters, by="followers", limit=None)
+        ),
+        "response-team": lambda: _timings(
+            s.response_times(membership=membership, filters=filters, by="team")
+        ),
+        "response-channel": lambda: _timings(
+            s.response_times(membership=membership, filters=filters, by="channel")
+        ),
+        "messages": lambda: (
+            [
+                "message_id",
+                "conversation_id",
+                "sent_at",
+                "channel_id",
+                "language",
+                "level",
+                "sentiment",
+                "intent",
+                "text",
+            ],
+            s.brand_messages(membership=membership, filters=filters)
+            .values_list(
+                "pk",
+                "conversation_id",
+                "sent_at",
+                "channel_id",
+                "language",
+                "pair_level",
+                "sentiment",
+                "intent",
+                "text",
+            )
+            .iterator(chunk_size=2000),
+        ),
+    }
+    if name not in figures:
+        raise Http404("no such export")
+    return figures[name]()
+
+
+def _authors(rows) -> tuple[list[str], Iterable]:
+    header = ["identity_id", "handle", "display_name", "kind", "followers", "verified", "messages"]
+    return header, ([row[column] for column in header] for row in rows)
+
+
+def _timings(rows: list[dict]) -> tuple[list[str], Iterable]:
+    header = [
+        "name",
+        "conversations",
+        "responded",
+        "first_response_median_s",
+        "first_response_p90_s",
+        "resolved",
+        "resolution_median_s",
+        "resolution_p90_s",
+    ]
+    columns = [
+        "name",
+        "conversations",
+        "responded",
+        "first_response_median",
+        "first_response_p90",
+        "resolved",
+        "resolution_median",
+        "resolution_p90",
+    ]
+    return header, ([row[column] for column in columns] for row in rows)
+
+
+@dashboards_required
+def export(request, name: str):
+    """One figure or table as CSV, with the page's filters: streamed, every row."""
+    membership = current_membership(request)
+    query = DashboardQuery.parse(request.GET, membership)
+    header, rows = _export_rows(name, membership, query.filters)
+    response = StreamingHttpResponse(_csv_lines(header, rows), content_type="text/csv; charset=utf-8")
+    given = query.filters
+    filename = f"{name}-brand{given.brand_id}-{given.since.isoformat()}-{given.until.isoformat()}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

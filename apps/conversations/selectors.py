@@ -157,8 +157,9 @@ class InboxQuery:
         pairs += [(name, getattr(given, name)) for name in ("language", "priority", "status")]
         pairs += [("tag", tag) for tag in given.tags]
         pairs += [("assignee", given.assignee), ("from", given.date_from), ("to", given.date_to)]
-        pairs += [("sort", query.sort if query.sort != "priority" else ""), ("page", query.page)]
-        return [(name, str(value)) for name, value in pairs if value not in ("", None, 1)]
+        pairs += [("sort", query.sort if query.sort != "priority" else "")]
+        pairs += [("page", query.page if query.page != 1 else "")]  # ids of 1 (brand=1...) stay
+        return [(name, str(value)) for name, value in pairs if value not in ("", None)]
 
     def querystring(self, **changes) -> str:
         return urlencode(self.params(**changes))

@@ -9,7 +9,7 @@ pytestmark = pytest.mark.django_db
 LANDING = {
     Role.ADMIN: ("accounts:overview", "Channels"),
     Role.COMMUNITY_MANAGER: ("inbox:index", "Inbox views"),
-    Role.MARKETER: ("analytics:dashboard", "Volume per day, by brand"),
+    Role.MARKETER: ("analytics:dashboard", "Volume over time"),
 }
 
 

@@ -1,0 +1,46 @@
+"""The dashboards page in a real browser on the real ASGI server: the charts draw, and a click on a bar
+opens the matching inbox view."""
+
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from django.urls import reverse
+
+from apps.accounts.models import Role
+from apps.analytics.tasks import refresh_rollups_task
+from tests.connectors.livechat.test_widget_browser import CHROMIUM, off_loop
+from tests.factories import PASSWORD, membership_create
+
+pytestmark = [
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="no Chromium at /usr/bin/chromium for the browser test"),
+    pytest.mark.django_db(transaction=True),
+]
+
+
+def test_the_charts_draw_and_a_bar_drills_down_into_the_inbox(world, asgi_server, page):
+    from playwright.sync_api import expect
+
+    agent = off_loop(membership_create, world["org"], Role.COMMUNITY_MANAGER, username="dash.agent")
+    off_loop(refresh_rollups_task)
+    dashboard = f"{reverse('analytics:dashboard')}?brand={world['brand'].pk}&range=30d"
+    page.goto(f"{asgi_server.url}{reverse('login')}?next={dashboard}")
+    page.get_by_label("Username").fill(agent.user.username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.keyboard.press("Enter")
+    expect(page.locator("body[data-charts-ready='true']")).to_have_count(1)
+    canvases = page.locator("canvas[data-chart]")
+    expect(canvases).to_have_count(6)
+    assert page.evaluate("[...document.querySelectorAll('canvas[data-chart]')].every((c) => c.chart)")
+
+    # Click the middle of the first bar of the channels chart.
+    page.locator("#chart-channels").scroll_into_view_if_needed()
+    box = page.locator("#chart-channels").bounding_box()
+    point = page.evaluate(
+        "(() => { const bar = document.getElementById('chart-channels').chart.getDatasetMeta(0).data[0];"
+        " return {x: bar.x, y: (bar.y + bar.base) / 2}; })()"
+    )
+    page.mouse.click(box["x"] + point["x"], box["y"] + point["y"])
+    page.wait_for_url(lambda address: urlsplit(address).path == reverse("inbox:index"))
+    query = parse_qs(urlsplit(page.url).query)
+    assert query["brand"] == [str(world["brand"].pk)] and "channel" in query
+    expect(page.locator("#inbox-results")).to_be_visible()
