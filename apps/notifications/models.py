@@ -14,6 +14,7 @@ class Notification(TenantModel):
     class Kind(models.TextChoices):
         MENTION = "mention", "Mentioned you in a note"
         ASSIGNED = "assigned", "Assigned you a conversation"
+        ALERT = "alert", "Raised an alert on"
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
@@ -28,6 +29,9 @@ class Notification(TenantModel):
     message = models.ForeignKey(
         "conversations.Message", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
+    # Where the notification leads when that is not the conversation: an alert's page (apps.alerts), whose
+    # conversation and message are the alert's top sample, so that brand scoping holds for alerts too.
+    link = models.CharField(max_length=300, blank=True)
     read_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -19,7 +19,7 @@ LIVE_EVENT = "notification.created"
 
 @transaction.atomic
 def notifications_send(
-    *, recipients: Iterable, kind: str, conversation, actor, message=None
+    *, recipients: Iterable, kind: str, conversation, actor, message=None, link: str = ""
 ) -> list[Notification]:
     """Notify each recipient (never the actor themself) about the conversation; each of them hears of it
     on their open pages once the transaction commits. The caller decides who may be notified."""
@@ -34,6 +34,7 @@ def notifications_send(
                 kind=kind,
                 conversation=conversation,
                 message=message,
+                link=link,
             )
             for recipient_id in recipient_ids
         ]

@@ -1,0 +1,20 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_delete, post_save
+
+
+def _forget_subscriptions(sender, instance, **kwargs):
+    from .services import subscriptions_forget
+
+    subscriptions_forget(instance.organization_id)
+
+
+class WebhooksConfig(AppConfig):
+    name = "apps.webhooks"
+    label = "webhooks"
+    verbose_name = "Outbound webhooks"
+
+    def ready(self):
+        # Any change of an endpoint, from the services or the Django admin, clears the cached subscriptions.
+        endpoint = self.get_model("WebhookEndpoint")
+        post_save.connect(_forget_subscriptions, sender=endpoint, dispatch_uid="webhooks-forget-save")
+        post_delete.connect(_forget_subscriptions, sender=endpoint, dispatch_uid="webhooks-forget-delete")
