@@ -17,6 +17,8 @@ ADMIN_APP_LABELS = [
     "replies",
     "inbox",
     "notifications",
+    "webhooks",
+    "alerts",
 ]
 ORG_ADMIN_GROUP = "Organisation admins"
 
@@ -50,6 +52,28 @@ def brand_create(
     )
     # A new brand listens from the first message: starter queries from its handles, names and rivals.
     listening_queries_create_defaults(brand=brand)
+    return brand
+
+
+BRAND_EDITABLE = ("name", "handles", "keywords", "competitors", "category_terms")
+
+
+@transaction.atomic
+def brand_update(*, brand: Brand, actor, **changes) -> Brand:
+    """Change a brand's name or listening terms (BRAND_EDITABLE); the audit log keeps what changed."""
+    from apps.core.audit import audit_record
+
+    unknown = set(changes) - set(BRAND_EDITABLE)
+    if unknown:
+        raise ValueError(f"a brand's {', '.join(sorted(unknown))} cannot be changed here")
+    changed = {field: value for field, value in changes.items() if getattr(brand, field) != value}
+    for field, value in changed.items():
+        setattr(brand, field, value)
+    brand.full_clean(exclude=["slug"])
+    brand.save()
+    audit_record(
+        organization=brand.organization, actor=actor, action="brand.updated", target=brand, data=changed
+    )
     return brand
 
 

@@ -1,0 +1,95 @@
+"""Customers and identities: search, the profile, the 360° timeline; export and erasure for admins."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, serializers
+from rest_framework.decorators import action
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+
+from apps.api import filters
+from apps.api import serializers as s
+from apps.api.permissions import AdminActionPermission
+from apps.customers.models import Customer, Identity
+from apps.customers.selectors import customer_export, customer_list, customer_timeline
+from apps.customers.services import customer_erase
+
+from .base import NOT_FOUND, THREAD_LIMIT, TenantViewSet
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Customers (merged and erased profiles left out)",
+        parameters=[OpenApiParameter("q", str, description="Name or handle contains, or email is, this.")],
+    ),
+    retrieve=extend_schema(
+        summary="One customer with identities and attributes",
+        responses={200: s.CustomerDetailSerializer, 404: NOT_FOUND},
+    ),
+)
+class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    model = Customer
+
+    def get_serializer_class(self):
+        return s.CustomerListSerializer if self.action == "list" else s.CustomerDetailSerializer
+
+    def get_queryset(self):
+        if self.action == "list":
+            query = serializers.CharField(max_length=200, required=False, allow_blank=True).run_validation(
+                self.request.query_params.get("q", "")
+            )
+            return customer_list(membership=self.membership, query=query.strip())
+        return (
+            super()
+            .get_queryset()
+            .prefetch_related(
+                Prefetch("identities", queryset=Identity.objects.order_by("kind", "-followers", "pk"))
+            )
+        )
+
+    @extend_schema(
+        summary="The 360° timeline: every message on every channel and the profile's events, newest first",
+        responses={200: s.TimelineEntrySerializer(many=True), 404: NOT_FOUND},
+    )
+    @action(detail=True, methods=["get"], pagination_class=None)
+    def timeline(self, request, pk=None):
+        customer = self.get_object()
+        entries = customer_timeline(customer=customer, limit=THREAD_LIMIT)
+        if self.membership.limited_to_brands:
+            # Customers are the organisation's, their messages the brands': the page's selector reads the
+            # whole history, and a member limited to some brands sees only those brands' messages in it.
+            brand_ids = set(self.membership.brand_ids)
+            entries = [
+                e for e in entries if e.kind != "message" or e.message.conversation.brand_id in brand_ids
+            ]
+        return Response(s.TimelineEntrySerializer(entries, many=True).data)
+
+    @extend_schema(
+        summary="Everything held about the person, as JSON (right of access; admins)",
+        responses={200: OpenApiTypes.OBJECT, 404: NOT_FOUND},
+    )
+    @action(detail=True, methods=["get"], permission_classes=[IsAuthenticated, AdminActionPermission])
+    def export(self, request, pk=None):
+        return Response(customer_export(customer=self.get_object()))
+
+    @extend_schema(
+        summary="Erase the person: redact their words, remove their identities (admins; cannot be undone)",
+        request=None,
+        responses={200: s.EraseSummarySerializer, 404: NOT_FOUND},
+    )
+    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated, AdminActionPermission])
+    def erase(self, request, pk=None):
+        return Response(customer_erase(customer=self.get_object(), actor=request.user))
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Identities of customers on each channel"),
+    retrieve=extend_schema(summary="One identity", responses={200: s.IdentitySerializer, 404: NOT_FOUND}),
+)
+class IdentityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    model = Identity
+    serializer_class = s.IdentitySerializer
+    filterset_class = filters.IdentityFilter

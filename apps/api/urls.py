@@ -1,0 +1,28 @@
+"""The REST API, version 1, mounted at /api/v1/ (cxm/urls.py); its OpenAPI schema and docs pages beside it."""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from .endpoints import alerts, conversations, customers, dashboard, listening, organisation, webhooks
+
+router = DefaultRouter()
+router.register("conversations", conversations.ConversationViewSet, basename="conversation")
+router.register("messages", conversations.MessageViewSet, basename="message")
+router.register("customers", customers.CustomerViewSet, basename="customer")
+router.register("identities", customers.IdentityViewSet, basename="identity")
+router.register("channels", organisation.ChannelViewSet, basename="channel")
+router.register("brands", organisation.BrandViewSet, basename="brand")
+router.register("listening-queries", listening.ListeningQueryViewSet, basename="listening-query")
+router.register("alerts", alerts.AlertViewSet, basename="alert")
+router.register("webhook-endpoints", webhooks.WebhookEndpointViewSet, basename="webhook-endpoint")
+router.register("webhook-deliveries", webhooks.WebhookDeliveryViewSet, basename="webhook-delivery")
+router.register("dashboard", dashboard.DashboardViewSet, basename="dashboard")
+
+app_name = "api"
+urlpatterns = [
+    path("", include(router.urls)),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+]
