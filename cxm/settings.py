@@ -54,6 +54,9 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "channels",
     "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_htmx",
     "template_partials",
     "apps.core",
@@ -68,6 +71,10 @@ INSTALLED_APPS = [
     "apps.replies",
     "apps.notifications",
     "apps.analytics",
+    "apps.search",
+    "apps.api",
+    "apps.webhooks",
+    "apps.alerts",
     "apps.demo",
 ]
 
@@ -120,6 +127,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", EMBEDDED_REDIS_URL)
 ELASTICSEARCH_URL = os.environ.get("ELASTICSEARCH_URL", "")
+# Elasticsearch index names start with this (one deployment, or the tests, per prefix).
+ELASTICSEARCH_INDEX_PREFIX = os.environ.get("ELASTICSEARCH_INDEX_PREFIX", "cxm-test" if TESTING else "cxm")
 # Connectors refuse to fetch user-configured URLs on internal addresses (SSRF), except in tests, which talk
 # to fakes on 127.0.0.1, or where the operator allows it (single-tenant installs with internal feeds).
 CXM_ALLOW_PRIVATE_FETCH = env_bool("CXM_ALLOW_PRIVATE_FETCH", default=TESTING)
@@ -182,7 +191,31 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Snoozed conversations come back to the inbox when their time comes.
     "unsnooze-due": {"task": "apps.conversations.tasks.unsnooze_due_task", "schedule": 60.0},
+    # The dashboards' rollup buckets that writes marked dirty (ingestion also asks right after commit).
+    "refresh-rollups": {"task": "apps.analytics.tasks.refresh_rollups_task", "schedule": 60.0},
+    # Alert rules are checked against each brand's latest hours; evaluation is idempotent.
+    "evaluate-alert-rules": {"task": "apps.alerts.tasks.evaluate_alert_rules_task", "schedule": 300.0},
+    # Webhook deliveries whose retry task was lost are sent again.
+    "webhook-deliveries-due": {"task": "apps.webhooks.tasks.webhook_deliveries_due_task", "schedule": 60.0},
 }
+
+# Outbound webhooks (apps.webhooks): endpoints on private, loopback or reserved addresses are refused (they
+# would let an endpoint reach into CXM's own network) unless this is on — for local development and tests.
+WEBHOOKS_ALLOW_PRIVATE_URLS = env_bool("CXM_WEBHOOKS_ALLOW_PRIVATE_URLS", False)
+WEBHOOKS_MAX_ATTEMPTS = int(os.environ.get("CXM_WEBHOOKS_MAX_ATTEMPTS", "8"))
+# The first retry waits this long, each next one twice as long (capped at 30 minutes).
+WEBHOOKS_RETRY_BASE_SECONDS = float(os.environ.get("CXM_WEBHOOKS_RETRY_BASE_SECONDS", "30"))
+
+# Outgoing mail of CXM itself (alert emails; channels send through their own SMTP settings).
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
+EMAIL_TIMEOUT = 20
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "CXM <cxm@localhost>")
+# Where CXM is reached, for links in emails and webhook payloads (alerts).
+CXM_BASE_URL = os.environ.get("CXM_BASE_URL", "http://localhost:8000").rstrip("/")
 
 # The shipped classification heads (apps/classification/defaults, see its MODEL_CARD.md); point this
 # at a folder built by `manage.py build_default_classifiers` to use other defaults.
@@ -233,12 +266,32 @@ WHITENOISE_USE_FINDERS = True
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # A token pins one membership (apps/api); first, so that a call without credentials gets a 401
+        # that names the Bearer scheme.
+        "apps.api.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.CursorPagination",
+    "DEFAULT_PAGINATION_CLASS": "apps.api.pagination.IdCursorPagination",
     "PAGE_SIZE": 50,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+# The API's OpenAPI schema (/api/v1/schema/) and its docs pages; their assets come from the sidecar wheel.
+SPECTACULAR_SETTINGS = {
+    "TITLE": "CXM API",
+    "DESCRIPTION": "Conversations, customers, replies, listening and more, for one organisation per token.",
+    "VERSION": "1.0.0",
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "ConversationStatusEnum": "apps.conversations.models.Conversation.Status",
+        "ChannelStatusEnum": "apps.connectors.models.Channel.Status",
+    },
 }
 
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")

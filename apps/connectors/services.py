@@ -10,6 +10,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from apps.core.audit import audit_record
+from apps.webhooks import events as webhook_events
 
 from .base import PayloadRejected, RateLimited, TransientError
 from .models import Channel
@@ -156,6 +157,7 @@ def message_deliver(*, message_id: int) -> None:
         message.sent_at = timezone.now()
         message.save(update_fields=["external_id", "delivery_status", "delivery_error", "sent_at"])
         _announce_delivery([message])
+        webhook_events.reply_sent(message)
 
 
 def _announce_delivery(messages) -> None:

@@ -15,6 +15,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from apps.core.audit import audit_record
+from apps.webhooks import events as webhook_events
 
 from .models import Conversation, Message, Tag, ThreadAlias
 
@@ -115,6 +116,7 @@ def conversation_set_status(
         target=conversation,
         data={"status": status},
     )
+    webhook_events.conversation_status_changed(conversation, actor)
     from apps.replies.services import resolution_example_record_if_closed
 
     resolution_example_record_if_closed(conversation=conversation)
@@ -546,6 +548,7 @@ def note_add(*, conversation: Conversation, author, text: str) -> Message:
         target=conversation,
         data={"message": note.pk, "mentioned": [user.pk for user in mentioned]},
     )
+    webhook_events.note_created(note)
     transaction.on_commit(lambda: _tell_viewers(conversation.pk, {"event": "note", "user": author.pk}))
     return note
 

@@ -29,6 +29,7 @@ from apps.conversations.models import Conversation, Message, ThreadAlias
 from apps.conversations.services import html_sanitise
 from apps.customers.models import Customer, Identity
 from apps.customers.services import identity_resolve, normalise_email, normalise_phone, suggest_weak_matches
+from apps.webhooks import events as webhook_events
 
 from . import pipeline
 
@@ -254,6 +255,7 @@ def _conversations_for(items: list[Item], identities) -> dict[tuple[int, str], C
             to_open, Conversation.objects.bulk_create(to_open.values()), strict=True
         ):
             threads[key] = conversation
+        webhook_events.conversations_created(to_open.values())
     return threads
 
 

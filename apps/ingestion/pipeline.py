@@ -13,8 +13,10 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import connection
 
+from apps.analytics.services import rollups_refresh_soon
 from apps.connectors.kinds import PRIVATE_KINDS
 from apps.conversations.models import Message
+from apps.webhooks import events as webhook_events
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +83,11 @@ def push_message_events(event: str, messages: list[Message]) -> None:
 
 
 def index_for_search(messages: list[Message]) -> None:
-    """Search indexing (PostgreSQL full-text is built in; Elasticsearch plugs in here)."""
+    """Search indexing, in a task: Elasticsearch gets the documents in bulk; PostgreSQL indexes the text by
+    itself, and the task adds the messages' words to the lexicon that typo matching uses."""
+    from apps.search.services import messages_index_later
+
+    messages_index_later([m.pk for m in messages])
 
 
 def enqueue_classification(messages: list[Message]) -> None:
@@ -99,4 +105,6 @@ def after_commit(messages: list[Message], delivered: list[Message] = ()) -> None
     enqueue_classification(messages)
     push_message_events("message.created", messages)
     index_for_search(messages)
+    webhook_events.messages_created(messages)  # only where an endpoint listens (a cached check)
     push_message_events("message.delivery", list(delivered))
+    rollups_refresh_soon()
