@@ -1,12 +1,12 @@
-"""Alert evaluation on a brand's 8 weeks of raw messages, and the webhooks' check on the ingestion hot path,
+"""Alert evaluation on a brand's 8 weeks of messages (read from the dashboards' hourly rollup), and the webhooks' check on the ingestion hot path,
 each printed next to its limit measured in the same run.
 
 - Data: one organisation, 3 brands with a channel each; MESSAGES inbound messages over the last 8 weeks and
   a day (half of them of brand 1, the one measured), 4 a conversation, a tenth of them negative. Built with
   INSERT … SELECT generate_series in a database of its own, then VACUUM ANALYZE.
 - Evaluation: `alert_rules_evaluate()` with brand 1's four rules (volume and negative-share anomalies and
-  thresholds: one read of the series for the four), REPEAT runs, next to the bare SQL of the hourly
-  aggregate it reads (the same rows, no Django), REPEAT runs.
+  thresholds: one read of the series for the four), REPEAT runs, next to the bare SQL of the same hourly
+  aggregate over the raw messages (no Django), REPEAT runs. The warm-up evaluation builds the rollups.
 - Hot path: `apps.webhooks.events.messages_created()` for a batch of 100 ingested messages of an
   organisation without webhook endpoints (what every ingested batch pays), next to one bare Redis GET.
 
@@ -191,7 +191,7 @@ def measure() -> None:
     inbound = Message.objects.filter(conversation__brand=brand).count()
     print(f"brand 1: {inbound:,} inbound messages in the 8 weeks read", flush=True)
 
-    services.alert_rules_evaluate(now=now)  # warm-up
+    services.alert_rules_evaluate(now=now)  # warm-up: it also brings the rollups up to date
     evaluation = [_ms(lambda: services.alert_rules_evaluate(now=now)) for _ in range(REPEAT)]
     sql = """SELECT date_trunc('hour', m.sent_at AT TIME ZONE 'UTC') AS hour, count(*),
                     count(*) FILTER (WHERE m.sentiment = 'negative')

@@ -5,11 +5,11 @@ from __future__ import annotations
 import statistics
 from datetime import datetime, timedelta
 
-from django.db.models import Count, F, Q, QuerySet
-from django.db.models.functions import TruncHour
+from django.db.models import F, QuerySet
 
 from apps.accounts.models import Brand, Membership
 from apps.accounts.tenancy import scoped
+from apps.analytics.selectors import brand_hourly_counts as rollup_hourly_counts
 from apps.conversations.models import Message
 
 from .detection import HOUR, HourCount, hour_start
@@ -22,26 +22,12 @@ CHART_HOURS_AFTER = 12
 
 
 def brand_hourly_counts(*, brand_id: int, since: datetime, until: datetime) -> dict[datetime, HourCount]:
-    """Inbound messages of the brand per hour (UTC) in [since, until), with how many were negative.
-
-    Read from the raw messages (the (organization, sent_at) index bounds the scan); this one function is
-    the source of the detector's series, so that it can move to the analytics rollups without other change.
-    """
-    organization_id = Brand.objects.filter(pk=brand_id).values_list("organization_id", flat=True).first()
-    rows = (
-        Message.objects.filter(
-            organization_id=organization_id,
-            conversation__brand_id=brand_id,
-            direction=Message.Direction.INBOUND,
-            sent_at__gte=since,
-            sent_at__lt=until,
-        )
-        .annotate(hour=TruncHour("sent_at"))
-        .values("hour")
-        .annotate(inbound=Count("id"), negative=Count("id", filter=Q(sentiment="negative")))
-        .order_by()
-    )
-    return {row["hour"]: HourCount(inbound=row["inbound"], negative=row["negative"]) for row in rows}
+    """Inbound messages of the brand per hour (UTC) from `since`'s hour to `until`, with how many were
+    negative: the detector's input. Read from the dashboards' hourly rollup, so that an alert counts the
+    brand's messages exactly as its dashboard does (its conversations' and its relevant mentions') and the
+    beat reads a few thousand rollup rows rather than weeks of raw messages."""
+    rows = rollup_hourly_counts(brand_id=brand_id, since=hour_start(since), until=until)
+    return {hour: HourCount(inbound=total, negative=negative) for hour, total, negative in rows}
 
 
 def rule_list(*, membership: Membership, brand_id: int | None = None) -> QuerySet[AlertRule]:

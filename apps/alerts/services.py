@@ -23,6 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.accounts.models import Membership, Role
+from apps.analytics.services import rollups_refresh
 from apps.core.audit import audit_record
 
 from . import detection, selectors
@@ -122,6 +123,9 @@ def alert_rules_evaluate(*, now: datetime | None = None) -> int:
 
 
 def _brand_series(brand_id: int, now: datetime):
+    # The series come from the dashboards' rollups: bring them up to date with what has just arrived
+    # (usually nothing is left: the workers refresh them seconds after each batch).
+    rollups_refresh()
     since = detection.hour_start(now) - WEEK * HISTORY_WEEKS - HOUR * 24
     counts = selectors.brand_hourly_counts(brand_id=brand_id, since=since, until=now)
     # The brand's history starts at its first hour with messages: earlier weeks are not "quiet" weeks.
