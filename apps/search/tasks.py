@@ -32,4 +32,9 @@ def reindex_task(organization_id: int | None = None) -> None:
     def progress(done: int, total: int) -> None:
         cache.set(REINDEX_PROGRESS_KEY, {"done": done, "total": total}, 24 * 3600)
 
-    services.search_reindex(organization_id=organization_id, progress=progress)
+    try:
+        services.search_reindex(organization_id=organization_id, progress=progress)
+    except Exception as error:
+        # The page says it failed and why, and offers to start again.
+        cache.set(REINDEX_PROGRESS_KEY, {"done": 0, "total": 0, "error": str(error)[:500]}, 24 * 3600)
+        raise

@@ -1,5 +1,8 @@
-from django.shortcuts import render
+from django.contrib.auth.decorators import user_passes_test
+from django.core.cache import cache
+from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.http import require_POST
 
 from apps.accounts.models import Brand
 from apps.accounts.permissions import current_membership, inbox_required
@@ -10,7 +13,9 @@ from apps.classification.selectors import label_choices
 from apps.connectors.models import Channel
 from apps.listening.query import QuerySyntaxError
 
+from .backends import get_backend
 from .selectors import SearchRequest, message_search
+from .tasks import REINDEX_PROGRESS_KEY, reindex_task
 
 # The id of the results' container, swapped by the form and the pager (htmx).
 RESULTS_ID = "search-results"
@@ -79,3 +84,39 @@ def _pager(search: SearchRequest, results) -> dict:
         "previous": search.querystring(page=search.page - 1) if search.page > 1 else None,
         "next": search.querystring(page=search.page + 1) if results.has_next else None,
     }
+
+
+# Reindexing rebuilds the whole index (PostgreSQL's indexes are not per organisation): a job for whoever
+# runs the platform, its superusers, not for an organisation's admins (who are staff for Django's admin).
+operator_required = user_passes_test(lambda user: user.is_active and user.is_superuser)
+
+
+def _reindex_context() -> dict:
+    state = cache.get(REINDEX_PROGRESS_KEY) or {}
+    unfinished = state.get("queued") or state.get("done", 0) < state.get("total", 0)
+    running = bool(unfinished) and not state.get("error")
+    return {"state": state, "running": running, "backend": type(get_backend()).__name__}
+
+
+@operator_required
+def reindex(request):
+    """The search index's maintenance page: start a rebuild, and watch its progress."""
+    return render(request, "search/reindex.html", {"section": "search", **_reindex_context()})
+
+
+@operator_required
+def reindex_progress(request):
+    """The progress bar alone, polled by the page while a rebuild runs."""
+    return render(request, "search/reindex.html#progress", _reindex_context())
+
+
+@operator_required
+@require_POST
+def reindex_start(request):
+    if not _reindex_context()["running"]:
+        # Shown at once, before a worker takes the task: 0 of an unknown number of steps.
+        cache.set(REINDEX_PROGRESS_KEY, {"done": 0, "total": 0, "queued": True}, 24 * 3600)
+        reindex_task.delay()
+    if request.htmx:
+        return render(request, "search/reindex.html#progress", _reindex_context())
+    return redirect("search:reindex")

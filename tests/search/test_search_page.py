@@ -1,9 +1,11 @@
 """The /search/ page: results with highlighted snippets and facets, clear syntax errors, tenant scoping."""
 
+import time
+
 import pytest
 from django.urls import reverse
 
-from apps.accounts.models import Role
+from apps.accounts.models import Role, User
 from apps.listening.query import QuerySyntaxError, parse
 from tests.factories import membership_create
 
@@ -66,3 +68,29 @@ def test_people_without_the_inbox_cannot_search(world, login):
     marketer = membership_create(world["org"], Role.MARKETER)
     response = login(marketer).get(reverse("search:index"), {"q": "secret"})
     assert response.status_code in (302, 403)
+
+
+@pytest.mark.celery_worker
+@pytest.mark.django_db(transaction=True)
+def test_the_platform_operator_rebuilds_the_index_from_the_page_and_watches_it(world, client, celery_worker):
+
+    operator = User.objects.create_superuser("operator", "ops@example.com", "x")
+    client.force_login(operator)
+    page = client.get(reverse("search:reindex")).content.decode()
+    assert "Rebuild the search index" in page and "PostgresBackend" in page
+
+    started = client.post(reverse("search:reindex_start"), headers={"HX-Request": "true"}).content.decode()
+    assert 'hx-trigger="every 1s"' in started and "<progress" in started
+    deadline = time.monotonic() + 60
+    while "The last rebuild is complete" not in (
+        progress := client.get(reverse("search:reindex_progress")).content.decode()
+    ):
+        assert time.monotonic() < deadline, progress
+        time.sleep(0.3)
+    assert 'hx-trigger="every 1s"' not in progress  # finished: the page stops polling
+
+
+def test_an_organisation_admin_cannot_rebuild_the_platform_index(world, login):
+    admin = login(membership_create(world["org"], Role.ADMIN, username="org-admin"))
+    assert admin.get(reverse("search:reindex")).status_code == 302
+    assert admin.post(reverse("search:reindex_start")).status_code == 302
