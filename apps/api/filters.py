@@ -129,6 +129,16 @@ class ListeningQueryFilter(django_filters.FilterSet):
         fields = []
 
 
+class AlertRuleFilter(django_filters.FilterSet):
+    brand = IdFilter(field_name="brand_id")
+    kind = django_filters.ChoiceFilter(choices=AlertRule.Kind.choices)
+    active = django_filters.BooleanFilter()
+
+    class Meta:
+        model = AlertRule
+        fields = []
+
+
 class AlertFilter(django_filters.FilterSet):
     brand = IdFilter(field_name="brand_id")
     rule = IdFilter(field_name="rule_id")

@@ -10,7 +10,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.accounts.models import Brand
-from apps.alerts.models import Alert
+from apps.alerts.models import Alert, AlertRule
 from apps.classification.models import Task
 from apps.connectors.models import Channel
 from apps.conversations.models import Conversation, Message
@@ -20,6 +20,7 @@ from apps.listening.models import Level, ListeningQuery
 from apps.webhooks.models import Event, WebhookDelivery, WebhookEndpoint
 
 from .fields import ScopedPrimaryKeyRelatedField
+from .permissions import api_membership
 
 # ------------------------------------------------------------------------------------------ organisation
 
@@ -386,6 +387,57 @@ class AlertSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = fields
+
+
+class InboxMemberField(serializers.PrimaryKeyRelatedField):
+    """A user id of the caller's organisation with an inbox role (who can read an alert notification)."""
+
+    def get_queryset(self):
+        from apps.accounts.models import Role, User
+
+        request = self.context.get("request")
+        membership = api_membership(request) if request else None
+        if membership is None:
+            return User.objects.none()
+        return User.objects.filter(
+            memberships__organization_id=membership.organization_id,
+            memberships__role__in=[Role.ADMIN, Role.COMMUNITY_MANAGER],
+        )
+
+
+class AlertRuleSerializer(serializers.ModelSerializer):
+    brand = ScopedPrimaryKeyRelatedField(Brand)
+    notify_members = InboxMemberField(many=True, required=False)
+    email_recipients = serializers.ListField(child=serializers.EmailField(), required=False, max_length=50)
+
+    class Meta:
+        model = AlertRule
+        fields = [
+            "id",
+            "brand",
+            "name",
+            "kind",
+            "sensitivity",
+            "threshold",
+            "window_hours",
+            "min_volume",
+            "cooldown_hours",
+            "notify_in_app",
+            "notify_members",
+            "email_recipients",
+            "notify_webhook",
+            "active",
+            "last_evaluated_at",
+            "created_at",
+        ]
+        read_only_fields = ["id", "last_evaluated_at", "created_at"]
+        extra_kwargs = {
+            "name": {"max_length": 200},
+            "window_hours": {"min_value": 1, "max_value": 24},
+            "cooldown_hours": {"max_value": 24 * 30},
+            "sensitivity": {"min_value": 0.1, "max_value": 1000},
+            "threshold": {"min_value": 0, "max_value": 1e9},
+        }
 
 
 # --------------------------------------------------------------------------------------------- webhooks

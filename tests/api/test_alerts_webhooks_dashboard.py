@@ -29,6 +29,37 @@ def test_every_member_reads_alerts_and_the_inbox_roles_act_on_them(world, api):
     assert ids(api(world["agent"]).get("/api/v1/alerts/", {"status": "open"})) == {world["a2"]["alert"].pk}
 
 
+def test_admins_write_alert_rules_through_the_rules_service_and_every_member_reads_them(world, api):
+    from apps.alerts.models import AlertRule
+    from apps.core.models import AuditEvent
+
+    brand = world["a"]["brand"]
+    rule = {"brand": brand.pk, "name": "Crisis", "kind": "negative_share_threshold", "threshold": 40}
+    assert api(world["agent"]).post("/api/v1/alert-rules/", rule, format="json").status_code == 403
+    client = api(world["admin"])
+    created = client.post(
+        "/api/v1/alert-rules/",
+        {**rule, "email_recipients": ["pr@example.com"], "notify_members": [world["agent"].user_id]},
+        format="json",
+    )
+    assert created.status_code == 201, created.content
+    saved = AlertRule.objects.get(pk=created.json()["id"])
+    assert (saved.brand, saved.threshold, saved.email_recipients) == (brand, 40, ["pr@example.com"])
+    assert list(saved.notify_members.all()) == [world["agent"].user]
+    assert AuditEvent.objects.filter(action="alert_rule.created", target_id=str(saved.pk)).exists()
+    assert saved.pk in ids(api(world["marketer"]).get("/api/v1/alert-rules/", {"brand": brand.pk}))
+
+    refused = client.patch(f"/api/v1/alert-rules/{saved.pk}/", {"threshold": 140}, format="json")
+    assert refused.status_code == 400 and "percentage" in refused.json()["detail"]
+    other_tenants_brand = world["b"]["brand"].pk
+    moved = client.patch(f"/api/v1/alert-rules/{saved.pk}/", {"brand": other_tenants_brand}, format="json")
+    assert moved.status_code == 400 and AlertRule.objects.get(pk=saved.pk).brand == brand
+    assert (
+        client.patch(f"/api/v1/alert-rules/{saved.pk}/", {"active": False}, format="json").json()["active"]
+        is False
+    )
+
+
 def test_webhook_endpoints_are_for_admins_and_never_show_the_secret(world, api):
     endpoint = world["a"]["endpoint"]
     assert api(world["agent"]).get("/api/v1/webhook-endpoints/").status_code == 403

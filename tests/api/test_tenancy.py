@@ -20,11 +20,12 @@ OBJECT_OF_ROUTE = {
     "channel": "channel",
     "brand": "brand",
     "listening-query": "query",
+    "alert-rule": "rule",
     "alert": "alert",
     "webhook-endpoint": "endpoint",
     "webhook-delivery": "delivery",
 }
-BRAND_SCOPED = {"conversation", "message", "channel", "brand", "listening-query", "alert"}
+BRAND_SCOPED = {"conversation", "message", "channel", "brand", "listening-query", "alert-rule", "alert"}
 WRITE_METHODS = {"post", "put", "patch", "delete"}
 
 
