@@ -20,6 +20,8 @@ from tqdm import tqdm
 
 from apps.accounts.models import Organization, Role
 from apps.accounts.services import brand_create, member_add, organization_create, team_create
+from apps.alerts.models import AlertRule
+from apps.alerts.services import alert_rule_save
 from apps.classification.services import messages_classify_later
 from apps.connectors.kinds import ChannelKind
 from apps.connectors.models import Channel
@@ -467,6 +469,13 @@ def generate_demo(*, messages: int = 6000, days: int = 90, seed: int = 7, passwo
             """,
             [organization.pk],
         )
+    # Each brand watches its volume and its share of negative messages (the beat evaluates the rules).
+    for brand in brands:
+        for kind in (AlertRule.Kind.VOLUME_ANOMALY, AlertRule.Kind.NEGATIVE_SHARE_ANOMALY):
+            rule = AlertRule(
+                organization=organization, brand=brand, kind=kind, name=f"{brand.name}: {kind.label}"
+            )
+            alert_rule_save(rule=rule, actor=None)
     # The workers classify the demo's messages in the background (once committed), as on arrival.
     inbound_ids = list(
         Message.objects.filter(organization=organization, direction=Message.Direction.INBOUND)

@@ -1,7 +1,8 @@
 import pytest
 from django.core.management import call_command
 
-from apps.accounts.models import Membership, Organization, Role
+from apps.accounts.models import Brand, Membership, Organization, Role
+from apps.alerts.models import AlertRule
 from apps.connectors.kinds import ChannelKind
 from apps.connectors.models import Channel
 from apps.conversations.models import Conversation, Message
@@ -39,6 +40,11 @@ def test_demo_has_every_role_channel_kind_and_language():
     from apps.listening.models import Level, Mention
 
     assert set(Mention.objects.filter(organization=acme).values_list("level", flat=True)) == set(Level.values)
+    # Every brand watches its volume and its negative share.
+    assert (
+        AlertRule.objects.filter(organization=acme, active=True).count()
+        == 2 * Brand.objects.filter(organization=acme).count()
+    )
 
 
 def test_seed_demo_runs_once(capsys, settings, tmp_path):
