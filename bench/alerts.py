@@ -1,5 +1,5 @@
-"""Alert evaluation on a brand's 8 weeks of messages (read from the dashboards' hourly rollup), and the webhooks' check on the ingestion hot path,
-each printed next to its limit measured in the same run.
+"""Alert evaluation on a brand's 8 weeks of messages (read from the dashboards' hourly rollup), and the
+webhooks' check on the ingestion hot path, each printed next to its limit measured in the same run.
 
 - Data: one organisation, 3 brands with a channel each; MESSAGES inbound messages over the last 8 weeks and
   a day (half of them of brand 1, the one measured), 4 a conversation, a tenth of them negative. Built with
@@ -16,17 +16,16 @@ each printed next to its limit measured in the same run.
 from __future__ import annotations
 
 import logging
-import os
 import statistics
 import sys
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from dashboards import _option  # noqa: E402
-from inbox import _database_url, _insert_select, _server_command, _setup_django, bulk_load  # noqa: E402
+from inbox import _insert_select, _setup_django, bulk_load  # noqa: E402
+from inbox import own_database as shared_own_database  # noqa: E402
 
 MESSAGES = int(_option("--messages", "1000000").replace("_", "").replace(",", ""))
 KEEP = "--keep" in sys.argv[1:]
@@ -36,25 +35,8 @@ DATABASE = f"cxm_bench_alerts_{MESSAGES}"
 HOURS = (8 * 7 + 1) * 24
 
 
-@contextmanager
 def own_database():
-    import psycopg
-
-    template = os.environ["DATABASE_URL"].rsplit("/", 1)[1].split("?")[0]
-    with psycopg.connect(_database_url("postgres"), autocommit=True) as connection:
-        kept = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE]).fetchone()
-    if not (KEEP and kept):
-        _server_command(f'DROP DATABASE IF EXISTS "{DATABASE}"')
-        _server_command(f'CREATE DATABASE "{DATABASE}" TEMPLATE "{template}"')
-    os.environ["DATABASE_URL"] = _database_url(DATABASE)
-    try:
-        yield bool(KEEP and kept)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        if not KEEP:
-            _server_command(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+    return shared_own_database(DATABASE, keep=KEEP)
 
 
 def build() -> None:

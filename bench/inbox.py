@@ -62,27 +62,27 @@ def _setup_django() -> None:
 
 
 @contextmanager
-def own_database():
-    """A copy of the migrated bench database for this benchmark alone, dropped afterwards: a million
-    conversations would otherwise stay behind for the other benchmarks. With KEEP, it stays, and the next
-    run with KEEP measures it again without building it."""
+def own_database(database: str = DATABASE, *, keep: bool = KEEP):
+    """A copy of the migrated bench database for one benchmark alone, dropped afterwards: a million rows
+    would otherwise stay behind for the other benchmarks. With `keep`, it stays, and the next run with
+    `keep` measures it again without building it (the context's value says whether it was reused)."""
     import psycopg
 
     template = urlsplit(os.environ["DATABASE_URL"]).path.lstrip("/")
     with psycopg.connect(_database_url("postgres"), autocommit=True) as connection:
-        kept = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE]).fetchone()
-    if not (KEEP and kept):
-        _server_command(f'DROP DATABASE IF EXISTS "{DATABASE}"')
-        _server_command(f'CREATE DATABASE "{DATABASE}" TEMPLATE "{template}"')
-    os.environ["DATABASE_URL"] = _database_url(DATABASE)
+        kept = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database]).fetchone()
+    if not (keep and kept):
+        _server_command(f'DROP DATABASE IF EXISTS "{database}"')
+        _server_command(f'CREATE DATABASE "{database}" TEMPLATE "{template}"')
+    os.environ["DATABASE_URL"] = _database_url(database)
     try:
-        yield bool(KEEP and kept)
+        yield bool(keep and kept)
     finally:
         from django.db import connections
 
         connections.close_all()
-        if not KEEP:
-            _server_command(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+        if not keep:
+            _server_command(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
 
 # ------------------------------------------------------------------ data

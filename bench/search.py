@@ -27,14 +27,14 @@ import re
 import statistics
 import sys
 import time
-from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bench.inbox import _insert_select, bulk_load  # noqa: E402 (the same loading helpers)
+from bench.inbox import own_database as shared_own_database  # noqa: E402
 
 MESSAGES = int(os.environ.get("CXM_BENCH_SEARCH_MESSAGES", "1000000"))
 CONVERSATIONS = max(MESSAGES // 5, 1)
@@ -47,38 +47,8 @@ LANGUAGE_WEIGHTS = {"en": 32, "es": 14, "ar": 10, "id": 10, "ru": 8, "zh": 8, "f
 TAGS = ["#nimbus", "@nimbusmobile", "#nimbusx2", "@lumenone"]
 
 
-def _database_url(name: str) -> str:
-    parts = urlsplit(os.environ["DATABASE_URL"])
-    return urlunsplit(parts._replace(path=f"/{name}"))
-
-
-def _server_command(sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(_database_url("postgres"), autocommit=True) as connection:
-        connection.execute(sql)
-
-
-@contextmanager
 def own_database():
-    """A copy of the migrated bench database for this benchmark alone, dropped afterwards (unless KEEP)."""
-    import psycopg
-
-    template = urlsplit(os.environ["DATABASE_URL"]).path.lstrip("/")
-    with psycopg.connect(_database_url("postgres"), autocommit=True) as connection:
-        kept = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE]).fetchone()
-    if not (KEEP and kept):
-        _server_command(f'DROP DATABASE IF EXISTS "{DATABASE}"')
-        _server_command(f'CREATE DATABASE "{DATABASE}" TEMPLATE "{template}"')
-    os.environ["DATABASE_URL"] = _database_url(DATABASE)
-    try:
-        yield bool(KEEP and kept)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        if not KEEP:
-            _server_command(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+    return shared_own_database(DATABASE, keep=KEEP)
 
 
 def vocabularies() -> dict[str, list[str]]:
