@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 from django.contrib.auth.decorators import user_passes_test
 from django.core.cache import cache
 from django.shortcuts import redirect, render
@@ -42,7 +44,7 @@ def index(request):
         "results": results,
         "error": error,
         "channels": channels,
-        "facets": _facets(results, channels),
+        "facets": _facets(search, results, channels),
         "pager": _pager(search, results),
         "conversation_path": reverse("inbox:conversation", args=[0]).removesuffix("0/"),
     }
@@ -60,19 +62,25 @@ def index(request):
     return render(request, "search/index.html", context)
 
 
-def _facets(results, channels) -> list[dict]:
-    """Facet counts as links that add the value to the filters."""
+def _facets(search: SearchRequest, results, channels) -> list[dict]:
+    """Facet counts, each a link that adds its value to the filters (none for the value already chosen,
+    nor for "unknown")."""
     if not results:
         return []
     shown = []
     for name, label in (("channel", "Channel"), ("language", "Language"), ("sentiment", "Sentiment")):
+        chosen = getattr(search.filters, name)
         values = []
         for value, count in results.facets.get(name, []):
+            item = {"value": value, "label": value or "unknown", "count": count, "href": None}
             if name == "channel":
                 channel = channels.get(int(value)) if str(value).isdigit() else None
-                values.append({"value": value, "label": channel.name if channel else value, "count": count})
-            else:
-                values.append({"value": value, "label": value or "unknown", "count": count})
+                item["label"] = channel.name if channel else value
+                value = int(value) if str(value).isdigit() else None
+            if value not in (None, "") and value != chosen:
+                narrowed = replace(search.filters, **{name: value})
+                item["href"] = "?" + search.querystring(filters=narrowed, page=1)
+            values.append(item)
         shown.append({"name": name, "label": label, "values": values})
     return shown
 

@@ -8,7 +8,7 @@ from django.urls import reverse
 from apps.accounts.models import Role
 from apps.alerts.models import Alert
 from apps.alerts.services import alert_rules_evaluate
-from tests.connectors.livechat.test_widget_browser import CHROMIUM, off_loop
+from tests.connectors.livechat.test_widget_browser import CHROMIUM, ROOT, off_loop
 from tests.factories import PASSWORD, membership_create
 
 from .conftest import NOW, BrandTraffic
@@ -57,6 +57,9 @@ def test_the_alert_chart_is_drawn(asgi_server, brand_a, org_a, page):
         "Usual range",
         "Alarm level",
     ]
+    (ROOT / "test-artifacts").mkdir(exist_ok=True)
+    page.wait_for_timeout(1200)  # Chart.js draws the lines in over a second
+    page.screenshot(path=str(ROOT / "test-artifacts" / "alert-page.png"), full_page=True)
     assert (
         max(
             page.evaluate(

@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from apps.accounts.models import Role
-from tests.connectors.livechat.test_widget_browser import CHROMIUM, off_loop
+from tests.connectors.livechat.test_widget_browser import CHROMIUM, ROOT, off_loop
 from tests.factories import PASSWORD, BrandFactory, ChannelFactory, membership_create
 
 from .conftest import message_on
@@ -44,6 +44,8 @@ def test_an_agent_searches_and_reads_highlighted_results(asgi_server, org_a, pag
     assert marks == ["Akku", "akku"], marks
     assert page.evaluate("window.hacked") is None and page.locator("#search-results img").count() == 0
     page.wait_for_url(lambda address: "q=akku" in address)  # the address follows: shareable
+    (ROOT / "test-artifacts").mkdir(exist_ok=True)
+    page.screenshot(path=str(ROOT / "test-artifacts" / "search-page.png"), full_page=True)
 
     box.fill("akku AND")
     box.press("Enter")

@@ -22,6 +22,7 @@ def test_the_page_shows_matches_with_snippets_facets_and_links(world, login):
     assert "<mark>refund</mark> has not arrived" in page
     assert f'href="/inbox/c/{message.conversation_id}/#message-{message.pk}"' in page
     assert 'data-facet="sentiment" data-value="negative"' in page
+    assert 'href="?q=refunds&amp;sentiment=negative"' in page  # a facet narrows the search
     assert 'data-total="1"' in page
     assert 'href="/search/"' in page  # the navigation link
 
