@@ -160,16 +160,20 @@ class TermDaily(RollupModel):
 
     class Meta:
         indexes = [
+            # Covers the tenant scoping too (organization): a year of a brand is read from the index alone.
             models.Index(
                 fields=["brand", "is_hashtag", "day"],
-                include=["channel", "language", "level", "term", "messages"],
-                name="rollup_term_brand_day",
+                include=["organization", "channel", "language", "level", "term", "messages"],
+                name="rollup_term_brand_day_v2",
             )
         ]
 
 
 class AuthorDaily(RollupModel):
-    """The brand's messages per author identity and day (followers are read live from the identity)."""
+    """The brand's messages per author identity and day, with the author's follower count as it was when
+    the bucket was last recomputed (`followers`): ranking a year of authors by reach then needs no join to
+    the identities (a few hundred thousand of them), and a bucket's count moves when the bucket is
+    recomputed, not when the identity changes."""
 
     TENANT_BRAND_PATH = "brand"
 
@@ -179,14 +183,16 @@ class AuthorDaily(RollupModel):
     language = models.CharField(max_length=16, blank=True)
     level = models.CharField(max_length=16, choices=Level.choices)
     identity = models.ForeignKey("customers.Identity", on_delete=models.CASCADE, related_name="+", **DERIVED)
+    followers = models.PositiveIntegerField(default=0)
     messages = models.PositiveIntegerField()
 
     class Meta:
         indexes = [
+            # Covers the tenant scoping too (organization): a year of a brand is read from the index alone.
             models.Index(
                 fields=["brand", "day"],
-                include=["channel", "language", "level", "identity", "messages"],
-                name="rollup_author_brand_day",
+                include=["organization", "channel", "language", "level", "identity", "followers", "messages"],
+                name="rollup_author_brand_day_v2",
             )
         ]
 
@@ -214,9 +220,17 @@ class ConversationTiming(RollupModel):
 
     class Meta:
         indexes = [
+            # Covers the tenant scoping too (organization): a year of a brand is read from the index alone.
             models.Index(
                 fields=["brand", "started_at"],
-                include=["channel", "language", "team", "first_response_seconds", "resolution_seconds"],
-                name="rollup_timing_brand_start",
+                include=[
+                    "organization",
+                    "channel",
+                    "language",
+                    "team",
+                    "first_response_seconds",
+                    "resolution_seconds",
+                ],
+                name="rollup_timing_brand_start_v2",
             )
         ]

@@ -9,10 +9,11 @@ belong to conversations, not to mentions) and filter on the conversation's chann
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import (
     Aggregate,
     Case,
@@ -20,6 +21,7 @@ from django.db.models import (
     Exists,
     FloatField,
     IntegerField,
+    Max,
     OuterRef,
     Q,
     QuerySet,
@@ -238,27 +240,38 @@ _AUTHOR_ORDER = {
 
 
 def _author_totals(membership, filters: Filters) -> tuple[str, tuple]:
-    """SQL of the authors of the range with their messages and identity, aggregated before the join."""
+    """SQL of a `totals` CTE: the authors of the range with their messages and followers (the largest count
+    the range's rollup rows recorded: each row's is the identity's when its bucket was last recomputed)."""
     aggregated = (
-        _rollup(AuthorDaily, membership, filters).values("identity_id").annotate(messages=Sum("messages"))
+        _rollup(AuthorDaily, membership, filters)
+        .values("identity_id")
+        .annotate(messages=Sum("messages"), followers=Max("followers"))
     )
     sql, params = aggregated.order_by().query.sql_with_params()
-    return (
-        f"""WITH totals AS MATERIALIZED ({sql}), authors AS MATERIALIZED (
-                SELECT t.identity_id, t.messages, i.handle, i.display_name, i.kind, i.followers, i.verified
-                FROM totals t JOIN customers_identity i ON i.id = t.identity_id)""",
-        params,
-    )
+    return f"WITH totals AS MATERIALIZED ({sql})", params
+
+
+# The authors' rows with their identity's names, followers from the rollup.
+_AUTHOR_ROWS = """SELECT t.identity_id, t.messages, i.handle, i.display_name, i.kind, t.followers, i.verified
+    FROM totals t JOIN customers_identity i ON i.id = t.identity_id"""
+
+
+def _author_key(by: str):
+    """The Python sort key of _AUTHOR_ORDER[by] for rows as dicts."""
+    if by == "messages":
+        return lambda row: (-row["messages"], -row["followers"], row["identity_id"])
+    return lambda row: (-row["followers"], -row["messages"], row["identity_id"])
 
 
 def top_authors(
     *, membership, filters: Filters, by: str = "messages", limit: int | None = 20
 ) -> Iterator[dict]:
     """The authors of the brand's messages with their message count and followers: the most active
-    (`by="messages"`) or the most influential (`by="followers"`, their current follower count). With
-    `limit=None`, every author, read in chunks by a server-side cursor (the CSV export)."""
+    (`by="messages"`) or the most influential (`by="followers"`, their follower count as the rollups
+    recorded it, see `_author_totals`). With `limit=None`, every author, read in chunks by a server-side
+    cursor (the CSV export)."""
     sql, params = _author_totals(membership, filters)
-    sql = f"{sql} SELECT * FROM authors ORDER BY {_AUTHOR_ORDER[by]}"
+    sql = f"{sql} SELECT * FROM ({_AUTHOR_ROWS}) authors ORDER BY {_AUTHOR_ORDER[by]}"
     if limit:
         sql, params = f"{sql} LIMIT %s", (*params, limit)
     with connection.chunked_cursor() as cursor:
@@ -270,21 +283,41 @@ def top_authors(
 
 def author_leaders(*, membership, filters: Filters, limit: int = 20) -> tuple[list[dict], list[dict]]:
     """top_authors(by="messages") and top_authors(by="followers") for the page, from one aggregation of the
-    range's author rows (the costliest figure: a row per author and day)."""
+    range's author rows (the costliest figure: a row per author and day); only the leaders are joined to
+    their identities."""
     sql, params = _author_totals(membership, filters)
-    with connection.cursor() as cursor:
+    with _figure_memory(), connection.cursor() as cursor:
         cursor.execute(
-            f"""{sql}
-                (SELECT 'messages', * FROM authors ORDER BY {_AUTHOR_ORDER["messages"]} LIMIT %s)
-                UNION ALL
-                (SELECT 'followers', * FROM authors ORDER BY {_AUTHOR_ORDER["followers"]} LIMIT %s)""",
+            f"""{sql}, leaders AS (
+                    (SELECT 'messages' AS by, * FROM totals ORDER BY {_AUTHOR_ORDER["messages"]} LIMIT %s)
+                    UNION ALL
+                    (SELECT 'followers', * FROM totals ORDER BY {_AUTHOR_ORDER["followers"]} LIMIT %s))
+                SELECT t.by, t.identity_id, t.messages, i.handle, i.display_name, i.kind, t.followers,
+                       i.verified
+                FROM leaders t JOIN customers_identity i ON i.id = t.identity_id""",
             [*params, limit, limit],
         )
         rows = cursor.fetchall()
     leaders: dict[str, list[dict]] = {"messages": [], "followers": []}
     for by, *values in rows:
         leaders[by].append(dict(zip(AUTHOR_COLUMNS, values, strict=True)))
-    return leaders["messages"], leaders["followers"]
+    return (
+        sorted(leaders["messages"], key=_author_key("messages")),
+        sorted(leaders["followers"], key=_author_key("followers")),
+    )
+
+
+#: Sorting a year of a brand's conversations (or hashing a year of its authors) in memory instead of in
+#: temporary files: the default work_mem (4 MB) spills these figures to disk.
+FIGURE_WORK_MEM = "64MB"
+
+
+@contextmanager
+def _figure_memory():
+    """A transaction whose queries may sort and hash FIGURE_WORK_MEM in memory (SET LOCAL: only here)."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"SET LOCAL work_mem = '{FIGURE_WORK_MEM}'")
+        yield
 
 
 def response_times(*, membership, filters: Filters, by: str) -> list[dict]:
@@ -292,20 +325,21 @@ def response_times(*, membership, filters: Filters, by: str) -> list[dict]:
     team (`by="team"`; None = no team) or per channel (`by="channel"`), for the conversations that started
     in the range. `conversations` counts them all; each time counts those that have it."""
     key, model = {"team": ("team_id", Team), "channel": ("channel_id", Channel)}[by]
-    rows = list(
-        _rollup(ConversationTiming, membership, filters, level=False)
-        .values(key)
-        .annotate(
-            conversations=Count("pk"),
-            responded=Count("first_response_seconds"),
-            first_response_median=PercentileDisc("first_response_seconds", 0.5),
-            first_response_p90=PercentileDisc("first_response_seconds", 0.9),
-            resolved=Count("resolution_seconds"),
-            resolution_median=PercentileDisc("resolution_seconds", 0.5),
-            resolution_p90=PercentileDisc("resolution_seconds", 0.9),
+    with _figure_memory():
+        rows = list(
+            _rollup(ConversationTiming, membership, filters, level=False)
+            .values(key)
+            .annotate(
+                conversations=Count("*"),  # not the key: the covering index lacks it
+                responded=Count("first_response_seconds"),
+                first_response_median=PercentileDisc("first_response_seconds", 0.5),
+                first_response_p90=PercentileDisc("first_response_seconds", 0.9),
+                resolved=Count("resolution_seconds"),
+                resolution_median=PercentileDisc("resolution_seconds", 0.5),
+                resolution_p90=PercentileDisc("resolution_seconds", 0.9),
+            )
+            .order_by(key)
         )
-        .order_by(key)
-    )
     names = dict(scoped(model, membership).filter(pk__in=[r[key] for r in rows]).values_list("pk", "name"))
     for row in rows:
         row["name"] = names.get(row[key], "")

@@ -93,10 +93,10 @@ _INSERT_PAIR_ROLLUPS = f"""{_PAIRS}
     GROUP BY 2, 3, 4, 5, 6
 ), authors AS (
     INSERT INTO analytics_authordaily
-        (organization_id, brand_id, day, channel_id, language, level, identity_id, messages)
-    SELECT %(organization)s, brand_id, (sent_at AT TIME ZONE 'UTC')::date, channel_id, language, level,
-           author_identity_id, count(*)
-    FROM pairs WHERE author_identity_id IS NOT NULL GROUP BY 2, 3, 4, 5, 6, 7
+        (organization_id, brand_id, day, channel_id, language, level, identity_id, followers, messages)
+    SELECT %(organization)s, p.brand_id, (p.sent_at AT TIME ZONE 'UTC')::date, p.channel_id, p.language,
+           p.level, p.author_identity_id, i.followers, count(*)
+    FROM pairs p JOIN customers_identity i ON i.id = p.author_identity_id GROUP BY 2, 3, 4, 5, 6, 7, 8
 ), terms AS (
     SELECT p.brand_id, (p.sent_at AT TIME ZONE 'UTC')::date AS day, p.channel_id, p.language, p.level,
            t.term

@@ -195,7 +195,6 @@ def dashboard(request):
             [inbox_url(filters, language=language) if language else None for language, _ in languages],
         ),
     }
-    authors, influencers = selectors.author_leaders(membership=membership, filters=filters, limit=TABLE_ROWS)
     context = {
         "section": "dashboards",
         "query": query,
@@ -208,19 +207,59 @@ def dashboard(request):
         "total": sum(n for _, n in volume),
         "charts": charts,
         "inbox_url": inbox_url(filters),
+        "panels": [(name, titles) for name, (titles, _) in PANELS.items()],
+    }
+    return render(request, "analytics/dashboard.html", context)
+
+
+def _terms_panel(membership, filters: Filters) -> dict:
+    return {
         "terms": selectors.top_terms(membership=membership, filters=filters, limit=TABLE_ROWS),
         "hashtags": selectors.top_terms(
             membership=membership, filters=filters, hashtags=True, limit=TABLE_ROWS
         ),
-        "authors": authors,
-        "influencers": influencers,
-        "by_team": selectors.response_times(membership=membership, filters=filters, by="team"),
-        "by_channel": [
-            {**row, "url": inbox_url(filters, channel=row["channel_id"])}
-            for row in selectors.response_times(membership=membership, filters=filters, by="channel")
-        ],
     }
-    return render(request, "analytics/dashboard.html", context)
+
+
+def _authors_panel(membership, filters: Filters) -> dict:
+    authors, influencers = selectors.author_leaders(membership=membership, filters=filters, limit=TABLE_ROWS)
+    return {"authors": authors, "influencers": influencers}
+
+
+def _response_times_panel(by: str):
+    def panel(membership, filters: Filters) -> dict:
+        rows = selectors.response_times(membership=membership, filters=filters, by=by)
+        if by == "channel":
+            rows = [{**row, "url": inbox_url(filters, channel=row["channel_id"])} for row in rows]
+        return {"rows": rows}
+
+    return panel
+
+
+#: The page's slow panels (each reads a year of a brand's rows on long ranges): the page draws a placeholder
+#: per panel, titled, which fetches `dashboard_panel` with the page's querystring once the page is shown.
+#: Response times are two panels, fetched side by side: each sorts a year of conversations.
+PANELS = {
+    "terms": (("Top terms", "Top hashtags"), _terms_panel),
+    "authors": (("Top authors", "Influencers"), _authors_panel),
+    "response-team": (("Response times by team",), _response_times_panel("team")),
+    "response-channel": (("Response times by channel",), _response_times_panel("channel")),
+}
+
+
+@dashboards_required
+def dashboard_panel(request, name: str):
+    """One of the dashboard's PANELS, for the page's filters: the partial of the page's template."""
+    if name not in PANELS:
+        raise Http404("no such panel")
+    membership = current_membership(request)
+    query = DashboardQuery.parse(request.GET, membership)
+    context = {
+        "query": query,
+        "querystring": query.querystring(),
+        **PANELS[name][1](membership, query.filters),
+    }
+    return render(request, f"analytics/dashboard.html#panel-{name}", context)
 
 
 def _bars(rows: list[tuple[str, int]], urls: list[str | None]) -> dict:

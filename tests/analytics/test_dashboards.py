@@ -14,7 +14,9 @@ from apps.analytics import selectors
 from apps.analytics.models import DirtyBucket, MessageHourly
 from apps.analytics.selectors import Filters
 from apps.analytics.tasks import refresh_rollups_task
+from apps.analytics.templatetags.analytics import duration
 from apps.conversations.models import Conversation, Message
+from apps.customers.models import Identity
 from apps.listening.models import Mention
 from tests.factories import MessageFactory, membership_create
 
@@ -337,3 +339,67 @@ def test_drill_down_querystrings_keep_ids_of_one():
 
     query = InboxQuery(filters=InboxFilters(brand=1, channel=1, assignee=1, tags=(1,)), page=1)
     assert query.querystring() == "brand=1&channel=1&tag=1&assignee=1"
+
+
+def test_the_slow_panels_come_as_partials_with_the_page_filters(world, login):
+    """The page draws a placeholder per panel that fetches it with the page's querystring; each panel is a
+    partial of the page's template with the same figures as the selectors."""
+    refresh_rollups_task()
+    client = login(world["marketer"])
+    member = world["marketer"]
+    params = {"brand": world["brand"].pk, "range": "30d", "channel": world["channels"][1].pk}
+    filters = _filters(world, channel_id=world["channels"][1].pk)
+    page = client.get(reverse("analytics:dashboard"), params).content.decode()
+    for name in ("terms", "authors", "response-team", "response-channel"):
+        panel_url = reverse("analytics:panel", args=[name])
+        assert f'hx-get="{panel_url}?brand={world["brand"].pk}&amp;range=30d&amp;channel=' in page
+
+    terms = client.get(reverse("analytics:panel", args=["terms"]), params).content.decode()
+    assert "<html" not in terms and 'id="table-hashtags"' in terms
+    for hashtags in (False, True):
+        shown = selectors.top_terms(membership=member, filters=filters, hashtags=hashtags)
+        assert shown and all(f"<tr><td>{term}</td><td>{n}</td></tr>" in terms for term, n in shown)
+
+    authors = client.get(reverse("analytics:panel", args=["authors"]), params).content.decode()
+    top, influencers = selectors.author_leaders(membership=member, filters=filters, limit=20)
+    rows = [f"{a['handle']}</span></td><td>{a['messages']}</td><td>{a['followers']}</td>" for a in top]
+    rows += [
+        f"{a['handle']}</span></td><td>{a['followers']}</td><td>{a['messages']}</td>" for a in influencers
+    ]
+    assert top and all(row in authors for row in rows)
+
+    for by in ("team", "channel"):
+        times = client.get(reverse("analytics:panel", args=[f"response-{by}"]), params).content.decode()
+        assert f'id="table-response-{by}"' in times
+        rows = selectors.response_times(membership=member, filters=filters, by=by)
+        for row in rows:
+            shown = f"<td>{row['conversations']}</td>\n<td>{duration(row['first_response_median'])}</td>"
+            assert shown in times
+        assert rows and times.count("<tr>") == len(rows) + 1
+
+    assert client.get(reverse("analytics:panel", args=["nothing"]), params).status_code == 404
+    client.logout()
+    outsider = login(world["outsider"])
+    for name in ("terms", "authors", "response-team", "response-channel"):
+        assert outsider.get(reverse("analytics:panel", args=[name]), params).status_code == 404
+
+
+def test_influencers_rank_by_the_followers_recorded_at_the_last_recompute(world):
+    """The author rollup keeps each author's follower count as of its bucket's recompute: a change of the
+    identity shows once the bucket is recomputed (any later write to the day does that)."""
+    from apps.analytics.services import rollups_recompute
+
+    refresh_rollups_task()
+    member, filters = world["marketer"], _filters(world)
+    before = selectors.author_leaders(membership=member, filters=filters, limit=6)[1]
+    last = before[-1]
+    Identity.objects.filter(pk=last["identity_id"]).update(followers=10_000_000)
+    assert selectors.author_leaders(membership=member, filters=filters, limit=6)[1] == before
+    rollups_recompute(
+        organization_id=world["org"].pk,
+        brand_ids=[world["brand"].pk],
+        first_day=filters.since,
+        last_day=filters.until,
+    )
+    after = selectors.author_leaders(membership=member, filters=filters, limit=6)[1]
+    assert after[0]["identity_id"] == last["identity_id"] and after[0]["followers"] == 10_000_000
