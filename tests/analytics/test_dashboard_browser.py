@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from apps.accounts.models import Role
 from apps.analytics.tasks import refresh_rollups_task
-from tests.connectors.livechat.test_widget_browser import CHROMIUM, off_loop
+from tests.connectors.livechat.test_widget_browser import CHROMIUM, ROOT, off_loop
 from tests.factories import PASSWORD, membership_create
 
 pytestmark = [
@@ -31,6 +31,11 @@ def test_the_charts_draw_and_a_bar_drills_down_into_the_inbox(world, asgi_server
     canvases = page.locator("canvas[data-chart]")
     expect(canvases).to_have_count(6)
     assert page.evaluate("[...document.querySelectorAll('canvas[data-chart]')].every((c) => c.chart)")
+    expect(page.locator("main")).not_to_contain_text("{#")  # no template comment leaks onto the page
+    page.wait_for_load_state("networkidle")  # the panels (terms, authors, response times) have come in
+    page.wait_for_timeout(1200)  # and Chart.js has finished drawing
+    (ROOT / "test-artifacts").mkdir(exist_ok=True)
+    page.screenshot(path=str(ROOT / "test-artifacts" / "dashboard.png"), full_page=True)
 
     # Click the middle of the first bar of the channels chart.
     page.locator("#chart-channels").scroll_into_view_if_needed()
