@@ -27,6 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 # Set before Django starts here and inherited by the workers and web servers started below.
 os.environ["CXM_CLASSIFY_ON_ARRIVAL"] = "0"
+os.environ.setdefault("LOG_LEVEL", "WARNING")  # a log line per task would bury the figures (and cost time)
 
 
 def _setup_django():

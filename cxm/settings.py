@@ -199,6 +199,11 @@ CELERY_BEAT_SCHEDULE = {
     "webhook-deliveries-due": {"task": "apps.webhooks.tasks.webhook_deliveries_due_task", "schedule": 60.0},
 }
 
+# Dashboards (apps.analytics): how long after a write the workers recompute the rollup days it touched. Each
+# recompute rereads the whole (brand, day), so a shorter delay means fresher dashboards and more work while
+# messages stream in; tests wait for it, so it is short there.
+ROLLUP_REFRESH_DELAY_SECONDS = int(os.environ.get("CXM_ROLLUP_REFRESH_SECONDS", "2" if TESTING else "30"))
+
 # Outbound webhooks (apps.webhooks): endpoints on private, loopback or reserved addresses are refused (they
 # would let an endpoint reach into CXM's own network) unless this is on — for local development and tests.
 WEBHOOKS_ALLOW_PRIVATE_URLS = env_bool("CXM_WEBHOOKS_ALLOW_PRIVATE_URLS", False)

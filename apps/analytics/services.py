@@ -11,14 +11,13 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
 
 from .terms import STOP_WORDS, TEXT_LIMIT, TOKEN_PATTERN
 
 LEVEL_ORDER = ["to_brand", "about_brand", "competitor", "category"]
-# How long a queued refresh stands for every later request (the debounce).
-REFRESH_DELAY_SECONDS = 5
 _REFRESH_QUEUED_KEY = "analytics:rollup-refresh-queued"
 # The first key of the rollups' advisory locks (the second is the brand id).
 _LOCK_NAMESPACE = 0x524F4C4C
@@ -220,8 +219,10 @@ def rollups_refresh_soon() -> None:
     """Ask a worker to refresh the rollups in a few seconds; requests in between ride on the same task."""
     from .tasks import refresh_rollups_task
 
-    if cache.add(_REFRESH_QUEUED_KEY, 1, timeout=REFRESH_DELAY_SECONDS):
-        refresh_rollups_task.apply_async(countdown=REFRESH_DELAY_SECONDS)
+    # A queued refresh stands for every later request until it starts (the debounce).
+    delay = settings.ROLLUP_REFRESH_DELAY_SECONDS
+    if cache.add(_REFRESH_QUEUED_KEY, 1, timeout=delay):
+        refresh_rollups_task.apply_async(countdown=delay)
 
 
 def rollups_rebuild(*, organization_id: int, days_per_step: int = 7, progress=None) -> int:
