@@ -22,6 +22,7 @@ from apps.conversations.selectors import InboxFilters, InboxQuery
 from apps.listening.models import Level
 
 from . import selectors
+from .models import OWN_LEVEL
 from .selectors import Filters
 
 PRESETS = {"1d": 1, "7d": 7, "30d": 30, "90d": 90, "365d": 365}
@@ -106,21 +107,27 @@ def inbox_url(filters: Filters, *, since: date | None = None, until: date | None
     The figures count messages; the inbox lists conversations, by their current labels (those of their
     latest inbound message), their last activity in the range, and the statuses its views show. So a
     drill-down lists exactly the counted conversations when each has one message in the range, and
-    otherwise the conversations the counted messages belong to as the inbox sees them now. Messages that
-    count for the brand only through a listening mention (another brand's conversation) have no inbox
-    filter and are left out; the level filter has none either. The messages CSV lists exactly the
-    counted messages."""
-    values = {"channel": filters.channel_id, "language": filters.language, **narrower}
+    otherwise the conversations the counted messages belong to as the inbox sees them now. A listening
+    level other than to_brand, or a competitor, lists the conversations holding those mentions (the
+    inbox's about/level/competitor filter) instead of the brand's own. The messages CSV lists exactly
+    the counted messages."""
+    values = {"channel": filters.channel_id, "language": filters.language, "level": filters.level, **narrower}
+    # The brand's own conversations, unless the figure counts what listening tagged (a level other than
+    # to_brand, or a competitor): then the conversations holding those mentions, wherever they are.
+    listening = values["level"] not in ("", OWN_LEVEL) or values.get("competitor")
     query = InboxQuery(
         view="all",
         filters=InboxFilters(
-            brand=filters.brand_id,
+            brand=None if listening else filters.brand_id,
             channel=values["channel"],
             language=values["language"] or "",
             sentiment=values.get("sentiment") or "",
             intent=values.get("intent") or "",
             date_from=since or filters.since,
             date_to=until or filters.until,
+            about=filters.brand_id if listening else None,
+            level=values["level"] if listening else "",
+            competitor=values.get("competitor") or "",
         ),
     )
     return f"{reverse('inbox:index')}?{query.querystring()}"
@@ -178,7 +185,15 @@ def dashboard(request):
             ],
             "urls": [_daily_inbox_urls(filters, days, sentiment=sentiment) for sentiment in trend],
         },
-        "voice": _bars([(competitor or brand.name, n) for competitor, n in voice], [None for _ in voice]),
+        "voice": _bars(
+            [(competitor or brand.name, n) for competitor, n in voice],
+            [
+                inbox_url(filters, level=Level.COMPETITOR, competitor=competitor)
+                if competitor
+                else inbox_url(filters)
+                for competitor, _ in voice
+            ],
+        ),
         "intents": _bars(
             [(intent or "not classified", n) for intent, n in intents],
             [inbox_url(filters, intent=intent) if intent else None for intent, _ in intents],

@@ -23,6 +23,7 @@ from apps.accounts.tenancy import scoped
 from apps.classification.language import DEFAULT_LANGUAGES
 from apps.classification.models import Sentiment
 from apps.connectors.models import Channel
+from apps.listening.models import Level, Mention
 
 from .models import Conversation, Message, Tag
 
@@ -71,6 +72,12 @@ class InboxFilters:
     assignee: int | None = None
     date_from: date | None = None
     date_to: date | None = None
+    # Listening: conversations with a message that a listening query tagged for the brand `about` (at
+    # `level`, naming `competitor`), wherever the conversation is: where a dashboard's share of voice and
+    # listening levels drill down to.
+    about: int | None = None
+    level: str = ""
+    competitor: str = ""
 
     def condition(self) -> Q:
         condition = Q()
@@ -91,7 +98,20 @@ class InboxFilters:
             condition &= Q(last_message_at__gte=_start_of(self.date_from))
         if self.date_to:
             condition &= Q(last_message_at__lt=_start_of(self.date_to + timedelta(days=1)))
+        if self.about is not None:
+            condition &= Q(Exists(self._tagged()))
         return condition
+
+    def _tagged(self) -> QuerySet:
+        # A mention the classifier judged not to be about the brand does not count, as on the dashboards.
+        tagged = Mention.objects.filter(message__conversation_id=OuterRef("pk"), brand_id=self.about).exclude(
+            relevant=False
+        )
+        if self.level:
+            tagged = tagged.filter(level=self.level)
+        if self.competitor:
+            tagged = tagged.filter(competitor=self.competitor)
+        return tagged
 
 
 def _priority_condition(level: str) -> Q:
@@ -133,7 +153,13 @@ class InboxQuery:
             assignee=reader.number("assignee"),
             date_from=reader.day("from"),
             date_to=reader.day("to"),
+            about=reader.number("about"),
+            level=reader.choice("level", Level.values),
+            competitor=reader.text("competitor", max_length=200),
         )
+        if (filters.level or filters.competitor) and filters.about is None:
+            reader.problems.append("level, competitor: they need about=<brand>, the brand listening tagged")
+            filters = replace(filters, level="", competitor="")
         if filters.date_from and filters.date_to and filters.date_to < filters.date_from:
             reader.problems.append("to: the end date is before the start date")
             filters = replace(filters, date_to=None)
@@ -157,6 +183,7 @@ class InboxQuery:
         pairs += [(name, getattr(given, name)) for name in ("language", "priority", "status")]
         pairs += [("tag", tag) for tag in given.tags]
         pairs += [("assignee", given.assignee), ("from", given.date_from), ("to", given.date_to)]
+        pairs += [("about", given.about), ("level", given.level), ("competitor", given.competitor)]
         pairs += [("sort", query.sort if query.sort != "priority" else "")]
         pairs += [("page", query.page if query.page != 1 else "")]  # ids of 1 (brand=1...) stay
         return [(name, str(value)) for name, value in pairs if value not in ("", None)]
@@ -174,6 +201,13 @@ class _ParamReader:
 
     def _text(self, name: str) -> str:
         return (self.params.get(name) or "").strip()
+
+    def text(self, name: str, *, max_length: int) -> str:
+        value = self._text(name)
+        if len(value) > max_length:
+            self._refuse(name, value, f"is longer than {max_length} characters")
+            return ""
+        return value
 
     def _refuse(self, name: str, value: str, why: str) -> None:
         shown = value if len(value) <= 40 else f"{value[:40]}…"

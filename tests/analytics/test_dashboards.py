@@ -221,12 +221,30 @@ def test_the_page_draws_every_figure_and_drills_down_into_the_inbox(world, login
     url = channels["urls"][0][position]
     assert url.startswith(reverse("inbox:index"))
     client.logout()
-    agent_view = login(membership_create(world["org"], Role.COMMUNITY_MANAGER)).get(url)
+    agent = membership_create(world["org"], Role.COMMUNITY_MANAGER)
+    agent_view = login(agent).get(url)
     shown = {c.pk for c in agent_view.context["page"].conversations}
     since, until = _range(world)
     expected = {
         c.pk
         for c in Conversation.objects.filter(channel=world["channels"][1], status__in=["open", "pending"])
+        if since <= c.last_message_at.date() <= until
+    }
+    assert shown == expected and shown
+
+    # A competitor's share-of-voice bar opens the conversations holding its mentions, wherever they are.
+    voice = charts["voice"]
+    competitor = next(label for label in voice["labels"] if label != world["brand"].name)
+    url = voice["urls"][0][voice["labels"].index(competitor)]
+    shown = {c.pk for c in login(agent).get(url).context["page"].conversations}
+    tagged = (
+        Mention.objects.filter(brand=world["brand"], level="competitor", competitor=competitor)
+        .exclude(relevant=False)
+        .values("message__conversation_id")
+    )
+    expected = {
+        c.pk
+        for c in Conversation.objects.filter(pk__in=tagged, status__in=["open", "pending"])
         if since <= c.last_message_at.date() <= until
     }
     assert shown == expected and shown

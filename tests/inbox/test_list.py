@@ -115,6 +115,37 @@ def test_the_tag_filter_keeps_conversations_with_any_of_the_tags(desk):
     assert sorted(subjects(desk["agent"], filters=filters)) == ["angry", "vip"]
 
 
+def test_the_listening_filter_keeps_conversations_tagged_for_a_brand_wherever_they_are(desk, login):
+    from apps.listening.models import Mention
+
+    def tagged(channel, subject, **mention):
+        conversation = conversation_with(channel, subject=subject)
+        message = conversation.messages.get()
+        Mention.objects.create(organization=desk["org"], message=message, brand=desk["brand"], **mention)
+
+    tagged(desk["chat"], "rival in another brand's chat", level="competitor", competitor="Rival Co")
+    tagged(desk["email"], "other rival", level="competitor", competitor="Other Co")
+    tagged(desk["chat"], "not really about it", level="competitor", competitor="Rival Co", relevant=False)
+    tagged(desk["chat"], "about the brand", level="about_brand")
+    conversation_with(desk["chat"], subject="untagged")
+    brand = desk["brand"].pk
+
+    def listed(**filters):
+        return sorted(subjects(desk["agent"], filters=InboxFilters(about=brand, **filters)))
+
+    assert listed(level="competitor", competitor="Rival Co") == ["rival in another brand's chat"]
+    assert listed(level="competitor") == ["other rival", "rival in another brand's chat"]
+    assert listed() == ["about the brand", "other rival", "rival in another brand's chat"]
+    text = f"about={brand}&level=competitor&competitor=Rival+Co"
+    query = InboxQuery.parse(QueryDict(text), intent_labels=DEFAULT_INTENT_LABELS)
+    assert query.querystring() == text and not query.problems
+    page = login(desk["agent"]).get(reverse("inbox:index"), QueryDict(text)).content.decode()
+    assert 'name="competitor" value="Rival Co"' in page  # kept as the other filters change
+    assert "Tagged by listening for Brand A" in page
+    orphan = InboxQuery.parse(QueryDict("level=competitor"), intent_labels=DEFAULT_INTENT_LABELS)
+    assert orphan.filters.level == "" and orphan.problems
+
+
 def test_filters_combine_with_the_view(desk, login):
     conversation_with(
         desk["email"], subject="mine and angry", assignee=desk["agent"].user, sentiment="negative"
