@@ -32,6 +32,14 @@ def messages_index_later(message_ids: Iterable[int]) -> None:
             return
 
 
+def messages_labels_changed(message_ids: Iterable[int]) -> None:
+    """The classifier or an agent changed these messages' labels, not their text: only a backend whose
+    documents copy the labels (Elasticsearch) indexes them again; the PostgreSQL lexicon of words has
+    nothing new to learn."""
+    if get_backend().copies_labels:
+        messages_index_later(message_ids)
+
+
 def messages_index(*, message_ids: Iterable[int]) -> int:
     """Send these messages to the index now (deleted ones are removed from it); returns how many."""
     return get_backend().index(list(message_ids))

@@ -68,6 +68,9 @@ class SearchBackend(Protocol):
     name: str
     # False where nothing needs sending after a message is written.
     needs_indexing: bool
+    #: Whether documents carry a copy of each message's labels (sentiment, intent), to be sent again when
+    #: the classifier or an agent changes them; PostgreSQL reads them from the row itself.
+    copies_labels: bool
 
     def search(
         self, *, membership: Membership, query: Node, filters: SearchFilters, page: int = 1

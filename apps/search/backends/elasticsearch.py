@@ -188,6 +188,7 @@ def search_body(membership, query: Node, filters: SearchFilters, page: int) -> d
 class ElasticsearchBackend:
     name = "elasticsearch"
     needs_indexing = True
+    copies_labels = True
 
     def __init__(self, url: str | None = None):
         from elasticsearch import Elasticsearch

@@ -225,6 +225,7 @@ def snippet_html(headline: str, cjk_words: Iterable[str] = ()) -> str:
 class PostgresBackend:
     name = "postgresql"
     needs_indexing = True  # only the lexicon of words: cheap, and it keeps typo matching up to date
+    copies_labels = False
 
     def search(self, *, membership, query: Node, filters: SearchFilters, page: int = 1) -> SearchResults:
         page = min(max(page, 1), MAX_PAGE)
