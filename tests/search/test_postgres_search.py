@@ -5,7 +5,7 @@ import random
 import re
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from apps.demo import phrases
 from apps.demo.generate import LANGUAGE_WEIGHTS
@@ -166,6 +166,14 @@ def test_plain_word_searches_use_the_full_text_index(world):
         )
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "msg_search_vector" in plan, plan
+
+
+def test_counting_through_the_word_index_leaves_the_callers_transaction_as_it_was(world):
+    message_on(world["email"], "refund please")
+    with transaction.atomic(), connection.cursor() as cursor:
+        assert message_search(membership=world["agent"], query="refund", filters=SearchFilters()).total == 1
+        cursor.execute("SELECT current_setting('enable_indexscan'), current_setting('enable_seqscan')")
+        assert cursor.fetchone() == ("on", "on")
 
 
 def test_reindex_on_postgresql_rebuilds_the_indexes(world):

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
@@ -214,6 +215,23 @@ def filtered_messages(membership, filters: SearchFilters):
     return messages
 
 
+@contextmanager
+def _word_index_plans():
+    """A transaction whose queries find matches through the word index (GIN bitmap scans) only: for the
+    count and facets, which need any COUNT_CAP + 1 matches, not the newest.
+
+    PostgreSQL estimates how many messages hold a word from samples; when it thinks a word common, it walks
+    a btree (by organisation or by time) and tests each message until it has enough matches. Where the
+    matches sit elsewhere in that order (a language's messages stored together, a word frequent only long
+    ago), that walk reads most of the table: 250 ms for "pra" at a million messages. A bitmap scan of the
+    word index costs what the word's posting list costs, whatever the order of the rows."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_indexscan = off; SET LOCAL enable_seqscan = off")
+        yield
+        # Inside a caller's transaction, SET LOCAL would outlive this block (an error rolls it back).
+        cursor.execute("SET LOCAL enable_indexscan TO DEFAULT; SET LOCAL enable_seqscan TO DEFAULT")
+
+
 def snippet_html(headline: str, cjk_words: Iterable[str] = ()) -> str:
     """ts_headline's output (matches between the marker characters) as safe HTML with <mark>."""
     for word in cjk_words:
@@ -240,8 +258,10 @@ class PostgresBackend:
         matching = filtered_messages(membership, filters).filter(
             RawSQL(compiled.where, compiled.params, output_field=BooleanField())
         )
-        total, capped, facets = self._count_and_facets(matching)
-        hits = self._page(matching, compiled, page, many=capped or total > RANK_WINDOW) if total else []
+        with _word_index_plans():
+            total, capped, facets = self._count_and_facets(matching)
+        window = self._window(matching, many=capped or total > RANK_WINDOW) if total else []
+        hits = self._page(window, compiled, page) if window else []
         return SearchResults(
             total=total,
             total_capped=capped,
@@ -302,8 +322,7 @@ class PostgresBackend:
                     return ids
         return list(newest[:RANK_WINDOW])
 
-    def _page(self, matching, compiled: CompiledQuery, page: int, many: bool) -> list[SearchHit]:
-        window = self._window(matching, many)
+    def _page(self, window: list[int], compiled: CompiledQuery, page: int) -> list[SearchHit]:
         rank_query = compiled.rank_query or "''::tsquery"
         sql = f"""
             WITH ranked AS (
