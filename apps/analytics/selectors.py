@@ -232,7 +232,16 @@ def top_terms(*, membership, filters: Filters, hashtags: bool = False, limit: in
     return rows[:limit] if limit else rows
 
 
-AUTHOR_COLUMNS = ["identity_id", "messages", "handle", "display_name", "kind", "followers", "verified"]
+AUTHOR_COLUMNS = [
+    "identity_id",
+    "messages",
+    "handle",
+    "display_name",
+    "kind",
+    "followers",
+    "verified",
+    "customer_id",
+]
 _AUTHOR_ORDER = {
     "messages": "messages DESC, followers DESC, identity_id",
     "followers": "followers DESC, messages DESC, identity_id",
@@ -252,7 +261,8 @@ def _author_totals(membership, filters: Filters) -> tuple[str, tuple]:
 
 
 # The authors' rows with their identity's names, followers from the rollup.
-_AUTHOR_ROWS = """SELECT t.identity_id, t.messages, i.handle, i.display_name, i.kind, t.followers, i.verified
+_AUTHOR_ROWS = """SELECT t.identity_id, t.messages, i.handle, i.display_name, i.kind, t.followers, i.verified,
+        i.customer_id
     FROM totals t JOIN customers_identity i ON i.id = t.identity_id"""
 
 
@@ -293,7 +303,7 @@ def author_leaders(*, membership, filters: Filters, limit: int = 20) -> tuple[li
                     UNION ALL
                     (SELECT 'followers', * FROM totals ORDER BY {_AUTHOR_ORDER["followers"]} LIMIT %s))
                 SELECT t.by, t.identity_id, t.messages, i.handle, i.display_name, i.kind, t.followers,
-                       i.verified
+                       i.verified, i.customer_id
                 FROM leaders t JOIN customers_identity i ON i.id = t.identity_id""",
             [*params, limit, limit],
         )

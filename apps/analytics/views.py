@@ -20,6 +20,8 @@ from apps.connectors.kinds import ChannelKind
 from apps.connectors.models import Channel
 from apps.conversations.selectors import InboxFilters, InboxQuery
 from apps.listening.models import Level
+from apps.search.backends import SearchFilters
+from apps.search.selectors import SearchRequest
 
 from . import selectors
 from .models import OWN_LEVEL
@@ -133,6 +135,23 @@ def inbox_url(filters: Filters, *, since: date | None = None, until: date | None
     return f"{reverse('inbox:index')}?{query.querystring()}"
 
 
+def search_url(filters: Filters, query: str) -> str:
+    """The search page's messages holding a term or hashtag of a table, in the dashboard's range, channel
+    and language (the brand's own messages; any brand's for a listening level other than to_brand)."""
+    listening = filters.level not in ("", OWN_LEVEL)
+    search = SearchRequest(
+        text=query,
+        filters=SearchFilters(
+            brand=None if listening else filters.brand_id,
+            channel=filters.channel_id,
+            language=filters.language,
+            date_from=filters.since,
+            date_to=filters.until,
+        ),
+    )
+    return f"{reverse('search:index')}?{search.querystring()}"
+
+
 def _daily_inbox_urls(filters: Filters, days: list[date], **narrower) -> list[str]:
     """inbox_url() for each day (a point of a time chart): built once and re-dated, since a year of points
     in several series would otherwise cost thousands of querystring builds per page."""
@@ -228,10 +247,13 @@ def dashboard(request):
 
 
 def _terms_panel(membership, filters: Filters) -> dict:
+    def linked(rows: list[tuple[str, int]]) -> list[tuple[str, int, str]]:
+        return [(term, n, search_url(filters, term)) for term, n in rows]
+
     return {
-        "terms": selectors.top_terms(membership=membership, filters=filters, limit=TABLE_ROWS),
-        "hashtags": selectors.top_terms(
-            membership=membership, filters=filters, hashtags=True, limit=TABLE_ROWS
+        "terms": linked(selectors.top_terms(membership=membership, filters=filters, limit=TABLE_ROWS)),
+        "hashtags": linked(
+            selectors.top_terms(membership=membership, filters=filters, hashtags=True, limit=TABLE_ROWS)
         ),
     }
 

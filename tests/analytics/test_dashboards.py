@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils.html import escape
 
 from apps.accounts.models import Role
 from apps.analytics import selectors
@@ -15,6 +16,7 @@ from apps.analytics.models import DirtyBucket, MessageHourly
 from apps.analytics.selectors import Filters
 from apps.analytics.tasks import refresh_rollups_task
 from apps.analytics.templatetags.analytics import duration
+from apps.analytics.views import search_url
 from apps.conversations.models import Conversation, Message
 from apps.customers.models import Identity
 from apps.listening.models import Mention
@@ -376,7 +378,10 @@ def test_the_slow_panels_come_as_partials_with_the_page_filters(world, login):
     assert "<html" not in terms and 'id="table-hashtags"' in terms
     for hashtags in (False, True):
         shown = selectors.top_terms(membership=member, filters=filters, hashtags=hashtags)
-        assert shown and all(f"<tr><td>{term}</td><td>{n}</td></tr>" in terms for term, n in shown)
+        assert shown and all(
+            f'<tr><td><a href="{escape(search_url(filters, term))}">{term}</a></td><td>{n}</td></tr>' in terms
+            for term, n in shown
+        )
 
     authors = client.get(reverse("analytics:panel", args=["authors"]), params).content.decode()
     top, influencers = selectors.author_leaders(membership=member, filters=filters, limit=20)
@@ -385,6 +390,7 @@ def test_the_slow_panels_come_as_partials_with_the_page_filters(world, login):
         f"{a['handle']}</span></td><td>{a['followers']}</td><td>{a['messages']}</td>" for a in influencers
     ]
     assert top and all(row in authors for row in rows)
+    assert all(reverse("customers:detail", args=[a["customer_id"]]) in authors for a in top + influencers)
 
     for by in ("team", "channel"):
         times = client.get(reverse("analytics:panel", args=[f"response-{by}"]), params).content.decode()
@@ -400,6 +406,11 @@ def test_the_slow_panels_come_as_partials_with_the_page_filters(world, login):
     outsider = login(world["outsider"])
     for name in ("terms", "authors", "response-team", "response-channel"):
         assert outsider.get(reverse("analytics:panel", args=[name]), params).status_code == 404
+
+    # A term's link is the search for it, which finds the messages counted (no fewer: search also stems).
+    term, n = selectors.top_terms(membership=member, filters=filters)[0]
+    results = login(membership_create(world["org"], Role.COMMUNITY_MANAGER)).get(search_url(filters, term))
+    assert results.status_code == 200 and results.context["results"].total >= n
 
 
 def test_influencers_rank_by_the_followers_recorded_at_the_last_recompute(world):
