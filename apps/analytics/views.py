@@ -104,7 +104,7 @@ class DashboardQuery:
 
 def inbox_url(filters: Filters, *, since: date | None = None, until: date | None = None, **narrower) -> str:
     """The inbox view of the conversations behind a figure: the brand, the dashboard's channel and
-    language, the range and `narrower` (channel, language, sentiment, intent).
+    language, the range and `narrower` (channel, language, sentiment, intent, team).
 
     The figures count messages; the inbox lists conversations, by their current labels (those of their
     latest inbound message), their last activity in the range, and the statuses its views show. So a
@@ -130,6 +130,7 @@ def inbox_url(filters: Filters, *, since: date | None = None, until: date | None
             about=filters.brand_id if listening else None,
             level=values["level"] if listening else "",
             competitor=values.get("competitor") or "",
+            team=values.get("team"),
         ),
     )
     return f"{reverse('inbox:index')}?{query.querystring()}"
@@ -266,8 +267,8 @@ def _authors_panel(membership, filters: Filters) -> dict:
 def _response_times_panel(by: str):
     def panel(membership, filters: Filters) -> dict:
         rows = selectors.response_times(membership=membership, filters=filters, by=by)
-        if by == "channel":
-            rows = [{**row, "url": inbox_url(filters, channel=row["channel_id"])} for row in rows]
+        for row in rows:  # conversations without a team have no filter of their own
+            row["url"] = inbox_url(filters, **{by: row[f"{by}_id"]}) if row[f"{by}_id"] else ""
         return {"rows": rows}
 
     return panel

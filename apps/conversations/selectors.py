@@ -70,6 +70,7 @@ class InboxFilters:
     status: str = ""
     tags: tuple[int, ...] = ()
     assignee: int | None = None
+    team: int | None = None
     date_from: date | None = None
     date_to: date | None = None
     # Listening: conversations with a message that a listening query tagged for the brand `about` (at
@@ -81,7 +82,7 @@ class InboxFilters:
 
     def condition(self) -> Q:
         condition = Q()
-        for name in ("brand", "channel", "assignee"):
+        for name in ("brand", "channel", "assignee", "team"):
             if getattr(self, name) is not None:
                 condition &= Q(**{f"{name}_id": getattr(self, name)})
         for name in ("sentiment", "intent", "language", "status"):
@@ -151,6 +152,7 @@ class InboxQuery:
             status=reader.choice("status", Conversation.Status.values),
             tags=reader.numbers("tag"),
             assignee=reader.number("assignee"),
+            team=reader.number("team"),
             date_from=reader.day("from"),
             date_to=reader.day("to"),
             about=reader.number("about"),
@@ -182,7 +184,8 @@ class InboxQuery:
         pairs += [(name, getattr(given, name)) for name in ("brand", "channel", "sentiment", "intent")]
         pairs += [(name, getattr(given, name)) for name in ("language", "priority", "status")]
         pairs += [("tag", tag) for tag in given.tags]
-        pairs += [("assignee", given.assignee), ("from", given.date_from), ("to", given.date_to)]
+        pairs += [("assignee", given.assignee), ("team", given.team)]
+        pairs += [("from", given.date_from), ("to", given.date_to)]
         pairs += [("about", given.about), ("level", given.level), ("competitor", given.competitor)]
         pairs += [("sort", query.sort if query.sort != "priority" else "")]
         pairs += [("page", query.page if query.page != 1 else "")]  # ids of 1 (brand=1...) stay
@@ -354,13 +357,14 @@ def inbox_counts(*, membership: Membership) -> dict[str, int]:
 
 
 def inbox_filter_choices(*, membership: Membership, intent_labels: Collection[str]) -> dict:
-    """The values the filter bar offers: the membership's brands and channels, the organisation's tags
-    and agents, and the label sets."""
+    """The values the filter bar offers: the membership's brands and channels, the organisation's tags,
+    agents and teams, and the label sets."""
     return {
         "brands": scoped(Brand, membership).only("name").order_by("name"),
         "channels": scoped(Channel, membership).only("name", "kind").order_by("name"),
         "tags": scoped(Tag, membership).only("name").order_by("name"),
         "agents": inbox_agents(membership=membership),
+        "teams": scoped(Team, membership).only("name").order_by("name"),
         "sentiments": Sentiment.values,
         "intents": list(intent_labels),
         "languages": sorted(DEFAULT_LANGUAGES),

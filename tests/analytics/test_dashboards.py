@@ -400,6 +400,8 @@ def test_the_slow_panels_come_as_partials_with_the_page_filters(world, login):
             shown = f"<td>{row['conversations']}</td>\n<td>{duration(row['first_response_median'])}</td>"
             assert shown in times
         assert rows and times.count("<tr>") == len(rows) + 1
+        linked = [row for row in rows if row[f"{by}_id"]]  # "no team" has no filter of its own
+        assert linked and all(f"{by}={row[f'{by}_id']}" in times for row in linked)
 
     assert client.get(reverse("analytics:panel", args=["nothing"]), params).status_code == 404
     client.logout()

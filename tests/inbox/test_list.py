@@ -76,6 +76,7 @@ FILTER_CASES = {
     "priority": ("priority", lambda d: "urgent", {"priority": 91.0}),
     "status": ("status", lambda d: "snoozed", {"status": "snoozed"}),
     "assignee": ("assignee", lambda d: d["colleague"].user_id, {"assignee_key": "colleague"}),
+    "team": ("team", lambda d: d["team"].pk, {"team_key": "team"}),
     "from": ("from", lambda d: str(timezone.localdate()), {"last_message_at": timezone.now()}),
     "to": (
         "to",
@@ -92,6 +93,8 @@ def test_each_filter_narrows_the_list(desk, name):
     channel = desk[fields.pop("channel_key", "email")]
     if "assignee_key" in fields:
         fields["assignee"] = desk[fields.pop("assignee_key")].user
+    if "team_key" in fields:
+        fields["team"] = desk[fields.pop("team_key")]
     base = {"priority": 10.0, "last_message_at": hours_ago(48)}
     conversation_with(channel, subject="wanted", **{**base, **fields})
     conversation_with(
