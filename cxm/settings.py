@@ -311,6 +311,6 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "INFO"},
-        "celery": {"level": "INFO"},
+        "celery": {"level": LOG_LEVEL},  # task received/succeeded lines: quiet with LOG_LEVEL=WARNING
     },
 }

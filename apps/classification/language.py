@@ -18,7 +18,7 @@ import re
 import threading
 from collections.abc import Iterable, Sequence
 
-__all__ = ["DEFAULT_LANGUAGES", "UNDETERMINED", "LanguageDetector", "detect", "detect_mixed"]
+__all__ = ["DEFAULT_LANGUAGES", "UNDETERMINED", "LanguageDetector", "detect", "detect_mixed", "preload"]
 
 UNDETERMINED = "und"
 
@@ -130,6 +130,15 @@ def default_detector() -> LanguageDetector:
             if _default is None:
                 _default = LanguageDetector()
     return _default
+
+
+def preload() -> None:
+    """Build the process-wide detector with the n-gram models of all its languages loaded now (~3 s of
+    CPU, ~750 MB), rather than language by language on the first texts that need them."""
+    global _default
+    with _lock:
+        if _default is None:
+            _default = LanguageDetector(preload=True)
 
 
 def detect(texts: Sequence[str]) -> list[str]:

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import Q
-from django.db.models.functions import Upper
 from django.utils import timezone
 
+from apps.core import bulk_sql
 from apps.core.audit import audit_record
 
 from .models import Customer, CustomerMerge, Identity, MergeSuggestion
@@ -101,26 +101,29 @@ def suggest_weak_matches(identities: list[Identity]) -> list[MergeSuggestion]:
         for lookup, value, _, _ in _weak_keys(identity):
             wanted[lookup].add(value)
     wanted["handle"] |= {f"@{value}" for value in wanted["handle"]}  # stored with or without the @
-    own = {identity.pk for identity in identities}
+    own = [identity.pk for identity in identities]
     others: dict[tuple[str, str], set[int]] = {}
-    for lookup, values in wanted.items():
-        if not values:
-            continue
-        rows = (
-            Identity.objects.filter(
-                organization_id=organization_id,
-                customer__merged_into__isnull=True,
-                customer__erased_at__isnull=True,
+    # An import brings hundreds of new identities at once: their values go as arrays, not a parameter each.
+    with bulk_sql.binary_cursor() as cursor:
+        for lookup, values in wanted.items():
+            if not values:
+                continue
+            cursor.execute(
+                f"""
+                SELECT upper(identity.{lookup}), identity.customer_id
+                FROM {Identity._meta.db_table} AS identity
+                JOIN {Customer._meta.db_table} AS customer ON customer.id = identity.customer_id
+                WHERE identity.organization_id = %s AND upper(identity.{lookup}) = ANY(%b)
+                    AND NOT identity.id = ANY(%b)
+                    AND customer.merged_into_id IS NULL AND customer.erased_at IS NULL
+                LIMIT 5000
+                """,
+                [organization_id, list(values), own],
             )
-            .annotate(key=Upper(lookup))
-            .filter(key__in=values)
-            .exclude(pk__in=own)
-            .values_list("key", "customer_id")[:5000]
-        )
-        for key, customer_id in rows:
-            if lookup == "handle":
-                key = key.lstrip("@")
-            others.setdefault((lookup, key), set()).add(customer_id)
+            for key, customer_id in cursor:
+                if lookup == "handle":
+                    key = key.lstrip("@")
+                others.setdefault((lookup, key), set()).add(customer_id)
     proposals: dict[tuple[int, int], MergeSuggestion] = {}
     for identity in identities:
         for lookup, value, reason, score in _weak_keys(identity):
@@ -141,14 +144,17 @@ def suggest_weak_matches(identities: list[Identity]) -> list[MergeSuggestion]:
                     )
     if not proposals:
         return []
-    customers = {a for a, _ in proposals} | {b for _, b in proposals}
-    known = set(
-        MergeSuggestion.objects.filter(customer_id__in=customers, candidate_id__in=customers).values_list(
-            "customer_id", "candidate_id"
+    customers = list({a for a, _ in proposals} | {b for _, b in proposals})
+    with bulk_sql.binary_cursor() as cursor:  # thousands of ids: two arrays, not a parameter each
+        cursor.execute(
+            f"SELECT customer_id, candidate_id FROM {MergeSuggestion._meta.db_table} "
+            "WHERE customer_id = ANY(%b) AND candidate_id = ANY(%b)",
+            [customers, customers],
         )
-    )
+        known = set(cursor.fetchall())
     fresh = [s for pair, s in proposals.items() if pair not in known and pair[::-1] not in known]
-    return MergeSuggestion.objects.bulk_create(fresh, ignore_conflicts=True)
+    bulk_sql.insert(fresh, ignore_conflicts=True)  # an import may bring thousands: no per-value quoting
+    return fresh
 
 
 @transaction.atomic

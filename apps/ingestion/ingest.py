@@ -11,8 +11,9 @@ Order of work, each step a few statements for the whole set:
    `identity_resolve` one by one, as it may merge profiles; every other author is looked up in one query,
    and the missing ones are created with their profiles in bulk;
 4. find or open conversations by thread key (or by the message replied to);
-5. insert the messages, then update each conversation's counters in one statement;
-6. run the pipeline steps over the new messages.
+5. fill in what the pipeline adds before the insert (the language), so that each row is written once;
+6. insert the messages, then update each conversation's counters in one statement;
+7. run the pipeline steps over the new messages.
 """
 
 from __future__ import annotations
@@ -21,12 +22,11 @@ import hashlib
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db import connection
-
 from apps.connectors.base import InboundMessage
 from apps.connectors.models import Channel
 from apps.conversations.models import Conversation, Message, ThreadAlias
 from apps.conversations.services import html_sanitise
+from apps.core import bulk_sql
 from apps.customers.models import Customer, Identity
 from apps.customers.services import identity_resolve, normalise_email, normalise_phone, suggest_weak_matches
 from apps.webhooks import events as webhook_events
@@ -48,10 +48,10 @@ def _thread_lock_key(channel_id: int, thread_key: str) -> int:
 
 def _lock_threads(items: list[Item]) -> None:
     keys = sorted({_thread_lock_key(item.channel.pk, item.inbound.thread_key) for item in items})
-    with connection.cursor() as cursor:
+    with bulk_sql.binary_cursor() as cursor:
         cursor.execute(
             "SELECT count(pg_advisory_xact_lock(k)) "
-            "FROM (SELECT unnest(%s::bigint[]) AS k ORDER BY 1) AS keys",
+            "FROM (SELECT unnest(%b::bigint[]) AS k ORDER BY 1) AS keys",
             [keys],
         )
 
@@ -61,13 +61,14 @@ def _drop_stored(items: list[Item]) -> list[Item]:
     for item in items:
         wanted[item.channel.pk].add(item.inbound.external_id)
     stored: set[tuple[int, str]] = set()
-    for channel_id, external_ids in wanted.items():
-        stored |= {
-            (channel_id, external_id)
-            for external_id in Message.objects.filter(
-                channel_id=channel_id, external_id__in=external_ids
-            ).values_list("external_id", flat=True)
-        }
+    with bulk_sql.binary_cursor() as cursor:
+        for channel_id, external_ids in wanted.items():
+            cursor.execute(
+                "SELECT external_id FROM conversations_message "
+                "WHERE channel_id = %s AND external_id = ANY(%b)",
+                [channel_id, list(external_ids)],
+            )
+            stored |= {(channel_id, external_id) for (external_id,) in cursor}
     fresh, seen = [], set()
     for item in items:
         key = (item.channel.pk, item.inbound.external_id)
@@ -167,31 +168,25 @@ def _resolve_authors(items: list[Item]) -> dict[tuple[int, str, str], Identity]:
         )
     if simple:  # authors never seen: a profile each, made in bulk
         keys = list(simple)
-        customers = Customer.objects.bulk_create(
-            [
-                Customer(
-                    organization_id=key[0],
-                    display_name=simple[key].inbound.author.display_name or simple[key].inbound.author.handle,
-                )
-                for key in keys
-            ]
-        )
-        new_identities = Identity.objects.bulk_create(
-            [
-                Identity(
-                    organization_id=key[0],
-                    kind=key[1],
-                    external_id=key[2],
-                    customer=customer,
-                    **{
-                        field: value
-                        for field, value in _facts(simple[key]).items()
-                        if value not in ("", None)
-                    },
-                )
-                for key, customer in zip(keys, customers, strict=True)
-            ]
-        )
+        customers = [
+            Customer(
+                organization_id=key[0],
+                display_name=simple[key].inbound.author.display_name or simple[key].inbound.author.handle,
+            )
+            for key in keys
+        ]
+        bulk_sql.insert(customers)
+        new_identities = [
+            Identity(
+                organization_id=key[0],
+                kind=key[1],
+                external_id=key[2],
+                customer=customer,
+                **{field: value for field, value in _facts(simple[key]).items() if value not in ("", None)},
+            )
+            for key, customer in zip(keys, customers, strict=True)
+        ]
+        bulk_sql.insert(new_identities)
         for key, identity in zip(keys, new_identities, strict=True):
             identities[key] = identity
         by_organization: dict[int, list[Identity]] = defaultdict(list)
@@ -251,10 +246,8 @@ def _conversations_for(items: list[Item], identities) -> dict[tuple[int, str], C
                 external_thread_id=key[1],
             )
     if to_open:
-        for key, conversation in zip(
-            to_open, Conversation.objects.bulk_create(to_open.values()), strict=True
-        ):
-            threads[key] = conversation
+        bulk_sql.insert(list(to_open.values()))
+        threads.update(to_open)
         webhook_events.conversations_created(to_open.values())
     return threads
 
@@ -275,11 +268,9 @@ def _update_conversations(messages: list[Message]) -> None:
         ):
             entry["first_out"] = message.sent_at
         entry["inbound"] |= message.direction == Message.Direction.INBOUND
-    rows = [(pk, s["n"], s["last"], s["first_out"], s["inbound"]) for pk, s in stats.items()]
-    values = ", ".join(["(%s::bigint, %s::int, %s::timestamptz, %s::timestamptz, %s::boolean)"] * len(rows))
-    with connection.cursor() as cursor:
+    with bulk_sql.binary_cursor() as cursor:
         cursor.execute(
-            f"""
+            """
             UPDATE conversations_conversation AS c SET
                 message_count = c.message_count + v.n,
                 last_message_at = GREATEST(c.last_message_at, v.last_at),
@@ -290,10 +281,17 @@ def _update_conversations(messages: list[Message]) -> None:
                               ELSE c.status END,
                 snoozed_until = CASE WHEN v.inbound THEN NULL ELSE c.snoozed_until END,
                 updated_at = now()
-            FROM (VALUES {values}) AS v(id, n, last_at, first_out, inbound)
+            FROM unnest(%b::bigint[], %b::int[], %b::timestamptz[], %b::timestamptz[], %b::boolean[])
+                AS v(id, n, last_at, first_out, inbound)
             WHERE c.id = v.id
             """,
-            [value for row in rows for value in row],
+            [
+                list(stats),
+                [s["n"] for s in stats.values()],
+                [s["last"] for s in stats.values()],
+                [s["first_out"] for s in stats.values()],
+                [s["inbound"] for s in stats.values()],
+            ],
         )
 
 
@@ -328,7 +326,9 @@ def messages_ingest(items: list[Item]) -> list[Message]:
                 metadata=inbound.metadata,
             )
         )
-    messages = Message.objects.bulk_create(messages)
+    for step in pipeline.BEFORE_INSERT:
+        step(messages)
+    bulk_sql.insert(messages)
     _update_conversations(messages)
     for step in pipeline.STEPS:
         step(messages)

@@ -1,8 +1,9 @@
 """The steps every ingested message goes through after it is stored, in order.
 
-Steps in STEPS run inside the payload's transaction (they may write): language, listening queries,
-routing. `after_commit` runs once the messages are visible to everyone: classification (its own
-tasks), live events, search indexing.
+Steps in BEFORE_INSERT fill in the new messages before their rows are written (language), so that the
+insert writes them once. Steps in STEPS run inside the payload's transaction once the messages are stored
+(they may write): listening queries, routing. `after_commit` runs once the messages are visible to
+everyone: classification (its own tasks), live events, search indexing.
 """
 
 from __future__ import annotations
@@ -11,11 +12,11 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import connection
 
 from apps.analytics.services import rollups_refresh_soon
 from apps.connectors.kinds import PRIVATE_KINDS
 from apps.conversations.models import Message
+from apps.core import bulk_sql
 from apps.webhooks import events as webhook_events
 
 logger = logging.getLogger(__name__)
@@ -26,10 +27,11 @@ SLA_PUBLIC = timedelta(hours=24)
 
 
 def detect_language(messages: list[Message]) -> None:
-    """The language of messages that came without one: listening's lang: filters read it."""
+    """The language of messages that came without one: listening's lang: filters read it, and search
+    indexes the text in it. The messages are not inserted yet: their insert writes it."""
     from apps.classification.services import messages_detect_language
 
-    messages_detect_language(messages)
+    messages_detect_language(messages, save=False)
 
 
 def apply_listening(messages: list[Message]) -> None:
@@ -50,17 +52,18 @@ def route(messages: list[Message]) -> None:
                 due[message.conversation_id] = deadline
     if not due:
         return
-    values = ", ".join(["(%s::bigint, %s::timestamptz)"] * len(due))
-    with connection.cursor() as cursor:
+    with bulk_sql.binary_cursor() as cursor:
         cursor.execute(
-            f"UPDATE conversations_conversation AS c SET sla_due_at = v.due "
-            f"FROM (VALUES {values}) AS v(id, due) WHERE c.id = v.id AND c.sla_due_at IS NULL",
-            [value for item in due.items() for value in item],
+            "UPDATE conversations_conversation AS c SET sla_due_at = v.due "
+            "FROM unnest(%b::bigint[], %b::timestamptz[]) AS v(id, due) "
+            "WHERE c.id = v.id AND c.sla_due_at IS NULL",
+            [list(due), list(due.values())],
         )
 
 
 # Each step takes the list of new messages: a batch costs a few statements, not a few per message.
-STEPS = [detect_language, apply_listening, route]
+BEFORE_INSERT = [detect_language]
+STEPS = [apply_listening, route]
 
 
 def push_message_events(event: str, messages: list[Message]) -> None:

@@ -3,6 +3,8 @@
 import json
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from apps.connectors.kinds import ChannelKind
 from apps.conversations.models import Conversation, Message
@@ -152,3 +154,27 @@ def test_a_new_message_wakes_a_snoozed_conversation(webhook_channel):
     payload_process(payload_id=_receive(webhook_channel, message(2, thread_id="t")).pk)
     conversation = Conversation.objects.get()
     assert conversation.status == Conversation.Status.OPEN and conversation.snoozed_until is None
+
+
+def test_the_language_is_written_by_the_insert_itself(webhook_channel):
+    payload = _receive(
+        webhook_channel,
+        {
+            "messages": [
+                message(1, text="My parcel has not arrived and nobody answers my emails"),
+                message(2, text="Mon colis n'est toujours pas arrivé et personne ne répond"),
+                message(3, text="Le mien aussi", language="it"),  # a language the platform gave is kept
+            ]
+        },
+    )
+    with CaptureQueriesContext(connection) as queries:
+        payload_process(payload_id=payload.pk)
+    assert dict(Message.objects.values_list("external_id", "language")) == {
+        "m-1": "en",
+        "m-2": "fr",
+        "m-3": "it",
+    }
+    # Detected before the insert: no UPDATE of the new rows (nor of their full-text index entries).
+    assert not [
+        q["sql"] for q in queries.captured_queries if q["sql"].startswith('UPDATE "conversations_message"')
+    ]
