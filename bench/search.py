@@ -245,11 +245,11 @@ def _line(label: str, values: list[float]) -> str:
 
 
 def measure(world: dict, words: dict[str, list[str]], explain: bool) -> None:
-    from django.db import connection, transaction
+    from django.db import connection
     from django.test import Client
 
     from apps.search.backends import COUNT_CAP, SearchFilters
-    from apps.search.backends.postgres import compile_query
+    from apps.search.backends.postgres import compile_query, word_index_plans
     from apps.search.selectors import message_search, search_query_parse
 
     clients = {}
@@ -284,8 +284,7 @@ def measure(world: dict, words: dict[str, list[str]], explain: bool) -> None:
     def bare_capped(query: str) -> None:
         """What the backend's count needs at least: COUNT_CAP + 1 matches, through the word index only."""
         compiled = compile_query(search_query_parse(query))
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("SET LOCAL enable_indexscan = off; SET LOCAL enable_seqscan = off")
+        with word_index_plans(), connection.cursor() as cursor:
             cursor.execute(
                 "SELECT count(*) FROM (SELECT 1 FROM conversations_message WHERE organization_id = %s "
                 f"AND {compiled.where} LIMIT %s) matches",

@@ -13,21 +13,7 @@ class AlertRuleForm(forms.ModelForm):
 
     class Meta:
         model = AlertRule
-        fields = [
-            "brand",
-            "name",
-            "kind",
-            "sensitivity",
-            "threshold",
-            "window_hours",
-            "min_volume",
-            "cooldown_hours",
-            "notify_in_app",
-            "notify_members",
-            "email_recipients",
-            "notify_webhook",
-            "active",
-        ]
+        fields = AlertRule.EDITABLE_FIELDS
 
     def __init__(self, *args, membership, **kwargs):
         super().__init__(*args, **kwargs)

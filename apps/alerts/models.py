@@ -18,6 +18,22 @@ class AlertRule(TenantModel):
         NEGATIVE_SHARE_THRESHOLD = "negative_share_threshold", "Negative share above a threshold"
 
     ANOMALY_KINDS = (Kind.VOLUME_ANOMALY, Kind.NEGATIVE_SHARE_ANOMALY)
+    # What people set, on the rules page and through the API alike.
+    EDITABLE_FIELDS = [
+        "brand",
+        "name",
+        "kind",
+        "sensitivity",
+        "threshold",
+        "window_hours",
+        "min_volume",
+        "cooldown_hours",
+        "notify_in_app",
+        "notify_members",
+        "email_recipients",
+        "notify_webhook",
+        "active",
+    ]
     SHARE_KINDS = (Kind.NEGATIVE_SHARE_ANOMALY, Kind.NEGATIVE_SHARE_THRESHOLD)
 
     brand = models.ForeignKey("accounts.Brand", on_delete=models.CASCADE, related_name="alert_rules")

@@ -9,11 +9,10 @@ belong to conversations, not to mentions) and filter on the conversation's chann
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import (
     Aggregate,
     Case,
@@ -36,6 +35,7 @@ from apps.accounts.models import Team
 from apps.accounts.tenancy import scoped
 from apps.connectors.models import Channel
 from apps.conversations.models import Message
+from apps.core.db import local_settings
 from apps.listening.models import Mention
 
 from .models import (
@@ -322,12 +322,9 @@ def author_leaders(*, membership, filters: Filters, limit: int = 20) -> tuple[li
 FIGURE_WORK_MEM = "64MB"
 
 
-@contextmanager
 def _figure_memory():
-    """A transaction whose queries may sort and hash FIGURE_WORK_MEM in memory (SET LOCAL: only here)."""
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(f"SET LOCAL work_mem = '{FIGURE_WORK_MEM}'")
-        yield
+    """A block whose queries may sort and hash FIGURE_WORK_MEM in memory (only there)."""
+    return local_settings(work_mem=FIGURE_WORK_MEM)
 
 
 def response_times(*, membership, filters: Filters, by: str) -> list[dict]:

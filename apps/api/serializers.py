@@ -412,24 +412,7 @@ class AlertRuleSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = AlertRule
-        fields = [
-            "id",
-            "brand",
-            "name",
-            "kind",
-            "sensitivity",
-            "threshold",
-            "window_hours",
-            "min_volume",
-            "cooldown_hours",
-            "notify_in_app",
-            "notify_members",
-            "email_recipients",
-            "notify_webhook",
-            "active",
-            "last_evaluated_at",
-            "created_at",
-        ]
+        fields = ["id", *AlertRule.EDITABLE_FIELDS, "last_evaluated_at", "created_at"]
         read_only_fields = ["id", "last_evaluated_at", "created_at"]
         extra_kwargs = {
             "name": {"max_length": 200},

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 from pgvector.django import CosineDistance
 
 from apps.accounts.tenancy import scoped
 from apps.connectors.models import Channel
 from apps.conversations.models import Conversation, Message
+from apps.core.db import local_settings
 
 from .limits import channel_limits
 from .models import ResolutionExample, SavedReply
@@ -78,11 +78,9 @@ def resolution_examples_nearest(
         .annotate(distance=CosineDistance("embedding", vector))
         .order_by("distance")
     )
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            # The HNSW index finds the nearest rows of every organisation; filtered ones are skipped and
-            # the scan goes on until `limit` rows are left (pgvector >= 0.8). For this transaction only.
-            cursor.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
+    # The HNSW index finds the nearest rows of every organisation; filtered ones are skipped and the scan
+    # goes on until `limit` rows are left (pgvector >= 0.8).
+    with local_settings(hnsw__iterative_scan="relaxed_order"):
         return list(examples[:limit])
 
 

@@ -25,24 +25,10 @@ POSTGRES_CONFIGS = {
 # Languages without a stemmer here (Chinese, Japanese, Korean, Thai...) and unknown ones: words as written.
 POSTGRES_DEFAULT_CONFIG = "simple"
 
-# Language code -> the Elasticsearch analyser its text is indexed with (built-in language analysers;
-# "cjk" bigrams Chinese, Japanese and Korean). Anything else: the standard tokenizer with ascii folding.
-ELASTICSEARCH_ANALYZERS = {
-    "en": "english",
-    "es": "spanish",
-    "ar": "arabic",
-    "id": "indonesian",
-    "ms": "indonesian",
-    "ru": "russian",
-    "fr": "french",
-    "de": "german",
-    "pt": "portuguese",
-    "it": "italian",
-    "hi": "hindi",
-    "zh": "cjk",
-    "ja": "cjk",
-    "ko": "cjk",
-}
+# Language code -> the Elasticsearch analyser its text is indexed with: the built-in language analysers,
+# named as PostgreSQL names its stemmers, and "cjk" (bigrams) for Chinese, Japanese and Korean. Anything
+# else: the standard tokenizer with ascii folding.
+ELASTICSEARCH_ANALYZERS = {**POSTGRES_CONFIGS, "zh": "cjk", "ja": "cjk", "ko": "cjk"}
 
 
 def base_language(code: str) -> str:

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
@@ -34,6 +33,7 @@ from django.utils.html import escape
 
 from apps.accounts.tenancy import scoped
 from apps.conversations.models import Message
+from apps.core.db import local_settings
 from apps.listening.query import (
     And,
     Filter,
@@ -215,9 +215,8 @@ def filtered_messages(membership, filters: SearchFilters):
     return messages
 
 
-@contextmanager
-def _word_index_plans():
-    """A transaction whose queries find matches through the word index (GIN bitmap scans) only: for the
+def word_index_plans():
+    """A block whose queries find matches through the word index (GIN bitmap scans) only: for the
     count and facets, which need any COUNT_CAP + 1 matches, not the newest.
 
     PostgreSQL estimates how many messages hold a word from samples; when it thinks a word common, it walks
@@ -225,11 +224,7 @@ def _word_index_plans():
     matches sit elsewhere in that order (a language's messages stored together, a word frequent only long
     ago), that walk reads most of the table: 250 ms for "pra" at a million messages. A bitmap scan of the
     word index costs what the word's posting list costs, whatever the order of the rows."""
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_indexscan = off; SET LOCAL enable_seqscan = off")
-        yield
-        # Inside a caller's transaction, SET LOCAL would outlive this block (an error rolls it back).
-        cursor.execute("SET LOCAL enable_indexscan TO DEFAULT; SET LOCAL enable_seqscan TO DEFAULT")
+    return local_settings(enable_indexscan="off", enable_seqscan="off")
 
 
 def snippet_html(headline: str, cjk_words: Iterable[str] = ()) -> str:
@@ -258,7 +253,7 @@ class PostgresBackend:
         matching = filtered_messages(membership, filters).filter(
             RawSQL(compiled.where, compiled.params, output_field=BooleanField())
         )
-        with _word_index_plans():
+        with word_index_plans():
             total, capped, facets = self._count_and_facets(matching)
         window = self._window(matching, many=capped or total > RANK_WINDOW) if total else []
         hits = self._page(window, compiled, page) if window else []
