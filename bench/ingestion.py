@@ -7,9 +7,8 @@
   in front of Django (apps/ingestion/intake.py: one INSERT a request, tasks published in batches) → raw
   payloads → real Celery workers → threaded messages, identities and profiles in PostgreSQL. Timed from
   the first request to the last message stored; "HTTP accept" is the rate of the 200 answers alone.
-- bulk import path: a JSON-lines file through `import_file` → raw payloads (one INSERT per 500 rows) →
-  workers (tasks of ENQUEUE_BATCH payloads) → messages. Timed from the start of the import to the last
-  message stored.
+- bulk import path: a JSON-lines file through `import_file` → raw payloads of ROWS_PER_PAYLOAD rows each →
+  workers (a task a chunk) → messages. Timed from the start of the import to the last message stored.
 
 Classification is off here, as the issue measures ingestion alone (CXM_CLASSIFY_ON_ARRIVAL=0: messages
 wait for the classifier's sweep); classification.py measures the classification step's own rate.

@@ -104,8 +104,10 @@ def channel_poll(*, channel_id: int) -> int:
             items = [
                 (item.external_id, item.body) for item in result.items if item.content_type == content_type
             ]
-            new += payload_receive_many(
-                channel=channel, source=RawPayload.Source.POLL, items=items, content_type=content_type
+            new += len(
+                payload_receive_many(
+                    channel=channel, source=RawPayload.Source.POLL, items=items, content_type=content_type
+                )
             )
         Channel.objects.filter(pk=channel.pk).update(
             cursor=result.cursor, last_fetch_at=timezone.now(), last_error="", error_count=0

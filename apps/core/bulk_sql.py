@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 
 import psycopg
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, connections, models
 from django.db.models import Model
+from django.utils import timezone
 
 
 @contextmanager
@@ -40,9 +42,7 @@ def insert(objects: list[Model], *, ignore_conflicts: bool = False) -> None:
     columns = ", ".join(db.ops.quote_name(field.column) for field in fields)
     # Array types without their modifiers (varchar[], not varchar(500)[]): nothing is truncated silently.
     arrays = ", ".join(f"%b::{field.db_type(db).split('(')[0]}[]" for field in fields)
-    for obj in objects:
-        obj._prepare_related_fields_for_save(operation_name="insert")
-    values = [[field.get_db_prep_save(field.pre_save(obj, True), db) for obj in objects] for field in fields]
+    values = [_column(objects, field, db) for field in fields]
     sql = f"INSERT INTO {db.ops.quote_name(meta.db_table)} ({columns}) SELECT * FROM unnest({arrays})"
     with binary_cursor() as cursor:
         if ignore_conflicts:
@@ -55,3 +55,67 @@ def insert(objects: list[Model], *, ignore_conflicts: bool = False) -> None:
         obj.pk = pk
         obj._state.adding = False
         obj._state.db = db.alias
+
+
+# Fields whose value goes to the database as it is when it has one of these types (what Django's
+# get_db_prep_save would return unchanged): their column is read straight from the objects, about 10x
+# cheaper than field.pre_save + get_db_prep_save a value. Exact classes only: a subclass may convert.
+_PLAIN_TYPES: dict[type[models.Field], tuple[type, ...]] = {
+    models.CharField: (str,),
+    models.TextField: (str,),
+    models.EmailField: (str,),
+    models.URLField: (str,),
+    models.SlugField: (str,),
+    models.IntegerField: (int,),
+    models.BigIntegerField: (int,),
+    models.SmallIntegerField: (int,),
+    models.PositiveIntegerField: (int,),
+    models.PositiveBigIntegerField: (int,),
+    models.PositiveSmallIntegerField: (int,),
+    models.FloatField: (float, int),
+    models.BooleanField: (bool,),
+    models.DateTimeField: (datetime,),
+}
+
+
+def _column(objects: list[Model], field: models.Field, db) -> list:
+    """The values of one field for the insert, as Django would send them."""
+    if isinstance(field, models.DateTimeField) and (field.auto_now or field.auto_now_add):
+        now = timezone.now()  # one instant for the batch (bulk_create reads the clock for each object)
+        for obj in objects:
+            setattr(obj, field.attname, now)
+    if field.is_relation and field.target_field.primary_key:
+        _take_related_pks(objects, field)
+        return [obj.__dict__[field.attname] for obj in objects]
+    accepted = _PLAIN_TYPES.get(type(field))
+    if accepted is not None:
+        column = [obj.__dict__.get(field.attname, _MISSING) for obj in objects]
+        if all(_is_plain(value, accepted, field.null) for value in column):
+            return column
+    return [field.get_db_prep_save(field.pre_save(obj, True), db) for obj in objects]
+
+
+_MISSING = object()
+
+
+def _is_plain(value, accepted: tuple[type, ...], null: bool) -> bool:
+    if value is None:
+        return null
+    if type(value) in accepted:
+        return type(value) is not datetime or value.tzinfo is not None  # naive: Django makes it aware
+    return str in accepted and isinstance(value, str)  # choices (str enums): psycopg dumps them as str
+
+
+def _take_related_pks(objects: list[Model], field: models.ForeignKey) -> None:
+    """What Model._prepare_related_fields_for_save does for one foreign key: a related object saved after
+    it was assigned gives its pk now; an unsaved one is refused."""
+    for obj in objects:
+        related = obj._state.fields_cache.get(field.name)
+        if related is None:
+            continue
+        if related.pk is None:
+            raise ValueError(
+                f"insert() prohibited to prevent data loss due to unsaved related object '{field.name}'."
+            )
+        if obj.__dict__.get(field.attname) != related.pk:
+            setattr(obj, field.attname, related.pk)

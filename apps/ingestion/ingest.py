@@ -56,19 +56,25 @@ def _lock_threads(items: list[Item]) -> None:
         )
 
 
+def stored_external_ids(channel_id: int, external_ids: set[str]) -> set[str]:
+    """Those of `external_ids` that a message of the channel already has."""
+    with bulk_sql.binary_cursor() as cursor:
+        cursor.execute(
+            "SELECT external_id FROM conversations_message WHERE channel_id = %s AND external_id = ANY(%b)",
+            [channel_id, list(external_ids)],
+        )
+        return {external_id for (external_id,) in cursor}
+
+
 def _drop_stored(items: list[Item]) -> list[Item]:
     wanted: dict[int, set[str]] = defaultdict(set)
     for item in items:
         wanted[item.channel.pk].add(item.inbound.external_id)
-    stored: set[tuple[int, str]] = set()
-    with bulk_sql.binary_cursor() as cursor:
-        for channel_id, external_ids in wanted.items():
-            cursor.execute(
-                "SELECT external_id FROM conversations_message "
-                "WHERE channel_id = %s AND external_id = ANY(%b)",
-                [channel_id, list(external_ids)],
-            )
-            stored |= {(channel_id, external_id) for (external_id,) in cursor}
+    stored = {
+        (channel_id, external_id)
+        for channel_id, external_ids in wanted.items()
+        for external_id in stored_external_ids(channel_id, external_ids)
+    }
     fresh, seen = [], set()
     for item in items:
         key = (item.channel.pk, item.inbound.external_id)

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -22,7 +23,7 @@ from django.utils import timezone
 
 from apps.connectors.base import InboundMessage, PayloadRejected
 from apps.connectors.models import Channel
-from apps.connectors.normalized import messages_from_payload
+from apps.connectors.normalized import decode_json, messages_from_payload
 from apps.connectors.registry import connector_for
 from apps.conversations.models import Message
 from apps.conversations.services import messages_delivery_update
@@ -48,16 +49,18 @@ class Received:
     created: bool
 
 
-def payloads_enqueue(payload_ids: list[int]) -> None:
+def payloads_enqueue(payload_ids: list[int], *, per_task: int = ENQUEUE_BATCH) -> None:
     """Send the processing tasks of payloads already committed: one that also takes the payloads waiting
-    beside it for a lone payload, tasks of ENQUEUE_BATCH for many."""
+    beside it for a lone payload, tasks of `per_task` for many (1 for payloads that each carry a task's
+    worth of messages: import chunks)."""
     from .tasks import process_payload_batch_task, process_payload_task
 
     try:
-        if len(payload_ids) == 1:
+        if len(payload_ids) == 1 and per_task > 1:
             process_payload_task.delay(payload_ids[0])
-        for start in range(0, len(payload_ids) if len(payload_ids) > 1 else 0, ENQUEUE_BATCH):
-            process_payload_batch_task.delay(payload_ids[start : start + ENQUEUE_BATCH])
+        elif payload_ids:
+            for start in range(0, len(payload_ids), per_task):
+                process_payload_batch_task.delay(payload_ids[start : start + per_task])
     except Exception:  # broker down: the payload is stored; requeue_stuck_payloads_task sends it later
         logger.warning(
             "could not enqueue payloads; they will be requeued",
@@ -66,8 +69,8 @@ def payloads_enqueue(payload_ids: list[int]) -> None:
         )
 
 
-def _enqueue(payload_ids: list[int]) -> None:
-    transaction.on_commit(lambda: payloads_enqueue(payload_ids))
+def _enqueue(payload_ids: list[int], *, per_task: int = ENQUEUE_BATCH) -> None:
+    transaction.on_commit(lambda: payloads_enqueue(payload_ids, per_task=per_task))
 
 
 @transaction.atomic
@@ -168,18 +171,21 @@ def payload_receive_many(
     source: str,
     items: list[tuple[str | None, bytes]],
     content_type: str = "application/json",
-) -> int:
-    """Store many payloads with few statements (bulk import, polls); returns how many were new."""
-    new = 0
+    per_task: int = ENQUEUE_BATCH,
+) -> list[str | None]:
+    """Store many payloads with few statements (bulk import, polls); returns the external ids of those that
+    were new (the others were stored before)."""
+    new: list[str | None] = []
     with transaction.atomic():
         for start in range(0, len(items), RECEIVE_MANY_CHUNK):
-            new += _insert_payloads(channel, source, items[start : start + RECEIVE_MANY_CHUNK], content_type)
+            chunk = items[start : start + RECEIVE_MANY_CHUNK]
+            new += _insert_payloads(channel, source, chunk, content_type, per_task)
     return new
 
 
 def _insert_payloads(
-    channel: Channel, source: str, items: list[tuple[str | None, bytes]], content_type: str
-) -> int:
+    channel: Channel, source: str, items: list[tuple[str | None, bytes]], content_type: str, per_task: int
+) -> list[str | None]:
     with bulk_sql.binary_cursor() as cursor:
         cursor.execute(
             """
@@ -189,7 +195,7 @@ def _insert_payloads(
             SELECT %s, %s, %s, item.external_id, item.body, %s, '{}'::jsonb, 'received', '', 0, now()
             FROM unnest(%b::varchar[], %b::bytea[]) AS item(external_id, body)
             ON CONFLICT (channel_id, external_id) WHERE external_id IS NOT NULL DO NOTHING
-            RETURNING id
+            RETURNING id, external_id
             """,
             [
                 channel.organization_id,
@@ -200,9 +206,9 @@ def _insert_payloads(
                 [body for _, body in items],
             ],
         )
-        new_ids = [row[0] for row in cursor.fetchall()]
-    _enqueue(new_ids)
-    return len(new_ids)
+        new = cursor.fetchall()
+    _enqueue([payload_id for payload_id, _ in new], per_task=per_task)
+    return [external_id for _, external_id in new]
 
 
 def payload_refuse(*, channel: Channel, source: str, body: bytes, headers: dict, reason: str) -> RawPayload:
@@ -309,6 +315,7 @@ def payload_process_with_waiting(*, payload_id: int) -> int:
     waiting = list(
         RawPayload.objects.filter(status=RawPayload.Status.RECEIVED, pk__gt=payload_id - 10_000)
         .exclude(pk=payload_id)
+        .exclude(source=RawPayload.Source.IMPORT)  # a chunk of an import is a task's worth on its own
         .order_by("pk")
         .values_list("pk", flat=True)[: COALESCE_LIMIT - 1]
     )
@@ -333,6 +340,44 @@ def payload_fail(*, payload_id: int, reason: str) -> None:
     )
 
 
+def payload_broken(*, payload_id: int, reason: str) -> None:
+    """Processing raised an unexpected error. A chunk of an import (many rows) is split into a payload per
+    row, processed anew, so that the row at fault is rejected alone with its reason and the others are
+    stored; any other payload is rejected with the reason, to be replayed after a fix."""
+    with transaction.atomic():
+        chunk = (
+            RawPayload.objects.select_for_update(of=("self",))
+            .select_related("channel")
+            .filter(pk=payload_id, status=RawPayload.Status.RECEIVED, source=RawPayload.Source.IMPORT)
+            .first()
+        )
+        rows = _chunk_rows(chunk) if chunk else []
+        if len(rows) < 2:
+            payload_fail(payload_id=payload_id, reason=reason)
+            return
+        payload_receive_many(
+            channel=chunk.channel,
+            source=RawPayload.Source.IMPORT,
+            items=[
+                (f"{chunk.external_id}:{row['id']}"[:500], json.dumps(row, ensure_ascii=False).encode())
+                for row in rows
+            ],
+        )
+        chunk.status = RawPayload.Status.PROCESSED
+        chunk.processed_at = timezone.now()
+        chunk.headers = {**chunk.headers, "split_into_rows_after": reason[:2000]}
+        chunk.save(update_fields=["status", "processed_at", "headers"])
+
+
+def _chunk_rows(payload: RawPayload) -> list[dict]:
+    try:
+        data = decode_json(bytes(payload.body))
+    except PayloadRejected:
+        return []
+    rows = data.get("messages") if isinstance(data, dict) else None
+    return rows if isinstance(rows, list) and all(isinstance(r, dict) and "id" in r for r in rows) else []
+
+
 def payload_replay(*, payload: RawPayload) -> RawPayload:
     """Send a rejected payload through the pipeline again (after a fix)."""
     with transaction.atomic():
@@ -353,7 +398,8 @@ def payloads_stuck(*, older_than: timedelta = timedelta(minutes=10)):
 
 
 def payloads_requeue_stuck(*, older_than: timedelta = timedelta(minutes=10)) -> int:
-    ids = list(payloads_stuck(older_than=older_than).values_list("pk", flat=True)[:5000])
+    stuck = list(payloads_stuck(older_than=older_than).values_list("pk", "source")[:5000])
     with transaction.atomic():
-        _enqueue(ids)
-    return len(ids)
+        _enqueue([pk for pk, source in stuck if source != RawPayload.Source.IMPORT])
+        _enqueue([pk for pk, source in stuck if source == RawPayload.Source.IMPORT], per_task=1)
+    return len(stuck)

@@ -37,7 +37,7 @@ def process_payload_task(self, payload_id: int) -> None:
         raise
     except Exception as error:  # a bug must not lose the payload: it is kept, rejected with the reason
         logger.exception("payload processing failed", extra={"payload": payload_id})
-        services.payload_fail(payload_id=payload_id, reason=f"{type(error).__name__}: {error}")
+        services.payload_broken(payload_id=payload_id, reason=f"{type(error).__name__}: {error}")
 
 
 @shared_task(
@@ -73,7 +73,7 @@ def process_payload_batch_task(self, payload_ids: list[int]) -> None:
             raise
         except Exception as error:  # one bad payload must not hold back the others
             logger.exception("payload processing failed", extra={"payload": payload_id})
-            services.payload_fail(payload_id=payload_id, reason=f"{type(error).__name__}: {error}")
+            services.payload_broken(payload_id=payload_id, reason=f"{type(error).__name__}: {error}")
 
 
 @shared_task(name="apps.ingestion.tasks.requeue_stuck_payloads_task", ignore_result=True)

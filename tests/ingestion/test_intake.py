@@ -84,7 +84,7 @@ class Servers:
 @pytest.fixture
 def servers(monkeypatch):
     published: list[list[int]] = []
-    monkeypatch.setattr(services, "payloads_enqueue", lambda ids: published.append(list(ids)))
+    monkeypatch.setattr(services, "payloads_enqueue", lambda ids, **options: published.append(list(ids)))
     to_django: list[str] = []
 
     async def django(scope, receive, send):
@@ -304,7 +304,7 @@ def test_other_paths_go_to_django(servers):
 @pytest.fixture
 def recorded(monkeypatch):
     published: list[list[int]] = []
-    monkeypatch.setattr(services, "payloads_enqueue", lambda ids: published.append(list(ids)))
+    monkeypatch.setattr(services, "payloads_enqueue", lambda ids, **options: published.append(list(ids)))
     return published
 
 
