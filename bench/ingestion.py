@@ -3,10 +3,13 @@
 - COPY: N message rows COPY'd into a bare table shaped like conversations_message (no index or trigger:
   PostgreSQL's raw write rate), and into conversations_message itself, rolled back (its 13 indexes with the
   full-text GIN index, and the rollup triggers: the ceiling for storing messages).
-- webhook path: signed HTTP POSTs to /hooks/<token>/ on the real ASGI server, taken by the webhook intake
-  in front of Django (apps/ingestion/intake.py: one INSERT a request, tasks published in batches) → raw
-  payloads → real Celery workers → threaded messages, identities and profiles in PostgreSQL. Timed from
-  the first request to the last message stored; "HTTP accept" is the rate of the 200 answers alone.
+- webhook path: signed HTTP POSTs to /hooks/<token>/ on the real ASGI server (one process beside two
+  workers, as `dev.py run` starts them on one machine), taken by the webhook intake in front of Django
+  (apps/ingestion/intake.py: one INSERT a request, tasks published in batches) → raw payloads → real Celery
+  workers → threaded messages, identities and profiles in PostgreSQL. Timed from the first request to the
+  last message stored; "HTTP accept" is the rate of the 200 answers alone. 10,000 messages by default:
+  about ten seconds of sustained load, not mostly the start and the drain of the pipeline.
+- Each path also prints the CPU it used a message, by kind of process (PostgreSQL, web, workers...).
 - bulk import path: a JSON-lines file through `import_file` → raw payloads of ROWS_PER_PAYLOAD rows each →
   workers (a task a chunk) → messages. Timed from the start of the import to the last message stored.
 
@@ -120,7 +123,57 @@ def copy_rates(channel, rows: int) -> tuple[float, float]:
             bare = _copy(cursor, "bench_copy", rows, conversation)
             real = _copy(cursor, "conversations_message", rows, conversation)
         transaction.set_rollback(True)
+    # The rolled-back rows are dead tuples in the table and its indexes: vacuum them now, or autovacuum
+    # would do it while the paths below are timed, and charge them the COPY's garbage.
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM (ANALYZE) conversations_message")
     return bare, real
+
+
+# Where the CPU of a path went, by kind of process: a word of its command line, or of its parent's (the web
+# server's and the workers' children are spawned with a command line of their own).
+_CPU_GROUPS = {
+    "uvicorn": "web",
+    "celery": "workers",
+    "postgres": "PostgreSQL",
+    "redis": "Redis",
+    "webhook_client": "HTTP clients",
+}
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_snapshot() -> dict[str, float]:
+    """CPU seconds used so far by each kind of process, counting the children each has already reaped
+    (PostgreSQL's ended connections, the workers' replaced children), so that a difference of two
+    snapshots is the CPU spent in between; "bench" is this process, which runs the import."""
+    processes = {}
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # a process that ended meanwhile
+            continue
+        ticks = sum(int(value) for value in fields[11:15])  # utime, stime, cutime, cstime
+        processes[int(proc.name)] = (int(fields[1]), cmdline, ticks)
+    totals: dict[str, float] = {}
+    for pid, (_, _, ticks) in processes.items():
+        group, ancestor = ("bench" if pid == os.getpid() else None), pid
+        while group is None and ancestor in processes and ancestor != os.getpid():
+            group = next((g for word, g in _CPU_GROUPS.items() if word in processes[ancestor][1]), None)
+            ancestor = processes[ancestor][0]
+        if group:
+            if group == "bench":
+                ticks = sum(os.times()[:2]) * _TICK  # its own CPU, not its children's
+            totals[group] = totals.get(group, 0.0) + ticks / _TICK
+    return totals
+
+
+def cpu_spent(before: dict[str, float], after: dict[str, float], messages: int) -> str:
+    """The CPU each kind of process spent between two snapshots, in µs a message."""
+    spent = {group: seconds - before.get(group, 0.0) for group, seconds in after.items()}
+    total = sum(max(s, 0.0) for s in spent.values())
+    parts = ", ".join(f"{group} {1e6 * s / messages:,.0f}" for group, s in sorted(spent.items()) if s > 0)
+    return f"CPU a message: {1e6 * total / messages:,.0f} µs ({parts})"
 
 
 def _wait_processed(channel, expected: int, timeout: float = 900) -> float:
@@ -156,7 +209,7 @@ def _fixtures():
     return webhook, imports
 
 
-def webhook_rate(channel, messages: int, clients: int, web_workers: int = 2) -> tuple[float, float]:
+def webhook_rate(channel, messages: int, clients: int, web_workers: int = 1) -> tuple[float, float]:
     import httpx
 
     port = _free_port()
@@ -182,6 +235,7 @@ def webhook_rate(channel, messages: int, clients: int, web_workers: int = 2) -> 
             path = Path(tempfile.mkstemp(prefix="cxm-bench-", suffix=".jsonl")[1])
             path.write_bytes(b"".join(body + b"\n" for body in bodies[i::clients]))
             files.append(path)
+        cpu_before = cpu_snapshot()
         started = time.perf_counter()
         senders = [
             subprocess.Popen(
@@ -195,10 +249,11 @@ def webhook_rate(channel, messages: int, clients: int, web_workers: int = 2) -> 
             path.unlink()
         accepted = time.perf_counter()
         finished = _wait_processed(channel, messages)
+        cpu = cpu_spent(cpu_before, cpu_snapshot(), messages)
     finally:
         server.terminate()
         server.wait()
-    return messages / (finished - started), messages / (accepted - started)
+    return messages / (finished - started), messages / (accepted - started), cpu
 
 
 def _wait_settled(pid: int, timeout: float = 120) -> None:
@@ -251,15 +306,17 @@ def import_rate(channel, messages: int) -> float:
 
     run = uuid.uuid4().hex[:8]
     lines = "".join(json.dumps(_message(run, n)) + "\n" for n in range(messages))
+    cpu_before = cpu_snapshot()
     started = time.perf_counter()
     report = import_file(channel=channel, stream=io.StringIO(lines), fmt="jsonl")
     assert not report.errors, report.errors[:3]
     stored = time.perf_counter()
     finished = _wait_processed(channel, messages)
-    return messages / (finished - started), messages / (stored - started)
+    cpu = cpu_spent(cpu_before, cpu_snapshot(), messages)
+    return messages / (finished - started), messages / (stored - started), cpu
 
 
-def main(webhook_messages: int = 3000, import_messages: int = 10000) -> None:
+def main(webhook_messages: int = 10000, import_messages: int = 10000) -> None:
     _setup_django()
     from cxm.celery import app
 
@@ -295,19 +352,19 @@ def main(webhook_messages: int = 3000, import_messages: int = 10000) -> None:
             "(the ceiling for storing messages)",
             flush=True,
         )
-        end_to_end, accepted = webhook_rate(webhook, webhook_messages, clients=4)
+        end_to_end, accepted, cpu = webhook_rate(webhook, webhook_messages, clients=4)
         print(
             f"webhook path, end to end:   {end_to_end:8,.0f} msgs/s   (aim ≥ 1,000; HTTP accept alone "
-            f"{accepted:,.0f} req/s through the webhook intake)",
+            f"{accepted:,.0f} req/s through the webhook intake)\n  {cpu}",
             flush=True,
         )
         waited = _wait_idle(app)
         print(f"(waited {waited:.0f} s for the workers to classify the webhook messages)", flush=True)
-        end_to_end, stored = import_rate(imports, import_messages)
+        end_to_end, stored, import_cpu = import_rate(imports, import_messages)
         print(
             f"bulk import path, end to end: {end_to_end:6,.0f} msgs/s (aim ≥ 50 % of COPY) = "
             f"{end_to_end / real:.1%} of COPY into conversations_message, {end_to_end / bare:.1%} of COPY "
-            f"into the bare table; storing raw rows alone {stored:,.0f} rows/s",
+            f"into the bare table; storing raw rows alone {stored:,.0f} rows/s\n  {import_cpu}",
             flush=True,
         )
     finally:

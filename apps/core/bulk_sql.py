@@ -118,4 +118,4 @@ def _take_related_pks(objects: list[Model], field: models.ForeignKey) -> None:
                 f"insert() prohibited to prevent data loss due to unsaved related object '{field.name}'."
             )
         if obj.__dict__.get(field.attname) != related.pk:
-            setattr(obj, field.attname, related.pk)
+            setattr(obj, field.name, related)  # sets the id and keeps the object cached, as Django does

@@ -78,31 +78,56 @@ def _chunk_payload(rows: list[tuple[str, dict]]) -> tuple[str, bytes]:
     return f"import:{digest.hexdigest()}", body
 
 
+class _ThreadRuns:
+    """Where a full chunk may end: not inside a run of rows of one thread (two workers would take chunks
+    sharing a conversation, and one would have to wait for the other), unless the run is very long."""
+
+    def __init__(self):
+        self.thread, self.length = None, 0
+
+    def may_end_before(self, thread: str) -> bool:
+        return thread != self.thread or self.length >= ROWS_PER_PAYLOAD
+
+    def add(self, thread: str) -> None:
+        self.length = self.length + 1 if thread == self.thread else 1
+        self.thread = thread
+
+
 class _Chunker:
     """Collects valid rows and stores them in chunks, skipping the ids already stored."""
 
     def __init__(self, channel: Channel, report: ImportReport, on_progress: Callable[[int], None]):
         self.channel, self.report, self.on_progress = channel, report, on_progress
-        self.pending: list[tuple[str, dict]] = []
+        self.pending: list[tuple[str, str, dict]] = []  # (id, thread, row)
+        self.runs = _ThreadRuns()
         self.seen: set[str] = set()  # the ids of this file so far: a row repeated later is a duplicate
 
-    def add(self, external_id: str, row: dict) -> None:
+    def add(self, external_id: str, thread: str, row: dict) -> None:
         if external_id in self.seen:
             self.report.duplicates += 1
             self.on_progress(1)
             return
         self.seen.add(external_id)
-        self.pending.append((external_id, row))
-        if len(self.pending) >= ROWS_PER_PAYLOAD * CHUNKS_PER_STATEMENT:
+        if len(self.pending) >= ROWS_PER_PAYLOAD * CHUNKS_PER_STATEMENT and self.runs.may_end_before(thread):
             self.flush()
+        self.pending.append((external_id, thread, row))
+        self.runs.add(thread)
 
     def flush(self) -> None:
         if not self.pending:
             return
         rows, self.pending = self.pending, []
-        stored = stored_external_ids(self.channel.pk, {external_id for external_id, _ in rows})
-        fresh = [(external_id, row) for external_id, row in rows if external_id not in stored]
-        chunks = [fresh[start : start + ROWS_PER_PAYLOAD] for start in range(0, len(fresh), ROWS_PER_PAYLOAD)]
+        stored = stored_external_ids(self.channel.pk, {external_id for external_id, _, _ in rows})
+        chunks: list[list[tuple[str, dict]]] = [[]]
+        runs = _ThreadRuns()
+        for external_id, thread, row in rows:
+            if external_id in stored:
+                continue
+            if len(chunks[-1]) >= ROWS_PER_PAYLOAD and runs.may_end_before(thread):
+                chunks.append([])
+            chunks[-1].append((external_id, row))
+            runs.add(thread)
+        chunks = [chunk for chunk in chunks if chunk]
         payloads = dict(_chunk_payload(chunk) for chunk in chunks)
         new = set(
             payload_receive_many(
@@ -142,6 +167,6 @@ def import_file(
             )
             on_progress(1)
             continue
-        chunker.add(inbound.external_id, row)
+        chunker.add(inbound.external_id, inbound.thread_key, row)
     chunker.flush()
     return report

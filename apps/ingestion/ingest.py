@@ -5,14 +5,16 @@ The caller holds a transaction; a unique-key race with another worker raises Int
 the batch task fall back to processing its payloads one by one.
 
 Order of work, each step a few statements for the whole set:
-1. lock the threads (advisory locks, taken in sorted order so that workers cannot deadlock);
+1. lock the threads (advisory locks, taken in sorted order so that workers cannot deadlock; a batch task
+   takes them beforehand without waiting, and leaves for later the payloads of threads another worker holds);
 2. drop messages already stored (redeliveries);
 3. resolve authors: strong evidence (verified email/phone, explicit links) goes through the full
    `identity_resolve` one by one, as it may merge profiles; every other author is looked up in one query,
    and the missing ones are created with their profiles in bulk;
-4. find or open conversations by thread key (or by the message replied to);
+4. find conversations by thread key (or by the message replied to), or prepare new ones;
 5. fill in what the pipeline adds before the insert (the language), so that each row is written once;
-6. insert the messages, then update each conversation's counters in one statement;
+6. insert the new conversations with their counters and SLA deadline set, then the messages, then update
+   the counters and SLA deadline of the conversations that were there before, in one statement;
 7. run the pipeline steps over the new messages.
 """
 
@@ -41,19 +43,30 @@ class Item:
     payload: object | None  # the RawPayload the message came from
 
 
-def _thread_lock_key(channel_id: int, thread_key: str) -> int:
-    digest = hashlib.blake2b(f"{channel_id}:{thread_key}".encode(), digest_size=8).digest()
+def thread_lock_key(item: Item) -> int:
+    digest = hashlib.blake2b(f"{item.channel.pk}:{item.inbound.thread_key}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
 
 
-def _lock_threads(items: list[Item]) -> None:
-    keys = sorted({_thread_lock_key(item.channel.pk, item.inbound.thread_key) for item in items})
+def threads_lock(items: list[Item], *, wait: bool = True) -> set[int]:
+    """Lock the items' threads until the end of the transaction, so that two workers never open the same
+    conversation twice. Waiting, the locks are taken in sorted order (workers cannot deadlock); without
+    waiting, only the free ones are taken, and the keys another transaction holds are returned."""
+    keys = sorted({thread_lock_key(item) for item in items})
+    if not keys:
+        return set()
     with bulk_sql.binary_cursor() as cursor:
+        if wait:
+            cursor.execute(
+                "SELECT count(pg_advisory_xact_lock(k)) "
+                "FROM (SELECT unnest(%b::bigint[]) AS k ORDER BY 1) AS keys",
+                [keys],
+            )
+            return set()
         cursor.execute(
-            "SELECT count(pg_advisory_xact_lock(k)) "
-            "FROM (SELECT unnest(%b::bigint[]) AS k ORDER BY 1) AS keys",
-            [keys],
+            "SELECT k FROM unnest(%b::bigint[]) AS k WHERE NOT pg_try_advisory_xact_lock(k)", [keys]
         )
+        return {key for (key,) in cursor}
 
 
 def stored_external_ids(channel_id: int, external_ids: set[str]) -> set[str]:
@@ -203,7 +216,11 @@ def _resolve_authors(items: list[Item]) -> dict[tuple[int, str, str], Identity]:
     return identities
 
 
-def _conversations_for(items: list[Item], identities) -> dict[tuple[int, str], Conversation]:
+def _conversations_for(
+    items: list[Item], identities
+) -> tuple[dict[tuple[int, str], Conversation], list[Conversation]]:
+    """Each item's conversation by (channel, thread key), and those of them to open (not inserted yet:
+    they are, with their counters, once the messages are known)."""
     threads: dict[tuple[int, str], Conversation] = {}
     wanted: dict[int, set[str]] = defaultdict(set)
     for item in items:
@@ -251,29 +268,61 @@ def _conversations_for(items: list[Item], identities) -> dict[tuple[int, str], C
                 subject=(item.inbound.subject or item.inbound.text[:120])[:500],
                 external_thread_id=key[1],
             )
-    if to_open:
-        bulk_sql.insert(list(to_open.values()))
-        threads.update(to_open)
-        webhook_events.conversations_created(to_open.values())
-    return threads
+    threads.update(to_open)
+    return threads, list(to_open.values())
 
 
-def _update_conversations(messages: list[Message]) -> None:
-    stats: dict[int, dict] = {}
+@dataclass
+class _Counters:
+    """What a set of new messages changes in their conversation."""
+
+    messages: int = 0
+    last_at: object = None
+    first_out: object = None
+    inbound: bool = False
+    sla_due: object = None  # the earliest first-response deadline of the inbound messages (routing)
+
+
+def _conversation_counters(messages: list[Message]) -> list[tuple[Conversation, _Counters]]:
+    by_conversation: dict[int, tuple[Conversation, _Counters]] = {}  # by object: new ones have no pk yet
     for message in messages:
-        entry = stats.setdefault(
-            message.conversation_id, {"n": 0, "last": None, "first_out": None, "inbound": False}
+        _, counters = by_conversation.setdefault(
+            id(message.conversation), (message.conversation, _Counters())
         )
-        entry["n"] += 1
+        counters.messages += 1
         if message.direction != Message.Direction.NOTE and (
-            entry["last"] is None or message.sent_at > entry["last"]
+            counters.last_at is None or message.sent_at > counters.last_at
         ):
-            entry["last"] = message.sent_at
+            counters.last_at = message.sent_at
         if message.direction == Message.Direction.OUTBOUND and (
-            entry["first_out"] is None or message.sent_at < entry["first_out"]
+            counters.first_out is None or message.sent_at < counters.first_out
         ):
-            entry["first_out"] = message.sent_at
-        entry["inbound"] |= message.direction == Message.Direction.INBOUND
+            counters.first_out = message.sent_at
+        if message.direction == Message.Direction.INBOUND:
+            counters.inbound = True
+            due = pipeline.sla_deadline(message)
+            counters.sla_due = due if counters.sla_due is None else min(due, counters.sla_due)
+    return list(by_conversation.values())
+
+
+def _open_conversations(opened: list[Conversation], counters: list[tuple[Conversation, _Counters]]) -> None:
+    """Insert the new conversations with their counters already set: an UPDATE of a row inserted by the
+    same transaction rewrites every index entry of the conversation and checks its foreign keys again."""
+    for conversation, counter in counters:
+        if conversation.pk is None:
+            conversation.message_count = counter.messages
+            conversation.last_message_at = counter.last_at
+            conversation.first_response_at = counter.first_out
+            conversation.sla_due_at = counter.sla_due
+    if opened:
+        bulk_sql.insert(opened)
+        webhook_events.conversations_created(opened)
+
+
+def _update_conversations(counters: list[tuple[Conversation, _Counters]]) -> None:
+    """The counters of conversations that were there before these messages, in one statement."""
+    if not counters:
+        return
     with bulk_sql.binary_cursor() as cursor:
         cursor.execute(
             """
@@ -286,17 +335,21 @@ def _update_conversations(messages: list[Message]) -> None:
                 status = CASE WHEN v.inbound AND c.status IN ('closed', 'snoozed') THEN 'open'
                               ELSE c.status END,
                 snoozed_until = CASE WHEN v.inbound THEN NULL ELSE c.snoozed_until END,
+                -- Routing: the first-response clock starts with the first message waiting for the brand.
+                sla_due_at = COALESCE(c.sla_due_at, v.sla_due),
                 updated_at = now()
-            FROM unnest(%b::bigint[], %b::int[], %b::timestamptz[], %b::timestamptz[], %b::boolean[])
-                AS v(id, n, last_at, first_out, inbound)
+            FROM unnest(%b::bigint[], %b::int[], %b::timestamptz[], %b::timestamptz[], %b::boolean[],
+                        %b::timestamptz[])
+                AS v(id, n, last_at, first_out, inbound, sla_due)
             WHERE c.id = v.id
             """,
             [
-                list(stats),
-                [s["n"] for s in stats.values()],
-                [s["last"] for s in stats.values()],
-                [s["first_out"] for s in stats.values()],
-                [s["inbound"] for s in stats.values()],
+                [conversation.pk for conversation, _ in counters],
+                [counter.messages for _, counter in counters],
+                [counter.last_at for _, counter in counters],
+                [counter.first_out for _, counter in counters],
+                [counter.inbound for _, counter in counters],
+                [counter.sla_due for _, counter in counters],
             ],
         )
 
@@ -305,12 +358,12 @@ def messages_ingest(items: list[Item]) -> list[Message]:
     """Store the messages not stored yet, threaded and attributed; returns the new ones."""
     if not items:
         return []
-    _lock_threads(items)
+    threads_lock(items)  # already held when the caller took them (the same transaction): no wait then
     items = _drop_stored(items)
     if not items:
         return []
     identities = _resolve_authors(items)
-    threads = _conversations_for(items, identities)
+    threads, opened = _conversations_for(items, identities)
     messages = []
     for item in items:
         inbound = item.inbound
@@ -334,8 +387,11 @@ def messages_ingest(items: list[Item]) -> list[Message]:
         )
     for step in pipeline.BEFORE_INSERT:
         step(messages)
+    counters = _conversation_counters(messages)
+    existing = [(conversation, counter) for conversation, counter in counters if conversation.pk is not None]
+    _open_conversations(opened, counters)
     bulk_sql.insert(messages)
-    _update_conversations(messages)
+    _update_conversations(existing)
     for step in pipeline.STEPS:
         step(messages)
     return messages

@@ -1,22 +1,22 @@
 """The steps every ingested message goes through after it is stored, in order.
 
 Steps in BEFORE_INSERT fill in the new messages before their rows are written (language), so that the
-insert writes them once. Steps in STEPS run inside the payload's transaction once the messages are stored
-(they may write): listening queries, routing. `after_commit` runs once the messages are visible to
+insert writes them once. Routing (the first-response deadline, `sla_deadline`) is written with each
+conversation's counters by ingest. Steps in STEPS run inside the payload's transaction once the messages
+are stored (they may write): listening queries. `after_commit` runs once the messages are visible to
 everyone: classification (its own tasks), live events, search indexing.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 
 from apps.analytics.services import rollups_refresh_soon
 from apps.connectors.kinds import PRIVATE_KINDS
 from apps.conversations.models import Message
-from apps.core import bulk_sql
 from apps.webhooks import events as webhook_events
 
 logger = logging.getLogger(__name__)
@@ -41,29 +41,16 @@ def apply_listening(messages: list[Message]) -> None:
     messages_apply_listening(messages)
 
 
-def route(messages: list[Message]) -> None:
-    """Start the SLA clock of conversations now waiting for the brand (one statement for the set)."""
-    due: dict[int, object] = {}
-    for message in messages:
-        if message.direction == Message.Direction.INBOUND:
-            target = SLA_PRIVATE if message.channel.kind in PRIVATE_KINDS else SLA_PUBLIC
-            deadline = message.sent_at + target
-            if message.conversation_id not in due or deadline < due[message.conversation_id]:
-                due[message.conversation_id] = deadline
-    if not due:
-        return
-    with bulk_sql.binary_cursor() as cursor:
-        cursor.execute(
-            "UPDATE conversations_conversation AS c SET sla_due_at = v.due "
-            "FROM unnest(%b::bigint[], %b::timestamptz[]) AS v(id, due) "
-            "WHERE c.id = v.id AND c.sla_due_at IS NULL",
-            [list(due), list(due.values())],
-        )
+def sla_deadline(message: Message) -> datetime:
+    """Routing: when the brand's first response to an inbound message is due. Ingestion starts the
+    conversation's clock with it, in the statement that writes the conversation's counters."""
+    target = SLA_PRIVATE if message.channel.kind in PRIVATE_KINDS else SLA_PUBLIC
+    return message.sent_at + target
 
 
 # Each step takes the list of new messages: a batch costs a few statements, not a few per message.
 BEFORE_INSERT = [detect_language]
-STEPS = [apply_listening, route]
+STEPS = [apply_listening]
 
 
 def push_message_events(event: str, messages: list[Message]) -> None:

@@ -3,7 +3,8 @@
 import datetime as dt
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from apps.conversations.models import Conversation, Message
 from apps.core import bulk_sql
@@ -90,3 +91,33 @@ def test_a_unique_violation_is_djangos_integrity_error(org_a):
     MergeSuggestion.objects.create(organization=org_a, customer=ada, candidate=bob, reason="same handle")
     with pytest.raises(IntegrityError), transaction.atomic():
         bulk_sql.insert([MergeSuggestion(organization=org_a, customer=ada, candidate=bob, reason="again")])
+
+
+def test_objects_saved_after_they_were_assigned_give_their_pk_and_stay_cached(webhook_channel):
+    organization = webhook_channel.organization
+    customer = Customer(organization=organization, display_name="Ada")
+    conversation = Conversation(
+        organization=organization,
+        brand=webhook_channel.brand,
+        channel=webhook_channel,
+        customer=customer,
+        external_thread_id="t",
+    )
+    message = Message(
+        organization=organization,
+        conversation=conversation,
+        channel=webhook_channel,
+        external_id="m",
+        text="hi",
+        sent_at=dt.datetime(2026, 11, 20, tzinfo=dt.UTC),
+    )
+    with pytest.raises(ValueError, match="unsaved related object 'customer'"):
+        bulk_sql.insert([conversation])
+    bulk_sql.insert([customer])
+    bulk_sql.insert([conversation])
+    bulk_sql.insert([message])
+
+    assert Message.objects.get(pk=message.pk).conversation_id == conversation.pk
+    with CaptureQueriesContext(connection) as queries:  # the objects are still the ones assigned
+        assert message.conversation is conversation and conversation.customer is customer
+    assert not queries.captured_queries

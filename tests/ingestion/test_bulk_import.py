@@ -82,7 +82,8 @@ def test_a_row_that_breaks_its_chunk_is_rejected_alone_and_the_others_are_stored
 
     _process_waiting(import_channel)  # the chunk fails, and is split into a payload per row
     chunk.refresh_from_db()
-    assert chunk.status == "processed" and "unsupported Unicode escape" in chunk.headers["split_into_rows_after"]
+    assert chunk.status == "processed"
+    assert "unsupported Unicode escape" in chunk.headers["split_into_rows_after"]
     _process_waiting(import_channel)  # the rows: the one at fault is rejected alone
 
     assert sorted(Message.objects.filter(channel=import_channel).values_list("external_id", flat=True)) == [
@@ -93,3 +94,15 @@ def test_a_row_that_breaks_its_chunk_is_rejected_alone_and_the_others_are_stored
     ]
     bad = RawPayload.objects.get(channel=import_channel, status="rejected")
     assert bad.external_id.endswith(":m-2") and "Unicode" in bad.rejection_reason
+
+
+def test_a_chunk_does_not_end_inside_a_run_of_rows_of_one_thread(import_channel):
+    # Three rows a thread: chunks of exactly 250 rows would cut threads in two, and the workers taking
+    # two neighbouring chunks would both need that conversation.
+    _import(import_channel, [message(n, thread_id=f"t-{n // 3}") for n in range(900)])
+    threads_of_chunks = [
+        {row["thread_id"] for row in json.loads(bytes(chunk.body))["messages"]}
+        for chunk in RawPayload.objects.filter(channel=import_channel).order_by("pk")
+    ]
+    assert sum(map(len, threads_of_chunks)) == 300  # no thread in two chunks
+    assert all(len(threads) * 3 >= ROWS_PER_PAYLOAD for threads in threads_of_chunks[:-1])
