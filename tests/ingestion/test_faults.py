@@ -5,6 +5,7 @@ paths are the production ones: Celery's late acknowledgement with redelivery, ta
 on database errors, and the beat task that re-sends payloads whose task was lost.
 """
 
+import io
 import json
 import os
 import signal
@@ -15,12 +16,15 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from apps.conversations.models import Message
+from apps.connectors.kinds import ChannelKind
+from apps.conversations.models import Conversation, Message
+from apps.ingestion.bulk_import import ROWS_PER_PAYLOAD, import_file
 from apps.ingestion.models import RawPayload
 from apps.ingestion.services import payload_receive, payloads_requeue_stuck
 from cxm.stack.postgres import EmbeddedPostgres
 from cxm.stack.redis import EmbeddedRedis
 from tests.conftest import spawn_worker, stop_worker
+from tests.factories import ChannelFactory
 from tests.ingestion.conftest import message
 
 pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
@@ -90,6 +94,40 @@ def test_worker_killed_mid_batch_loses_and_duplicates_nothing(webhook_channel):
     finally:
         stop_worker(survivor)
     _assert_exactly_once(webhook_channel, total)
+
+
+def test_worker_killed_mid_import_loses_and_duplicates_nothing(brand_a):
+    # Rows of 40 conversations interleaved: every chunk shares them with the others, so the two processes
+    # keep leaving chunks for later (another holds their conversations) while the kill lands.
+    channel = ChannelFactory(brand=brand_a, kind=ChannelKind.IMPORT)
+    total = ROWS_PER_PAYLOAD * 16
+    rows = "".join(json.dumps(message(n, thread_id=f"t-{n % 40}")) + "\n" for n in range(total))
+    assert import_file(channel=channel, stream=io.StringIO(rows), fmt="jsonl").stored == total
+    stored = Message.objects.filter(channel=channel)
+    worker = spawn_worker(f"doomed-{os.getpid()}@localhost", concurrency=2)
+    deadline = time.monotonic() + 60
+    while not stored.exists() and time.monotonic() < deadline:
+        time.sleep(0.005)
+    os.killpg(worker.pid, signal.SIGKILL)
+    worker.wait()
+    assert 0 < stored.count() < total, "the kill did not land mid-import"
+
+    survivor = spawn_worker(f"survivor-{os.getpid()}@localhost")
+    try:
+        _wait_until(
+            lambda: _processed(channel) == total // ROWS_PER_PAYLOAD,
+            120,
+            "all chunks",
+            on_tick=lambda: payloads_requeue_stuck(older_than=timedelta(0)),
+        )
+    finally:
+        stop_worker(survivor)
+    assert stored.count() == stored.values("external_id").distinct().count() == total
+    assert Conversation.objects.filter(channel=channel).count() == 40
+    assert (
+        sorted(Conversation.objects.filter(channel=channel).values_list("message_count", flat=True))
+        == [total // 40] * 40
+    )
 
 
 @pytest.fixture
