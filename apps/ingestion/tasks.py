@@ -28,10 +28,26 @@ TRANSIENT = (OperationalError, InterfaceError, ConnectionError, TimeoutError)
     ignore_result=True,
 )
 def process_payload_task(self, payload_id: int) -> None:
+    """One payload, with the others waiting beside it; should that set break, the payload alone (the one at
+    fault may be another, which its own task then rejects)."""
     try:
         services.payload_process_with_waiting(payload_id=payload_id)
+        return
     except TRANSIENT:
-        if self.request.retries >= self.max_retries:
+        if self.request.retries < self.max_retries:
+            raise
+    except Exception:
+        logger.warning("payloads taken together failed; processing this one alone", exc_info=True)
+    _process_alone(self, payload_id)
+
+
+def _process_alone(task, payload_id: int) -> None:
+    """Process one payload in its own transaction; an unexpected error rejects it (or splits an import
+    chunk), and a database error is retried by the task until its retries run out."""
+    try:
+        services.payload_process(payload_id=payload_id)
+    except TRANSIENT:
+        if task.request.retries >= task.max_retries:
             services.payload_fail(payload_id=payload_id, reason="the database stayed unavailable")
             return
         raise
@@ -63,17 +79,8 @@ def process_payload_batch_task(self, payload_ids: list[int]) -> None:
             raise
     except Exception:
         logger.warning("batch failed; processing its payloads one by one", exc_info=True)
-    for payload_id in payload_ids:
-        try:
-            services.payload_process(payload_id=payload_id)
-        except TRANSIENT:
-            if self.request.retries >= self.max_retries:
-                services.payload_fail(payload_id=payload_id, reason="the database stayed unavailable")
-                continue
-            raise
-        except Exception as error:  # one bad payload must not hold back the others
-            logger.exception("payload processing failed", extra={"payload": payload_id})
-            services.payload_broken(payload_id=payload_id, reason=f"{type(error).__name__}: {error}")
+    for payload_id in payload_ids:  # one bad payload must not hold back the others
+        _process_alone(self, payload_id)
 
 
 @shared_task(name="apps.ingestion.tasks.requeue_stuck_payloads_task", ignore_result=True)

@@ -205,3 +205,19 @@ def test_a_batch_leaves_for_later_the_payloads_of_a_thread_another_worker_holds(
         assert len(callbacks) == 2  # the new message's events, and the held payload enqueued again
     assert payloads_process(payload_ids=[held.pk]) == 1
     assert Message.objects.count() == 2
+
+
+def test_a_payload_that_breaks_the_set_it_was_taken_with_is_rejected_alone(webhook_channel):
+    from apps.ingestion.tasks import process_payload_task
+
+    good = _receive(webhook_channel, message(1))
+    # Valid JSON that PostgreSQL's jsonb refuses: it passes parsing and fails the insert of the whole set.
+    bad = _receive(webhook_channel, message(2, metadata={"note": "nul \u0000 inside"}))
+    process_payload_task(good.pk)  # takes the bad one with it, fails, then processes itself alone
+    good.refresh_from_db()
+    bad.refresh_from_db()
+    assert (good.status, bad.status) == (RawPayload.Status.PROCESSED, RawPayload.Status.RECEIVED)
+    process_payload_task(bad.pk)
+    bad.refresh_from_db()
+    assert bad.status == RawPayload.Status.REJECTED and "Unicode" in bad.rejection_reason
+    assert list(Message.objects.values_list("external_id", flat=True)) == ["m-1"]
