@@ -5,8 +5,7 @@ The caller holds a transaction; a unique-key race with another worker raises Int
 the batch task fall back to processing its payloads one by one.
 
 Order of work, each step a few statements for the whole set:
-1. lock the threads (advisory locks, taken in sorted order so that workers cannot deadlock; a batch task
-   takes them beforehand without waiting, and leaves for later the payloads of threads another worker holds);
+1. lock the threads (advisory locks, taken in sorted order so that workers cannot deadlock);
 2. drop messages already stored (redeliveries);
 3. resolve authors: strong evidence (verified email/phone, explicit links) goes through the full
    `identity_resolve` one by one, as it may merge profiles; every other author is looked up in one query,
@@ -43,30 +42,19 @@ class Item:
     payload: object | None  # the RawPayload the message came from
 
 
-def thread_lock_key(item: Item) -> int:
+def _thread_lock_key(item: Item) -> int:
     digest = hashlib.blake2b(f"{item.channel.pk}:{item.inbound.thread_key}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
 
 
-def threads_lock(items: list[Item], *, wait: bool = True) -> set[int]:
-    """Lock the items' threads until the end of the transaction, so that two workers never open the same
-    conversation twice. Waiting, the locks are taken in sorted order (workers cannot deadlock); without
-    waiting, only the free ones are taken, and the keys another transaction holds are returned."""
-    keys = sorted({thread_lock_key(item) for item in items})
-    if not keys:
-        return set()
+def _lock_threads(items: list[Item]) -> None:
+    keys = sorted({_thread_lock_key(item) for item in items})
     with bulk_sql.binary_cursor() as cursor:
-        if wait:
-            cursor.execute(
-                "SELECT count(pg_advisory_xact_lock(k)) "
-                "FROM (SELECT unnest(%b::bigint[]) AS k ORDER BY 1) AS keys",
-                [keys],
-            )
-            return set()
         cursor.execute(
-            "SELECT k FROM unnest(%b::bigint[]) AS k WHERE NOT pg_try_advisory_xact_lock(k)", [keys]
+            "SELECT count(pg_advisory_xact_lock(k)) "
+            "FROM (SELECT unnest(%b::bigint[]) AS k ORDER BY 1) AS keys",
+            [keys],
         )
-        return {key for (key,) in cursor}
 
 
 def stored_external_ids(channel_id: int, external_ids: set[str]) -> set[str]:
@@ -358,7 +346,7 @@ def messages_ingest(items: list[Item]) -> list[Message]:
     """Store the messages not stored yet, threaded and attributed; returns the new ones."""
     if not items:
         return []
-    threads_lock(items)  # already held when the caller took them (the same transaction): no wait then
+    _lock_threads(items)
     items = _drop_stored(items)
     if not items:
         return []

@@ -30,7 +30,7 @@ from apps.conversations.services import messages_delivery_update
 from apps.core import bulk_sql
 
 from . import pipeline
-from .ingest import Item, messages_ingest, thread_lock_key, threads_lock
+from .ingest import Item, messages_ingest
 from .models import RawPayload
 
 logger = logging.getLogger(__name__)
@@ -43,30 +43,24 @@ KEPT_BYTES_OF_REFUSED = 64 * 1024
 ENQUEUE_BATCH = 250
 
 
-# How long a payload whose thread another worker holds waits before it is taken again.
-DEFER_SECONDS = 0.2
-
-
 @dataclass
 class Received:
     payload: RawPayload
     created: bool
 
 
-def payloads_enqueue(payload_ids: list[int], *, per_task: int = ENQUEUE_BATCH, countdown: float = 0) -> None:
+def payloads_enqueue(payload_ids: list[int], *, per_task: int = ENQUEUE_BATCH) -> None:
     """Send the processing tasks of payloads already committed: one that also takes the payloads waiting
     beside it for a lone payload, tasks of `per_task` for many (1 for payloads that each carry a task's
-    worth of messages: import chunks); `countdown` seconds from now."""
+    worth of messages: import chunks)."""
     from .tasks import process_payload_batch_task, process_payload_task
 
     try:
         if len(payload_ids) == 1 and per_task > 1:
-            process_payload_task.apply_async([payload_ids[0]], countdown=countdown or None)
+            process_payload_task.delay(payload_ids[0])
         elif payload_ids:
             for start in range(0, len(payload_ids), per_task):
-                process_payload_batch_task.apply_async(
-                    [payload_ids[start : start + per_task]], countdown=countdown or None
-                )
+                process_payload_batch_task.delay(payload_ids[start : start + per_task])
     except Exception:  # broker down: the payload is stored; requeue_stuck_payloads_task sends it later
         logger.warning(
             "could not enqueue payloads; they will be requeued",
@@ -75,17 +69,9 @@ def payloads_enqueue(payload_ids: list[int], *, per_task: int = ENQUEUE_BATCH, c
         )
 
 
-def _enqueue(payload_ids: list[int], *, per_task: int = ENQUEUE_BATCH, countdown: float = 0) -> None:
+def _enqueue(payload_ids: list[int], *, per_task: int = ENQUEUE_BATCH) -> None:
     if payload_ids:
-        transaction.on_commit(lambda: payloads_enqueue(payload_ids, per_task=per_task, countdown=countdown))
-
-
-def _enqueue_by_source(payloads: list[tuple[int, str]], *, countdown: float = 0) -> None:
-    """Enqueue (id, source) pairs: import chunks a task each, other payloads in batches."""
-    _enqueue([pk for pk, source in payloads if source != RawPayload.Source.IMPORT], countdown=countdown)
-    _enqueue(
-        [pk for pk, source in payloads if source == RawPayload.Source.IMPORT], per_task=1, countdown=countdown
-    )
+        transaction.on_commit(lambda: payloads_enqueue(payload_ids, per_task=per_task))
 
 
 @transaction.atomic
@@ -266,51 +252,34 @@ def _apply_receipts(payload: RawPayload) -> list[Message]:
     return messages_delivery_update(channel=payload.channel, updates=updates) if updates else []
 
 
-def _ingest_locked(payloads: list[RawPayload], *, wait_for_threads: bool = True) -> list[RawPayload]:
-    """Parse and ingest payloads whose rows the caller holds locked, all messages in one set; returns the
-    payloads done (processed or rejected).
-
-    Without `wait_for_threads`, a payload with a thread that another worker is ingesting right now is left
-    as it is and enqueued again after the commit, rather than waiting for that worker's whole transaction
-    (two batches sharing one thread would otherwise run one after the other)."""
-    parsed = [(payload, _parse_or_reject(payload)) for payload in payloads]
-    items_of = {
-        payload.pk: [
-            Item(channel=payload.channel, inbound=inbound, payload=payload) for inbound in inbound_messages
-        ]
-        for payload, inbound_messages in parsed
-        if inbound_messages is not None
-    }
-    busy = threads_lock([item for items in items_of.values() for item in items], wait=wait_for_threads)
-    deferred = {
-        pk for pk, items in items_of.items() if busy and any(thread_lock_key(item) in busy for item in items)
-    }
-    done = [payload for payload in payloads if payload.pk not in deferred]
-    items: list[Item] = []
+def _ingest_locked(payloads: list[RawPayload]) -> list[Message]:
+    """Parse and ingest payloads whose rows the caller holds locked, all messages in one set."""
+    items = []
     receipts: list[Message] = []
-    for payload in done:
-        if payload.pk in items_of:
+    for payload in payloads:
+        inbound_messages = _parse_or_reject(payload)
+        if inbound_messages is not None:
             receipts += _apply_receipts(payload)
-            items += items_of[payload.pk]
+            items += [
+                Item(channel=payload.channel, inbound=inbound, payload=payload)
+                for inbound in inbound_messages
+            ]
             payload.status = RawPayload.Status.PROCESSED
             payload.processed_at = timezone.now()
             payload.rejection_reason = ""
     created = messages_ingest(items)
-    processed = [p.pk for p in done if p.status == RawPayload.Status.PROCESSED]
+    processed = [p.pk for p in payloads if p.status == RawPayload.Status.PROCESSED]
     RawPayload.objects.filter(pk__in=processed).update(
         status=RawPayload.Status.PROCESSED,
         processed_at=timezone.now(),
         rejection_reason="",
         attempts=F("attempts") + 1,
     )
-    for payload in done:
+    for payload in payloads:
         if payload.status == RawPayload.Status.REJECTED:
             payload.save(update_fields=["status", "rejection_reason", "attempts"])
     transaction.on_commit(lambda: pipeline.after_commit(created, delivered=receipts))
-    # Later, not at once: the other worker's transaction lasts about as long as this one, and a task taken
-    # again before it ends would find the thread busy again.
-    _enqueue_by_source([(p.pk, p.source) for p in payloads if p.pk in deferred], countdown=DEFER_SECONDS)
-    return done
+    return created
 
 
 def _locked_payloads(payload_ids: list[int], *, skip_locked: bool) -> list[RawPayload]:
@@ -361,8 +330,8 @@ def payloads_process(*, payload_ids: list[int]) -> int:
     """
     with transaction.atomic():
         payloads = _locked_payloads(payload_ids, skip_locked=True)
-        done = _ingest_locked(payloads, wait_for_threads=False)
-    return len(done)
+        _ingest_locked(payloads)
+    return len(payloads)
 
 
 def payload_fail(*, payload_id: int, reason: str) -> None:
@@ -432,5 +401,6 @@ def payloads_stuck(*, older_than: timedelta = timedelta(minutes=10)):
 def payloads_requeue_stuck(*, older_than: timedelta = timedelta(minutes=10)) -> int:
     stuck = list(payloads_stuck(older_than=older_than).values_list("pk", "source")[:5000])
     with transaction.atomic():
-        _enqueue_by_source(stuck)
+        _enqueue([pk for pk, source in stuck if source != RawPayload.Source.IMPORT])
+        _enqueue([pk for pk, source in stuck if source == RawPayload.Source.IMPORT], per_task=1)
     return len(stuck)

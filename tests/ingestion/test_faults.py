@@ -98,7 +98,7 @@ def test_worker_killed_mid_batch_loses_and_duplicates_nothing(webhook_channel):
 
 def test_worker_killed_mid_import_loses_and_duplicates_nothing(brand_a):
     # Rows of 40 conversations interleaved: every chunk shares them with the others, so the two processes
-    # keep leaving chunks for later (another holds their conversations) while the kill lands.
+    # wait on each other's conversations when the kill lands.
     channel = ChannelFactory(brand=brand_a, kind=ChannelKind.IMPORT)
     total = ROWS_PER_PAYLOAD * 16
     rows = "".join(json.dumps(message(n, thread_id=f"t-{n % 40}")) + "\n" for n in range(total))

@@ -180,33 +180,6 @@ def test_the_language_is_written_by_the_insert_itself(webhook_channel):
     ]
 
 
-def test_a_batch_leaves_for_later_the_payloads_of_a_thread_another_worker_holds(
-    webhook_channel, django_capture_on_commit_callbacks
-):
-    import psycopg
-
-    from apps.connectors.normalized import messages_from_payload
-    from apps.ingestion.ingest import Item, thread_lock_key
-    from apps.ingestion.services import payloads_process
-
-    held = _receive(webhook_channel, message(1, thread_id="busy"))
-    free = _receive(webhook_channel, message(2, thread_id="free"))
-    key = thread_lock_key(Item(webhook_channel, messages_from_payload(bytes(held.body))[0], None))
-    # Another worker, in the middle of a transaction on that thread: its own connection holds the lock.
-    params = connection.get_connection_params()
-    params = {name: params[name] for name in ("dbname", "user", "password", "host", "port") if name in params}
-    with psycopg.connect(**params, autocommit=True) as other:
-        other.execute("SELECT pg_advisory_lock(%s)", [key])
-        with django_capture_on_commit_callbacks(execute=False) as callbacks:
-            assert payloads_process(payload_ids=[held.pk, free.pk]) == 1  # no waiting for the other worker
-        held.refresh_from_db()
-        assert held.status == RawPayload.Status.RECEIVED and held.attempts == 0
-        assert list(Message.objects.values_list("external_id", flat=True)) == ["m-2"]
-        assert len(callbacks) == 2  # the new message's events, and the held payload enqueued again
-    assert payloads_process(payload_ids=[held.pk]) == 1
-    assert Message.objects.count() == 2
-
-
 def test_a_payload_that_breaks_the_set_it_was_taken_with_is_rejected_alone(webhook_channel):
     from apps.ingestion.tasks import process_payload_task
 
