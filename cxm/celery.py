@@ -3,7 +3,7 @@
 import os
 
 from celery import Celery
-from celery.signals import setup_logging
+from celery.signals import setup_logging, task_postrun, task_prerun
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cxm.settings")
 
@@ -20,3 +20,14 @@ def use_django_logging(**kwargs):
     from django.conf import settings
 
     dictConfig(settings.LOGGING)
+
+
+@task_prerun.connect
+@task_postrun.connect
+def release_database_connections(**kwargs):
+    # Between tasks what Django does between requests: a connection that broke or outlived CONN_MAX_AGE
+    # is closed (with the pool: handed back, and the pool drops a broken one). The pool stays open
+    # (settings.CELERY_DB_REUSE_MAX).
+    from django.db import close_old_connections
+
+    close_old_connections()
