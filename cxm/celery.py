@@ -24,10 +24,11 @@ def use_django_logging(**kwargs):
 
 @task_prerun.connect
 @task_postrun.connect
-def release_database_connections(**kwargs):
+def release_database_connections(sender=None, **kwargs):
     # Between tasks what Django does between requests: a connection that broke or outlived CONN_MAX_AGE
     # is closed (with the pool: handed back, and the pool drops a broken one). The pool stays open
-    # (settings.CELERY_DB_REUSE_MAX).
+    # (settings.CELERY_DB_REUSE_MAX). Not for a task run eagerly, inside its caller's transaction.
     from django.db import close_old_connections
 
-    close_old_connections()
+    if not getattr(getattr(sender, "request", None), "is_eager", False):
+        close_old_connections()
