@@ -122,3 +122,15 @@ def celery_worker(django_db_setup, django_db_blocker):
     process = spawn_worker(f"test-worker-{os.getpid()}@localhost")
     yield process
     stop_worker(process)
+
+
+@pytest.fixture(autouse=True)
+def fresh_channel_layer():
+    """A channel layer of its own for each test: the Redis layer's receive lock belongs to the event loop
+    that first waited on it, and each asynchronous test runs its own loop (a layer shared with an earlier
+    test could fail with "bound to a different event loop")."""
+    from channels.layers import channel_layers
+
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()
