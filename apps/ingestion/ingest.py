@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import datetime
 
 from apps.connectors.base import InboundMessage
 from apps.connectors.models import Channel
@@ -265,10 +266,10 @@ class _Counters:
     """What a set of new messages changes in their conversation."""
 
     messages: int = 0
-    last_at: object = None
-    first_out: object = None
+    last_at: datetime | None = None
+    first_out: datetime | None = None
     inbound: bool = False
-    sla_due: object = None  # the earliest first-response deadline of the inbound messages (routing)
+    sla_due: datetime | None = None  # the earliest first-response deadline of the inbound messages (routing)
 
 
 def _conversation_counters(messages: list[Message]) -> list[tuple[Conversation, _Counters]]:
