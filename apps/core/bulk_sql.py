@@ -78,6 +78,9 @@ _PLAIN_TYPES: dict[type[models.Field], tuple[type, ...]] = {
 }
 
 
+_MISSING = object()
+
+
 def _column(objects: list[Model], field: models.Field, db) -> list:
     """The values of one field for the insert, as Django would send them."""
     if isinstance(field, models.DateTimeField) and (field.auto_now or field.auto_now_add):
@@ -93,9 +96,6 @@ def _column(objects: list[Model], field: models.Field, db) -> list:
         if all(_is_plain(value, accepted, field.null) for value in column):
             return column
     return [field.get_db_prep_save(field.pre_save(obj, True), db) for obj in objects]
-
-
-_MISSING = object()
 
 
 def _is_plain(value, accepted: tuple[type, ...], null: bool) -> bool:

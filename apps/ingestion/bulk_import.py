@@ -131,10 +131,7 @@ class _Chunker:
         payloads = dict(_chunk_payload(chunk) for chunk in chunks)
         new = set(
             payload_receive_many(
-                channel=self.channel,
-                source=RawPayload.Source.IMPORT,
-                items=list(payloads.items()),
-                per_task=1,
+                channel=self.channel, source=RawPayload.Source.IMPORT, items=list(payloads.items())
             )
         )
         # A chunk stored before (the same rows, imported again before they were processed) adds nothing.

@@ -69,9 +69,15 @@ def payloads_enqueue(payload_ids: list[int], *, per_task: int = ENQUEUE_BATCH) -
         )
 
 
-def _enqueue(payload_ids: list[int], *, per_task: int = ENQUEUE_BATCH) -> None:
+def _per_task(source: str) -> int:
+    """How many payloads of a source a processing task takes: an import chunk already carries a task's worth
+    of messages (bulk_import.ROWS_PER_PAYLOAD); other payloads go ENQUEUE_BATCH to a task."""
+    return 1 if source == RawPayload.Source.IMPORT else ENQUEUE_BATCH
+
+
+def _enqueue(payload_ids: list[int], *, source: str) -> None:
     if payload_ids:
-        transaction.on_commit(lambda: payloads_enqueue(payload_ids, per_task=per_task))
+        transaction.on_commit(lambda: payloads_enqueue(payload_ids, per_task=_per_task(source)))
 
 
 @transaction.atomic
@@ -105,7 +111,7 @@ def payload_receive(
             return Received(RawPayload.objects.get(channel=channel, external_id=values["external_id"]), False)
     else:
         payload = RawPayload.objects.create(**values)
-    _enqueue([payload.pk])
+    _enqueue([payload.pk], source=source)
     return Received(payload, True)
 
 
@@ -172,7 +178,6 @@ def payload_receive_many(
     source: str,
     items: list[tuple[str | None, bytes]],
     content_type: str = "application/json",
-    per_task: int = ENQUEUE_BATCH,
 ) -> list[str | None]:
     """Store many payloads with few statements (bulk import, polls); returns the external ids of those that
     were new (the others were stored before)."""
@@ -180,12 +185,12 @@ def payload_receive_many(
     with transaction.atomic():
         for start in range(0, len(items), RECEIVE_MANY_CHUNK):
             chunk = items[start : start + RECEIVE_MANY_CHUNK]
-            new += _insert_payloads(channel, source, chunk, content_type, per_task)
+            new += _insert_payloads(channel, source, chunk, content_type)
     return new
 
 
 def _insert_payloads(
-    channel: Channel, source: str, items: list[tuple[str | None, bytes]], content_type: str, per_task: int
+    channel: Channel, source: str, items: list[tuple[str | None, bytes]], content_type: str
 ) -> list[str | None]:
     with bulk_sql.binary_cursor() as cursor:
         cursor.execute(
@@ -208,7 +213,7 @@ def _insert_payloads(
             ],
         )
         new = cursor.fetchall()
-    _enqueue([payload_id for payload_id, _ in new], per_task=per_task)
+    _enqueue([payload_id for payload_id, _ in new], source=source)
     return [external_id for _, external_id in new]
 
 
@@ -386,7 +391,7 @@ def payload_replay(*, payload: RawPayload) -> RawPayload:
             status=RawPayload.Status.RECEIVED, rejection_reason=""
         )
         if updated:
-            _enqueue([payload.pk])
+            _enqueue([payload.pk], source=payload.source)
     payload.refresh_from_db()
     return payload
 
@@ -401,6 +406,6 @@ def payloads_stuck(*, older_than: timedelta = timedelta(minutes=10)):
 def payloads_requeue_stuck(*, older_than: timedelta = timedelta(minutes=10)) -> int:
     stuck = list(payloads_stuck(older_than=older_than).values_list("pk", "source")[:5000])
     with transaction.atomic():
-        _enqueue([pk for pk, source in stuck if source != RawPayload.Source.IMPORT])
-        _enqueue([pk for pk, source in stuck if source == RawPayload.Source.IMPORT], per_task=1)
+        for source in {source for _, source in stuck}:
+            _enqueue([pk for pk, of in stuck if of == source], source=source)
     return len(stuck)
