@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from apps.accounts.views import home
+from apps.accounts.views import PasswordResetForm, home
 from apps.core.views import health
 
 admin.site.site_header = "CXM administration"
@@ -13,6 +13,21 @@ urlpatterns = [
     path("health/", health, name="health"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # People choose their own password, through their own email: no admin sets it for them.
+    path(
+        "password/reset/",
+        auth_views.PasswordResetView.as_view(form_class=PasswordResetForm),
+        name="password_reset",
+    ),
+    path("password/reset/sent/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
+    path(
+        "password/reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "password/reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"
+    ),
     path("org/", include("apps.accounts.urls")),
     path("org/channels/", include("apps.connectors.urls")),
     path("org/listening/", include("apps.listening.urls")),

@@ -1,10 +1,10 @@
 from django.contrib import admin
 
-from .permissions import current_membership
+from .permissions import current_membership, is_platform_operator
 
 
 def _is_platform_operator(request) -> bool:
-    return request.user.is_active and request.user.is_superuser
+    return is_platform_operator(request.user)
 
 
 class TenantAdmin(admin.ModelAdmin):

@@ -1,3 +1,4 @@
+from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count
 from django.shortcuts import redirect, render
@@ -6,7 +7,7 @@ from django.views.decorators.http import require_POST
 from apps.connectors.selectors import channel_list
 
 from .middleware import SESSION_KEY
-from .models import Role
+from .models import Role, User
 from .permissions import admin_required, current_membership
 from .selectors import brand_list, member_list, team_list
 
@@ -50,3 +51,11 @@ def overview(request):
             "members": member_list(membership=membership),
         },
     )
+
+
+class PasswordResetForm(auth_forms.PasswordResetForm):
+    """Django's reset by email, also for invited people who have not chosen a password yet (Django's own
+    form skips accounts without a usable password)."""
+
+    def get_users(self, email):
+        return User._default_manager.filter(email__iexact=email, is_active=True)
