@@ -127,3 +127,9 @@ class Membership(models.Model):
     @property
     def can_view_dashboards(self) -> bool:
         return True
+
+    @property
+    def can_handle_personal_data(self) -> bool:
+        """Export everything held about a customer (right of access) or erase them: admins only, on the
+        pages (apps.accounts.permissions.personal_data_required) and the API alike."""
+        return self.is_admin

@@ -26,9 +26,16 @@ def membership_required(test=None):
     return decorator
 
 
-admin_required = membership_required(lambda m: m.is_admin)
-inbox_required = membership_required(lambda m: m.can_work_inbox)
-dashboards_required = membership_required(lambda m: m.can_view_dashboards)
+def role_required(rule: str):
+    """A page that needs a role rule: the name of a Membership property (`can_work_inbox`...). The API
+    tests the same properties (apps.api.permissions), so a page and its endpoint cannot disagree."""
+    return membership_required(lambda membership: bool(getattr(membership, rule)))
+
+
+admin_required = role_required("is_admin")
+inbox_required = role_required("can_work_inbox")
+dashboards_required = role_required("can_view_dashboards")
+personal_data_required = role_required("can_handle_personal_data")
 
 
 def is_platform_operator(user) -> bool:

@@ -40,3 +40,18 @@ class AdminActionPermission(BasePermission):
     def has_permission(self, request, view) -> bool:
         membership = api_membership(request)
         return membership is not None and membership.is_admin
+
+
+def role_permission(rule: str) -> type[BasePermission]:
+    """A DRF permission for one action from a role rule (a Membership property), the same one the page
+    decorators test (apps.accounts.permissions.role_required)."""
+
+    class RulePermission(BasePermission):
+        message = "your role in this organisation does not allow this"
+
+        def has_permission(self, request, view) -> bool:
+            membership = api_membership(request)
+            return membership is not None and bool(getattr(membership, rule))
+
+    RulePermission.__name__ = f"RolePermission_{rule}"
+    return RulePermission

@@ -51,12 +51,15 @@ class TimelineEntry:
     event: AuditEvent | None = None
 
 
-def customer_timeline(*, customer: Customer, limit: int = 200) -> list[TimelineEntry]:
-    """Every interaction on every channel, newest first, with profile events (merges, edits) between."""
+def customer_timeline(*, customer: Customer, membership, limit: int = 200) -> list[TimelineEntry]:
+    """Every interaction on every channel that the membership may see, newest first, with profile events
+    (merges, edits) between. Customers are the organisation's, their messages the brands': a member
+    limited to some brands sees only those brands' messages (scoped())."""
     from apps.conversations.models import Message
 
     messages = (
-        Message.objects.filter(conversation__customer=customer)
+        scoped(Message, membership)
+        .filter(conversation__customer=customer)
         .select_related("channel", "conversation", "author_identity", "author_user")
         .order_by("-sent_at")[:limit]
     )
@@ -69,14 +72,17 @@ def customer_timeline(*, customer: Customer, limit: int = 200) -> list[TimelineE
     return entries[:limit]
 
 
-def customer_export(*, customer: Customer) -> dict:
-    """Everything held about a person (right of access / portability), as plain JSON-ready data."""
+def customer_export(*, customer: Customer, membership) -> dict:
+    """Everything held about a person (right of access / portability) that the membership may see, as
+    plain JSON-ready data: the conversations and messages of its brands (all of them for most members)."""
     from apps.conversations.models import Conversation, Message
 
     profiles = [customer, *Customer.objects.filter(merged_into=customer)]
     identities = Identity.objects.filter(customer__in=profiles)
-    conversations = Conversation.objects.filter(customer__in=profiles).select_related("brand", "channel")
-    messages = Message.objects.filter(conversation__in=conversations).select_related("channel")
+    conversations = (
+        scoped(Conversation, membership).filter(customer__in=profiles).select_related("brand", "channel")
+    )
+    messages = scoped(Message, membership).filter(conversation__in=conversations).select_related("channel")
     return {
         "customer": {
             "id": customer.pk,

@@ -1,10 +1,9 @@
 from django.contrib import messages as flash
-from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from apps.accounts.permissions import current_membership, inbox_required
+from apps.accounts.permissions import current_membership, inbox_required, personal_data_required
 from apps.accounts.tenancy import get_visible_or_404
 
 from . import selectors, services
@@ -35,7 +34,7 @@ def customer_detail(request, pk: int):
             "identities": selectors.customer_identities(customer=customer),
             "suggestions": selectors.customer_pending_suggestions(customer=customer),
             "merges": selectors.customer_merges(customer=customer),
-            "timeline": selectors.customer_timeline(customer=customer),
+            "timeline": selectors.customer_timeline(customer=customer, membership=membership),
         },
     )
 
@@ -67,22 +66,22 @@ def unmerge(request, pk: int):
     return redirect("customers:detail", pk=merge.target_id)
 
 
-@inbox_required
+@personal_data_required
 def export(request, pk: int):
-    customer = get_visible_or_404(Customer, current_membership(request), pk=pk)
+    membership = current_membership(request)
+    customer = get_visible_or_404(Customer, membership, pk=pk)
     response = JsonResponse(
-        selectors.customer_export(customer=customer), json_dumps_params={"ensure_ascii": False, "indent": 2}
+        selectors.customer_export(customer=customer, membership=membership),
+        json_dumps_params={"ensure_ascii": False, "indent": 2},
     )
     response["Content-Disposition"] = f'attachment; filename="customer-{customer.pk}.json"'
     return response
 
 
-@inbox_required
+@personal_data_required
 @require_POST
 def erase(request, pk: int):
     membership = current_membership(request)
-    if not membership.is_admin:
-        raise PermissionDenied("only an organisation admin can erase a customer")
     customer = get_visible_or_404(Customer, membership, pk=pk)
     summary = services.customer_erase(customer=customer, actor=request.user)
     flash.success(

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 
 from apps.api import filters
 from apps.api import serializers as s
-from apps.api.permissions import AdminActionPermission
+from apps.api.permissions import role_permission
 from apps.customers.models import Customer, Identity
 from apps.customers.selectors import customer_export, customer_list, customer_timeline
 from apps.customers.services import customer_erase
@@ -57,30 +57,31 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVi
     @action(detail=True, methods=["get"], pagination_class=None)
     def timeline(self, request, pk=None):
         customer = self.get_object()
-        entries = customer_timeline(customer=customer, limit=THREAD_LIMIT)
-        if self.membership.limited_to_brands:
-            # Customers are the organisation's, their messages the brands': the page's selector reads the
-            # whole history, and a member limited to some brands sees only those brands' messages in it.
-            brand_ids = set(self.membership.brand_ids)
-            entries = [
-                e for e in entries if e.kind != "message" or e.message.conversation.brand_id in brand_ids
-            ]
+        entries = customer_timeline(customer=customer, membership=self.membership, limit=THREAD_LIMIT)
         return Response(s.TimelineEntrySerializer(entries, many=True).data)
 
     @extend_schema(
         summary="Everything held about the person, as JSON (right of access; admins)",
         responses={200: OpenApiTypes.OBJECT, 404: NOT_FOUND},
     )
-    @action(detail=True, methods=["get"], permission_classes=[IsAuthenticated, AdminActionPermission])
+    @action(
+        detail=True,
+        methods=["get"],
+        permission_classes=[IsAuthenticated, role_permission("can_handle_personal_data")],
+    )
     def export(self, request, pk=None):
-        return Response(customer_export(customer=self.get_object()))
+        return Response(customer_export(customer=self.get_object(), membership=self.membership))
 
     @extend_schema(
         summary="Erase the person: redact their words, remove their identities (admins; cannot be undone)",
         request=None,
         responses={200: s.EraseSummarySerializer, 404: NOT_FOUND},
     )
-    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated, AdminActionPermission])
+    @action(
+        detail=True,
+        methods=["post"],
+        permission_classes=[IsAuthenticated, role_permission("can_handle_personal_data")],
+    )
     def erase(self, request, pk=None):
         return Response(customer_erase(customer=self.get_object(), actor=request.user))
 
