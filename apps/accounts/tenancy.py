@@ -50,3 +50,13 @@ def get_visible_or_404(model_or_queryset, membership: Membership | None, **looku
         return scoped(model_or_queryset, membership).get(**lookup)
     except (models.ObjectDoesNotExist, ValueError) as error:
         raise Http404("not found") from error
+
+
+def brand_visible_to(membership: Membership | None, brand_id: int | None) -> bool:
+    """The same rule as visible_to() for one row of the membership's organisation known only by its brand
+    (a live event): members limited to some brands see only those; a row of no known brand is not theirs."""
+    if membership is None:
+        return False
+    if not membership.limited_to_brands:
+        return True
+    return brand_id is not None and brand_id in membership.brand_ids

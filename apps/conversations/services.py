@@ -290,7 +290,7 @@ def _checked(conversations: Iterable[Conversation]) -> list[Conversation]:
 def _announce(conversations: Iterable[Conversation]) -> None:
     """Tell the open inboxes, once the transaction commits, that these conversations changed: one event
     per brand, so that an agent limited to some brands hears only of theirs (InboxConsumer)."""
-    from apps.inbox.consumers import live_send, organization_group
+    from apps.inbox.consumers import inbox_send
 
     by_brand: dict[tuple[int, int], list[int]] = defaultdict(list)
     for conversation in conversations:
@@ -298,8 +298,7 @@ def _announce(conversations: Iterable[Conversation]) -> None:
 
     def send() -> None:
         for (organization_id, brand_id), ids in by_brand.items():
-            payload = {"event": "conversation.updated", "brand": brand_id, "conversations": ids}
-            live_send(organization_group(organization_id), "inbox.event", payload)
+            inbox_send(organization_id, brand_id, {"event": "conversation.updated", "conversations": ids})
 
     transaction.on_commit(send)
 

@@ -5,7 +5,7 @@ import time
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from apps.accounts.tenancy import scoped
+from apps.accounts.tenancy import brand_visible_to, scoped
 from apps.connectors.livechat.consumers import SlidingWindow
 
 from .presence import PageView, presence_leave, presence_touch, presence_viewers
@@ -32,6 +32,12 @@ def organization_group(organization_id: int) -> str:
     return f"org-{organization_id}-inbox"
 
 
+def inbox_send(organization_id: int, brand_id: int, payload: dict) -> None:
+    """Tell the open inboxes of an organisation about something of one brand: every inbox event goes out
+    through here, one per brand, so that each socket can tell whether it may see it (InboxConsumer)."""
+    live_send(organization_group(organization_id), "inbox.event", {**payload, "brand": brand_id})
+
+
 def user_group(organization_id: int, user_id: int) -> str:
     """One user's own events (their notifications) in one organisation."""
     return f"org-{organization_id}-user-{user_id}"
@@ -55,8 +61,7 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=4403)
             return
         self.group = organization_group(membership.organization_id)
-        # An agent limited to some brands hears only of their conversations (events name their brand).
-        self.brand_ids = set(membership.brand_ids) if membership.limited_to_brands else None
+        self.membership = membership  # its brands are loaded: inbox_event() decides with them
         await self.channel_layer.group_add(self.group, self.channel_name)
         # The user's own events (notifications) come through the same socket.
         self.own_group = user_group(membership.organization_id, user.pk)
@@ -70,8 +75,9 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_discard(self.own_group, self.channel_name)
 
     async def inbox_event(self, event):
-        brand = event["payload"].get("brand")
-        if self.brand_ids is not None and brand is not None and brand not in self.brand_ids:
+        # The organisation is the group's; the brand is checked here, by the same rule as every queryset.
+        # An event without a brand reaches only members of every brand (inbox_send always names one).
+        if not brand_visible_to(self.membership, event["payload"].get("brand")):
             return
         await self.send_json(event["payload"])
 

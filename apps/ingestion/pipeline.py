@@ -54,13 +54,14 @@ STEPS = [apply_listening]
 
 
 def push_message_events(event: str, messages: list[Message]) -> None:
-    """Tell the open inboxes of each organisation about messages: one event per organisation and batch
-    (a group send costs a round trip to Redis; one per message would cap ingestion's rate)."""
-    from apps.inbox.consumers import live_send, organization_group
+    """Tell the open inboxes about messages: one event per brand and batch (a group send costs a round
+    trip to Redis; one per message would cap ingestion's rate), so that each socket gets only its brands'."""
+    from apps.inbox.consumers import inbox_send
 
-    by_organization: dict[int, list[dict]] = {}
+    by_brand: dict[tuple[int, int], list[dict]] = {}
     for message in messages:
-        by_organization.setdefault(message.organization_id, []).append(
+        key = (message.organization_id, message.conversation.brand_id)
+        by_brand.setdefault(key, []).append(
             {
                 "message": message.pk,
                 "conversation": message.conversation_id,
@@ -68,8 +69,8 @@ def push_message_events(event: str, messages: list[Message]) -> None:
                 "delivery": message.delivery_status,
             }
         )
-    for organization_id, items in by_organization.items():
-        live_send(organization_group(organization_id), "inbox.event", {"event": event, "messages": items})
+    for (organization_id, brand_id), items in by_brand.items():
+        inbox_send(organization_id, brand_id, {"event": event, "messages": items})
 
 
 def index_for_search(messages: list[Message]) -> None:
