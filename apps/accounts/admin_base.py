@@ -7,6 +7,14 @@ def _is_platform_operator(request) -> bool:
     return is_platform_operator(request.user)
 
 
+def _scoped_filter(model, entry):
+    if isinstance(entry, str) and "__" not in entry:
+        field = model._meta.get_field(entry)
+        if field.is_relation:
+            return (entry, admin.RelatedOnlyFieldListFilter)
+    return entry
+
+
 class TenantAdmin(admin.ModelAdmin):
     """Django admin for a tenant model: an organisation admin sees and edits only their organisation.
 
@@ -42,6 +50,14 @@ class TenantAdmin(admin.ModelAdmin):
         if _is_platform_operator(request):
             return queryset
         return queryset.visible_to(self._membership(request))
+
+    def get_list_filter(self, request):
+        filters = super().get_list_filter(request)
+        if _is_platform_operator(request):
+            return filters
+        # Django's filter on a related field lists every row of the related model (every organisation's
+        # brands, teams...); offer only the values found among the rows this admin may see.
+        return [_scoped_filter(self.model, entry) for entry in filters]
 
     def get_exclude(self, request, obj=None):
         form_meta = getattr(self.form, "_meta", None)

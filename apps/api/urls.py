@@ -6,7 +6,10 @@ from rest_framework.routers import DefaultRouter
 
 from .endpoints import alerts, conversations, customers, dashboard, listening, organisation, webhooks
 
+# No ".json" suffix routes: JSON is the only format, and the suffix reached actions that take no `format`
+# argument (a 500; found by tests/security/test_permission_matrix.py).
 router = DefaultRouter()
+router.include_format_suffixes = False
 router.register("conversations", conversations.ConversationViewSet, basename="conversation")
 router.register("messages", conversations.MessageViewSet, basename="message")
 router.register("customers", customers.CustomerViewSet, basename="customer")

@@ -15,6 +15,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from apps.accounts.permissions import current_membership
+from apps.accounts.tenancy import brand_visible_to
 from apps.connectors.kinds import ChannelKind
 from apps.connectors.models import Channel
 
@@ -31,7 +32,7 @@ def _may_see_demo(request, channel: Channel) -> bool:
         membership is not None
         and membership.organization_id == channel.organization_id
         and membership.can_work_inbox
-        and (not membership.limited_to_brands or channel.brand_id in membership.brand_ids)
+        and brand_visible_to(membership, channel.brand_id)
     )
 
 

@@ -1,0 +1,150 @@
+"""Two organisations with one of everything, for the permission matrix.
+
+Organisation A has `brand` (the limited agent's) and `other_brand`; the objects that URLs name are
+`other_brand`'s, so the brand-limited agent must be refused them. Organisation B has `foreign_brand` and its
+admin. Org A's words carry MARK_A (and `other_brand`'s words MARK_OTHER_BRAND) so that a page shown to
+someone who may not see them can be searched for them.
+"""
+
+from apps.accounts.models import Membership, Role, Team
+from apps.api.services import api_token_create
+from apps.classification.models import ClassificationSettings, ClassifierVersion, TrainingExample
+from apps.connectors.kinds import ChannelKind
+from apps.conversations.models import Message, ThreadAlias
+from apps.core.audit import audit_record
+from apps.core.models import AuditEvent
+from apps.customers.models import MergeSuggestion
+from apps.customers.services import customer_merge
+from apps.inbox.models import SavedView
+from apps.ingestion.models import ImportJob, RawPayload
+from apps.notifications.models import Notification
+from apps.replies.models import EMBEDDING_DIM, ResolutionExample, SavedReply
+from tests.api.conftest import organisation_data
+from tests.factories import BrandFactory, ChannelFactory, CustomerFactory, MessageFactory, membership_create
+
+MARK_A = "AlphaOnly"
+MARK_OTHER_BRAND = "AlphaOtherBrandOnly"
+
+
+def build_world(org_a, org_b) -> dict:
+    brand = BrandFactory(organization=org_a, name=f"{MARK_A} brand one")
+    other_brand = BrandFactory(organization=org_a, name=f"{MARK_A} brand two")
+    foreign_brand = BrandFactory(organization=org_b, name="Beta brand")
+    organisation_data(org_a, brand, prefix=f"{MARK_A}Own")
+    data = organisation_data(org_a, other_brand, prefix=MARK_OTHER_BRAND)
+    organisation_data(org_b, foreign_brand, prefix="BetaOnly")
+
+    members = {
+        "admin": membership_create(org_a, Role.ADMIN, username="matrix.admin"),
+        "agent": membership_create(org_a, Role.COMMUNITY_MANAGER, username="matrix.agent"),
+        "limited_agent": membership_create(
+            org_a, Role.COMMUNITY_MANAGER, brands=[brand], username="matrix.limited"
+        ),
+        "marketer": membership_create(org_a, Role.MARKETER, username="matrix.marketer"),
+        "other_admin": membership_create(org_b, Role.ADMIN, username="matrix.other.admin"),
+    }
+    agent = members["agent"]
+    conversation, customer, channel = data["conversation"], data["customer"], data["channel"]
+    candidate = CustomerFactory(organization=org_a, display_name=f"{MARK_OTHER_BRAND} candidate")
+    merged = CustomerFactory(organization=org_a, display_name=f"{MARK_OTHER_BRAND} merged")
+    objects = {
+        **data,
+        "organization": org_a,
+        "other_brand": other_brand,
+        "user": agent.user,
+        "membership": Membership.objects.get(pk=agent.pk),
+        "team": Team.objects.create(organization=org_a, name=f"{MARK_A} team"),
+        "suggestion": MergeSuggestion.objects.create(
+            organization=org_a, customer=customer, candidate=candidate, reason="same name"
+        ),
+        "merge": customer_merge(source=merged, target=customer, actor=None, reason="same person"),
+        "payload": RawPayload.objects.create(
+            organization=org_a, channel=channel, source=RawPayload.Source.WEBHOOK, body=b"{}"
+        ),
+        "import_job": ImportJob.objects.create(
+            organization=org_a, channel=channel, filename="rows.csv", format="csv"
+        ),
+        "thread_alias": ThreadAlias.objects.create(
+            organization=org_a, channel=channel, external_thread_id="thread-1", conversation=conversation
+        ),
+        "classifier_version": ClassifierVersion.objects.create(
+            organization=org_a, brand=other_brand, task="sentiment", version=1
+        ),
+        "classification_settings": ClassificationSettings.objects.get_or_create(organization=org_a)[0],
+        "training_example": TrainingExample.objects.create(
+            organization=org_a,
+            brand=other_brand,
+            task="sentiment",
+            text=f"{MARK_OTHER_BRAND} text",
+            label="negative",
+        ),
+        "saved_reply": SavedReply.objects.create(
+            organization=org_a, brand=other_brand, title=f"{MARK_OTHER_BRAND} reply", body="Thanks"
+        ),
+        "resolution_example": ResolutionExample.objects.create(
+            organization=org_a,
+            brand=other_brand,
+            conversation=conversation,
+            question_text="where is my order",
+            reply_text="on its way",
+            embedding=[0.1] * EMBEDDING_DIM,
+        ),
+        # The agent's own: their saved view and notification are nobody else's.
+        "saved_view": SavedView.objects.create(organization=org_a, user=agent.user, name=f"{MARK_A} view"),
+        "notification": Notification.objects.create(
+            organization=org_a,
+            recipient=agent.user,
+            kind=Notification.Kind.ASSIGNED,
+            conversation=conversation,
+        ),
+        "api_token": api_token_create(membership=agent, name=f"{MARK_A} token", issuer=members["admin"])[0],
+        "failed_reply": MessageFactory(
+            conversation=conversation,
+            direction=Message.Direction.OUTBOUND,
+            delivery_status=Message.Delivery.FAILED,
+            author_user=agent.user,
+            text="Sorry about that",
+        ),
+        "webhook_channel": ChannelFactory(
+            brand=other_brand, kind=ChannelKind.WEBHOOK, credentials={"signing_secret": "s"}
+        ),
+        "livechat_channel": ChannelFactory(brand=other_brand, kind=ChannelKind.LIVECHAT, settings={}),
+    }
+    audit_record(organization=org_a, actor=None, action="matrix.test", target=customer)
+    objects["auditevent"] = AuditEvent.objects.filter(organization=org_a).first()
+    return {"members": members, "objects": objects}
+
+
+# Django admin: the world's object for each registered model (by model label).
+ADMIN_OBJECTS = {
+    "auth.group": None,  # platform operators' only; no object needed: refused before any lookup
+    "core.auditevent": "auditevent",
+    "accounts.organization": "organization",
+    "accounts.brand": "other_brand",
+    "accounts.team": "team",
+    "accounts.membership": "membership",
+    "accounts.user": "user",
+    "customers.customer": "customer",
+    "customers.identity": "identity",
+    "customers.mergesuggestion": "suggestion",
+    "customers.customermerge": "merge",
+    "connectors.channel": "channel",
+    "conversations.tag": "tag",
+    "conversations.conversation": "conversation",
+    "conversations.message": "message",
+    "conversations.threadalias": "thread_alias",
+    "ingestion.rawpayload": "payload",
+    "ingestion.importjob": "import_job",
+    "listening.listeningquery": "query",
+    "listening.mention": "mention",
+    "classification.classificationsettings": "classification_settings",
+    "classification.trainingexample": "training_example",
+    "classification.classifierversion": "classifier_version",
+    "replies.savedreply": "saved_reply",
+    "replies.resolutionexample": "resolution_example",
+    "notifications.notification": "notification",
+    "webhooks.webhookendpoint": "endpoint",
+    "webhooks.webhookdelivery": "delivery",
+    "alerts.alertrule": "rule",
+    "alerts.alert": "alert",
+}
