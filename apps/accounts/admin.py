@@ -4,14 +4,14 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 
-from .admin_base import TenantAdmin, _is_platform_operator
+from .admin_base import OrganisationAdminOnly, TenantAdmin, _is_platform_operator
 from .models import Brand, Membership, Organization, Team, User
 from .permissions import account_manageable_by, current_membership
 from .services import MembershipError, member_invite, membership_remove, membership_update
 
 
 @admin.register(Organization)
-class OrganizationAdmin(admin.ModelAdmin):
+class OrganizationAdmin(OrganisationAdminOnly):
     list_display = ["name", "slug", "created_at"]
     search_fields = ["name", "slug"]
 
@@ -125,7 +125,7 @@ class MembershipAdmin(TenantAdmin):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(OrganisationAdminOnly, DjangoUserAdmin):
     """Platform operators manage every account. An organisation admin sees the people of their
     organisation and changes the account itself only of someone who belongs to no other organisation
     (account_manageable_by); never a password: people choose their own, through the reset email."""

@@ -15,11 +15,10 @@ def _scoped_filter(model, entry):
     return entry
 
 
-class TenantAdmin(admin.ModelAdmin):
-    """Django admin for a tenant model: an organisation admin sees and edits only their organisation.
-
-    Superusers (platform operators) see every tenant.
-    """
+class OrganisationAdminOnly(admin.ModelAdmin):
+    """The Django admin pages of CXM's models are for platform operators (superusers) and for whoever is an
+    admin of the organisation they work in now. Django's model permissions are global (the organisation
+    admins' group), so they alone would let an admin of another organisation in."""
 
     def _membership(self, request):
         return current_membership(request)
@@ -44,6 +43,13 @@ class TenantAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return self._may_use(request) and super().has_delete_permission(request, obj)
+
+
+class TenantAdmin(OrganisationAdminOnly):
+    """Django admin for a tenant model: an organisation admin sees and edits only their organisation.
+
+    Superusers (platform operators) see every tenant.
+    """
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)

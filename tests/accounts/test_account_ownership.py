@@ -177,3 +177,28 @@ def _choose_password(link: str, password: str) -> None:
         form_page.redirect_chain[-1][0], {"new_password1": password, "new_password2": password}
     )
     assert done.status_code == 302 and done["Location"] == reverse("password_reset_complete")
+
+
+def test_an_admin_elsewhere_is_no_admin_here(org_a, org_b, login):
+    """Django's model permissions are global (the organisation admins' group): in an organisation where the
+    person is an agent, the admin's pages must refuse them all the same."""
+    membership_create(org_b, Role.ADMIN, username="double")
+    agent_here = membership_create(org_a, Role.COMMUNITY_MANAGER, username="double")
+    client = login(agent_here)
+    session = client.session
+    session["cxm_organization_id"] = org_a.pk
+    session.save()
+    for url in (
+        reverse("admin:accounts_organization_change", args=[org_a.pk]),
+        reverse("admin:accounts_organization_changelist"),
+        reverse("admin:accounts_user_changelist"),
+        reverse("admin:accounts_membership_changelist"),
+    ):
+        assert client.get(url).status_code in (302, 403), url
+    renamed = client.post(
+        reverse("admin:accounts_organization_change", args=[org_a.pk]),
+        {"name": "Hijacked", "slug": org_a.slug},
+    )
+    assert renamed.status_code in (302, 403)
+    org_a.refresh_from_db()
+    assert org_a.name == "Org A"

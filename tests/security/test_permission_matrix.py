@@ -170,13 +170,19 @@ def test_every_url_answers_each_role_as_the_table_says(world, role):
 
 def test_every_admin_of_a_tenant_model_is_scoped_to_the_organisation():
     """Django's admin shows an organisation admin only their organisation through TenantAdmin: a tenant
-    model registered with a plain ModelAdmin would show them every organisation's rows."""
-    from apps.accounts.admin_base import TenantAdmin
+    model registered with a plain ModelAdmin would show them every organisation's rows; and every CXM
+    model's admin asks for an admin membership where the user works now (OrganisationAdminOnly), since
+    Django's model permissions are global."""
+    from apps.accounts.admin_base import OrganisationAdminOnly, TenantAdmin
     from apps.core.models import TenantModel
 
+    registry = admin.site._registry.items()
     unscoped = [
-        model._meta.label
-        for model, model_admin in admin.site._registry.items()
-        if issubclass(model, TenantModel) and not isinstance(model_admin, TenantAdmin)
+        m._meta.label for m, a in registry if issubclass(m, TenantModel) and not isinstance(a, TenantAdmin)
     ]
-    assert not unscoped
+    ungated = [
+        m._meta.label
+        for m, a in registry
+        if m._meta.app_label != "auth" and not isinstance(a, OrganisationAdminOnly)
+    ]
+    assert not unscoped and not ungated
