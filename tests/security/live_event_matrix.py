@@ -11,7 +11,7 @@ NOTIFICATIONS: notifications reach their recipient's sockets alone (see the test
 
 REFUSED = "refused"
 ROLES = ["admin", "agent", "limited_agent", "marketer", "other_admin", "anonymous"]
-INBOX_EVENTS = ["message.created", "message.classified", "conversation.updated"]
+INBOX_EVENTS = ["message.created", "message.classified", "message.delivery", "conversation.updated"]
 
 INBOX_SOCKET = {
     "admin": {"brand", "other_brand"},

@@ -21,8 +21,10 @@ from apps.connectors.kinds import ChannelKind
 from apps.connectors.webhook.connector import sign
 from apps.conversations.models import Conversation
 from tests.connectors.livechat.test_widget_browser import AsgiServer
-from tests.factories import BrandFactory, ChannelFactory, membership_create
+from tests.factories import BrandFactory, ChannelFactory, IdentityFactory, membership_create
+from tests.fakes.telegram import CUSTOMER, TOKEN, FakeTelegram
 from tests.ingestion.conftest import SECRET, message
+from tests.replies.conftest import conversation_on
 
 from .live_event_matrix import CONVERSATION_SOCKET, INBOX_EVENTS, INBOX_SOCKET, REFUSED, ROLES
 
@@ -85,7 +87,23 @@ def world(org_a, org_b):
         "marketer": membership_create(org_a, Role.MARKETER),
         "other_admin": membership_create(org_b, Role.ADMIN),
     }
-    return {"brands": brands, "channels": channels, "members": members}
+    telegram_channels = {
+        key: ChannelFactory(
+            brand=brand,
+            kind=ChannelKind.TELEGRAM,
+            credentials={"bot_token": TOKEN, "webhook_secret": "tg-secret"},
+            settings={"api_base": "http://127.0.0.1:9"},
+        )
+        for key, brand in brands.items()
+    }
+    with FakeTelegram(token=TOKEN) as telegram:
+        yield {
+            "brands": brands,
+            "channels": channels,
+            "telegram_channels": telegram_channels,
+            "telegram": telegram,
+            "members": members,
+        }
 
 
 def _session(membership) -> tuple[Client, str]:
@@ -140,7 +158,11 @@ def test_each_live_event_reaches_only_the_sockets_allowed_to_see_it(world, asgi_
         # Given a message on each brand, through the real webhook and the real worker...
         for n, channel in enumerate(world["channels"].values()):
             _post_webhook(asgi_server, channel, n)
-        _wait_until(lambda: Conversation.objects.count() == 3, 60, "the worker to ingest the webhooks")
+        _wait_until(
+            lambda: Conversation.objects.filter(channel__kind=ChannelKind.WEBHOOK).count() == 3,
+            60,
+            "the worker to ingest the webhooks",
+        )
         conversations = {key: Conversation.objects.get(channel=ch) for key, ch in world["channels"].items()}
         brand_of = {conversation.pk: key for key, conversation in conversations.items()}
 
@@ -166,6 +188,23 @@ def test_each_live_event_reaches_only_the_sockets_allowed_to_see_it(world, asgi_
             assert response.status_code in (200, 302), response.content.decode()[:500]
         note_url = reverse("inbox:note_create", args=[conversations["other_brand"].pk])
         assert agent_client.post(note_url, {"text": "checking the courier"}).status_code in (200, 302)
+
+        # ...and a reply on each brand from the composer, that the worker delivers to (fake) Telegram:
+        # message.created, then message.delivery as its status changes.
+        for n, (key, channel) in enumerate(world["telegram_channels"].items()):
+            channel.settings = {"api_base": world["telegram"].url}
+            channel.save()
+            chat_id = str(CUSTOMER["id"] + n)
+            chat = conversation_on(channel, external_thread_id=chat_id)
+            IdentityFactory(customer=chat.customer, kind=ChannelKind.TELEGRAM, external_id=chat_id)
+            brand_of[chat.pk] = key
+            client = other_admin_client if key == "foreign_brand" else admin_client
+            response = client.post(
+                reverse("replies:compose", args=[chat.pk]),
+                {"channel": channel.pk, "action": "send", "text": "It ships tomorrow."},
+                HTTP_HX_REQUEST="true",
+            )
+            assert response.status_code == 200 and "Reply queued" in response.content.decode()
 
         # Then every allowed socket hears every event type of every brand it may see...
         def heard(role: str) -> set[tuple[str, str]]:
