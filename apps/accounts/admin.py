@@ -92,7 +92,11 @@ class MembershipAdmin(TenantAdmin):
         data = form.cleaned_data
         if change:
             membership_update(
-                membership=obj, role=data["role"], brands=list(data["brands"]), actor=request.user
+                membership=obj,
+                role=data["role"],
+                brands=list(data["brands"]),
+                actor=request.user,
+                issuer=self._issuer(request),
             )
             return
         invited = member_invite(
@@ -101,6 +105,7 @@ class MembershipAdmin(TenantAdmin):
             role=data["role"],
             brands=list(data["brands"]),
             actor=request.user,
+            issuer=self._issuer(request),
         )
         obj.pk, obj.user, obj.organization = invited.pk, invited.user, invited.organization
 
@@ -109,19 +114,32 @@ class MembershipAdmin(TenantAdmin):
             super().save_related(request, form, formsets, change)
         # Otherwise the service wrote the brands with the membership.
 
-    def add_view(self, request, form_url="", extra_context=None):
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         try:
-            return super().add_view(request, form_url, extra_context)
+            return super().changeform_view(request, object_id, form_url, extra_context)
         except MembershipError as error:
-            self.message_user(request, str(error)[:1].upper() + str(error)[1:], level=messages.ERROR)
-            return HttpResponseRedirect(request.get_full_path())
+            return self._refused(request, error)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except MembershipError as error:
+            return self._refused(request, error)
+
+    def _refused(self, request, error: MembershipError):
+        # The services refuse with a reason (their transaction is rolled back): shown on the same page.
+        self.message_user(request, str(error)[:1].upper() + str(error)[1:], level=messages.ERROR)
+        return HttpResponseRedirect(request.get_full_path())
 
     def delete_model(self, request, obj):
-        membership_remove(membership=obj, actor=request.user)
+        membership_remove(membership=obj, actor=request.user, issuer=self._issuer(request))
 
     def delete_queryset(self, request, queryset):
         for membership in queryset:
-            membership_remove(membership=membership, actor=request.user)
+            membership_remove(membership=membership, actor=request.user, issuer=self._issuer(request))
+
+    def _issuer(self, request):
+        return None if _is_platform_operator(request) else self._membership(request)
 
 
 @admin.register(User)

@@ -51,3 +51,11 @@ def account_manageable_by(membership, user) -> bool:
         return False
     organizations = set(user.memberships.values_list("organization_id", flat=True))
     return organizations == {membership.organization_id}
+
+
+def brands_within(brand_ids, issuer) -> bool:
+    """Whether a membership limited to `brand_ids` (empty: every brand) sees nothing that `issuer` does not:
+    an admin limited to some brands cannot hand out (to others, or to themselves) the brands they lack."""
+    if issuer is None or not issuer.limited_to_brands:
+        return True
+    return bool(brand_ids) and set(brand_ids) <= set(issuer.brand_ids)

@@ -158,9 +158,31 @@ def password_link_send(*, user: User, subject: str, intro: str) -> None:
     send_mail(subject, body, None, [user.email])
 
 
+def _check_brands(brands: list[Brand], organization_id: int, issuer: Membership | None) -> None:
+    from .permissions import brands_within
+
+    if any(brand.organization_id != organization_id for brand in brands):
+        raise MembershipError("brands must be of this organisation")
+    if not brands_within([brand.pk for brand in brands], issuer):
+        raise MembershipError("you can give only brands you work on yourself (choose some of them)")
+
+
+def _check_reach(membership: Membership, issuer: Membership | None) -> None:
+    from .permissions import brands_within
+
+    if not brands_within(list(membership.brands.values_list("pk", flat=True)), issuer):
+        raise MembershipError(f"{membership.user} works on brands you do not: ask an admin of every brand")
+
+
 @transaction.atomic
 def member_invite(
-    *, organization: Organization, email: str, role: str, brands: list[Brand] = (), actor=None
+    *,
+    organization: Organization,
+    email: str,
+    role: str,
+    brands: list[Brand] = (),
+    actor=None,
+    issuer: Membership | None = None,
 ) -> Membership:
     """Give the person with this email a role in the organisation; someone new gets an account without a
     password and an email to choose one. An existing account is only given the membership: its password,
@@ -170,8 +192,7 @@ def member_invite(
     email = User.objects.normalize_email(email.strip())
     if not email or "@" not in email:
         raise MembershipError("enter the email address of the person to invite")
-    if any(brand.organization_id != organization.pk for brand in brands):
-        raise MembershipError("brands must be of this organisation")
+    _check_brands(brands, organization.pk, issuer)
     accounts = list(User.objects.filter(email__iexact=email)[:2])
     if len(accounts) > 1:
         raise MembershipError("several accounts use this email address; ask the platform operator")
@@ -206,12 +227,14 @@ def member_invite(
 
 
 @transaction.atomic
-def membership_update(*, membership: Membership, role: str, brands: list[Brand], actor=None) -> Membership:
+def membership_update(
+    *, membership: Membership, role: str, brands: list[Brand], actor=None, issuer: Membership | None = None
+) -> Membership:
     """Change a member's role and brands in their organisation (nothing of their account)."""
     from apps.core.audit import audit_record
 
-    if any(brand.organization_id != membership.organization_id for brand in brands):
-        raise MembershipError("brands must be of this organisation")
+    _check_reach(membership, issuer)
+    _check_brands(brands, membership.organization_id, issuer)
     before = {"role": membership.role, "brands": sorted(membership.brands.values_list("pk", flat=True))}
     after = {"role": role, "brands": sorted(brand.pk for brand in brands)}
     membership.role = role
@@ -230,9 +253,11 @@ def membership_update(*, membership: Membership, role: str, brands: list[Brand],
 
 
 @transaction.atomic
-def membership_remove(*, membership: Membership, actor=None) -> None:
+def membership_remove(*, membership: Membership, actor=None, issuer: Membership | None = None) -> None:
     """Take a person out of the organisation; their account, and their other memberships, stay."""
     from apps.core.audit import audit_record
+
+    _check_reach(membership, issuer)
 
     audit_record(
         organization=membership.organization,

@@ -31,11 +31,11 @@ def key_hash(key: str) -> str:
 def _reaches_beyond(membership: Membership, issuer: Membership) -> bool:
     """Whether a token of `membership` would see brands that `issuer` does not: an admin limited to some
     brands cannot give themselves the rest through someone else's token."""
+    from apps.accounts.permissions import brands_within
+
     if membership.organization_id != issuer.organization_id:
         return True
-    if not issuer.limited_to_brands:
-        return False
-    return not membership.limited_to_brands or not set(membership.brand_ids) <= set(issuer.brand_ids)
+    return not brands_within(membership.brand_ids, issuer)
 
 
 @transaction.atomic

@@ -202,3 +202,38 @@ def test_an_admin_elsewhere_is_no_admin_here(org_a, org_b, login):
     assert renamed.status_code in (302, 403)
     org_a.refresh_from_db()
     assert org_a.name == "Org A"
+
+
+def test_an_admin_limited_to_some_brands_gives_only_those(org_a, login):
+    """As for API tokens: an admin of some brands cannot hand out the others, to a colleague or themself."""
+    own, other = BrandFactory(organization=org_a), BrandFactory(organization=org_a)
+    limited_admin = membership_create(org_a, Role.ADMIN, brands=[own], username="limited.admin")
+    colleague = membership_create(org_a, Role.COMMUNITY_MANAGER, brands=[own])
+    everywhere = membership_create(org_a, Role.COMMUNITY_MANAGER)
+    client = login(limited_admin)
+    # Every brand (an empty list), or brands they lack: refused (the form offers only their own brands).
+    for membership, brands in ((limited_admin, []), (colleague, []), (colleague, [own.pk, other.pk])):
+        url = reverse("admin:accounts_membership_change", args=[membership.pk])
+        response = client.post(url, {"role": Role.COMMUNITY_MANAGER, "brands": brands}, follow=True)
+        page = response.content.decode()
+        assert "brands you work on yourself" in page or "Select a valid choice" in page
+        assert Membership.objects.get(pk=membership.pk).brand_ids == [own.pk]
+    assert (
+        client.post(
+            reverse("admin:accounts_membership_delete", args=[everywhere.pk]), {"post": "yes"}
+        ).status_code
+        == 302
+    )
+    assert Membership.objects.filter(pk=everywhere.pk).exists()
+    invited = client.post(
+        reverse("admin:accounts_membership_add"),
+        {"email": "new@example.test", "role": Role.MARKETER},
+        follow=True,
+    )
+    assert "brands you work on yourself" in invited.content.decode()
+    assert not User.objects.filter(email="new@example.test").exists()
+    limited_admin.refresh_from_db()
+    assert limited_admin.role == Role.ADMIN and limited_admin.brand_ids == [own.pk]
+    # Within their brands, they manage their colleagues as any admin.
+    url = reverse("admin:accounts_membership_change", args=[colleague.pk])
+    assert client.post(url, {"role": Role.MARKETER, "brands": [own.pk]}).status_code == 302
