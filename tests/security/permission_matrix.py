@@ -6,8 +6,9 @@ the pages Django's admin makes for every registered model, and an exact row wins
 
 Row(method, kwargs, allowed):
 - kwargs name objects of tests/security/world.py (organisation A's, of its `other_brand` where a brand
-  applies); "obj.attr" reads an attribute; "=value" is the value itself; "@admin" is the admin model's
-  own object (world.ADMIN_OBJECTS).
+  applies; a second pass gives the brand-limited agent the same objects on their own brand, where they
+  must be answered as the agent is); "obj.attr" reads an attribute; "=value" is the value itself;
+  "@admin" is the admin model's own object (world.ADMIN_OBJECTS).
 - allowed: the roles that get through (2xx/3xx, or a 4xx about the empty form that only someone let in
   gets); every other role must be refused: 403/404, 401 from the API, or sent to a login page. PUBLIC:
   anyone, logged in or not, gets the same kind of answer.
@@ -165,7 +166,7 @@ URLS = {
     "api:channel-pause": post(ADMIN_OF_A, pk="channel"),
     "api:channel-resume": post(ADMIN_OF_A, pk="channel"),
     "api:brand-list": get(EVERY_MEMBER),
-    "api:brand-detail": get(frozenset({"admin", "agent", "marketer"}), pk="other_brand"),
+    "api:brand-detail": get(frozenset({"admin", "agent", "marketer"}), pk="brand"),
     "api:listening-query-list": get(EVERY_MEMBER),
     "api:listening-query-preview": post(ADMINS),
     "api:listening-query-detail": get(frozenset({"admin", "agent", "marketer"}), pk="query"),

@@ -108,18 +108,19 @@ def outcome(response) -> str:
 @pytest.fixture
 def world(org_a, org_b):
     built = build_world(org_a, org_b)
-    # Connection tests of the world's email channel go to a closed port of this machine, nowhere else.
+    # Connection tests of the world's email channels go to a closed port of this machine, nowhere else.
     with socket.socket() as closed:
         closed.bind(("127.0.0.1", 0))
         port = closed.getsockname()[1]
-    channel = built["objects"]["channel"]
-    channel.settings = {
-        "imap_host": "127.0.0.1",
-        "imap_port": port,
-        "smtp_host": "127.0.0.1",
-        "smtp_port": port,
-    }
-    channel.save()
+    for objects in (built["objects"], built["own_brand_objects"]):
+        channel = objects["channel"]
+        channel.settings = {
+            "imap_host": "127.0.0.1",
+            "imap_port": port,
+            "smtp_host": "127.0.0.1",
+            "smtp_port": port,
+        }
+        channel.save()
     return built
 
 
@@ -130,6 +131,19 @@ def test_every_url_pattern_has_a_row():
 
 @pytest.mark.parametrize("role", ROLES)
 def test_every_url_answers_each_role_as_the_table_says(world, role):
+    wrong = _ask_every_url(world, role, world["objects"], answered_as=role)
+    assert not wrong, f"{len(wrong)} outcomes differ from the table:\n" + "\n".join(wrong)
+
+
+def test_the_brand_limited_agent_is_answered_as_the_agent_on_their_own_brand(world):
+    """Refusing the limited agent everything would pass the test above: on their own brand's objects, they
+    get what the agent (of every brand) gets."""
+    wrong = _ask_every_url(world, "limited_agent", world["own_brand_objects"], answered_as="agent")
+    assert not wrong, f"{len(wrong)} outcomes differ from the table:\n" + "\n".join(wrong)
+
+
+def _ask_every_url(world, role: str, objects: dict, *, answered_as: str) -> list[str]:
+    """Every URL asked by `role`, about `objects`; what differs from the table's answer for `answered_as`."""
     client = Client(raise_request_exception=False)  # a 500 is an outcome to report, with the others
     if role != "anonymous":
         assert client.login(username=world["members"][role].user.username, password=PASSWORD)
@@ -138,7 +152,7 @@ def test_every_url_answers_each_role_as_the_table_says(world, role):
         row = row_for(key)
         if row is None:
             continue  # test_every_url_pattern_has_a_row names it
-        url = build_url(key, route, pattern, row, world["objects"])
+        url = build_url(key, route, pattern, row, objects)
         # A logout (or a login page) must not change who asks next.
         cookies = {name: morsel.value for name, morsel in client.cookies.items()}
         with transaction.atomic():
@@ -154,7 +168,7 @@ def test_every_url_answers_each_role_as_the_table_says(world, role):
             # Anyone may ask; only a crash is wrong (health answers 503 while a component is down).
             expected = got if response.status_code != 500 else "any answer but a 500"
         else:
-            expected = "allowed" if role in row.allowed else "denied"
+            expected = "allowed" if answered_as in row.allowed else "denied"
         if got != expected:
             wrong.append(
                 f"{row.method} {url} ({key}): {got} (HTTP {response.status_code}), expected {expected}"
@@ -165,7 +179,7 @@ def test_every_url_answers_each_role_as_the_table_says(world, role):
             wrong.append(f"{row.method} {url} ({key}): shows organisation A's data")
         if role == "limited_agent" and any(words in body for words in OTHER_BRAND_WORDS):
             wrong.append(f"{row.method} {url} ({key}): shows another brand's conversation")
-    assert not wrong, f"{len(wrong)} outcomes differ from the table:\n" + "\n".join(wrong)
+    return wrong
 
 
 def test_every_admin_of_a_tenant_model_is_scoped_to_the_organisation():

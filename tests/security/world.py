@@ -12,7 +12,6 @@ from apps.classification.models import ClassificationSettings, ClassifierVersion
 from apps.connectors.kinds import ChannelKind
 from apps.conversations.models import Message, ThreadAlias
 from apps.core.audit import audit_record
-from apps.core.models import AuditEvent
 from apps.customers.models import MergeSuggestion
 from apps.customers.services import customer_merge
 from apps.inbox.models import SavedView
@@ -30,10 +29,7 @@ def build_world(org_a, org_b) -> dict:
     brand = BrandFactory(organization=org_a, name=f"{MARK_A} brand one")
     other_brand = BrandFactory(organization=org_a, name=f"{MARK_A} brand two")
     foreign_brand = BrandFactory(organization=org_b, name="Beta brand")
-    organisation_data(org_a, brand, prefix=f"{MARK_A}Own")
-    data = organisation_data(org_a, other_brand, prefix=MARK_OTHER_BRAND)
     organisation_data(org_b, foreign_brand, prefix="BetaOnly")
-
     members = {
         "admin": membership_create(org_a, Role.ADMIN, username="matrix.admin"),
         "agent": membership_create(org_a, Role.COMMUNITY_MANAGER, username="matrix.agent"),
@@ -43,17 +39,29 @@ def build_world(org_a, org_b) -> dict:
         "marketer": membership_create(org_a, Role.MARKETER, username="matrix.marketer"),
         "other_admin": membership_create(org_b, Role.ADMIN, username="matrix.other.admin"),
     }
-    agent = members["agent"]
+    return {
+        "members": members,
+        # What the URLs name: the other brand's, owned by the agent.
+        "objects": _brand_objects(org_a, other_brand, MARK_OTHER_BRAND, members["agent"], members["admin"]),
+        # The same on the limited agent's own brand, owned by them: they are let in as the agent is.
+        "own_brand_objects": _brand_objects(
+            org_a, brand, f"{MARK_A}Own", members["limited_agent"], members["admin"]
+        ),
+    }
+
+
+def _brand_objects(org_a, brand, prefix: str, owner, admin) -> dict:
+    """One of everything on `brand`; the saved view, notification and token are `owner`'s."""
+    data = organisation_data(org_a, brand, prefix=prefix)
     conversation, customer, channel = data["conversation"], data["customer"], data["channel"]
-    candidate = CustomerFactory(organization=org_a, display_name=f"{MARK_OTHER_BRAND} candidate")
-    merged = CustomerFactory(organization=org_a, display_name=f"{MARK_OTHER_BRAND} merged")
+    candidate = CustomerFactory(organization=org_a, display_name=f"{prefix} candidate")
+    merged = CustomerFactory(organization=org_a, display_name=f"{prefix} merged")
     objects = {
         **data,
         "organization": org_a,
-        "other_brand": other_brand,
-        "user": agent.user,
-        "membership": Membership.objects.get(pk=agent.pk),
-        "team": Team.objects.create(organization=org_a, name=f"{MARK_A} team"),
+        "user": owner.user,
+        "membership": Membership.objects.get(pk=owner.pk),
+        "team": Team.objects.create(organization=org_a, name=f"{prefix} team"),
         "suggestion": MergeSuggestion.objects.create(
             organization=org_a, customer=customer, candidate=candidate, reason="same name"
         ),
@@ -65,54 +73,53 @@ def build_world(org_a, org_b) -> dict:
             organization=org_a, channel=channel, filename="rows.csv", format="csv"
         ),
         "thread_alias": ThreadAlias.objects.create(
-            organization=org_a, channel=channel, external_thread_id="thread-1", conversation=conversation
+            organization=org_a,
+            channel=channel,
+            external_thread_id=f"{prefix}-thread",
+            conversation=conversation,
         ),
         "classifier_version": ClassifierVersion.objects.create(
-            organization=org_a, brand=other_brand, task="sentiment", version=1
+            organization=org_a, brand=brand, task="sentiment", version=1
         ),
         "classification_settings": ClassificationSettings.objects.get_or_create(organization=org_a)[0],
         "training_example": TrainingExample.objects.create(
-            organization=org_a,
-            brand=other_brand,
-            task="sentiment",
-            text=f"{MARK_OTHER_BRAND} text",
-            label="negative",
+            organization=org_a, brand=brand, task="sentiment", text=f"{prefix} text", label="negative"
         ),
         "saved_reply": SavedReply.objects.create(
-            organization=org_a, brand=other_brand, title=f"{MARK_OTHER_BRAND} reply", body="Thanks"
+            organization=org_a, brand=brand, title=f"{prefix} reply", body="Thanks"
         ),
         "resolution_example": ResolutionExample.objects.create(
             organization=org_a,
-            brand=other_brand,
+            brand=brand,
             conversation=conversation,
             question_text="where is my order",
             reply_text="on its way",
             embedding=[0.1] * EMBEDDING_DIM,
         ),
-        # The agent's own: their saved view and notification are nobody else's.
-        "saved_view": SavedView.objects.create(organization=org_a, user=agent.user, name=f"{MARK_A} view"),
+        "saved_view": SavedView.objects.create(organization=org_a, user=owner.user, name=f"{prefix} view"),
         "notification": Notification.objects.create(
             organization=org_a,
-            recipient=agent.user,
+            recipient=owner.user,
             kind=Notification.Kind.ASSIGNED,
             conversation=conversation,
         ),
-        "api_token": api_token_create(membership=agent, name=f"{MARK_A} token", issuer=members["admin"])[0],
+        "api_token": api_token_create(membership=owner, name=f"{prefix} token", issuer=admin)[0],
         "failed_reply": MessageFactory(
             conversation=conversation,
             direction=Message.Direction.OUTBOUND,
             delivery_status=Message.Delivery.FAILED,
-            author_user=agent.user,
+            author_user=owner.user,
             text="Sorry about that",
         ),
         "webhook_channel": ChannelFactory(
-            brand=other_brand, kind=ChannelKind.WEBHOOK, credentials={"signing_secret": "s"}
+            brand=brand, kind=ChannelKind.WEBHOOK, credentials={"signing_secret": "s"}
         ),
-        "livechat_channel": ChannelFactory(brand=other_brand, kind=ChannelKind.LIVECHAT, settings={}),
+        "livechat_channel": ChannelFactory(brand=brand, kind=ChannelKind.LIVECHAT, settings={}),
     }
-    audit_record(organization=org_a, actor=None, action="matrix.test", target=customer)
-    objects["auditevent"] = AuditEvent.objects.filter(organization=org_a).first()
-    return {"members": members, "objects": objects}
+    objects["auditevent"] = audit_record(
+        organization=org_a, actor=None, action="matrix.test", target=customer
+    )
+    return objects
 
 
 # Django admin: the world's object for each registered model (by model label).
@@ -120,7 +127,7 @@ ADMIN_OBJECTS = {
     "auth.group": None,  # platform operators' only; no object needed: refused before any lookup
     "core.auditevent": "auditevent",
     "accounts.organization": "organization",
-    "accounts.brand": "other_brand",
+    "accounts.brand": "brand",
     "accounts.team": "team",
     "accounts.membership": "membership",
     "accounts.user": "user",
