@@ -174,6 +174,15 @@ def _check_reach(membership: Membership, issuer: Membership | None) -> None:
         raise MembershipError(f"{membership.user} works on brands you do not: ask an admin of every brand")
 
 
+def _sockets_reconsider(membership: Membership) -> None:
+    """Once committed, close the person's open live sockets in this organisation: they reconnect and are
+    let in (or not) with their new role and brands, instead of hearing what the old ones allowed."""
+    from apps.inbox.consumers import live_send, user_group
+
+    organization_id, user_id = membership.organization_id, membership.user_id
+    transaction.on_commit(lambda: live_send(user_group(organization_id, user_id), "membership.changed", {}))
+
+
 @transaction.atomic
 def member_invite(
     *,
@@ -242,6 +251,7 @@ def membership_update(
     membership.brands.set(brands)
     _staff_for_role(membership.user, role)
     if before != after:
+        _sockets_reconsider(membership)
         audit_record(
             organization=membership.organization,
             actor=actor,
@@ -258,7 +268,7 @@ def membership_remove(*, membership: Membership, actor=None, issuer: Membership 
     from apps.core.audit import audit_record
 
     _check_reach(membership, issuer)
-
+    _sockets_reconsider(membership)
     audit_record(
         organization=membership.organization,
         actor=actor,

@@ -28,6 +28,10 @@ def live_send(group: str, message_type: str, payload: dict) -> None:
         logger.warning("live event not sent", exc_info=True, extra={"group": group})
 
 
+# Close code of a socket whose member's role or brands changed (4000-4999 are the application's own).
+CLOSE_MEMBERSHIP_CHANGED = 4409
+
+
 def organization_group(organization_id: int) -> str:
     return f"org-{organization_id}-inbox"
 
@@ -83,6 +87,11 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
 
     async def user_event(self, event):
         await self.send_json(event["payload"])
+
+    async def membership_changed(self, event):
+        # The role or brands this socket was let in with changed (apps.accounts.services): it closes, and the
+        # page's reconnection is let in, or not, by the new ones.
+        await self.close(code=CLOSE_MEMBERSHIP_CHANGED)
 
     async def _membership(self, user):
         from channels.db import database_sync_to_async
@@ -204,6 +213,8 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
 
     async def user_event(self, event):
         await self.send_json(event["payload"])
+
+    membership_changed = InboxConsumer.membership_changed
 
     async def _viewers_event(self) -> dict:
         return {"event": "presence", "viewers": await presence_viewers(self.view.conversation_id)}

@@ -77,3 +77,34 @@ async def test_a_bulk_action_tells_the_open_inboxes_once_committed(org_a, brand_
     event = await communicator.receive_json_from(timeout=5)
     assert event == {"event": "conversation.updated", "brand": brand_a.pk, "conversations": [conversation.pk]}
     await communicator.disconnect()
+
+
+@pytest.mark.asyncio
+async def test_a_members_sockets_close_when_their_brands_or_role_change(org_a, make_membership, client):
+    """A socket is let in with the role and brands of its time: when an admin changes them (or removes the
+    member), the open inbox socket closes, so that the page reconnects under the new ones."""
+    from asgiref.sync import sync_to_async
+    from django.test import Client
+    from django.urls import reverse
+
+    from apps.inbox.consumers import CLOSE_MEMBERSHIP_CHANGED
+    from tests.factories import BrandFactory
+
+    own, other = await sync_to_async(
+        lambda: (BrandFactory(organization=org_a), BrandFactory(organization=org_a))
+    )()
+    agent = await sync_to_async(make_membership)(org_a, Role.COMMUNITY_MANAGER)
+    admin = await sync_to_async(make_membership)(org_a, Role.ADMIN)
+    await sync_to_async(client.force_login)(agent.user)
+    communicator, connected, _ = await _connect(client)
+    assert connected
+
+    def admin_limits_the_agent():
+        admin_client = Client()
+        admin_client.force_login(admin.user)
+        url = reverse("admin:accounts_membership_change", args=[agent.pk])
+        return admin_client.post(url, {"role": Role.COMMUNITY_MANAGER, "brands": [own.pk]}).status_code
+
+    assert await sync_to_async(admin_limits_the_agent)() == 302
+    closed = await communicator.receive_output(timeout=5)
+    assert closed == {"type": "websocket.close", "code": CLOSE_MEMBERSHIP_CHANGED}
