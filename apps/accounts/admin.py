@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import HttpResponseRedirect
 
 from .admin_base import OrganisationAdminOnly, TenantAdmin, _is_platform_operator
@@ -135,8 +136,15 @@ class MembershipAdmin(TenantAdmin):
         membership_remove(membership=obj, actor=request.user, issuer=self._issuer(request))
 
     def delete_queryset(self, request, queryset):
-        for membership in queryset:
-            membership_remove(membership=membership, actor=request.user, issuer=self._issuer(request))
+        with transaction.atomic():  # all of the selection or none of it
+            for membership in queryset:
+                membership_remove(membership=membership, actor=request.user, issuer=self._issuer(request))
+
+    def changelist_view(self, request, extra_context=None):
+        try:
+            return super().changelist_view(request, extra_context)
+        except MembershipError as error:  # from the bulk delete action
+            return self._refused(request, error)
 
     def _issuer(self, request):
         return None if _is_platform_operator(request) else self._membership(request)

@@ -224,7 +224,13 @@ def test_an_admin_limited_to_some_brands_gives_only_those(org_a, login):
         ).status_code
         == 302
     )
-    assert Membership.objects.filter(pk=everywhere.pk).exists()
+    bulk = client.post(
+        reverse("admin:accounts_membership_changelist"),
+        {"action": "delete_selected", "_selected_action": [colleague.pk, everywhere.pk], "post": "yes"},
+        follow=True,
+    )
+    assert bulk.status_code == 200 and "works on brands you do not" in bulk.content.decode()
+    assert Membership.objects.filter(pk__in=[everywhere.pk, colleague.pk]).count() == 2
     invited = client.post(
         reverse("admin:accounts_membership_add"),
         {"email": "new@example.test", "role": Role.MARKETER},
