@@ -243,7 +243,9 @@ def command_run(argv: list[str]) -> int:
     signal.signal(signal.SIGTERM, _on_stop_signal)
     with backing_services("run") as env:
         say("applying migrations")
-        manage(env, "migrate", "--no-input", "-v", "0")
+        if manage(env, "migrate", "--no-input", "-v", "0", check=False) != 0:
+            say("migrate failed: its message above says why, and for a database step what fixes it")
+            return 1
         manage(env, "collectstatic", "--no-input", "-v", "0")
         # Creates the demo organisation, its users and generated demo data only when the database is empty.
         demo_messages = env.get("CXM_DEMO_MESSAGES", "6000")
@@ -286,7 +288,24 @@ def command_run(argv: list[str]) -> int:
 
 
 def command_test(argv: list[str]) -> int:
+    if "--external" in argv:
+        from . import external
+
+        argv = [arg for arg in argv if arg != "--external"]
+        try:
+            with external.debian_servers(say) as servers:
+                os.environ.update(servers)
+                return command_test(argv)
+        except external.SetupError as error:
+            say(str(error))
+            return 1
     with backing_services("test") as env:
+        if "DATABASE_URL" in os.environ:
+            from .external import test_database_problems
+
+            if problems := test_database_problems(env["DATABASE_URL"]):
+                say("the tests cannot run on this DATABASE_URL:\n" + "\n".join(f"  - {p}" for p in problems))
+                return 1
         env["CXM_TESTING"] = "1"
         code = subprocess.run([PYTHON, "-m", "pytest", *argv], env=env, cwd=ROOT).returncode
         return code
