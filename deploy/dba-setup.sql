@@ -30,4 +30,4 @@ SELECT format('ALTER ROLE %I CREATEDB', :'role') \gexec
 CREATE EXTENSION IF NOT EXISTS vector;
 \endif
 
-\echo 'CXM database setup done:' :'db' 'owned by' :'role' '(vector, pg_trgm, unaccent)'
+\echo 'CXM database setup done:' :db 'owned by' :role '(vector, pg_trgm, unaccent)'

@@ -20,12 +20,13 @@ PACKAGES = {
 }
 
 
-def database_problems(cursor, *, for_tests: bool = False) -> list[str]:
+def database_problems(cursor, *, for_tests: bool = False, app_database: str = "APP_DATABASE") -> list[str]:
     """One paragraph per problem; empty when the database is ready for `migrate`.
 
     With `for_tests`, the cursor is connected to template1, which the test runner copies into the
     database it creates (as the app's role, which then owns it): the role needs CREATEDB, and template1
-    must already have the extensions the role may not create.
+    must already have the extensions the role may not create. `app_database` only names the app's own
+    database in the command that fixes it.
     """
     cursor.execute(
         "SELECT current_setting('server_version_num')::int, current_setting('server_version'), "
@@ -39,7 +40,7 @@ def database_problems(cursor, *, for_tests: bool = False) -> list[str]:
     if for_tests:
         may_create = may_create_tables = True  # the role will own the test database
     setup = (
-        f"deploy/dba-setup.sh APP_DATABASE {role} --tests"
+        f"deploy/dba-setup.sh {app_database} {role} --tests"
         if for_tests
         else f"deploy/dba-setup.sh {database} {role}"
     )

@@ -42,18 +42,17 @@ class SetupError(RuntimeError):
     """Said in one paragraph, without a traceback."""
 
 
-def test_database_problems(database_url: str) -> list[str]:
-    """What stops the test runner on this server: it creates its database as a copy of template1."""
-    template = urlunsplit(urlsplit(database_url)._replace(path="/template1"))
+def database_url_problems(database_url: str, *, for_tests: bool) -> list[str]:
+    """What stops `migrate` (or, `for_tests`, the test runner, which creates its database as a copy of
+    template1) on this server, one paragraph each, the connection itself included."""
     parts = urlsplit(database_url)
+    url = urlunsplit(parts._replace(path="/template1")) if for_tests else database_url
     try:
-        with psycopg.connect(template, connect_timeout=10) as connection, connection.cursor() as cursor:
-            return database_problems(cursor, for_tests=True)
+        with psycopg.connect(url, connect_timeout=10) as connection, connection.cursor() as cursor:
+            return database_problems(cursor, for_tests=for_tests, app_database=parts.path.lstrip("/"))
     except psycopg.Error as error:
-        where = f"{parts.username}@{parts.hostname}:{parts.port or 5432}"
-        return [
-            f"Cannot connect to template1 as {where} (DATABASE_URL): {str(error).strip().splitlines()[0]}"
-        ]
+        where = f"{parts.username}@{parts.hostname}:{parts.port or 5432}{urlsplit(url).path}"
+        return [f"Cannot connect to {where} (DATABASE_URL): {str(error).strip().splitlines()[0]}"]
 
 
 def _postgres_bin() -> Path | None:
