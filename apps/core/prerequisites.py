@@ -12,6 +12,8 @@ from __future__ import annotations
 
 MIN_POSTGRES_MAJOR = 15
 EXTENSIONS = ("vector", "pg_trgm", "unaccent")
+# Suggested replies filter an HNSW index scan with `hnsw.iterative_scan`, new in pgvector 0.8.
+MIN_VERSIONS = {"vector": (0, 8)}
 # Where each extension comes from, for a server that does not have it at all.
 PACKAGES = {
     "vector": "pgvector (Debian: deploy/install-debian.sh; PGDG repositories: postgresql-<major>-pgvector)",
@@ -64,12 +66,14 @@ def database_problems(cursor, *, for_tests: bool = False, app_database: str = "A
             "every step)."
         )
     cursor.execute(
-        "SELECT e.name, e.installed_version, v.trusted FROM pg_available_extensions e "
+        "SELECT e.name, e.installed_version, e.default_version, v.trusted FROM pg_available_extensions e "
         "LEFT JOIN pg_available_extension_versions v ON v.name = e.name AND v.version = e.default_version "
         "WHERE e.name = ANY(%s)",
         [list(EXTENSIONS)],
     )
-    available = {name: (installed, trusted) for name, installed, trusted in cursor.fetchall()}
+    available = {
+        name: (installed, default, trusted) for name, installed, default, trusted in cursor.fetchall()
+    }
     for name in EXTENSIONS:
         if name not in available:
             problems.append(
@@ -77,7 +81,16 @@ def database_problems(cursor, *, for_tests: bool = False, app_database: str = "A
                 f"the database server, then, as a PostgreSQL superuser, run {setup}."
             )
             continue
-        installed, trusted = available[name]
+        installed, default, trusted = available[name]
+        version = installed or default
+        if name in MIN_VERSIONS and _version(version) < MIN_VERSIONS[name]:
+            needed = ".".join(map(str, MIN_VERSIONS[name]))
+            problems.append(
+                f'The "{name}" extension is version {version}; CXM needs {needed} or later: install a '
+                f"newer {PACKAGES[name]} on the database server, then, as a PostgreSQL superuser: psql -d "
+                f"{database} -c 'ALTER EXTENSION {name} UPDATE'."
+            )
+            continue
         if installed or superuser or (trusted and may_create):
             continue
         why = (
@@ -91,3 +104,7 @@ def database_problems(cursor, *, for_tests: bool = False, app_database: str = "A
             f"'CREATE EXTENSION {name}' (or {setup}, which does every step)."
         )
     return problems
+
+
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.split(".") if part.isdigit())
