@@ -85,7 +85,8 @@ def _ensure_installed(say) -> Path:
                 f"{', '.join(missing)} not installed: run deploy/install-debian.sh as root (Debian 12+)"
             )
         say(f"installing {', '.join(missing)} with deploy/install-debian.sh")
-        subprocess.run(["sh", str(INSTALL_SCRIPT)], check=True)
+        if subprocess.run(["sh", str(INSTALL_SCRIPT)]).returncode != 0:
+            raise SetupError("deploy/install-debian.sh failed: its output above says where")
         if "redis-server" in missing:
             # Its package may have started the system's own server (unless policy-rc.d said no): these
             # tests start theirs on a free port, and leave the default one free.
