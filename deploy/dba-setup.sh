@@ -4,7 +4,7 @@
 #     deploy/dba-setup.sh DATABASE ROLE [--tests]
 #
 #   e.g. on the database server:   sudo -u postgres deploy/dba-setup.sh cxm cxm
-#   or from elsewhere:             PGHOST=db.internal PGUSER=postgres deploy/dba-setup.sh cxm cxm
+#   or from elsewhere:             PGHOST=db.example.com PGUSER=postgres deploy/dba-setup.sh cxm cxm
 #
 # Creates ROLE (login, not a superuser; password from CXM_DB_PASSWORD when set) and DATABASE owned by
 # it, and the extensions vector, pg_trgm and unaccent in it. With --tests (a server the test suite uses
