@@ -4,6 +4,10 @@
     python3 dev.py run      install everything, then run the whole stack
                             (web, worker, beat, PostgreSQL, Redis)
     python3 dev.py test     install everything, then run the test suite on the real services
+    python3 dev.py test --external
+                            the same suite on Debian's own PostgreSQL (with pgvector) and redis-server,
+                            installed by deploy/install-debian.sh when missing (root) and set up only by
+                            the README's DBA script, on free ports in a temporary folder
     python3 dev.py bench    install everything, then run the benchmarks in bench/
     python3 dev.py manage … run a manage.py command against the embedded services (they must be running)
 

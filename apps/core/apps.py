@@ -5,3 +5,6 @@ class CoreConfig(AppConfig):
     name = "apps.core"
     label = "core"
     verbose_name = "Platform"
+
+    def ready(self):
+        from . import checks  # noqa: F401 - registers the database prerequisites check

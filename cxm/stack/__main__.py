@@ -236,14 +236,30 @@ def _print_credentials() -> None:
             print(f"      {user:<14} {password:<14} {role}", flush=True)
 
 
+def _database_ready(env: dict, *, for_tests: bool) -> bool:
+    """A DATABASE_URL from the environment is checked first: what it lacks is said in one paragraph."""
+    if "DATABASE_URL" not in os.environ:
+        return True  # the embedded server, which has everything
+    from .external import database_url_problems
+
+    problems = database_url_problems(env["DATABASE_URL"], for_tests=for_tests)
+    for problem in problems:
+        say(f"the database is not ready for {'the tests' if for_tests else 'CXM'}: {problem}")
+    return not problems
+
+
 def command_run(argv: list[str]) -> int:
     started = time.monotonic()
     # Ctrl-C and SIGTERM stop the stack in order, even when started from a shell that ignores SIGINT.
     signal.signal(signal.SIGINT, _on_stop_signal)
     signal.signal(signal.SIGTERM, _on_stop_signal)
     with backing_services("run") as env:
+        if not _database_ready(env, for_tests=False):
+            return 1
         say("applying migrations")
-        manage(env, "migrate", "--no-input", "-v", "0")
+        if manage(env, "migrate", "--no-input", "-v", "0", check=False) != 0:
+            say("migrate failed: its message above says why, and for a database step what fixes it")
+            return 1
         manage(env, "collectstatic", "--no-input", "-v", "0")
         # Creates the demo organisation, its users and generated demo data only when the database is empty.
         demo_messages = env.get("CXM_DEMO_MESSAGES", "6000")
@@ -286,7 +302,20 @@ def command_run(argv: list[str]) -> int:
 
 
 def command_test(argv: list[str]) -> int:
+    if "--external" in argv:
+        from . import external
+
+        argv = [arg for arg in argv if arg != "--external"]
+        try:
+            with external.debian_servers(say) as servers:
+                os.environ.update(servers)
+                return command_test(argv)
+        except external.SetupError as error:
+            say(str(error))
+            return 1
     with backing_services("test") as env:
+        if not _database_ready(env, for_tests=True):
+            return 1
         env["CXM_TESTING"] = "1"
         code = subprocess.run([PYTHON, "-m", "pytest", *argv], env=env, cwd=ROOT).returncode
         return code

@@ -9,6 +9,7 @@ import io
 import json
 import os
 import signal
+import subprocess
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -132,19 +133,46 @@ def test_worker_killed_mid_import_loses_and_duplicates_nothing(brand_a):
 
 @pytest.fixture
 def restartable_redis():
+    """Restarts the Redis the tests were given, its queue lost, as in a crash: the embedded one, or an
+    external one through the command in CXM_TEST_REDIS_RESTART (`dev.py test --external` sets it)."""
+    if command := os.environ.get("CXM_TEST_REDIS_RESTART"):
+        return lambda: subprocess.run(command, shell=True, check=True, capture_output=True)
+    if "CXM_EMBEDDED_REDIS_PORT" not in os.environ:
+        pytest.skip(
+            "REDIS_URL is a server these tests cannot restart: CXM_TEST_REDIS_RESTART (a command) is unset"
+        )
     port = int(os.environ["CXM_EMBEDDED_REDIS_PORT"])
     datadir = Path(os.environ["CXM_EMBEDDED_REDIS_DATADIR"])
-    replacements = []
 
     def restart():
         EmbeddedRedis(datadir=datadir, port=port).stop()  # SHUTDOWN: the queue is gone, as in a crash
-        replacement = EmbeddedRedis(datadir=datadir, port=port, persistent=False)
-        replacement.start()
-        replacements.append(replacement)
+        EmbeddedRedis(datadir=datadir, port=port, persistent=False).start()
 
-    yield restart
     # The restarted server serves the rest of the session; the test stack shuts down whatever Redis
     # answers on its port when it stops.
+    return restart
+
+
+@pytest.fixture
+def restartable_postgres():
+    """Stops the PostgreSQL the tests were given immediately (no checkpoint, every connection dropped, crash
+    recovery from the WAL on start) and starts it again: the embedded one, or an external one through the
+    pg_ctl (or pg_ctlcluster) command in CXM_TEST_PG_CTL, to which `stop -m immediate` / `start` is added."""
+    if command := os.environ.get("CXM_TEST_PG_CTL"):
+        return (
+            lambda: subprocess.run(
+                f"{command} stop -m immediate", shell=True, check=True, capture_output=True
+            ),
+            lambda: subprocess.run(f"{command} start", shell=True, check=True, capture_output=True),
+        )
+    if "CXM_EMBEDDED_PG_DATADIR" not in os.environ:
+        pytest.skip(
+            "DATABASE_URL is a server these tests cannot restart: set CXM_TEST_PG_CTL to its pg_ctl command"
+        )
+    postgres = EmbeddedPostgres(
+        datadir=Path(os.environ["CXM_EMBEDDED_PG_DATADIR"]), port=int(os.environ["CXM_EMBEDDED_PG_PORT"])
+    )
+    return lambda: postgres.stop("immediate"), postgres.start
 
 
 def test_redis_restart_mid_stream(webhook_channel, celery_worker, restartable_redis):
@@ -160,16 +188,13 @@ def test_redis_restart_mid_stream(webhook_channel, celery_worker, restartable_re
     _assert_exactly_once(webhook_channel, BATCH)
 
 
-def test_postgres_restart_mid_stream(webhook_channel, celery_worker):
-    postgres = EmbeddedPostgres(
-        datadir=Path(os.environ["CXM_EMBEDDED_PG_DATADIR"]), port=int(os.environ["CXM_EMBEDDED_PG_PORT"])
-    )
+def test_postgres_restart_mid_stream(webhook_channel, celery_worker, restartable_postgres):
+    stop, start = restartable_postgres
     _send(webhook_channel, 0, BATCH)
     connection.close()
-    # Immediate shutdown: no checkpoint, every connection dropped, crash recovery from the WAL on start.
-    postgres.stop("immediate")
+    stop()
     time.sleep(2)
-    postgres.start()
+    start()
     _wait_until(
         lambda: _processed(webhook_channel) == BATCH,
         180,
