@@ -37,6 +37,7 @@ def channel_detail(request, pk: int):
             ),
             "credentials": {key: mask_secret(value) for key, value in channel.credentials.items()},
             "rejected": selectors.channel_rejected_payloads(channel=channel),
+            "ignored": selectors.channel_ignored_events(channel=channel),
             "health_details": connector.health_details(channel),
             "imports": channel.import_jobs.defer("source")[:10],
         },
