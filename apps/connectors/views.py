@@ -73,7 +73,13 @@ def import_start(request, pk: int):
         flash.error(request, "Choose a CSV or JSON-lines file to import.")
         return redirect("connectors:detail", pk=channel.pk)
     try:
-        import_job_create(channel=channel, filename=upload.name, content=upload.read(), actor=request.user)
+        import_job_create(
+            channel=channel,
+            filename=upload.name,
+            content=upload.read(),
+            actor=request.user,
+            encoding=request.POST.get("encoding", ""),
+        )
     except ImportRefused as error:
         flash.error(request, str(error))
     else:

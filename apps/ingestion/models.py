@@ -76,6 +76,8 @@ class ImportJob(TenantModel):
     channel = models.ForeignKey("connectors.Channel", on_delete=models.CASCADE, related_name="import_jobs")
     filename = models.CharField(max_length=255)
     format = models.CharField(max_length=8, choices=[("csv", "CSV"), ("jsonl", "JSON lines")])
+    # The encoding the file is read with: named by the user, or detected when the import was started.
+    encoding = models.CharField(max_length=40, blank=True, default="utf-8", db_default="utf-8")
     # The uploaded file, kept in the database so that any worker can read it; emptied once imported.
     source = models.BinaryField(default=bytes)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
