@@ -4,35 +4,44 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('ingestion', '0002_import_jobs'),
+        ("ingestion", "0002_import_jobs"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='importjob',
-            name='encoding',
-            field=models.CharField(blank=True, db_default='utf-8', default='utf-8', max_length=40),
+            model_name="importjob",
+            name="encoding",
+            field=models.CharField(blank=True, db_default="utf-8", default="utf-8", max_length=40),
         ),
         migrations.AddField(
-            model_name='rawpayload',
-            name='event_type',
-            field=models.CharField(blank=True, db_default='', default='', max_length=100),
+            model_name="rawpayload",
+            name="event_type",
+            field=models.CharField(blank=True, db_default="", default="", max_length=100),
         ),
         migrations.AddField(
-            model_name='rawpayload',
-            name='ignored_reason',
-            field=models.TextField(blank=True, db_default='', default=''),
+            model_name="rawpayload",
+            name="ignored_reason",
+            field=models.TextField(blank=True, db_default="", default=""),
         ),
         migrations.AddField(
-            model_name='rawpayload',
-            name='outcome',
+            model_name="rawpayload",
+            name="outcome",
             field=models.JSONField(blank=True, db_default=models.Value({}, models.JSONField()), default=dict),
         ),
         migrations.AlterField(
-            model_name='rawpayload',
-            name='status',
-            field=models.CharField(choices=[('received', 'Received'), ('processed', 'Processed'), ('applied', 'Applied to stored messages'), ('ignored', 'Ignored'), ('rejected', 'Rejected')], default='received', max_length=10),
+            model_name="rawpayload",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("received", "Received"),
+                    ("processed", "Processed"),
+                    ("applied", "Applied to stored messages"),
+                    ("ignored", "Ignored"),
+                    ("rejected", "Rejected"),
+                ],
+                default="received",
+                max_length=10,
+            ),
         ),
     ]
