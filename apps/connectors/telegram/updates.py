@@ -308,6 +308,14 @@ def _placeholder(message: dict, media: list[dict]) -> str:
     poll = message.get("poll")
     if isinstance(poll, dict):
         return f"[poll: {poll.get('question') or ''}]"
+    dice = message.get("dice")
+    if isinstance(dice, dict):
+        return f"[dice: {dice.get('emoji') or ''} {dice.get('value') or ''}]"
+    for kind in ("story", "game", "invoice", "giveaway", "paid_media"):
+        item = message.get(kind)
+        if isinstance(item, dict):
+            title = item.get("title") or ""
+            return f"[{kind}: {title}]" if title else f"[{kind}]"
     return ""
 
 
