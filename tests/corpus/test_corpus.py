@@ -12,7 +12,8 @@ the source and licence of each) and what must come of it:
                 "event": "…",         # ignored: the event type named
                 "reason": "…",        # ignored / rejected / poll_error: a part of the reason
                 "messages": [{"id", "text", "author", "sent_at", "thread", "direction"?}],   # stored
-                "message": {"id", "text"?, "deleted"?, "reaction"?, "delivery"?, "edits"?}}}  # applied
+                "message": {"id", "text"?, "deleted"?, "reaction"?, "delivery"?, "edits"?}},  # applied
+     "sent": [{"id", "to", "text"}]}  # messages CXM sent before (created first), that receipts are about
 
 One test delivers them all through the real entry points (signed webhooks to /hooks/<token>/, feeds
 polled over HTTP, mail over IMAP from dovecot) to a real Celery worker, waits until nothing is left
@@ -36,7 +37,7 @@ from apps.connectors.services import channel_poll
 from apps.connectors.webhook.connector import sign as cxm_sign
 from apps.conversations.models import Message
 from apps.ingestion.models import RawPayload
-from tests.factories import ChannelFactory
+from tests.factories import ChannelFactory, ConversationFactory, MessageFactory
 from tests.fakes.meta import APP_SECRET, PAGE_TOKEN, PHONE_NUMBER_ID, VERIFY_TOKEN
 from tests.fakes.telegram import TOKEN
 
@@ -95,6 +96,15 @@ class Entry:
         if entry == "email":
             return self._poll_mail(body)
         channel = self.channels[entry]
+        for sent in case.get("sent", []):  # what CXM sent before, which the payload's receipts are about
+            conversation = ConversationFactory(channel=channel, external_thread_id=sent["to"])
+            MessageFactory(
+                conversation=conversation,
+                direction=Message.Direction.OUTBOUND,
+                external_id=sent["id"],
+                text=sent["text"],
+                delivery_status=Message.Delivery.SENT if "failed" in sent["id"] else Message.Delivery.QUEUED,
+            )
         headers = {}
         if entry == "telegram":
             headers["HTTP_X_TELEGRAM_BOT_API_SECRET_TOKEN"] = TELEGRAM_SECRET

@@ -139,6 +139,15 @@ def _order(content: dict) -> tuple[str, dict]:
     return text, {"order": content}
 
 
+def _author(wa_id: str, names: dict[str, str]) -> InboundAuthor:
+    return InboundAuthor(
+        external_id=wa_id,
+        display_name=clean_text(names.get(wa_id, ""), "profile.name", 255),
+        phone=f"+{wa_id.lstrip('+')}",
+        phone_verified=True,
+    )
+
+
 def parse_whatsapp(entry: dict, *, phone_number_id: str = "") -> list[InboundMessage]:
     return interpret_whatsapp(entry, phone_number_id=phone_number_id).messages
 
@@ -194,6 +203,15 @@ def interpret_whatsapp(entry: dict, *, phone_number_id: str = "") -> Interpretat
                 update = _update(message, kind)
                 if update is None:
                     raise PayloadRejected(f"a WhatsApp {kind} needs the id of the message it changes")
+                if kind == "edit" and update.text and update.actor:  # never stored: stored as edited
+                    update.fallback = InboundMessage(
+                        external_id=update.target,
+                        thread_key=update.actor,
+                        text=update.text,
+                        sent_at=update.at,
+                        author=_author(update.actor, names),
+                        metadata={"source": "whatsapp_message", "edited": True},
+                    )
                 result.updates.append(update)
                 continue
             if kind in IGNORED_TYPES:
@@ -231,12 +249,7 @@ def interpret_whatsapp(entry: dict, *, phone_number_id: str = "") -> Interpretat
                     thread_key=f"group:{group_id}" if group_id else wa_id,
                     text=text,
                     sent_at=event_time(message.get("timestamp")),
-                    author=InboundAuthor(
-                        external_id=wa_id,
-                        display_name=clean_text(names.get(wa_id, ""), "profile.name", 255),
-                        phone=f"+{wa_id.lstrip('+')}",
-                        phone_verified=True,
-                    ),
+                    author=_author(wa_id, names),
                     in_reply_to=str(context.get("id") or ""),
                     metadata=metadata,
                 )
