@@ -131,6 +131,16 @@ def _person(detail) -> dict | None:
     return person if any(person.values()) else None
 
 
+_RSS_AUTHOR = re.compile(r"^\s*([^\s@()]+@[^\s@()]+)\s*\(([^()]+)\)\s*$")
+
+
+def _rss_author(value) -> dict | None:
+    """RSS 2.0's `<author>email (Name)</author>`, read here: feedparser's own reading cuts addresses whose
+    top-level domain is longer than four letters ("editor@blog.exam", name "ple (Editor")."""
+    match = _RSS_AUTHOR.match(value) if isinstance(value, str) else None
+    return {"name": match.group(2).strip(), "href": "", "email": match.group(1)} if match else None
+
+
 def _ratings(entry) -> dict:
     """Rating extensions as feedparser exposes them: rating, review_rating, g_rating, media_starrating…"""
     found = {}
@@ -173,7 +183,8 @@ def _entry_document(entry, feed, *, feed_url: str, fetched_url: str, version: st
             # dict.get: FeedParserDict would answer one date for the other (with a deprecation warning)
             "published": _iso(dict.get(entry, "published_parsed")),
             "updated": _iso(dict.get(entry, "updated_parsed")),
-            "author": _person(entry.get("author_detail"))
+            "author": _rss_author(entry.get("author"))
+            or _person(entry.get("author_detail"))
             or ({"name": entry["author"], "href": "", "email": ""} if entry.get("author") else None),
             "tags": [tag.get("term") or tag.get("label") for tag in entry.get("tags", []) if tag],
             "in_reply_to": (
