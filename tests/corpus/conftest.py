@@ -1,3 +1,15 @@
-# The fixtures of the entry points the corpus goes through: the IMAP server (dovecot) and the feed site.
+"""The entry points the corpus goes through: IMAP (dovecot), the feed site, the polled platforms."""
+
+import pytest
+
 from tests.connectors.email.conftest import dovecot, mailbox, test_ca  # noqa: F401
 from tests.connectors.feeds.conftest import running_site, site  # noqa: F401
+from tests.fakes.mastodon import FakeMastodon
+from tests.fakes.x import FakeX
+
+
+@pytest.fixture
+def platforms():
+    """The polled platforms' fakes, serving what each corpus case gives them."""
+    with FakeX() as x, FakeMastodon() as mastodon:
+        yield {"x": x, "mastodon": mastodon}

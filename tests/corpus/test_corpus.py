@@ -4,9 +4,12 @@ Every file under tests/corpus/<platform>/ holds one payload as the platform send
 after the shapes of the platform's published documentation and public test suites: see manifest.json for
 the source and licence of each) and what must come of it:
 
-    {"entry": "telegram" | "whatsapp" | "messenger" | "instagram" | "webhook" | "feed" | "email",
+    {"entry": "telegram" | "whatsapp" | "messenger" | "instagram" | "webhook" | "feed" | "email" | "x"
+              | "mastodon",
      "phase": 1,                      # later phases are delivered once earlier ones are processed
      "payload": {…} | "raw": "…",     # JSON payload, or the feed / mail as text ("raw_b64" for bytes)
+     "serve": {…},                    # polled platforms: what the fake answers (X: tweets, users,
+                                      # data_as_object; Mastodon: statuses, notifications)
      "content_type": "…",             # feeds: what the site answers
      "expect": {"outcome": "stored" | "applied" | "ignored" | "rejected" | "poll_error",
                 "event": "…",         # ignored: the event type named
@@ -23,6 +26,7 @@ waiting, and checks each outcome: none may end silent or stuck.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import time
 from pathlib import Path
@@ -67,8 +71,9 @@ def _body(case: dict) -> bytes:
 class Entry:
     """Delivers corpus payloads the way each platform does, and finds the payloads they became."""
 
-    def __init__(self, brand, client, site, mailbox):
+    def __init__(self, brand, client, site, mailbox, platforms):
         self.brand, self.client, self.site, self.mailbox = brand, client, site, mailbox
+        self.platforms = platforms
         meta = {"app_secret": APP_SECRET, "verify_token": VERIFY_TOKEN, "access_token": PAGE_TOKEN}
         self.channels = {
             "telegram": self._channel(ChannelKind.TELEGRAM, bot_token=TOKEN, webhook_secret=TELEGRAM_SECRET),
@@ -90,7 +95,10 @@ class Entry:
 
     def deliver(self, name: str, case: dict) -> tuple[Channel, list[int]]:
         """Deliver one case; its channel and the ids of the payloads it was stored as."""
-        entry, body = case["entry"], _body(case)
+        entry = case["entry"]
+        if entry in ("x", "mastodon"):
+            return self._poll_social(entry, case["serve"])
+        body = _body(case)
         if entry == "feed":
             return self._poll_feed(name, case, body)
         if entry == "email":
@@ -146,10 +154,31 @@ class Entry:
             settings={"feeds": [self.site.url(path)]},
         )
         before = self._last_pk()
-        try:
+        with contextlib.suppress(Exception):  # a poll that fails is recorded on the channel, checked below
             channel_poll(channel_id=channel.pk)
-        except Exception:  # noqa: BLE001 - a poll that fails is recorded on the channel, checked below
-            pass
+        return channel, self._new_payloads(channel, before)
+
+    def _poll_social(self, entry: str, serve: dict) -> tuple[Channel, list[int]]:
+        """A channel of its own (a first poll) on the platform's fake, which answers only the case's posts."""
+        fake = self.platforms[entry]
+        if entry == "x":
+            fake.tweets = list(serve["tweets"])
+            fake.users.update({user["id"]: user for user in serve.get("users", [])})
+            fake.data_as_object = bool(serve.get("data_as_object"))
+            fields = {
+                "credentials": {"bearer_token": fake.bearer_token},
+                "settings": {"api_base": fake.url, "user_id": fake.brand_user_id, "query": '"Nimbus"'},
+            }
+        else:
+            fake.statuses = list(serve.get("statuses", []))
+            fake.notifications = list(serve.get("notifications", []))
+            fields = {
+                "credentials": {"access_token": fake.access_token},
+                "settings": {"instance": fake.url, "queries": ["nimbus"]},
+            }
+        channel = ChannelFactory(brand=self.brand, kind=entry, **fields)
+        before = self._last_pk()
+        channel_poll(channel_id=channel.pk)
         return channel, self._new_payloads(channel, before)
 
     def _poll_mail(self, body: bytes) -> tuple[Channel, list[int]]:
@@ -237,9 +266,8 @@ def _check(name: str, case: dict, channel: Channel, payload_ids: list[int]) -> l
     problems = []
     for payload in RawPayload.objects.filter(pk__in=payload_ids):
         if payload.status != OUTCOME_STATUS[expect["outcome"]]:
-            problems.append(
-                f"{name}: {payload.status} (expected {expect['outcome']}) {payload.rejection_reason or payload.ignored_reason}"
-            )
+            reason = payload.rejection_reason or payload.ignored_reason
+            problems.append(f"{name}: {payload.status} (expected {expect['outcome']}) {reason}")
         if "event" in expect and payload.event_type != expect["event"]:
             problems.append(f"{name}: event {payload.event_type!r} != {expect['event']!r}")
         reason = payload.ignored_reason or payload.rejection_reason
@@ -252,9 +280,11 @@ def _check(name: str, case: dict, channel: Channel, payload_ids: list[int]) -> l
     return problems
 
 
-def test_every_corpus_payload_ends_stored_applied_or_ignored(brand_a, client, site, mailbox, celery_worker):
+def test_every_corpus_payload_ends_stored_applied_or_ignored(
+    brand_a, client, site, mailbox, platforms, celery_worker
+):
     cases = corpus_cases()
-    entry = Entry(brand_a, client, site, mailbox)
+    entry = Entry(brand_a, client, site, mailbox, platforms)
     problems: list[str] = []
     for phase in sorted({case.get("phase", 1) for _, case in cases}):
         delivered = [

@@ -59,6 +59,7 @@ class FakeX(FakePlatform):
     ):
         super().__init__()
         self.bearer_token = bearer_token
+        self.data_as_object = False
         self.user_access_token = user_access_token
         self.brand_user_id = brand_user_id
         self.brand_username = brand_username
@@ -192,7 +193,8 @@ class FakeX(FakePlatform):
             meta["next_token"] = next_token
         body: dict = {"meta": meta}
         if page:
-            body["data"] = page
+            # Some answers (a lookup of one post, proxies in front of the API) carry one post as an object.
+            body["data"] = page[0] if self.data_as_object and len(page) == 1 else page
             # Posts that the page's retweets and quotes reference, as `includes.tweets` when the
             # referenced_tweets.id expansion is asked for (with their authors among the users).
             expansions = (q.get("expansions") or [""])[0].split(",")
