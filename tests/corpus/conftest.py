@@ -2,14 +2,18 @@
 
 import pytest
 
+from apps.connectors.reddit import connector as reddit_connector
 from tests.connectors.email.conftest import dovecot, mailbox, test_ca  # noqa: F401
 from tests.connectors.feeds.conftest import running_site, site  # noqa: F401
 from tests.fakes.mastodon import FakeMastodon
+from tests.fakes.reddit import FakeReddit
 from tests.fakes.x import FakeX
 
 
 @pytest.fixture
 def platforms():
     """The polled platforms' fakes, serving what each corpus case gives them."""
-    with FakeX() as x, FakeMastodon() as mastodon:
-        yield {"x": x, "mastodon": mastodon}
+    reddit_connector._tokens.clear()  # tokens another fake issued mean nothing to this one
+    with FakeX() as x, FakeMastodon() as mastodon, FakeReddit() as reddit:
+        yield {"x": x, "mastodon": mastodon, "reddit": reddit}
+    reddit_connector._tokens.clear()

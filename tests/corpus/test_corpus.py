@@ -5,11 +5,12 @@ after the shapes of the platform's published documentation and public test suite
 the source and licence of each) and what must come of it:
 
     {"entry": "telegram" | "whatsapp" | "messenger" | "instagram" | "webhook" | "feed" | "email" | "x"
-              | "mastodon",
+              | "mastodon" | "reddit",
      "phase": 1,                      # later phases are delivered once earlier ones are processed
      "payload": {…} | "raw": "…",     # JSON payload, or the feed / mail as text ("raw_b64" for bytes)
      "serve": {…},                    # polled platforms: what the fake answers (X: tweets, users,
-                                      # data_as_object; Mastodon: statuses, notifications)
+                                      # data_as_object; Mastodon: statuses, notifications; Reddit:
+                                      # things, as its listings hold them)
      "content_type": "…",             # feeds: what the site answers
      "expect": {"outcome": "stored" | "applied" | "ignored" | "rejected" | "poll_error",
                 "event": "…",         # ignored: the event type named
@@ -96,7 +97,7 @@ class Entry:
     def deliver(self, name: str, case: dict) -> tuple[Channel, list[int]]:
         """Deliver one case; its channel and the ids of the payloads it was stored as."""
         entry = case["entry"]
-        if entry in ("x", "mastodon"):
+        if entry in ("x", "mastodon", "reddit"):
             return self._poll_social(entry, case["serve"])
         body = _body(case)
         if entry == "feed":
@@ -168,6 +169,21 @@ class Entry:
             fields = {
                 "credentials": {"bearer_token": fake.bearer_token},
                 "settings": {"api_base": fake.url, "user_id": fake.brand_user_id, "query": '"Nimbus"'},
+            }
+        elif entry == "reddit":
+            fake.things = list(serve["things"])
+            credentials = {
+                key: getattr(fake, key) for key in ("client_id", "client_secret", "username", "password")
+            }
+            fields = {
+                "credentials": credentials,
+                "settings": {
+                    "auth_base": fake.url,
+                    "api_base": fake.url,
+                    "query": '"nimbus"',
+                    "subreddits": serve.get("subreddits", ["NimbusMobile"]),
+                    "inbox": True,
+                },
             }
         else:
             fake.statuses = list(serve.get("statuses", []))
