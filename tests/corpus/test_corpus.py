@@ -5,12 +5,13 @@ after the shapes of the platform's published documentation and public test suite
 the source and licence of each) and what must come of it:
 
     {"entry": "telegram" | "whatsapp" | "messenger" | "instagram" | "webhook" | "feed" | "email" | "x"
-              | "mastodon" | "reddit",
+              | "mastodon" | "reddit" | "bluesky",
      "phase": 1,                      # later phases are delivered once earlier ones are processed
      "payload": {…} | "raw": "…",     # JSON payload, or the feed / mail as text ("raw_b64" for bytes)
      "serve": {…},                    # polled platforms: what the fake answers (X: tweets, users,
                                       # data_as_object; Mastodon: statuses, notifications; Reddit:
-                                      # things, as its listings hold them)
+                                      # things, as its listings hold them; Bluesky: posts,
+                                      # notifications, actors)
      "content_type": "…",             # feeds: what the site answers
      "expect": {"outcome": "stored" | "applied" | "ignored" | "rejected" | "poll_error",
                 "event": "…",         # ignored: the event type named
@@ -97,7 +98,7 @@ class Entry:
     def deliver(self, name: str, case: dict) -> tuple[Channel, list[int]]:
         """Deliver one case; its channel and the ids of the payloads it was stored as."""
         entry = case["entry"]
-        if entry in ("x", "mastodon", "reddit"):
+        if entry in ("x", "mastodon", "reddit", "bluesky"):
             return self._poll_social(entry, case["serve"])
         body = _body(case)
         if entry == "feed":
@@ -184,6 +185,14 @@ class Entry:
                     "subreddits": serve.get("subreddits", ["NimbusMobile"]),
                     "inbox": True,
                 },
+            }
+        elif entry == "bluesky":
+            fake.posts = list(serve.get("posts", []))
+            fake.notifications = list(serve.get("notifications", []))
+            fake.actors.update({actor["did"]: actor for actor in serve.get("actors", [])})
+            fields = {
+                "credentials": {"identifier": fake.handle, "app_password": fake.app_password},
+                "settings": {"service": fake.url, "queries": ["nimbus"]},
             }
         else:
             fake.statuses = list(serve.get("statuses", []))

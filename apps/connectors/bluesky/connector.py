@@ -234,6 +234,7 @@ class BlueskyConnector(SocialConnector):
             )
             for post, _ in posts:
                 found.setdefault(post["uri"], {"post": post, "reason": "search", "query": query})
+        self._hydrate_quotes(xrpc, [entry["post"] for entry in found.values()])
         profiles = self._profiles(xrpc, {entry["post"]["author"]["did"] for entry in found.values()})
         for entry in found.values():
             entry["author_profile"] = profiles.get(entry["post"]["author"]["did"])
@@ -269,6 +270,8 @@ class BlueskyConnector(SocialConnector):
                     continue
                 known.add(entry["uri"])
                 post = {k: entry.get(k) for k in ("uri", "cid", "author", "record", "indexedAt")}
+                if isinstance(entry.get("embed"), dict):  # a post view's embed: a quoted post's text
+                    post["embed"] = entry["embed"]
                 for count in ("replyCount", "repostCount", "likeCount", "quoteCount"):
                     if count in entry:
                         post[count] = entry[count]
@@ -281,6 +284,28 @@ class BlueskyConnector(SocialConnector):
         if times:
             state["newest"] = _iso(max(times))
         return posts, state
+
+    def _hydrate_quotes(self, xrpc: _Xrpc, posts: list[dict]) -> None:
+        """Notifications carry a quote post's record, which only references the post it quotes: its view
+        (app.bsky.feed.getPosts) has the quoted post's text, stored with the quote."""
+        quoting = [
+            post
+            for post in posts
+            if "embed" not in post
+            and str(((post.get("record") or {}).get("embed") or {}).get("$type", "")).startswith(
+                "app.bsky.embed.record"
+            )
+        ]
+        for start in range(0, len(quoting), PROFILES_PER_CALL):
+            chunk = {post["uri"]: post for post in quoting[start : start + PROFILES_PER_CALL]}
+            data = xrpc.call("GET", "app.bsky.feed.getPosts", params=[("uris", uri) for uri in chunk])
+            for view in data.get("posts") or []:
+                if (
+                    isinstance(view, dict)
+                    and view.get("uri") in chunk
+                    and isinstance(view.get("embed"), dict)
+                ):
+                    chunk[view["uri"]]["embed"] = view["embed"]
 
     def _profiles(self, xrpc: _Xrpc, dids: set[str]) -> dict[str, dict]:
         """Detailed profiles (with followersCount), which notification and search views do not carry."""
