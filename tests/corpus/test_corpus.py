@@ -5,9 +5,10 @@ after the shapes of the platform's published documentation and public test suite
 the source and licence of each) and what must come of it:
 
     {"entry": "telegram" | "whatsapp" | "messenger" | "instagram" | "webhook" | "feed" | "email" | "x"
-              | "mastodon" | "reddit" | "bluesky",
+              | "mastodon" | "reddit" | "bluesky" | "widget",
      "phase": 1,                      # later phases are delivered once earlier ones are processed
      "payload": {…} | "raw": "…",     # JSON payload, or the feed / mail as text ("raw_b64" for bytes)
+     "visitor": "<32 hex>", "messages": ["…"],   # the widget: what a visitor types
      "serve": {…},                    # polled platforms: what the fake answers (X: tweets, users,
                                       # data_as_object; Mastodon: statuses, notifications; Reddit:
                                       # things, as its listings hold them; Bluesky: posts,
@@ -34,6 +35,7 @@ import time
 from pathlib import Path
 
 import pytest
+from asgiref.sync import async_to_sync
 from django.utils.dateparse import parse_datetime
 
 from apps.connectors.kinds import ChannelKind
@@ -43,6 +45,7 @@ from apps.connectors.services import channel_poll
 from apps.connectors.webhook.connector import sign as cxm_sign
 from apps.conversations.models import Message
 from apps.ingestion.models import RawPayload
+from tests.connectors.livechat.helpers import livechat_channel, send_message, start
 from tests.factories import ChannelFactory, ConversationFactory, MessageFactory
 from tests.fakes.meta import APP_SECRET, PAGE_TOKEN, PHONE_NUMBER_ID, VERIFY_TOKEN
 from tests.fakes.telegram import TOKEN
@@ -100,6 +103,8 @@ class Entry:
         entry = case["entry"]
         if entry in ("x", "mastodon", "reddit", "bluesky"):
             return self._poll_social(entry, case["serve"])
+        if entry == "widget":
+            return self._widget(case["visitor"], case["messages"])
         body = _body(case)
         if entry == "feed":
             return self._poll_feed(name, case, body)
@@ -159,6 +164,29 @@ class Entry:
         with contextlib.suppress(Exception):  # a poll that fails is recorded on the channel, checked below
             channel_poll(channel_id=channel.pk)
         return channel, self._new_payloads(channel, before)
+
+    def _widget(self, visitor: str, texts: list[str]) -> tuple[Channel, list[int]]:
+        """A visitor's messages through the widget's WebSocket (the real ASGI app and channel layer)."""
+
+        channel = self.channels.setdefault("widget", livechat_channel(self.brand))
+
+        async def chat() -> list[str]:
+            communicator, ready = await start(channel.webhook_token, visitor=visitor)
+            assert ready["visitor"] == visitor, ready
+            sent = [
+                (await send_message(communicator, text, f"corpus-{index:03d}"))[0]
+                for index, text in enumerate(texts)
+            ]
+            await communicator.disconnect()
+            return sent
+
+        ids = async_to_sync(chat)()
+        external_ids = [f"widget:{visitor}:{message_id}" for message_id in ids]
+        return channel, list(
+            RawPayload.objects.filter(channel=channel, external_id__in=external_ids).values_list(
+                "pk", flat=True
+            )
+        )
 
     def _poll_social(self, entry: str, serve: dict) -> tuple[Channel, list[int]]:
         """A channel of its own (a first poll) on the platform's fake, which answers only the case's posts."""
