@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from apps.connectors.base import Ignored, Interpretation, PayloadRejected
@@ -313,6 +315,26 @@ def _apply(payload: RawPayload, found: Interpretation) -> _Applied:
     return _Applied(receipts, updated, fallbacks)
 
 
+def _save_outcomes(payloads: list[RawPayload]) -> None:
+    """One UPDATE per distinct outcome: a batch of payloads that each stored a message (the usual case)
+    is settled by a single statement."""
+    groups: dict[tuple, list[int]] = defaultdict(list)
+    for payload in payloads:
+        key = (payload.status, payload.event_type, payload.ignored_reason, json.dumps(payload.outcome))
+        groups[key].append(payload.pk)
+    now = timezone.now()
+    for (status, event_type, reason, outcome), pks in groups.items():
+        RawPayload.objects.filter(pk__in=pks).update(
+            status=status,
+            processed_at=now,
+            rejection_reason="",
+            event_type=event_type,
+            ignored_reason=reason,
+            outcome=json.loads(outcome),
+            attempts=F("attempts") + 1,
+        )
+
+
 def _ingest_locked(payloads: list[RawPayload]) -> list[Message]:
     """Interpret and ingest payloads whose rows the caller holds locked, all messages in one set; then
     apply the updates they carry (they may name messages of the same set) and settle each outcome."""
@@ -337,10 +359,7 @@ def _ingest_locked(payloads: list[RawPayload]) -> list[Message]:
         fallbacks += applied.fallbacks
     if fallbacks:
         created += messages_ingest(fallbacks)
-    RawPayload.objects.bulk_update(
-        [payload for payload, _ in found],
-        ["status", "processed_at", "rejection_reason", "event_type", "ignored_reason", "outcome", "attempts"],
-    )
+    _save_outcomes([payload for payload, _ in found])
     for payload in payloads:
         if payload.status == RawPayload.Status.REJECTED:
             payload.save(update_fields=["status", "rejection_reason", "attempts"])
