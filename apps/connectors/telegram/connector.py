@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
 
@@ -94,11 +95,13 @@ class TelegramConnector(Connector):
         items, last = [], None
         for update in updates:
             number = update_id(update)
-            if number is None:
-                continue
             body = json.dumps(update, ensure_ascii=False, separators=(",", ":")).encode()
-            items.append(FetchedItem(external_id=f"update:{number}", body=body))
-            last = number if last is None else max(last, number)
+            # One with no update_id is kept all the same (processing rejects it, with the reason).
+            items.append(
+                FetchedItem(external_id=f"update:{number}" if number is not None else None, body=body)
+            )
+            if number is not None:
+                last = number if last is None else max(last, number)
         if last is not None:
             # Asking for offset = last + 1 also tells Telegram it may forget everything before it.
             cursor["offset"] = last + 1
