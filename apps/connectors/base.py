@@ -91,6 +91,57 @@ class DeliveryUpdate:
 
 
 @dataclass
+class MessageUpdate:
+    """A change to a message stored before: an edit (the new text; the old one is kept in its history), a
+    deletion or revoke (the message is marked deleted and kept for audit), a reaction added or removed."""
+
+    EDIT = "edit"
+    DELETE = "delete"
+    REACT = "react"
+    UNREACT = "unreact"
+
+    target: str  # the external id of the message changed
+    action: str  # EDIT | DELETE | REACT | UNREACT
+    at: datetime
+    event_type: str  # the platform's name for the event, e.g. "edited_message", "message_reaction"
+    text: str = ""  # EDIT: the new text
+    actor: str = ""  # who reacted / deleted (platform user id)
+    emoji: str = ""  # REACT / UNREACT
+    # An edit of a message never stored (sent before the channel was connected) is stored as this message.
+    fallback: InboundMessage | None = None
+
+
+@dataclass
+class Ignored:
+    """An event the payload carries that CXM deliberately does not store, and why (shown on the channel)."""
+
+    event_type: str
+    reason: str
+
+
+@dataclass
+class Interpretation:
+    """Everything a payload carries, sorted by what ingestion does with it: messages to store, updates to
+    apply to stored messages, receipts of the brand's own messages, and events ignored with a reason."""
+
+    messages: list[InboundMessage] = field(default_factory=list)
+    updates: list[MessageUpdate] = field(default_factory=list)
+    receipts: list[DeliveryUpdate] = field(default_factory=list)
+    ignored: list[Ignored] = field(default_factory=list)
+
+    def extend(self, other: Interpretation) -> Interpretation:
+        self.messages += other.messages
+        self.updates += other.updates
+        self.receipts += other.receipts
+        self.ignored += other.ignored
+        return self
+
+    @property
+    def empty(self) -> bool:
+        return not (self.messages or self.updates or self.receipts or self.ignored)
+
+
+@dataclass
 class FetchedItem:
     """One raw item a poll returned, stored as a RawPayload before it is parsed."""
 
@@ -126,12 +177,30 @@ class Connector:
         return None
 
     def parse(self, channel, body: bytes, headers: dict[str, str]) -> list[InboundMessage]:
+        """The new messages a payload carries (what `interpret` stores)."""
+        if type(self).interpret is not Connector.interpret:
+            return self.interpret(channel, body, headers).messages
         raise PayloadRejected(f"the {self.kind} connector cannot parse payloads")
+
+    def interpret(self, channel, body: bytes, headers: dict[str, str]) -> Interpretation:
+        """Everything the payload carries. Connectors that know updates and ignorable events override it;
+        this default takes `parse` and `delivery_updates`, and names a payload with neither as ignored."""
+        result = Interpretation(
+            messages=self.parse(channel, body, headers),
+            receipts=self.delivery_updates(channel, body, headers),
+        )
+        if result.empty:
+            result.ignored.append(
+                Ignored(f"{self.kind} payload", "it carries no message or receipt the connector knows")
+            )
+        return result
 
     def delivery_updates(
         self, channel, body: bytes, headers: dict[str, str] | None = None
     ) -> list[DeliveryUpdate]:
         """Receipts for the brand's own messages carried by a payload (WhatsApp statuses...)."""
+        if type(self).interpret is not Connector.interpret:
+            return self.interpret(channel, body, headers or {}).receipts
         return []
 
     def fetch(self, channel) -> FetchResult:

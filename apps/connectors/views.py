@@ -37,6 +37,7 @@ def channel_detail(request, pk: int):
             ),
             "credentials": {key: mask_secret(value) for key, value in channel.credentials.items()},
             "rejected": selectors.channel_rejected_payloads(channel=channel),
+            "ignored": selectors.channel_ignored_events(channel=channel),
             "health_details": connector.health_details(channel),
             "imports": channel.import_jobs.defer("source")[:10],
         },
@@ -72,7 +73,13 @@ def import_start(request, pk: int):
         flash.error(request, "Choose a CSV or JSON-lines file to import.")
         return redirect("connectors:detail", pk=channel.pk)
     try:
-        import_job_create(channel=channel, filename=upload.name, content=upload.read(), actor=request.user)
+        import_job_create(
+            channel=channel,
+            filename=upload.name,
+            content=upload.read(),
+            actor=request.user,
+            encoding=request.POST.get("encoding", ""),
+        )
     except ImportRefused as error:
         flash.error(request, str(error))
     else:

@@ -156,6 +156,10 @@ class Message(TenantModel):
     raw_payload = models.ForeignKey(
         "ingestion.RawPayload", null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
     )
+    # Updates the platform sent later: the latest edit (earlier texts in metadata["edits"]) and a deletion
+    # or revoke, which marks the message but keeps it for audit. Reactions are in metadata["reactions"].
+    edited_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
     metadata = models.JSONField(default=dict, blank=True)
     # Classification of inbound messages (apps.classification): the labels the inbox filters on, and
     # in `classification` their scores, the models that gave them and the evidence. `classified_at` is

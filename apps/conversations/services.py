@@ -175,13 +175,16 @@ _DELIVERY_RANK = {
 }
 
 
-def messages_delivery_update(*, channel, updates) -> list[Message]:
-    """Apply platform receipts (DeliveryUpdate) to the brand's outbound messages on that channel."""
+def messages_delivery_update(*, channel, updates, unmatched: list | None = None) -> list[Message]:
+    """Apply platform receipts (DeliveryUpdate) to the brand's outbound messages on that channel; those
+    naming no outbound message of the channel are added to `unmatched` when given."""
     by_id = {update.external_id: update for update in updates if update.external_id}
     changed = []
+    matched = set()
     for message in Message.objects.filter(
         channel=channel, direction=Message.Direction.OUTBOUND, external_id__in=by_id
     ).select_for_update():
+        matched.add(message.external_id)
         update = by_id[message.external_id]
         current = _DELIVERY_RANK.get(message.delivery_status, 0)
         if update.status == Message.Delivery.FAILED:
@@ -194,7 +197,59 @@ def messages_delivery_update(*, channel, updates) -> list[Message]:
         message.metadata = {**message.metadata, "platform_status": update.platform_status}
         message.save(update_fields=["delivery_status", "delivery_error", "metadata"])
         changed.append(message)
+    if unmatched is not None:
+        unmatched += [update for update in updates if update.external_id not in matched]
     return changed
+
+
+# Edits kept in a message's history, newest last; older ones beyond this are dropped from the history.
+MAX_EDITS_KEPT = 50
+
+
+def messages_apply_updates(*, channel, updates) -> tuple[list[Message], list]:
+    """Apply later changes (MessageUpdate: edits, deletions and revokes, reactions) to messages stored on
+    the channel, in the order given. Returns the messages changed and the updates naming no stored
+    message. A deleted message keeps its text (audit); an edit keeps the previous text in its history."""
+    from apps.connectors.base import MessageUpdate
+
+    targets = {update.target for update in updates}
+    messages = {
+        message.external_id: message
+        for message in Message.objects.filter(channel=channel, external_id__in=targets).select_for_update()
+    }
+    changed: dict[int, Message] = {}
+    unmatched = []
+    for update in updates:
+        message = messages.get(update.target)
+        if message is None:
+            unmatched.append(update)
+            continue
+        metadata = dict(message.metadata)
+        if update.action == MessageUpdate.EDIT:
+            if update.text and update.text != message.text:
+                edits = [*metadata.get("edits", []), {"text": message.text, "until": update.at.isoformat()}]
+                metadata["edits"] = edits[-MAX_EDITS_KEPT:]
+                message.text = update.text
+                message.html = ""
+            message.edited_at = update.at
+        elif update.action == MessageUpdate.DELETE:
+            message.deleted_at = message.deleted_at or update.at
+            if update.actor:
+                metadata["deleted_by"] = update.actor
+        elif update.action in (MessageUpdate.REACT, MessageUpdate.UNREACT):
+            reactions = dict(metadata.get("reactions", {}))
+            if update.action == MessageUpdate.REACT and update.emoji:
+                reactions[update.actor or "?"] = update.emoji
+            else:
+                reactions.pop(update.actor or "?", None)
+            metadata["reactions"] = reactions
+        message.metadata = metadata
+        changed[message.pk] = message
+    if changed:
+        Message.objects.bulk_update(
+            list(changed.values()), ["text", "html", "edited_at", "deleted_at", "metadata"]
+        )
+    return list(changed.values()), unmatched
 
 
 def conversations_reprioritise() -> int:

@@ -6,14 +6,20 @@ in the generic format (`{"messages": [...]}`, as the API channel takes them): on
 one status change and one task for many messages, instead of one each. A row whose id the channel already
 has, or that came earlier in the file, is counted as a duplicate and not stored again, so an import can be
 re-run after a failure; the messages themselves stay unique on (channel, id) whatever the chunks.
+
+A row that cannot be read (a number that is not one, a field longer than MAX_FIELD_CHARS, malformed JSON)
+is one rejected row; it never fails the file. A file's encoding is the one the user names, else UTF-8 when
+the bytes are valid UTF-8, else what charset-normalizer detects (Latin-1 and Windows exports).
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import io
 import json
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -38,6 +44,41 @@ AUTHOR_COLUMNS = {
     "author_followers": "followers",
 }
 MESSAGE_COLUMNS = {"id", "thread_id", "text", "html", "subject", "sent_at", "language", "in_reply_to"}
+# The longest field a row may hold (the csv module's own default limit); a longer one rejects its row.
+MAX_FIELD_CHARS = 131_072
+# The csv module raises on a field over its limit, which would end the whole file: it reads any length, and
+# the row's own check rejects the row (a process-wide setting; nothing else here reads CSV with a limit).
+csv.field_size_limit(sys.maxsize)
+
+
+class UnreadableFile(ValueError):
+    """The file's bytes are not text in the encoding named (or in any encoding found)."""
+
+
+def decode_file(content: bytes, encoding: str = "") -> tuple[str, str]:
+    """The file's text and the encoding it was read with: `encoding` when given, else UTF-8 (a BOM
+    dropped) when the bytes are valid UTF-8, else charset-normalizer's best match."""
+    if encoding:
+        try:
+            name = codecs.lookup(encoding).name
+        except LookupError:
+            raise UnreadableFile(f"unknown encoding {encoding[:40]!r}") from None
+        try:
+            return content.decode(name), name
+        except UnicodeDecodeError as error:
+            raise UnreadableFile(
+                f"the file is not valid {name} (byte {error.start}: {error.reason})"
+            ) from None
+    try:
+        return content.decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(content).best()
+    if best is None:
+        raise UnreadableFile("the file's encoding could not be detected: name it (e.g. latin-1, cp1252)")
+    return str(best), codecs.lookup(best.encoding).name
 
 
 @dataclass
@@ -48,11 +89,31 @@ class ImportReport:
     errors: list[tuple[int, str]] = field(default_factory=list)
 
 
-def _csv_rows(stream: io.TextIOBase) -> Iterator[dict]:
-    for row in csv.DictReader(stream):
+def _csv_rows(stream: io.TextIOBase) -> Iterator[dict | str]:
+    """Each data row as a message object, or the reason it cannot be one."""
+    reader = csv.DictReader(stream)
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:  # e.g. a NUL byte: that line is one bad row, and reading goes on
+            yield f"unreadable CSV line: {error}"
+            continue
+        long = next(
+            (key for key, value in row.items() if isinstance(value, str) and len(value) > MAX_FIELD_CHARS),
+            None,
+        )
+        if long is not None:
+            yield f"the field '{long}' has {len(row[long]):,} characters, more than {MAX_FIELD_CHARS:,}"
+            continue
         author = {key: row.pop(column) for column, key in AUTHOR_COLUMNS.items() if row.get(column)}
         if "followers" in author:
-            author["followers"] = int(author["followers"]) if author["followers"].isdigit() else None
+            try:  # int() reads any script's decimal digits; a superscript or a fraction is not a count
+                author["followers"] = int(author["followers"].strip())
+            except ValueError:
+                yield f"'author_followers' must be a whole number, not {author['followers'][:40]!r}"
+                continue
         message = {key: row.pop(key) for key in list(row) if key in MESSAGE_COLUMNS}
         message["author"] = author
         message["metadata"] = {key: value for key, value in row.items() if key and value}

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from apps.connectors.models import Channel
 
-from .bulk_import import import_file
+from .bulk_import import UnreadableFile, decode_file, import_file
 from .models import ImportJob
 
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
@@ -21,7 +21,11 @@ class ImportRefused(ValueError):
     pass
 
 
-def import_job_create(*, channel: Channel, filename: str, content: bytes, actor) -> ImportJob:
+def import_job_create(
+    *, channel: Channel, filename: str, content: bytes, actor, encoding: str = ""
+) -> ImportJob:
+    """Queue the import of a file; its encoding is `encoding` when the user names one, else detected
+    (UTF-8, else charset-normalizer's guess), and a file that is not text in it is refused here."""
     if len(content) > MAX_UPLOAD_BYTES:
         raise ImportRefused(
             f"files up to {MAX_UPLOAD_BYTES // (1024 * 1024)} MB can be imported here; "
@@ -31,12 +35,17 @@ def import_job_create(*, channel: Channel, filename: str, content: bytes, actor)
     if not lowered.endswith((".csv", ".jsonl", ".ndjson", ".json")):
         raise ImportRefused("the file must be .csv (with a header row) or .jsonl (one JSON object a line)")
     fmt = "csv" if lowered.endswith(".csv") else "jsonl"
+    try:
+        _, encoding = decode_file(content, encoding.strip())
+    except UnreadableFile as error:
+        raise ImportRefused(str(error)) from None
     rows = content.count(b"\n") + (0 if content.endswith(b"\n") or not content else 1)
     job = ImportJob.objects.create(
         organization_id=channel.organization_id,
         channel=channel,
         filename=filename[:255],
         format=fmt,
+        encoding=encoding,
         source=content,
         total_rows=max(rows - (1 if fmt == "csv" else 0), 0),
         created_by=actor,
@@ -62,7 +71,7 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
             ImportJob.objects.filter(pk=job.pk).update(rows_read=read)
             last = time.monotonic()
 
-    text = io.StringIO(bytes(job.source).decode("utf-8", errors="replace"), newline="")
+    text = io.StringIO(decode_file(bytes(job.source), job.encoding)[0], newline="")
     try:
         report = import_file(channel=job.channel, stream=text, fmt=job.format, on_progress=progress)
     except Exception as error:  # a broken file fails the job with the reason; rows stored so far stay

@@ -273,11 +273,14 @@ class _Counters:
 
 
 def _conversation_counters(messages: list[Message]) -> list[tuple[Conversation, _Counters]]:
-    by_conversation: dict[int, tuple[Conversation, _Counters]] = {}  # by object: new ones have no pk yet
+    # By pk, else by object (new ones have no pk yet). Two messages may reach one stored conversation
+    # through two objects (one found by thread key, one by the message it replies to): keyed by object,
+    # that conversation got two rows in the UPDATE, and PostgreSQL applies only one of them.
+    by_conversation: dict[object, tuple[Conversation, _Counters]] = {}
     for message in messages:
-        _, counters = by_conversation.setdefault(
-            id(message.conversation), (message.conversation, _Counters())
-        )
+        conversation = message.conversation
+        key = ("pk", conversation.pk) if conversation.pk is not None else ("new", id(conversation))
+        _, counters = by_conversation.setdefault(key, (conversation, _Counters()))
         counters.messages += 1
         if message.direction != Message.Direction.NOTE and (
             counters.last_at is None or message.sent_at > counters.last_at

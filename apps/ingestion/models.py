@@ -7,8 +7,10 @@ from apps.core.models import TenantModel
 class RawPayload(TenantModel):
     """Exactly what a platform sent or returned, stored before anything else is done with it.
 
-    Nothing is lost: a payload that cannot be processed is kept as *rejected* with a reason, and can be
-    replayed after a fix.
+    Nothing is lost, and every payload ends in exactly one outcome: *processed* (it carried messages, now
+    stored), *applied* (it carried only updates of stored messages: receipts, edits, deletions,
+    reactions), *ignored* (only events CXM does not store, each named with its reason), or *rejected* (it
+    cannot be processed as it is; kept with the reason, and can be replayed after a fix).
     """
 
     TENANT_BRAND_PATH = "channel__brand"
@@ -22,6 +24,8 @@ class RawPayload(TenantModel):
     class Status(models.TextChoices):
         RECEIVED = "received", "Received"
         PROCESSED = "processed", "Processed"
+        APPLIED = "applied", "Applied to stored messages"
+        IGNORED = "ignored", "Ignored"
         REJECTED = "rejected", "Rejected"
 
     channel = models.ForeignKey("connectors.Channel", on_delete=models.PROTECT, related_name="raw_payloads")
@@ -33,6 +37,12 @@ class RawPayload(TenantModel):
     headers = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.RECEIVED)
     rejection_reason = models.TextField(blank=True)
+    # An ignored payload: the platform's name for its event and why CXM does not store it.
+    # (Database defaults too: payloads are also inserted by SQL of their own, in services.)
+    event_type = models.CharField(max_length=100, blank=True, default="", db_default="")
+    ignored_reason = models.TextField(blank=True, default="", db_default="")
+    # What processing made of it: {"stored": n, "applied": n, "ignored": [{"event": …, "reason": …}]}.
+    outcome = models.JSONField(default=dict, blank=True, db_default=models.Value({}, models.JSONField()))
     attempts = models.PositiveIntegerField(default=0)
     received_at = models.DateTimeField(auto_now_add=True, db_index=True)
     processed_at = models.DateTimeField(null=True, blank=True)
@@ -66,6 +76,8 @@ class ImportJob(TenantModel):
     channel = models.ForeignKey("connectors.Channel", on_delete=models.CASCADE, related_name="import_jobs")
     filename = models.CharField(max_length=255)
     format = models.CharField(max_length=8, choices=[("csv", "CSV"), ("jsonl", "JSON lines")])
+    # The encoding the file is read with: named by the user, or detected when the import was started.
+    encoding = models.CharField(max_length=40, blank=True, default="utf-8", db_default="utf-8")
     # The uploaded file, kept in the database so that any worker can read it; emptied once imported.
     source = models.BinaryField(default=bytes)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)

@@ -92,10 +92,11 @@ def enqueue_classification(messages: list[Message]) -> None:
     messages_classify_later([m.pk for m in messages if m.direction == Message.Direction.INBOUND])
 
 
-def after_commit(messages: list[Message], delivered: list[Message] = ()) -> None:
+def after_commit(messages: list[Message], delivered: list[Message] = (), updated: list[Message] = ()) -> None:
     enqueue_classification(messages)
     push_message_events("message.created", messages)
     index_for_search(messages)
     webhook_events.messages_created(messages)  # only where an endpoint listens (a cached check)
     push_message_events("message.delivery", list(delivered))
+    push_message_events("message.updated", list(updated))  # edits, deletions, reactions
     rollups_refresh_soon()

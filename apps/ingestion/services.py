@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -21,12 +22,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from apps.connectors.base import InboundMessage, PayloadRejected
+from apps.connectors.base import Ignored, Interpretation, PayloadRejected
 from apps.connectors.models import Channel
 from apps.connectors.normalized import decode_json, messages_from_payload
 from apps.connectors.registry import connector_for
 from apps.conversations.models import Message
-from apps.conversations.services import messages_delivery_update
+from apps.conversations.services import messages_apply_updates, messages_delivery_update
 from apps.core import bulk_sql
 
 from . import pipeline
@@ -230,18 +231,18 @@ def payload_refuse(*, channel: Channel, source: str, body: bytes, headers: dict,
     )
 
 
-def _parse(payload: RawPayload) -> list[InboundMessage]:
+def _interpret(payload: RawPayload) -> Interpretation:
     body = bytes(payload.body)
     if payload.source == RawPayload.Source.IMPORT:
-        return messages_from_payload(body)
-    return connector_for(payload.channel.kind).parse(payload.channel, body, payload.headers)
+        return Interpretation(messages=messages_from_payload(body))
+    return connector_for(payload.channel.kind).interpret(payload.channel, body, payload.headers)
 
 
-def _parse_or_reject(payload: RawPayload) -> list[InboundMessage] | None:
-    """The payload's messages, or None after marking it rejected with the reason."""
+def _interpret_or_reject(payload: RawPayload) -> Interpretation | None:
+    """What the payload carries, or None after marking it rejected with the reason."""
     payload.attempts += 1
     try:
-        return _parse(payload)
+        return _interpret(payload)
     except PayloadRejected as error:
         payload.status = RawPayload.Status.REJECTED
         payload.rejection_reason = error.reason[:2000]
@@ -249,41 +250,120 @@ def _parse_or_reject(payload: RawPayload) -> list[InboundMessage] | None:
         return None
 
 
-def _apply_receipts(payload: RawPayload) -> list[Message]:
-    if payload.source == RawPayload.Source.IMPORT:
-        return []
-    connector = connector_for(payload.channel.kind)
-    updates = connector.delivery_updates(payload.channel, bytes(payload.body), payload.headers)
-    return messages_delivery_update(channel=payload.channel, updates=updates) if updates else []
+# Ignored events kept in a payload's outcome (a poll page can carry hundreds of the same kind).
+MAX_IGNORED_KEPT = 20
+
+
+@dataclass
+class _Applied:
+    receipts: list[Message]
+    updated: list[Message]
+    fallbacks: list[Item]
+
+
+def _apply(payload: RawPayload, found: Interpretation) -> _Applied:
+    """Apply the payload's receipts and updates to stored messages, and settle its outcome; the edits of
+    messages never stored come back as messages to store."""
+    unmatched_receipts: list = []
+    receipts = []
+    if found.receipts:
+        receipts = messages_delivery_update(
+            channel=payload.channel, updates=found.receipts, unmatched=unmatched_receipts
+        )
+    updated, unmatched = (
+        messages_apply_updates(channel=payload.channel, updates=found.updates) if found.updates else ([], [])
+    )
+    fallbacks = [
+        Item(channel=payload.channel, inbound=update.fallback, payload=payload)
+        for update in unmatched
+        if update.fallback is not None
+    ]
+    ignored = [*found.ignored]
+    ignored += [
+        Ignored(
+            f"status:{receipt.platform_status}",
+            f"a '{receipt.platform_status}' receipt for {receipt.external_id or 'no message id'}, "
+            "which is no message sent from CXM on this channel",
+        )
+        for receipt in unmatched_receipts
+    ]
+    ignored += [
+        Ignored(update.event_type, f"the {update.action} of {update.target}, a message never stored here")
+        for update in unmatched
+        if update.fallback is None
+    ]
+    stored = len(found.messages) + len(fallbacks)
+    applied = len(found.receipts) - len(unmatched_receipts) + len(found.updates) - len(unmatched)
+    payload.outcome = {"stored": stored, "applied": applied}
+    if ignored:
+        payload.outcome["ignored"] = [{"event": i.event_type, "reason": i.reason} for i in ignored][
+            :MAX_IGNORED_KEPT
+        ]
+    payload.processed_at = timezone.now()
+    payload.rejection_reason = ""
+    payload.event_type = payload.ignored_reason = ""
+    if stored:
+        payload.status = RawPayload.Status.PROCESSED
+    elif applied:
+        payload.status = RawPayload.Status.APPLIED
+    else:
+        payload.status = RawPayload.Status.IGNORED
+        if not ignored:  # a connector that returned nothing at all still owes a reason
+            ignored = [Ignored("empty", "the payload carries no event")]
+        payload.event_type = ignored[0].event_type[:100]
+        payload.ignored_reason = "; ".join(dict.fromkeys(i.reason for i in ignored))[:2000]
+    return _Applied(receipts, updated, fallbacks)
+
+
+def _save_outcomes(payloads: list[RawPayload]) -> None:
+    """One UPDATE per distinct outcome: a batch of payloads that each stored a message (the usual case)
+    is settled by a single statement."""
+    groups: dict[tuple, list[int]] = defaultdict(list)
+    for payload in payloads:
+        key = (payload.status, payload.event_type, payload.ignored_reason, json.dumps(payload.outcome))
+        groups[key].append(payload.pk)
+    now = timezone.now()
+    for (status, event_type, reason, outcome), pks in groups.items():
+        RawPayload.objects.filter(pk__in=pks).update(
+            status=status,
+            processed_at=now,
+            rejection_reason="",
+            event_type=event_type,
+            ignored_reason=reason,
+            outcome=json.loads(outcome),
+            attempts=F("attempts") + 1,
+        )
 
 
 def _ingest_locked(payloads: list[RawPayload]) -> list[Message]:
-    """Parse and ingest payloads whose rows the caller holds locked, all messages in one set."""
+    """Interpret and ingest payloads whose rows the caller holds locked, all messages in one set; then
+    apply the updates they carry (they may name messages of the same set) and settle each outcome."""
     items = []
-    receipts: list[Message] = []
+    found: list[tuple[RawPayload, Interpretation]] = []
     for payload in payloads:
-        inbound_messages = _parse_or_reject(payload)
-        if inbound_messages is not None:
-            receipts += _apply_receipts(payload)
+        interpretation = _interpret_or_reject(payload)
+        if interpretation is not None:
+            found.append((payload, interpretation))
             items += [
                 Item(channel=payload.channel, inbound=inbound, payload=payload)
-                for inbound in inbound_messages
+                for inbound in interpretation.messages
             ]
-            payload.status = RawPayload.Status.PROCESSED
-            payload.processed_at = timezone.now()
-            payload.rejection_reason = ""
     created = messages_ingest(items)
-    processed = [p.pk for p in payloads if p.status == RawPayload.Status.PROCESSED]
-    RawPayload.objects.filter(pk__in=processed).update(
-        status=RawPayload.Status.PROCESSED,
-        processed_at=timezone.now(),
-        rejection_reason="",
-        attempts=F("attempts") + 1,
-    )
+    receipts: list[Message] = []
+    updated: list[Message] = []
+    fallbacks: list[Item] = []
+    for payload, interpretation in found:
+        applied = _apply(payload, interpretation)
+        receipts += applied.receipts
+        updated += applied.updated
+        fallbacks += applied.fallbacks
+    if fallbacks:
+        created += messages_ingest(fallbacks)
+    _save_outcomes([payload for payload, _ in found])
     for payload in payloads:
         if payload.status == RawPayload.Status.REJECTED:
             payload.save(update_fields=["status", "rejection_reason", "attempts"])
-    transaction.on_commit(lambda: pipeline.after_commit(created, delivered=receipts))
+    transaction.on_commit(lambda: pipeline.after_commit(created, delivered=receipts, updated=updated))
     return created
 
 

@@ -57,3 +57,55 @@ def test_wrong_file_type_is_refused_with_a_reason(org_a, brand_a, make_membershi
         follow=True,
     ).content.decode()
     assert "must be .csv" in page and not ImportJob.objects.exists()
+
+
+def _wait_done(job: ImportJob) -> ImportJob:
+    deadline = time.monotonic() + 60
+    while job.status not in (ImportJob.Status.DONE, ImportJob.Status.FAILED) and time.monotonic() < deadline:
+        time.sleep(0.3)
+        job.refresh_from_db()
+    return job
+
+
+def test_a_latin1_file_with_bad_rows_stores_the_others_with_their_accents(
+    org_a, brand_a, make_membership, login, celery_worker
+):
+    from apps.conversations.models import Message
+
+    channel = ChannelFactory(brand=brand_a, kind=ChannelKind.REVIEWS)
+    client = login(make_membership(org_a, Role.ADMIN))
+    rows = [
+        f"r{n},t{n},Très bon café numéro {n},2026-10-01T10:00:00Z,a{n},@a{n},José {n},{n}\n"
+        for n in range(20)
+    ]
+    rows[5] = "r5,t5,Le 5 est bizarre,2026-10-01T10:00:00Z,a5,@a5,Zoé,²³\n"  # superscript digits: not a count
+    rows[9] = f'r9,t9,"{"long " * 28_000}",2026-10-01T10:00:00Z,a9,@a9,Noé,9\n'  # a field over 131,072 chars
+    content = "id,thread_id,text,sent_at,author_id,author_handle,author_name,author_followers\n" + "".join(
+        rows
+    )
+    response = client.post(
+        reverse("connectors:import", args=[channel.pk]),
+        {"file": SimpleUploadedFile("avis.csv", content.encode("latin-1"), content_type="text/csv")},
+    )
+    assert response.status_code == 302
+    job = _wait_done(ImportJob.objects.get())
+    assert job.status == ImportJob.Status.DONE and job.encoding in ("cp1252", "iso8859-1"), job.errors
+    assert (job.stored, job.rejected) == (18, 2)
+    assert [number for number, _ in job.errors] == [6, 10]
+    assert "author_followers" in job.errors[0][1] and "131,072" in job.errors[1][1]
+    deadline = time.monotonic() + 60
+    while Message.objects.filter(channel=channel).count() < 18 and time.monotonic() < deadline:
+        time.sleep(0.3)
+    texts = set(Message.objects.filter(channel=channel).values_list("text", flat=True))
+    assert "Très bon café numéro 0" in texts and not any("\ufffd" in text for text in texts)
+
+
+def test_a_named_encoding_the_file_is_not_in_is_refused(org_a, brand_a, make_membership, login):
+    channel = ChannelFactory(brand=brand_a, kind=ChannelKind.REVIEWS)
+    client = login(make_membership(org_a, Role.ADMIN))
+    page = client.post(
+        reverse("connectors:import", args=[channel.pk]),
+        {"file": SimpleUploadedFile("a.csv", "id,text\n1,café\n".encode("latin-1")), "encoding": "utf-8"},
+        follow=True,
+    ).content.decode()
+    assert "not valid utf-8" in page and not ImportJob.objects.exists()

@@ -59,6 +59,7 @@ class FakeX(FakePlatform):
     ):
         super().__init__()
         self.bearer_token = bearer_token
+        self.data_as_object = False
         self.user_access_token = user_access_token
         self.brand_user_id = brand_user_id
         self.brand_username = brand_username
@@ -154,8 +155,8 @@ class FakeX(FakePlatform):
         fields = set((q.get("tweet.fields") or [""])[0].split(","))
         if not fields >= TWEET_FIELDS_REQUIRED:
             return self._invalid("tweet.fields", f"missing {sorted(TWEET_FIELDS_REQUIRED - fields)}")
-        if (q.get("expansions") or [""])[0] != "author_id":
-            return self._invalid("expansions", "expansions must be author_id")
+        if "author_id" not in (q.get("expansions") or [""])[0].split(","):
+            return self._invalid("expansions", "expansions must include author_id")
         user_fields = set((q.get("user.fields") or [""])[0].split(","))
         if not user_fields >= USER_FIELDS_REQUIRED:
             return self._invalid("user.fields", f"missing {sorted(USER_FIELDS_REQUIRED - user_fields)}")
@@ -192,9 +193,25 @@ class FakeX(FakePlatform):
             meta["next_token"] = next_token
         body: dict = {"meta": meta}
         if page:
-            body["data"] = page
-            authors = {t["author_id"] for t in page}
+            # Some answers (a lookup of one post, proxies in front of the API) carry one post as an object.
+            body["data"] = page[0] if self.data_as_object and len(page) == 1 else page
+            # Posts that the page's retweets and quotes reference, as `includes.tweets` when the
+            # referenced_tweets.id expansion is asked for (with their authors among the users).
+            expansions = (q.get("expansions") or [""])[0].split(",")
+            by_id = {t["id"]: t for t in self.tweets}
+            referenced = []
+            if "referenced_tweets.id" in expansions:
+                wanted = {
+                    ref["id"]
+                    for t in page
+                    for ref in t.get("referenced_tweets") or []
+                    if ref["type"] in ("retweeted", "quoted")
+                }
+                referenced = [by_id[i] for i in sorted(wanted) if i in by_id]
+            authors = {t["author_id"] for t in page + referenced}
             body["includes"] = {"users": [self.users[a] for a in sorted(authors) if a in self.users]}
+            if referenced:
+                body["includes"]["tweets"] = referenced
         return Response(200, body, {"x-rate-limit-remaining": "449"})
 
     def _mentions(self, request: RecordedRequest):

@@ -33,7 +33,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from ..base import InboundAuthor, InboundMessage, PayloadRejected, TransientError
+from ..base import Ignored, InboundAuthor, InboundMessage, Interpretation, PayloadRejected, TransientError
 from ..http import TIMEOUT, USER_AGENT, json_object, public_client, raise_for_status, seconds_until, send
 from ..kinds import ChannelKind
 from ..normalized import clean_text, decode_json, parse_time
@@ -49,6 +49,33 @@ SEARCH_MARGIN = timedelta(minutes=15)  # `since` is on sortAt, which may trail i
 PROFILES_PER_CALL = 25
 REASONS = ("mention", "reply", "quote")
 POST_TYPE = "app.bsky.feed.post"
+# Notifications that carry no post to store, and why.
+_IGNORED = {
+    "like": "someone liked a post of the brand's account",
+    "repost": "someone reposted a post of the brand's account",
+    "follow": "someone followed the brand's account",
+    "starterpack-joined": "someone joined through the brand's starter pack",
+    "verified": "the brand's account was verified",
+    "unverified": "the brand's account lost its verification",
+    "like-via-repost": "someone liked a repost by the brand's account",
+    "repost-via-repost": "someone reposted a repost by the brand's account",
+    "subscribed-post": "a post by an account the brand subscribed to",
+}
+
+
+def _quoted(post: dict) -> str:
+    """The text of the post a quote post embeds (app.bsky.embed.record#view, or with media), with whose."""
+    embed = post.get("embed") if isinstance(post.get("embed"), dict) else {}
+    view = embed.get("record") if isinstance(embed.get("record"), dict) else {}
+    if isinstance(view.get("record"), dict):  # recordWithMedia#view nests it once more
+        view = view["record"]
+    value = view.get("value") if isinstance(view.get("value"), dict) else {}
+    text = value.get("text")
+    if not isinstance(text, str) or not text:
+        return ""
+    handle = (view.get("author") or {}).get("handle") if isinstance(view.get("author"), dict) else ""
+    return clean_text(f"@{handle}: {text}" if handle else text, "embed.record.text")
+
 
 # (service, identifier, hash of the app password) → {"accessJwt", "refreshJwt", "did", "handle"}
 _sessions: dict[tuple[str, str, str], dict] = {}
@@ -207,6 +234,7 @@ class BlueskyConnector(SocialConnector):
             )
             for post, _ in posts:
                 found.setdefault(post["uri"], {"post": post, "reason": "search", "query": query})
+        self._hydrate_quotes(xrpc, [entry["post"] for entry in found.values()])
         profiles = self._profiles(xrpc, {entry["post"]["author"]["did"] for entry in found.values()})
         for entry in found.values():
             entry["author_profile"] = profiles.get(entry["post"]["author"]["did"])
@@ -242,6 +270,8 @@ class BlueskyConnector(SocialConnector):
                     continue
                 known.add(entry["uri"])
                 post = {k: entry.get(k) for k in ("uri", "cid", "author", "record", "indexedAt")}
+                if isinstance(entry.get("embed"), dict):  # a post view's embed: a quoted post's text
+                    post["embed"] = entry["embed"]
                 for count in ("replyCount", "repostCount", "likeCount", "quoteCount"):
                     if count in entry:
                         post[count] = entry[count]
@@ -254,6 +284,28 @@ class BlueskyConnector(SocialConnector):
         if times:
             state["newest"] = _iso(max(times))
         return posts, state
+
+    def _hydrate_quotes(self, xrpc: _Xrpc, posts: list[dict]) -> None:
+        """Notifications carry a quote post's record, which only references the post it quotes: its view
+        (app.bsky.feed.getPosts) has the quoted post's text, stored with the quote."""
+        quoting = [
+            post
+            for post in posts
+            if "embed" not in post
+            and str(((post.get("record") or {}).get("embed") or {}).get("$type", "")).startswith(
+                "app.bsky.embed.record"
+            )
+        ]
+        for start in range(0, len(quoting), PROFILES_PER_CALL):
+            chunk = {post["uri"]: post for post in quoting[start : start + PROFILES_PER_CALL]}
+            data = xrpc.call("GET", "app.bsky.feed.getPosts", params=[("uris", uri) for uri in chunk])
+            for view in data.get("posts") or []:
+                if (
+                    isinstance(view, dict)
+                    and view.get("uri") in chunk
+                    and isinstance(view.get("embed"), dict)
+                ):
+                    chunk[view["uri"]]["embed"] = view["embed"]
 
     def _profiles(self, xrpc: _Xrpc, dids: set[str]) -> dict[str, dict]:
         """Detailed profiles (with followersCount), which notification and search views do not carry."""
@@ -269,9 +321,31 @@ class BlueskyConnector(SocialConnector):
 
     # ---- parse -------------------------------------------------------------------------------------------
 
-    def parse(self, channel, body: bytes, headers: dict[str, str]) -> list[InboundMessage]:
+    def interpret(self, channel, body: bytes, headers: dict[str, str]) -> Interpretation:
+        """A stored poll item ({"post": …}), or what the API answers for one: a notification
+        (listNotifications), a post view (getPosts, a feed) or a feed item ({"post": …, "reason": …})."""
         data = decode_json(body)
-        post = data.get("post") if isinstance(data, dict) else None
+        if not isinstance(data, dict):
+            raise PayloadRejected(
+                "a Bluesky payload holds {'post': {uri, cid, author: {did…}, record: {text…}}}"
+            )
+        if "post" not in data and "record" in data and "uri" in data:
+            reason = data.get("reason")
+            if isinstance(reason, str) and reason not in (*REASONS, "search"):
+                return Interpretation(
+                    ignored=[
+                        Ignored(
+                            f"notification:{reason}"[:100],
+                            _IGNORED.get(reason)
+                            or f"a '{reason}' notification, which this connector does not know",
+                        )
+                    ]
+                )
+            data = {"post": data, "reason": reason if isinstance(reason, str) else ""}
+        elif isinstance(data.get("reason"), dict) and isinstance(data.get("post"), dict):
+            # A feed item reposted by someone: the post is stored; the repost itself is not a message.
+            data = {**data, "reason": str(data["reason"].get("$type") or "")}
+        post = data.get("post")
         record = post.get("record") if isinstance(post, dict) else None
         author = post.get("author") if isinstance(post, dict) else None
         if (
@@ -284,7 +358,11 @@ class BlueskyConnector(SocialConnector):
                 "a Bluesky payload holds {'post': {uri, cid, author: {did…}, record: {text…}}}"
             )
         if record.get("$type", POST_TYPE) != POST_TYPE:
-            raise PayloadRejected(f"a Bluesky {record.get('$type')} record is not a post")
+            kind = str(record.get("$type"))[:100]
+            return Interpretation(ignored=[Ignored(kind, f"a {kind} record, not a post")])
+        return Interpretation(messages=[self._post(data, post, record, author)])
+
+    def _post(self, data: dict, post: dict, record: dict, author: dict) -> InboundMessage:
         uri = str(post["uri"])
         reply = record.get("reply") if isinstance(record.get("reply"), dict) else {}
         root = (reply.get("root") or {}).get("uri") or uri
@@ -297,38 +375,39 @@ class BlueskyConnector(SocialConnector):
         langs = record.get("langs") if isinstance(record.get("langs"), list) else []
         rkey = uri.rsplit("/", 1)[-1]
         who = handle if handle and handle != "handle.invalid" else author["did"]
-        return [
-            InboundMessage(
-                external_id=uri,
-                thread_key=str(root),
-                text=clean_text(record.get("text"), "record.text"),
-                sent_at=parse_time(record.get("createdAt") or post.get("indexedAt"), "record.createdAt"),
-                language=clean_text(str(langs[0]) if langs else "", "record.langs", 16),
-                in_reply_to=str(parent),
-                outbound=author["did"] == data.get("brand_did"),
-                author=InboundAuthor(
-                    external_id=clean_text(author["did"], "author.did", 255),
-                    handle=f"@{handle}" if handle else "",
-                    display_name=clean_text(
-                        profile.get("displayName") or author.get("displayName"), "name", 255
-                    ),
-                    profile_url=f"https://bsky.app/profile/{who}",
-                    avatar_url=clean_text(
-                        profile.get("avatar") or author.get("avatar"), "author.avatar", 500
-                    ),
-                    followers=followers if isinstance(followers, int) and followers >= 0 else None,
-                    verified=True if verified else None,
-                ),
-                metadata={
-                    "bluesky": {
-                        "uri": uri,
-                        "cid": post.get("cid") or "",
-                        "url": f"https://bsky.app/profile/{who}/post/{rkey}",
-                        "reason": data.get("reason") or "",
-                    }
-                },
-            )
-        ]
+        text = clean_text(record.get("text"), "record.text")
+        quoted = _quoted(post)
+        if quoted:
+            text = f"{text}\n\n> {quoted}" if text else f"> {quoted}"
+        if not text:
+            embed = record.get("embed") if isinstance(record.get("embed"), dict) else {}
+            text = f"[{str(embed.get('$type') or 'empty post').rsplit('.', 1)[-1]}]"
+        return InboundMessage(
+            external_id=uri,
+            thread_key=str(root),
+            text=text,
+            sent_at=parse_time(record.get("createdAt") or post.get("indexedAt"), "record.createdAt"),
+            language=clean_text(str(langs[0]) if langs else "", "record.langs", 16),
+            in_reply_to=str(parent),
+            outbound=author["did"] == data.get("brand_did"),
+            author=InboundAuthor(
+                external_id=clean_text(author["did"], "author.did", 255),
+                handle=f"@{handle}" if handle else "",
+                display_name=clean_text(profile.get("displayName") or author.get("displayName"), "name", 255),
+                profile_url=f"https://bsky.app/profile/{who}",
+                avatar_url=clean_text(profile.get("avatar") or author.get("avatar"), "author.avatar", 500),
+                followers=followers if isinstance(followers, int) and followers >= 0 else None,
+                verified=True if verified else None,
+            ),
+            metadata={
+                "bluesky": {
+                    "uri": uri,
+                    "cid": post.get("cid") or "",
+                    "url": f"https://bsky.app/profile/{who}/post/{rkey}",
+                    "reason": data.get("reason") or "",
+                }
+            },
+        )
 
     # ---- send --------------------------------------------------------------------------------------------
 

@@ -6,6 +6,13 @@ registers those as defects and keeps going; this module decodes what it can with
 then UTF-8, then windows-1252 with replacement characters (the superset of latin-1 that mailers really
 send), so a broken message gives best-effort text. Only a message with no sender address at all, or one
 that cannot be read as a message, is rejected, with the reason.
+
+Before parsing, the header block is repaired where mailers break it in ways the stdlib cannot recover
+from: an unquoted MIME boundary holding "=" (Outlook Express's "----=_NextPart_…"), a continuation line
+that is not indented (the stdlib would end the headers there and lose the ones after it), and an address
+header indented by mistake (it would be folded into the header above). Encoded words (RFC 2047) are
+decoded with the same charset aliases as bodies (gb2312 → gb18030…). A message whose body parts give no
+text but that holds readable text somewhere (an odd part, an unparsed body) never comes out empty.
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ import hashlib
 import re
 from datetime import UTC, datetime, timedelta
 from email import policy
-from email.header import decode_header, make_header
+from email.header import decode_header
 from email.message import EmailMessage
 from email.parser import BytesHeaderParser
 from email.utils import getaddresses, parsedate_to_datetime
@@ -124,10 +131,18 @@ def _raw_header(message, name: str) -> str | None:
 
 
 def _decode_words(value: str) -> str:
+    """RFC 2047 encoded words decoded, each with its charset's alias (gb2312 → gb18030, …)."""
     try:
-        return str(make_header(decode_header(value)))
-    except Exception:  # an unknown charset or a malformed encoded word: keep the text as it came
+        pieces = decode_header(value)
+    except Exception:  # a malformed encoded word: keep the text as it came
         return value
+    decoded = []
+    for data, charset in pieces:
+        if isinstance(data, str):
+            decoded.append(data)
+        else:
+            decoded.append(decode_bytes(data, charset))
+    return "".join(decoded)
 
 
 def header_text(message, name: str, limit: int = 2000) -> str:
@@ -135,7 +150,7 @@ def header_text(message, name: str, limit: int = 2000) -> str:
     raw = _raw_header(message, name)
     if raw is None:
         return ""
-    if SURROGATES.search(raw):
+    if SURROGATES.search(raw) or "=?" in raw:
         value = _decode_words(_repair_8bit(raw))
     else:
         try:
@@ -151,14 +166,14 @@ def header_addresses(message, name: str) -> list[tuple[str, str]]:
     if raw is None:
         return []
     pairs: list[tuple[str, str]] = []
-    if not SURROGATES.search(raw):
+    if not SURROGATES.search(raw) and "=?" not in raw:
         try:
             pairs = [(a.display_name, a.addr_spec) for a in message[name].addresses]
         except Exception:  # the structured parser choked on it: the lenient one below tries
             pairs = []
     if not any("@" in address for _, address in pairs):
         pairs = getaddresses([_repair_8bit(raw)])
-        pairs = [(_decode_words(display), address) for display, address in pairs]
+        pairs = [(_decode_words(display), _decode_words(address)) for display, address in pairs]
     found = []
     for display, address in pairs:
         address = scrub(address.strip().strip("<>"), 254)
@@ -393,6 +408,67 @@ def _auto_reply_reason(message, sender: str) -> str:
     return ""
 
 
+_HEADER_LINE = re.compile(rb"^[!-9;-~]+[ \t]*:")
+_ADDRESS_HEADERS = (b"from", b"sender", b"to", b"cc", b"reply-to", b"subject", b"date", b"message-id")
+_INDENTED_HEADER = re.compile(rb"^[ \t]+([A-Za-z-]+)[ \t]*:")
+_UNQUOTED_BOUNDARY = re.compile(rb"(;\s*boundary\s*=\s*)([^\"\s;][^\s;]*)", re.IGNORECASE)
+
+
+def repair_headers(raw: bytes) -> bytes:
+    """The message with its header block mended where the stdlib parser would lose headers or parts."""
+    raw = _UNQUOTED_BOUNDARY.sub(lambda m: m.group(1) + b'"' + m.group(2).strip(b'"') + b'"', raw)
+    end = re.search(rb"\r?\n\r?\n", raw)
+    head, rest = (raw[: end.start()], raw[end.start() :]) if end else (raw, b"")
+    lines = head.split(b"\n")
+    present = {
+        line.split(b":", 1)[0].strip().lower()
+        for line in lines
+        if _HEADER_LINE.match(line) and line[:1].strip()
+    }
+    changed = False
+    for index, line in enumerate(lines):
+        if index == 0 and line.startswith(b"From "):
+            continue  # an mbox separator line
+        indented = _INDENTED_HEADER.match(line)
+        if (
+            indented
+            and indented.group(1).lower() in _ADDRESS_HEADERS
+            and indented.group(1).lower() not in present
+        ):
+            lines[index] = line.lstrip(b" \t")  # " From: …": a header, not the fold of the one above
+            present.add(indented.group(1).lower())
+            changed = True
+        elif (
+            index
+            and line.strip()
+            and line[:1] not in (b" ", b"\t")
+            and not _HEADER_LINE.match(line)
+            and any(_HEADER_LINE.match(later) for later in lines[index + 1 :])
+        ):
+            lines[index] = b" " + line  # an unindented continuation, with headers after it
+            changed = True
+    return b"\n".join(lines) + rest if changed else raw
+
+
+def _readable_text(message) -> str:
+    """Any text the message holds, for a message whose body parts gave none: text in parts that were
+    taken for attachments, or a body the MIME structure failed to reach."""
+    for part in message.walk():
+        if part.is_multipart():
+            continue
+        if part.get_content_maintype() == "text":
+            text = _part_text(part)
+            if part.get_content_type() == "text/html":
+                text = html_to_text(text)[1]
+            if text.strip():
+                return tidy(text)
+    payload = message.get_payload()
+    if isinstance(payload, str) and payload.strip():
+        text = html_to_text(_part_text(message))[1] if "<" in payload else _part_text(message)
+        return tidy(text)
+    return ""
+
+
 def _synthetic_id(raw: bytes) -> str:
     return f"<sha256-{hashlib.sha256(raw).hexdigest()[:40]}@no-message-id.invalid>"
 
@@ -404,7 +480,7 @@ def parse_email(
     if not raw or not raw.strip():
         raise PayloadRejected("empty email: no headers and no body")
     try:
-        message: EmailMessage = email.message_from_bytes(raw, policy=policy.default)
+        message: EmailMessage = email.message_from_bytes(repair_headers(raw), policy=policy.default)
     except Exception as error:
         raise PayloadRejected(f"cannot read the email at all: {type(error).__name__}: {error}") from None
     try:
@@ -443,6 +519,10 @@ def _inbound(message, raw: bytes, *, trust_sender: bool, own_addresses) -> Inbou
     _walk(body, message)
     text = _join(body.text_parts)
     full_text = _join(body.full_parts, tidied=False)
+    if not text.strip():  # never empty while the message holds readable text
+        text = tidy(full_text) or _readable_text(message)
+    if not text.strip() and body.attachments:
+        text = " ".join(f"[attachment: {a['filename'] or a['content_type']}]" for a in body.attachments[:10])
     html = "\n".join(body.html_parts)[:MAX_HTML_CHARS]
     if _raw_header(message, TRUNCATED_HEADER) is not None:
         note = f"[{header_text(message, TRUNCATED_HEADER)}]"

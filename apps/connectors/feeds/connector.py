@@ -38,9 +38,9 @@ from .client import feed_client, feed_get
 from .parsers import (
     document_text,
     entry_external_id,
-    feed_documents,
     keyword_pattern,
     message_from_document,
+    read_feed,
 )
 
 logger = logging.getLogger(__name__)
@@ -107,7 +107,13 @@ class FeedConnector(Connector):
 
     def health_details(self, channel) -> list[str]:
         states = (channel.cursor or {}).get("feeds") or {}
-        return [f"{url}: {state['error']}" for url, state in states.items() if state.get("error")]
+        found = [f"{url}: {state['error']}" for url, state in states.items() if state.get("error")]
+        found += [
+            f"{url}: read despite errors in its XML ({state['warning']})"
+            for url, state in states.items()
+            if state.get("warning") and not state.get("error")
+        ]
+        return found
 
     def fetch(self, channel) -> FetchResult:
         urls = feed_urls(channel.settings)
@@ -157,10 +163,14 @@ class FeedConnector(Connector):
             response = feed_get(client, url)
         items = []
         if not response.not_modified:
-            documents = feed_documents(
+            feed = read_feed(
                 response.body, content_type=response.content_type, feed_url=url, fetched_url=response.url
             )
-            for document in documents:
+            if feed.problem:  # entries were read; the page still says the feed is broken
+                state["warning"] = feed.problem[:500]
+            else:
+                state.pop("warning", None)
+            for document in feed.documents:
                 if pattern is not None and not pattern.search(document_text(document)):
                     continue
                 body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()

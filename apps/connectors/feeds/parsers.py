@@ -12,9 +12,16 @@ document of this shape (version 1):
                "published": "2026-11-20T10:00:00+00:00" | null, "updated": … | null,
                "author": {"name": "…", "href": "…", "email": "…"} | null, "tags": ["…"],
                "in_reply_to": {"ref": "…", "href": "…"} | null,   # RFC 4685 thr:in-reply-to
-               "ratings": {"rating": "4/5", "media_starrating": {"average": "4.5", "max": "5"}}}}
+               "ratings": {"rating": "4/5", "media_starrating": {"average": "4.5", "max": "5"}},
+               "media": [{"url": "…", "type": "audio/mpeg", "length": "…", "medium": "…"}]}}
+                                    # enclosures, media:content and media:thumbnail (may be absent)
 
 Parsing the document (not the feed) into a message keeps that step replayable after a fix.
+
+A feed in a legacy charset that declares none (neither in its XML declaration nor in Content-Type) and is
+not valid UTF-8 is decoded with what charset-normalizer detects (EUC-JP, GB2312, KOI8-R, TIS-620…), not
+read as windows-1252. An entry with nothing but an enclosure (a podcast episode, a photo) is stored with
+its media. A feed the tolerant parser reads with errors reports them (`FeedDocuments.problem`).
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ import calendar
 import hashlib
 import io
 import re
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
@@ -123,6 +131,16 @@ def _person(detail) -> dict | None:
     return person if any(person.values()) else None
 
 
+_RSS_AUTHOR = re.compile(r"^\s*([^\s@()]+@[^\s@()]+)\s*\(([^()]+)\)\s*$")
+
+
+def _rss_author(value) -> dict | None:
+    """RSS 2.0's `<author>email (Name)</author>`, read here: feedparser's own reading cuts addresses whose
+    top-level domain is longer than four letters ("editor@blog.exam", name "ple (Editor")."""
+    match = _RSS_AUTHOR.match(value) if isinstance(value, str) else None
+    return {"name": match.group(2).strip(), "href": "", "email": match.group(1)} if match else None
+
+
 def _ratings(entry) -> dict:
     """Rating extensions as feedparser exposes them: rating, review_rating, g_rating, media_starrating…"""
     found = {}
@@ -165,7 +183,8 @@ def _entry_document(entry, feed, *, feed_url: str, fetched_url: str, version: st
             # dict.get: FeedParserDict would answer one date for the other (with a deprecation warning)
             "published": _iso(dict.get(entry, "published_parsed")),
             "updated": _iso(dict.get(entry, "updated_parsed")),
-            "author": _person(entry.get("author_detail"))
+            "author": _rss_author(entry.get("author"))
+            or _person(entry.get("author_detail"))
             or ({"name": entry["author"], "href": "", "email": ""} if entry.get("author") else None),
             "tags": [tag.get("term") or tag.get("label") for tag in entry.get("tags", []) if tag],
             "in_reply_to": (
@@ -174,20 +193,102 @@ def _entry_document(entry, feed, *, feed_url: str, fetched_url: str, version: st
                 else None
             ),
             "ratings": _ratings(entry),
+            "media": _media(entry),
         },
     }
 
 
+def _media(entry) -> list[dict]:
+    """Enclosures (RSS <enclosure>, Atom rel="enclosure"), media:content and media:thumbnail, once each."""
+    found, seen = [], set()
+    candidates = [
+        *(entry.get("enclosures") or []),
+        *(entry.get("media_content") or []),
+        *(entry.get("media_thumbnail") or []),
+    ]
+    for item in candidates:
+        if not isinstance(item, dict):
+            continue
+        url = str(item.get("href") or item.get("url") or "").strip()
+        if not url or url in seen:
+            continue
+        seen.add(url)
+        media = {"url": url}
+        for key in ("type", "length", "medium"):
+            if item.get(key):
+                media[key] = str(item[key])
+        found.append(media)
+    return found[:20]
+
+
+_XML_DECLARATION = re.compile(rb"^(\xef\xbb\xbf)?\s*<\?xml\b[^>]*?\?>", re.DOTALL)
+_DECLARED_ENCODING = re.compile(rb"\bencoding\s*=\s*[\"']([^\"']+)[\"']")
+_BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
+
+
+def _charset_of(content_type: str) -> str:
+    match = re.search(r"charset\s*=\s*[\"']?([^\s;\"']+)", content_type or "", re.IGNORECASE)
+    return match.group(1) if match else ""
+
+
+def as_utf8(body: bytes, content_type: str) -> tuple[bytes, str]:
+    """The feed re-encoded as declared UTF-8 when it declares no charset and is not UTF-8: feedparser
+    would otherwise read it as windows-1252. Feeds that declare their charset are left to feedparser."""
+    declaration = _XML_DECLARATION.match(body)
+    if (
+        body.startswith(_BOMS)
+        or _charset_of(content_type)
+        or (declaration and _DECLARED_ENCODING.search(declaration.group()))
+    ):
+        return body, content_type
+    try:
+        body.decode("utf-8")
+        return body, content_type
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(body[:1_000_000]).best()
+    if best is None:
+        return body, content_type
+    text = body.decode(best.encoding, errors="replace").encode("utf-8")
+    if declaration:
+        text = _XML_DECLARATION.sub(b'<?xml version="1.0" encoding="utf-8"?>', text, count=1)
+    else:
+        text = b'<?xml version="1.0" encoding="utf-8"?>\n' + text
+    media_type = (content_type or "application/xml").split(";")[0].strip()
+    return text, f"{media_type}; charset=utf-8"
+
+
+# Parser complaints that do not mean the feed is broken: the encoding was corrected or the media type odd.
+_HARMLESS = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
+
+
+@dataclass
+class FeedDocuments:
+    """A feed's entry documents, and what the tolerant parser found wrong with it (for the channel page)."""
+
+    documents: list[dict] = field(default_factory=list)
+    problem: str = ""
+
+
 def feed_documents(body: bytes, *, content_type: str, feed_url: str, fetched_url: str) -> list[dict]:
     """Parse a feed (tolerating broken ones) into entry documents; refuse what is not a feed at all."""
+    return read_feed(body, content_type=content_type, feed_url=feed_url, fetched_url=fetched_url).documents
+
+
+def read_feed(body: bytes, *, content_type: str, feed_url: str, fetched_url: str) -> FeedDocuments:
+    """Parse a feed (tolerating broken ones): its entry documents and, when the XML was broken, the parser's
+    error. A broken feed with no entry at all is refused with that error, so that it is reported."""
     if not body or body.isspace():
         raise PayloadRejected(f"{feed_url} is not an RSS or Atom feed: the response is empty")
+    body, content_type = as_utf8(strip_doctype(body), content_type)
     headers = {"content-location": fetched_url}
     if content_type:
         headers["content-type"] = content_type
     # A stream, never bytes or str: given those, feedparser would open a URL or a local file they name.
     parsed = feedparser.parse(
-        io.BytesIO(strip_doctype(body)),
+        io.BytesIO(body),
         response_headers=headers,
         sanitize_html=True,
         resolve_relative_uris=True,
@@ -196,16 +297,21 @@ def feed_documents(body: bytes, *, content_type: str, feed_url: str, fetched_url
     if not version and not parsed.entries:
         reason = _why_not_a_feed(parsed, body, content_type, fetched_url)
         raise PayloadRejected(f"{feed_url} is not an RSS or Atom feed: {reason}")
+    error = parsed.get("bozo_exception") if parsed.get("bozo") else None
+    problem = "" if error is None or isinstance(error, _HARMLESS) else f"{type(error).__name__}: {error}"
     documents = [
         _entry_document(entry, parsed.feed, feed_url=feed_url, fetched_url=fetched_url, version=version)
         for entry in parsed.entries[:MAX_ENTRIES_PER_FEED]
     ]
     # A broken entry can come out of the tolerant parser empty: nothing to say, nothing to store.
-    return [document for document in documents if _says_something(document["entry"])]
+    documents = [document for document in documents if _says_something(document["entry"])]
+    if problem and not documents:
+        raise PayloadRejected(f"{feed_url} is a broken feed with no readable entry: {problem}"[:1000])
+    return FeedDocuments(documents, problem)
 
 
 def _says_something(entry: dict) -> bool:
-    return any(entry.get(key) for key in ("title", "summary", "content", "link"))
+    return any(entry.get(key) for key in ("title", "summary", "content", "link", "media"))
 
 
 # --- helpers shared by fetch and parse --------------------------------------------------------------------
@@ -470,6 +576,16 @@ def _language(document: dict) -> str:
     return re.split(r"[-_]", language)[0][:16] if re.match(r"^[a-z]{2,3}([-_][a-z0-9]+)*$", language) else ""
 
 
+def _media_placeholder(media: list[dict]) -> str:
+    """ "[audio: episode-12.mp3]" for an entry that is nothing but its enclosure."""
+    if not media:
+        return ""
+    first = media[0]
+    kind = (first.get("medium") or first.get("type") or "media").split("/")[0]
+    name = urlsplit(first["url"]).path.rsplit("/", 1)[-1]
+    return f"[{kind}: {name}]" if name else f"[{kind}]"
+
+
 def message_from_document(body: bytes, *, ratings_from_title: bool = False) -> InboundMessage:
     document = decode_json(body)
     if (
@@ -485,7 +601,8 @@ def message_from_document(body: bytes, *, ratings_from_title: bool = False) -> I
     html = content if _is_html(content_type) else ""
     title = _as_text(entry.get("title") or "", entry.get("title_type") or "")
     link = str(entry.get("link") or "")
-    text = _as_text(content, content_type) or title or link
+    media = [item for item in entry.get("media") or [] if isinstance(item, dict) and item.get("url")]
+    text = _as_text(content, content_type) or title or _media_placeholder(media) or link
     external_id = entry_external_id(document)
     thread_key, in_reply_to = _thread(document, bounded_id(link or external_id))
     sent_at = parse_time(entry.get("published") or entry.get("updated"), "published")
@@ -498,6 +615,8 @@ def message_from_document(body: bytes, *, ratings_from_title: bool = False) -> I
     rating = rating_of(entry, from_title=ratings_from_title)
     if rating:
         metadata["rating"] = rating
+    if media:
+        metadata["media"] = media
     return InboundMessage(
         external_id=external_id,
         thread_key=thread_key,

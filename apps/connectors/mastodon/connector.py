@@ -17,6 +17,12 @@ Each status becomes one raw payload whose external id is the status id (a mentio
 stored once), holding the status and the root of its thread: replies are looked up with
 GET /api/v1/statuses/:id/context (at most MAX_CONTEXT_LOOKUPS a poll), so every reply of a thread lands
 in the thread's conversation in whatever order the payloads are processed.
+
+A payload may also be a bare Status, a Notification or a list of statuses (a timeline, as the API answers
+for home, public, tag and list timelines): each status is stored; a boost (`reblog`) with the text of the
+status it boosts; an `update` notification (an edited status) updates the stored status; notifications
+with no status to store (follows, favourites and boosts of the brand's posts, poll ends...) are ignored
+with a reason naming their type. Notifications other than mentions met by a poll are kept that way too.
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from ..base import InboundAuthor, InboundMessage, PayloadRejected
+from ..base import Ignored, InboundAuthor, InboundMessage, Interpretation, MessageUpdate, PayloadRejected
 from ..http import (
     TIMEOUT,
     USER_AGENT,
@@ -157,7 +163,10 @@ class MastodonConnector(SocialConnector):
             }
         cursor["account"] = account
 
-        statuses, cursor["notifications"] = self._read_mentions(api, cursor.get("notifications") or {})
+        others: list[dict] = []  # notifications other than mentions: kept, and ignored with their type
+        statuses, cursor["notifications"] = self._read_mentions(
+            api, cursor.get("notifications") or {}, others
+        )
         for status, notification_id in statuses:
             found.setdefault(status["id"], {"status": status, "source": "mention"})
             found[status["id"]]["notification_id"] = notification_id
@@ -170,9 +179,11 @@ class MastodonConnector(SocialConnector):
         roots = self._thread_roots(api, {sid: entry["status"] for sid, entry in found.items()})
         for status_id, entry in found.items():
             entry.update({"thread_root": roots.get(status_id, status_id), "brand_account_id": account["id"]})
+        for notification in others:
+            found.setdefault(f"notification:{notification['id']}", {"notification": notification})
         return found
 
-    def _read_mentions(self, api: _Api, state: dict):
+    def _read_mentions(self, api: _Api, state: dict, others: list[dict]):
         min_id = state.get("min_id")
         newest = min_id
         pages = MAX_PAGES if min_id else 1  # a new channel starts listening now
@@ -189,6 +200,8 @@ class MastodonConnector(SocialConnector):
                 status = notification.get("status")
                 if notification.get("type") == "mention" and isinstance(status, dict) and status.get("id"):
                     statuses.append((status, str(notification.get("id"))))
+                elif notification.get("id"):
+                    others.append(notification)
             # rel="prev" holds the min_id of the page just above this one: newer notifications.
             next_min_id = _min_id_of(response.links.get("prev"))
             if not min_id or not notifications or not next_min_id:
@@ -252,9 +265,68 @@ class MastodonConnector(SocialConnector):
 
     # ---- parse -------------------------------------------------------------------------------------------
 
-    def parse(self, channel, body: bytes, headers: dict[str, str]) -> list[InboundMessage]:
+    def interpret(self, channel, body: bytes, headers: dict[str, str]) -> Interpretation:
         data = decode_json(body)
-        status = data.get("status") if isinstance(data, dict) else None
+        if isinstance(data, list):  # a timeline: statuses, newest first
+            result = Interpretation()
+            for status in data:
+                result.extend(self._status(channel, {"status": status}))
+            if not data:
+                result.ignored.append(Ignored("timeline", "an empty timeline"))
+            return result
+        if not isinstance(data, dict):
+            raise PayloadRejected("a Mastodon payload is a status, a notification or a list of statuses")
+        if "status" not in data and "notification" not in data and "type" in data and "account" in data:
+            data = {"notification": data}  # a bare Notification
+        elif "status" not in data and "notification" not in data and "content" in data:
+            data = {"status": data}  # a bare Status
+        notification = data.get("notification")
+        if isinstance(notification, dict):
+            return self._notification(channel, notification)
+        return self._status(channel, data)
+
+    def _notification(self, channel, notification: dict) -> Interpretation:
+        kind = str(notification.get("type") or "notification")[:100]
+        status = notification.get("status")
+        if kind in ("mention", "status") and isinstance(status, dict):
+            return self._status(channel, {"status": status, "source": kind})
+        if kind == "update" and isinstance(status, dict):
+            found = self._status(channel, {"status": status, "source": kind})
+            edited = found.messages[0]
+            at = parse_time(status.get("edited_at") or status.get("created_at"), "status.edited_at")
+            return Interpretation(
+                updates=[
+                    MessageUpdate(
+                        edited.external_id,
+                        MessageUpdate.EDIT,
+                        at,
+                        "update",
+                        text=edited.text,
+                        fallback=edited,
+                    )
+                ]
+            )
+        reasons = {
+            "favourite": "someone favourited a post of the brand's account",
+            "reblog": "someone boosted a post of the brand's account",
+            "follow": "someone followed the brand's account",
+            "follow_request": "someone asked to follow the brand's account",
+            "poll": "a poll the brand's account voted in or created has ended",
+            "admin.sign_up": "someone signed up on the instance (admin notice)",
+            "admin.report": "a report was filed on the instance (admin notice)",
+            "severed_relationships": "follow relationships were severed by a moderation action",
+            "moderation_warning": "a moderation warning for the brand's account",
+        }
+        return Interpretation(
+            ignored=[
+                Ignored(
+                    kind, reasons.get(kind) or f"a '{kind}' notification, which this connector does not know"
+                )
+            ]
+        )
+
+    def _status(self, channel, data: dict) -> Interpretation:
+        status = data.get("status")
         account = status.get("account") if isinstance(status, dict) else None
         if not isinstance(account, dict) or not status.get("id") or not account.get("acct"):
             raise PayloadRejected("a Mastodon payload holds {'status': {id, content, account: {acct…}…}}")
@@ -263,42 +335,57 @@ class MastodonConnector(SocialConnector):
         if "@" not in acct and host:
             acct = f"{acct}@{host}"  # a local account: qualified with the instance, as seen from elsewhere
         content = clean_text(status.get("content"), "status.content")
+        reblog = status.get("reblog") if isinstance(status.get("reblog"), dict) else None
+        text = html_to_text(content)
+        extra: dict = {}
+        if reblog:  # a boost has no content of its own: the boosted status's, with whose it is
+            original = (reblog.get("account") or {}).get("acct") or ""
+            content = clean_text(reblog.get("content"), "reblog.content")
+            text = f"RT @{original}: {html_to_text(content)}" if original else html_to_text(content)
+            extra["reblog_of"] = str(reblog.get("id") or "")
+        if not text:
+            media = [m for m in status.get("media_attachments") or [] if isinstance(m, dict)]
+            text = " ".join(f"[{m.get('type') or 'media'}]" for m in media) or "[empty status]"
+            extra["media"] = [{"type": m.get("type"), "url": m.get("url")} for m in media]
         followers = account.get("followers_count")
         status_id = str(status["id"])
         own_id = str(data.get("brand_account_id") or "")
-        return [
-            InboundMessage(
-                external_id=status_id,
-                thread_key=str(data.get("thread_root") or status_id),
-                text=html_to_text(content),
-                html=content,
-                subject=clean_text(status.get("spoiler_text"), "status.spoiler_text", 500),
-                sent_at=parse_time(status.get("created_at"), "status.created_at"),
-                language=clean_text(status.get("language"), "status.language", 16),
-                in_reply_to=str(status.get("in_reply_to_id") or ""),
-                outbound=bool(own_id) and str(account.get("id")) == own_id,
-                author=InboundAuthor(
-                    external_id=acct.lower(),
-                    handle=f"@{acct}",
-                    display_name=clean_text(
-                        account.get("display_name") or account.get("username"), "name", 255
+        return Interpretation(
+            messages=[
+                InboundMessage(
+                    external_id=status_id,
+                    thread_key=str(data.get("thread_root") or status.get("in_reply_to_id") or status_id),
+                    text=text,
+                    html=content,
+                    subject=clean_text(status.get("spoiler_text"), "status.spoiler_text", 500),
+                    sent_at=parse_time(status.get("created_at"), "status.created_at"),
+                    language=clean_text(status.get("language"), "status.language", 16),
+                    in_reply_to=str(status.get("in_reply_to_id") or ""),
+                    outbound=bool(own_id) and str(account.get("id")) == own_id,
+                    author=InboundAuthor(
+                        external_id=acct.lower(),
+                        handle=f"@{acct}",
+                        display_name=clean_text(
+                            account.get("display_name") or account.get("username"), "name", 255
+                        ),
+                        profile_url=clean_text(account.get("url"), "account.url", 500),
+                        avatar_url=clean_text(account.get("avatar"), "account.avatar", 500),
+                        followers=followers if isinstance(followers, int) and followers >= 0 else None,
                     ),
-                    profile_url=clean_text(account.get("url"), "account.url", 500),
-                    avatar_url=clean_text(account.get("avatar"), "account.avatar", 500),
-                    followers=followers if isinstance(followers, int) and followers >= 0 else None,
-                ),
-                metadata={
-                    "mastodon": {
-                        "url": status.get("url") or status.get("uri") or "",
-                        "visibility": status.get("visibility") or "",
-                        "source": data.get("source") or "",
-                        "bot": bool(account.get("bot")),
-                        "replies_count": status.get("replies_count"),
-                        "favourites_count": status.get("favourites_count"),
-                    }
-                },
-            )
-        ]
+                    metadata={
+                        "mastodon": {
+                            "url": status.get("url") or status.get("uri") or "",
+                            "visibility": status.get("visibility") or "",
+                            "source": data.get("source") or "",
+                            "bot": bool(account.get("bot")),
+                            "replies_count": status.get("replies_count"),
+                            "favourites_count": status.get("favourites_count"),
+                            **extra,
+                        }
+                    },
+                )
+            ]
+        )
 
     # ---- send --------------------------------------------------------------------------------------------
 

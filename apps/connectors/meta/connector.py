@@ -8,13 +8,13 @@ queued. When one gets through anyway, the platform's refusal (Graph error 10 / s
 
 from __future__ import annotations
 
-from ..base import InboundMessage, PayloadRejected
+from ..base import Interpretation, PayloadRejected
 from ..kinds import ChannelKind
 from .comments import parse_instagram_comments, parse_page_feed
 from .graph import graph_post
 from .messaging import parse_messaging
 from .webhooks import MetaWebhookConnector
-from .whatsapp import DeliveryUpdate, parse_statuses, parse_whatsapp
+from .whatsapp import interpret_whatsapp
 
 # Messenger echoes carry back the `metadata` string of a send: this prefix marks CXM's own.
 ECHO_MARK = "cxm:"
@@ -103,7 +103,7 @@ class MessengerConnector(MetaWebhookConnector):
     # the customer's last message; comment threads take 8000 characters at any time; text only.
     limits = {"max_length": max_text, "window_hours": 24, "reaches": "customer", "comment_max_length": 8000}
 
-    def parse(self, channel, body: bytes, headers: dict[str, str]) -> list[InboundMessage]:
+    def interpret(self, channel, body: bytes, headers: dict[str, str]) -> Interpretation:
         app_id = str(channel.credentials.get("app_id") or "")
 
         def keep_echo(message: dict) -> bool:
@@ -111,11 +111,11 @@ class MessengerConnector(MetaWebhookConnector):
                 return False
             return not (app_id and str(message.get("app_id") or "") == app_id)
 
-        found: list[InboundMessage] = []
+        result = Interpretation()
         for entry in self.entries(body):
-            found.extend(parse_messaging(entry, platform="messenger", keep_echo=keep_echo))
-            found.extend(parse_page_feed(entry))
-        return found
+            result.extend(parse_messaging(entry, platform="messenger", keep_echo=keep_echo))
+            result.extend(parse_page_feed(entry))
+        return result
 
     def send(self, channel, message, reply_to: str = "") -> str:
         """A Messenger message (`POST /me/messages`, messaging_type RESPONSE), or, in a conversation
@@ -161,12 +161,12 @@ class InstagramConnector(MetaWebhookConnector):
         "comment_max_length": 2200,
     }
 
-    def parse(self, channel, body: bytes, headers: dict[str, str]) -> list[InboundMessage]:
-        found: list[InboundMessage] = []
+    def interpret(self, channel, body: bytes, headers: dict[str, str]) -> Interpretation:
+        result = Interpretation()
         for entry in self.entries(body):
-            found.extend(parse_messaging(entry, platform="instagram"))
-            found.extend(parse_instagram_comments(entry))
-        return found
+            result.extend(parse_messaging(entry, platform="instagram"))
+            result.extend(parse_instagram_comments(entry))
+        return result
 
     def send(self, channel, message, reply_to: str = "") -> str:
         """A direct message (`POST /me/messages`), or, in a conversation that came from comments, a public
@@ -204,22 +204,13 @@ class WhatsAppConnector(MetaWebhookConnector):
     # customer-service window (outside it WhatsApp takes approved templates, which CXM does not send yet).
     limits = {"max_length": max_text, "window_hours": 24, "reaches": "customer"}
 
-    def parse(self, channel, body: bytes, headers: dict[str, str]) -> list[InboundMessage]:
+    def interpret(self, channel, body: bytes, headers: dict[str, str]) -> Interpretation:
+        """Messages, receipts (`statuses[]`), reactions / edits / revokes, and ignored events."""
         number = str(channel.credentials.get("phone_number_id") or "")
-        return [
-            inbound
-            for entry in self.entries(body)
-            for inbound in parse_whatsapp(entry, phone_number_id=number)
-        ]
-
-    def delivery_updates(
-        self, channel, body: bytes, headers: dict[str, str] | None = None
-    ) -> list[DeliveryUpdate]:
-        """The delivery receipts (`statuses[]`) of a notification, which `parse` leaves out."""
-        number = str(channel.credentials.get("phone_number_id") or "")
-        return [
-            update for entry in self.entries(body) for update in parse_statuses(entry, phone_number_id=number)
-        ]
+        result = Interpretation()
+        for entry in self.entries(body):
+            result.extend(interpret_whatsapp(entry, phone_number_id=number))
+        return result
 
     def send(self, channel, message, reply_to: str = "") -> str:
         """`POST /{phone_number_id}/messages` with a text body, quoting the customer's latest message."""

@@ -7,24 +7,35 @@ handover protocol): `{"sender": {"id"}, "recipient": {"id"}, "timestamp": <ms>, 
   Instagram), external id `message.mid`, threaded by the customer's id. Text, or a bracketed placeholder
   per attachment (`[image]`, `[file]`...); attachments (type, url) in `metadata["attachments"]`;
   `reply_to.mid` as in_reply_to; `quick_reply.payload`, `referral` and story replies in metadata.
-  Unsent messages (`is_deleted`) produce nothing.
+  An unsent message (`is_deleted`) marks the stored one deleted (kept for audit).
 - echoes (`message.is_echo`): what the Page / account itself sent. An echo is stored as an *outbound*
   message when the connector's `keep_echo` says it was not sent by CXM (Messenger: CXM marks its sends
-  with `metadata: "cxm:<id>"`, echoed back); otherwise it is dropped, because CXM already stored that
+  with `metadata: "cxm:<id>"`, echoed back); otherwise it is ignored, because CXM already stored that
   reply and learns its id only when the Send API answers (keeping the echo would race that).
-- `message_edit` (Messenger): a new inbound message with the edited text, id `"<mid>:edit:<num_edit>"`,
-  `metadata["edited"] = True`, `metadata["edit_of"] = mid`; the original stays as it was.
+- `message_edit` (Messenger): the stored message's text is updated, the earlier one kept in its history;
+  an edit of a message never stored is stored as that message.
+- `reaction`: set on (or, `action: "unreact"`, removed from) the message it names.
+- `delivery` (its `mids`) and `read` (Instagram's `read.mid`): receipts of the brand's messages; a
+  Messenger read, which gives only a watermark time, is ignored with that reason.
 - `postback` (a tap on a button such as "Get Started"): an inbound message with the button's title.
-- Anything else (reads, deliveries, reactions, opt-ins, referrals, handover) produces nothing.
+- Anything else (opt-ins, referrals, handover, account linking...) is ignored with a reason naming it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from ..base import InboundAuthor, InboundMessage, PayloadRejected
+from ..base import (
+    DeliveryUpdate,
+    Ignored,
+    InboundAuthor,
+    InboundMessage,
+    Interpretation,
+    MessageUpdate,
+    PayloadRejected,
+)
 from ..normalized import clean_text
-from .webhooks import event_time
+from .webhooks import changes, event_time
 
 
 def _id(value) -> str:
@@ -58,15 +69,27 @@ def _text(message: dict, attachments: list[dict]) -> str:
     return ""
 
 
-def _message_event(event: dict, *, keep_echo: Callable[[dict], bool], platform: str) -> InboundMessage | None:
+def _message_event(
+    event: dict, result: Interpretation, *, keep_echo: Callable[[dict], bool], platform: str
+) -> InboundMessage | None:
     message = event["message"]
-    if not isinstance(message, dict) or message.get("is_deleted"):
+    if not isinstance(message, dict):
+        raise PayloadRejected(f"a {platform} message event whose 'message' is not an object")
+    if message.get("is_deleted"):
+        if message.get("mid"):
+            at = event_time(event.get("timestamp"))
+            result.updates.append(
+                MessageUpdate(str(message["mid"]), MessageUpdate.DELETE, at, "message_unsend")
+            )
         return None
     mid = message.get("mid")
     if not mid:
         raise PayloadRejected(f"a {platform} message event has no 'message.mid'")
     echo = bool(message.get("is_echo"))
     if echo and not keep_echo(message):
+        result.ignored.append(
+            Ignored("message_echo", "the echo of a message CXM sent, stored when it was sent")
+        )
         return None
     # The customer is the sender of what they write and the recipient of what the brand writes.
     customer_id = _id(event.get("recipient") if echo else event.get("sender"))
@@ -75,6 +98,7 @@ def _message_event(event: dict, *, keep_echo: Callable[[dict], bool], platform: 
     attachments = _attachments(message)
     text = _text(message, attachments)
     if not text:
+        result.ignored.append(Ignored("message", "a message with no text or attachment"))
         return None
     metadata: dict = {"source": f"{platform}_message"}
     if attachments:
@@ -100,23 +124,57 @@ def _message_event(event: dict, *, keep_echo: Callable[[dict], bool], platform: 
     )
 
 
-def _edit_event(event: dict, *, platform: str) -> InboundMessage | None:
+def _edit_event(event: dict, result: Interpretation, *, platform: str) -> None:
     edit = event["message_edit"]
     customer_id = _id(event.get("sender"))
     if not isinstance(edit, dict) or not edit.get("mid") or not customer_id:
-        return None
+        raise PayloadRejected(f"a {platform} message_edit needs 'message_edit.mid' and 'sender.id'")
     text = clean_text(edit.get("text"), "message_edit.text")
-    if not text:
-        return None
-    return InboundMessage(
-        external_id=f"{edit['mid']}:edit:{edit.get('num_edit') or 1}",
+    at = event_time(event.get("timestamp"))
+    fallback = InboundMessage(
+        external_id=str(edit["mid"]),
         thread_key=customer_id,
-        text=text,
-        sent_at=event_time(event.get("timestamp")),
+        text=text or "[edited message]",
+        sent_at=at,
         author=InboundAuthor(external_id=customer_id),
-        in_reply_to=str(edit["mid"]),
-        metadata={"source": f"{platform}_message", "edited": True, "edit_of": str(edit["mid"])},
+        metadata={"source": f"{platform}_message", "edited": True, "num_edit": edit.get("num_edit")},
     )
+    result.updates.append(
+        MessageUpdate(str(edit["mid"]), MessageUpdate.EDIT, at, "message_edit", text=text, fallback=fallback)
+    )
+
+
+def _reaction_event(event: dict, result: Interpretation) -> None:
+    reaction = event["reaction"] if isinstance(event["reaction"], dict) else {}
+    if not reaction.get("mid"):
+        result.ignored.append(Ignored("reaction", "a reaction naming no message"))
+        return
+    unreact = reaction.get("action") == "unreact"
+    result.updates.append(
+        MessageUpdate(
+            str(reaction["mid"]),
+            MessageUpdate.UNREACT if unreact else MessageUpdate.REACT,
+            event_time(event.get("timestamp")),
+            "reaction",
+            actor=_id(event.get("sender")),
+            emoji=str(reaction.get("emoji") or reaction.get("reaction") or ""),
+        )
+    )
+
+
+def _receipt_event(event: dict, result: Interpretation, kind: str) -> None:
+    data = event[kind] if isinstance(event[kind], dict) else {}
+    mids = [str(mid) for mid in data.get("mids") or [] if mid] + (
+        [str(data["mid"])] if data.get("mid") else []
+    )
+    if not mids:
+        result.ignored.append(
+            Ignored(kind, f"a {kind} receipt up to a time (watermark), naming no message; nothing to apply")
+        )
+        return
+    at = event_time(event.get("timestamp"))
+    customer = _id(event.get("sender"))
+    result.receipts += [DeliveryUpdate(mid, "delivered", kind, at, recipient=customer) for mid in mids]
 
 
 def _postback_event(event: dict, *, platform: str) -> InboundMessage | None:
@@ -136,26 +194,55 @@ def _postback_event(event: dict, *, platform: str) -> InboundMessage | None:
     )
 
 
+# Messaging events Meta may also send as field changes (`changes[].value` holds the event): Instagram
+# with Instagram Login, and the App Dashboard's test notifications.
+MESSAGING_FIELDS = ("messages", "messaging_seen", "message_reactions", "messaging_postbacks", "message_edit")
+
+
 def messaging_events(entry: dict) -> list[dict]:
     events = []
     for key in ("messaging", "standby"):
         events.extend(event for event in entry.get(key) or [] if isinstance(event, dict))
+    events += [change["value"] for change in changes(entry) if change.get("field") in MESSAGING_FIELDS]
     return events
+
+
+IGNORED_EVENTS = {
+    "optin": "an opt-in (a plugin or a one-time notification request), not a message",
+    "referral": "a referral (the customer came from an ad or a link) into an existing thread",
+    "account_linking": "the customer linked or unlinked their account",
+    "pass_thread_control": "the thread was handed over between apps (handover protocol)",
+    "take_thread_control": "the thread was taken over by another app (handover protocol)",
+    "request_thread_control": "another app asked for the thread (handover protocol)",
+    "app_roles": "the app's roles in the handover protocol changed",
+    "policy_enforcement": "a policy notice from Meta about the Page",
+    "game_play": "a game was played",
+    "messaging_feedback": "a customer feedback form answer",
+}
 
 
 def parse_messaging(
     entry: dict, *, platform: str, keep_echo: Callable[[dict], bool] = lambda message: False
-) -> list[InboundMessage]:
-    found = []
+) -> Interpretation:
+    result = Interpretation()
     for event in messaging_events(entry):
         if "message" in event:
-            inbound = _message_event(event, keep_echo=keep_echo, platform=platform)
+            inbound = _message_event(event, result, keep_echo=keep_echo, platform=platform)
+            if inbound is not None:
+                result.messages.append(inbound)
         elif "message_edit" in event:
-            inbound = _edit_event(event, platform=platform)
+            _edit_event(event, result, platform=platform)
         elif "postback" in event:
             inbound = _postback_event(event, platform=platform)
+            if inbound is None:
+                raise PayloadRejected(f"a {platform} postback needs 'sender.id'")
+            result.messages.append(inbound)
+        elif "reaction" in event:
+            _reaction_event(event, result)
+        elif "delivery" in event or "read" in event:
+            _receipt_event(event, result, "delivery" if "delivery" in event else "read")
         else:
-            inbound = None
-        if inbound is not None:
-            found.append(inbound)
-    return found
+            kind = next((key for key in event if key not in ("sender", "recipient", "timestamp")), "event")
+            reason = IGNORED_EVENTS.get(kind) or f"a '{kind}' event, which this connector does not know"
+            result.ignored.append(Ignored(kind[:100], reason))
+    return result

@@ -6,28 +6,51 @@
 
 - Each `messages[]` item (`from` = the customer's wa_id, `id` = wamid, `timestamp` in Unix seconds as
   text, `type`) is one inbound message threaded by wa_id (`"group:<group_id>"` for group messages).
-  `text.body`, a caption, an interactive / button reply's title, or a placeholder (`[image]`,
-  `[location: …]`); media ids in `metadata["media"]`; `context.id` (the message replied to) as
-  in_reply_to. Reactions, `system` notices (number changes) and unknown `request_welcome` events produce
-  nothing.
+  `text.body`, a caption, an interactive reply (button, list, or a flow's `nfm_reply` with its answers
+  from `response_json`), a button, an order (its items, quantities and prices), or a placeholder
+  (`[image]`, `[location: …]`); media ids in `metadata["media"]`; `context.id` (the message replied to)
+  as in_reply_to.
+- A `reaction` is set on the message it names (an empty emoji removes it); an `edit` updates the stored
+  message's text (history kept; an edit of a message never stored is stored as that message); a
+  `revoke` marks the stored message deleted and keeps it.
+- `system` notices (the customer changed number, their identity key changed), `request_welcome`,
+  `unsupported` messages and message types this parser does not know are ignored with a reason naming
+  the type, as is any field other than `messages` (template and quality updates...).
 - The author is the wa_id with the profile name from `contacts[]` and the phone "+<wa_id>",
   *verified*: WhatsApp proved the number owns the account, which makes it strong evidence for joining
   this profile with any other verified use of the same number.
-- `statuses[]` (sent / delivered / read / failed receipts of the brand's own messages) are not messages:
-  `parse` skips them, and `delivery_updates()` maps them to DeliveryUpdate values (external id = the
-  wamid CXM stored when sending, status in Message.Delivery terms) for whoever applies them to messages.
+- `statuses[]` (sent / delivered / read / failed receipts of the brand's own messages) become receipts
+  (external id = the wamid CXM stored when sending, status in Message.Delivery terms); one naming no
+  message CXM sent is ignored with that reason by the pipeline.
 - A change whose `metadata.phone_number_id` is not the channel's `phone_number_id` (one Meta app
   serving several numbers) belongs to another channel and is skipped.
 """
 
 from __future__ import annotations
 
-from ..base import DeliveryUpdate, InboundAuthor, InboundMessage, PayloadRejected
+import json
+
+from ..base import (
+    DeliveryUpdate,
+    Ignored,
+    InboundAuthor,
+    InboundMessage,
+    Interpretation,
+    MessageUpdate,
+    PayloadRejected,
+)
 from ..normalized import clean_text
 from .webhooks import changes, event_time
 
 MEDIA_TYPES = ("image", "video", "audio", "document", "sticker")
-SKIPPED_TYPES = {"reaction", "system", "request_welcome", "ephemeral"}
+KNOWN_TYPES = {*MEDIA_TYPES, "text", "location", "contacts", "interactive", "button", "order"}
+IGNORED_TYPES = {
+    "system": "a system notice (the customer changed number or their security identity changed)",
+    "request_welcome": "the customer opened the chat for the first time; there is no message yet",
+    "ephemeral": "a disappearing message, which WhatsApp does not show to businesses",
+    "unsupported": "a message type the Cloud API does not deliver to businesses",
+    "unknown": "a message type the Cloud API does not deliver to businesses",
+}
 STATUS_TO_DELIVERY = {"sent": "sent", "delivered": "delivered", "read": "delivered", "failed": "failed"}
 
 
@@ -63,25 +86,110 @@ def _body(message: dict, kind: str) -> tuple[str, dict]:
         ]
         return f"[contact: {', '.join(n for n in names if n)}]", {"contacts": cards}
     if kind == "interactive":
-        reply = content.get("button_reply") or content.get("list_reply") or content.get("nfm_reply") or {}
-        reply = reply if isinstance(reply, dict) else {}
-        title = clean_text(reply.get("title") or reply.get("body") or "", "interactive.title")
-        return title or "[interactive reply]", {
-            "interactive": {"type": content.get("type"), "id": reply.get("id")}
-        }
+        return _interactive(content)
     if kind == "button":
         return clean_text(content.get("text"), "button.text") or "[button]", {
             "button_payload": content.get("payload")
         }
+    if kind == "order":
+        return _order(content)
     return f"[{kind or 'unsupported'} message]", {}
 
 
+def _interactive(content: dict) -> tuple[str, dict]:
+    """A button or list reply (its title and description), or a WhatsApp Flow's answers (`nfm_reply`,
+    whose `response_json` is a JSON text of the fields the customer filled in)."""
+    kind = str(content.get("type") or "")
+    reply = content.get(kind) if isinstance(content.get(kind), dict) else {}
+    if not reply:
+        reply = content.get("button_reply") or content.get("list_reply") or content.get("nfm_reply") or {}
+    reply = reply if isinstance(reply, dict) else {}
+    extra: dict = {"interactive": {"type": kind, "id": reply.get("id")}}
+    if kind == "nfm_reply" or "response_json" in reply:
+        try:
+            answers = json.loads(reply.get("response_json") or "{}")
+        except (TypeError, ValueError):
+            answers = {}
+        answers = answers if isinstance(answers, dict) else {}
+        extra["interactive"].update(name=reply.get("name"), response=answers)
+        fields = [f"{key}: {value}" for key, value in answers.items() if key != "flow_token"]
+        title = clean_text(reply.get("body") or "", "nfm_reply.body")
+        text = "\n".join([title or "[form reply]", *fields])
+        return clean_text(text, "nfm_reply"), extra
+    parts = [reply.get("title") or "", reply.get("description") or ""]
+    text = clean_text(" — ".join(str(part) for part in parts if part), "interactive.title")
+    return text or "[interactive reply]", extra
+
+
+def _order(content: dict) -> tuple[str, dict]:
+    items = [item for item in content.get("product_items") or [] if isinstance(item, dict)]
+    lines = [
+        f"{item.get('quantity', 1)} × {item.get('product_retailer_id', '?')}"
+        + (
+            f" at {item.get('item_price')} {item.get('currency') or ''}".rstrip()
+            if "item_price" in item
+            else ""
+        )
+        for item in items
+    ]
+    note = clean_text(content.get("text") or "", "order.text")
+    text = "\n".join(
+        [f"[order: {len(items)} item{'s' if len(items) != 1 else ''}]", *lines, *([note] if note else [])]
+    )
+    return text, {"order": content}
+
+
+def _author(wa_id: str, names: dict[str, str]) -> InboundAuthor:
+    return InboundAuthor(
+        external_id=wa_id,
+        display_name=clean_text(names.get(wa_id, ""), "profile.name", 255),
+        phone=f"+{wa_id.lstrip('+')}",
+        phone_verified=True,
+    )
+
+
 def parse_whatsapp(entry: dict, *, phone_number_id: str = "") -> list[InboundMessage]:
-    found = []
+    return interpret_whatsapp(entry, phone_number_id=phone_number_id).messages
+
+
+def _update(message: dict, kind: str) -> MessageUpdate | None:
+    """A reaction, edit or revoke: a change to the message it names."""
+    content = message.get(kind) if isinstance(message.get(kind), dict) else {}
+    at = event_time(message.get("timestamp"))
+    actor = str(message.get("from") or "")
+    if kind == "reaction":
+        target = str(content.get("message_id") or "")
+        emoji = str(content.get("emoji") or "")
+        action = MessageUpdate.REACT if emoji else MessageUpdate.UNREACT
+        return MessageUpdate(target, action, at, "reaction", actor=actor, emoji=emoji) if target else None
+    target = str(content.get("original_message_id") or content.get("id") or "")
+    if not target:
+        return None
+    if kind == "revoke":
+        return MessageUpdate(target, MessageUpdate.DELETE, at, "revoke", actor=actor)
+    edited = content.get("message") if isinstance(content.get("message"), dict) else content
+    edited_kind = str(edited.get("type") or "text")
+    text, _ = _body(edited, edited_kind)
+    return MessageUpdate(target, MessageUpdate.EDIT, at, "edit", text=text, actor=actor)
+
+
+def interpret_whatsapp(entry: dict, *, phone_number_id: str = "") -> Interpretation:
+    result = Interpretation()
+    found = result.messages
     for change in changes(entry):
         value = change["value"]
-        if change.get("field", "messages") != "messages" or not _for_this_number(value, phone_number_id):
+        field = str(change.get("field") or "messages")
+        if field != "messages":
+            result.ignored.append(
+                Ignored(field[:100], f"a '{field}' notification, about the account, not a message")
+            )
             continue
+        if not _for_this_number(value, phone_number_id):
+            result.ignored.append(
+                Ignored("messages", "a notification for another phone number of the account")
+            )
+            continue
+        result.receipts += _statuses(value)
         names = {
             str(contact.get("wa_id")): (contact.get("profile") or {}).get("name") or ""
             for contact in value.get("contacts") or []
@@ -91,13 +199,38 @@ def parse_whatsapp(entry: dict, *, phone_number_id: str = "") -> list[InboundMes
             if not isinstance(message, dict):
                 continue
             kind = str(message.get("type") or "")
-            if kind in SKIPPED_TYPES:
+            if kind in ("reaction", "edit", "revoke"):
+                update = _update(message, kind)
+                if update is None:
+                    raise PayloadRejected(f"a WhatsApp {kind} needs the id of the message it changes")
+                if kind == "edit" and update.text and update.actor:  # never stored: stored as edited
+                    update.fallback = InboundMessage(
+                        external_id=update.target,
+                        thread_key=update.actor,
+                        text=update.text,
+                        sent_at=update.at,
+                        author=_author(update.actor, names),
+                        metadata={"source": "whatsapp_message", "edited": True},
+                    )
+                result.updates.append(update)
+                continue
+            if kind in IGNORED_TYPES:
+                result.ignored.append(Ignored(kind, IGNORED_TYPES[kind]))
                 continue
             wa_id, wamid = str(message.get("from") or ""), str(message.get("id") or "")
             if not wa_id or not wamid:
                 raise PayloadRejected("a WhatsApp message needs 'from' and 'id'")
+            if kind not in KNOWN_TYPES:
+                result.ignored.append(
+                    Ignored(
+                        kind[:100] or "untyped",
+                        f"a message of type '{kind}', which this connector does not know",
+                    )
+                )
+                continue
             text, metadata = _body(message, kind)
             if not text:
+                result.ignored.append(Ignored(kind, "a message with no text or media"))
                 continue
             metadata = {"source": "whatsapp_message", "type": kind, **metadata}
             context = message.get("context") if isinstance(message.get("context"), dict) else {}
@@ -116,47 +249,45 @@ def parse_whatsapp(entry: dict, *, phone_number_id: str = "") -> list[InboundMes
                     thread_key=f"group:{group_id}" if group_id else wa_id,
                     text=text,
                     sent_at=event_time(message.get("timestamp")),
-                    author=InboundAuthor(
-                        external_id=wa_id,
-                        display_name=clean_text(names.get(wa_id, ""), "profile.name", 255),
-                        phone=f"+{wa_id.lstrip('+')}",
-                        phone_verified=True,
-                    ),
+                    author=_author(wa_id, names),
                     in_reply_to=str(context.get("id") or ""),
                     metadata=metadata,
                 )
             )
-    return found
+    return result
 
 
 def parse_statuses(entry: dict, *, phone_number_id: str = "") -> list[DeliveryUpdate]:
+    return interpret_whatsapp(entry, phone_number_id=phone_number_id).receipts
+
+
+def _statuses(value: dict) -> list[DeliveryUpdate]:
     found = []
-    for change in changes(entry):
-        value = change["value"]
-        if change.get("field", "messages") != "messages" or not _for_this_number(value, phone_number_id):
+    for status in value.get("statuses") or []:
+        if not isinstance(status, dict):
             continue
-        for status in value.get("statuses") or []:
-            if not isinstance(status, dict) or status.get("status") not in STATUS_TO_DELIVERY:
-                continue
-            errors = [e for e in status.get("errors") or [] if isinstance(e, dict)]
-            error = ""
-            if errors:
-                first = errors[0]
-                details = (
-                    (first.get("error_data") or {}).get("details")
-                    if isinstance(first.get("error_data"), dict)
-                    else ""
-                )
-                error = f"{first.get('title') or first.get('message') or 'failed'} [code {first.get('code')}]"
-                error += f" — {details}" if details else ""
-            found.append(
-                DeliveryUpdate(
-                    external_id=str(status.get("id") or ""),
-                    status=STATUS_TO_DELIVERY[status["status"]],
-                    platform_status=status["status"],
-                    at=event_time(status.get("timestamp")),
-                    recipient=str(status.get("recipient_id") or ""),
-                    error=error,
-                )
+        platform_status = str(status.get("status") or "")
+        errors = [e for e in status.get("errors") or [] if isinstance(e, dict)]
+        error = ""
+        if errors:
+            first = errors[0]
+            details = (
+                (first.get("error_data") or {}).get("details")
+                if isinstance(first.get("error_data"), dict)
+                else ""
             )
+            error = f"{first.get('title') or first.get('message') or 'failed'} [code {first.get('code')}]"
+            error += f" — {details}" if details else ""
+        found.append(
+            DeliveryUpdate(
+                external_id=str(status.get("id") or ""),
+                # A status CXM has no word for (e.g. "deleted", "warning") changes nothing but is still a
+                # receipt: the pipeline applies it where it names a message, and explains it otherwise.
+                status=STATUS_TO_DELIVERY.get(platform_status, ""),
+                platform_status=platform_status,
+                at=event_time(status.get("timestamp")),
+                recipient=str(status.get("recipient_id") or ""),
+                error=error,
+            )
+        )
     return found

@@ -189,6 +189,16 @@ def _thread_of(kind: str, data: dict) -> str:
     return data.get("first_message_name") or data.get("name") or ""
 
 
+def _author_key(author: str, data: dict) -> str:
+    """One identity per Reddit user whatever the listing gives: inbox messages name the author only by
+    username, posts and comments also by `author_fullname` (t2_…). Usernames are unique and never change,
+    so they are the key (lower-cased: Reddit matches them without case); a deleted account, which every
+    listing names "[deleted]", is one stranger per post rather than one person."""
+    if author in ("[deleted]", "[removed]", ""):
+        return f"deleted:{data.get('name')}"
+    return f"u/{author.lower()}"[:255]
+
+
 class RedditConnector(SocialConnector):
     kind = ChannelKind.REDDIT
     # What the reply composer checks (apps/replies/limits.py): a comment holds 10,000 characters and
@@ -302,9 +312,7 @@ class RedditConnector(SocialConnector):
                 in_reply_to=clean_text(data.get("parent_id") if kind != "t3" else "", "parent_id", 500),
                 outbound=bool(own) and author.lower() == own,
                 author=InboundAuthor(
-                    external_id=clean_text(
-                        data.get("author_fullname") or f"u/{author}", "author_fullname", 255
-                    ),
+                    external_id=_author_key(author, data),
                     handle=f"u/{author}",
                     display_name=author,
                     profile_url=f"https://www.reddit.com/user/{author}/",

@@ -5,11 +5,11 @@ from __future__ import annotations
 import hmac
 import json
 
-from ..base import Connector, FetchedItem, FetchResult, InboundMessage, PayloadRejected, WebhookForbidden
+from ..base import Connector, FetchedItem, FetchResult, Interpretation, PayloadRejected, WebhookForbidden
 from ..kinds import ChannelKind
 from ..normalized import decode_json
 from .bot_api import bot_call
-from .updates import parse_update, update_id
+from .updates import interpret_update, update_id
 
 SECRET_HEADER = "x-telegram-bot-api-secret-token"
 MAX_TEXT_UTF16_UNITS = 4096  # sendMessage: "1-4096 characters after entities parsing"
@@ -76,8 +76,8 @@ class TelegramConnector(Connector):
             return None
         return f"update:{number}" if number is not None else None
 
-    def parse(self, channel, body: bytes, headers: dict[str, str]) -> list[InboundMessage]:
-        return parse_update(decode_json(body))
+    def interpret(self, channel, body: bytes, headers: dict[str, str]) -> Interpretation:
+        return interpret_update(decode_json(body))
 
     def fetch(self, channel) -> FetchResult:
         """getUpdates from the offset after the last update stored; webhook channels fetch nothing."""
@@ -94,11 +94,13 @@ class TelegramConnector(Connector):
         items, last = [], None
         for update in updates:
             number = update_id(update)
-            if number is None:
-                continue
             body = json.dumps(update, ensure_ascii=False, separators=(",", ":")).encode()
-            items.append(FetchedItem(external_id=f"update:{number}", body=body))
-            last = number if last is None else max(last, number)
+            # One with no update_id is kept all the same (processing rejects it, with the reason).
+            items.append(
+                FetchedItem(external_id=f"update:{number}" if number is not None else None, body=body)
+            )
+            if number is not None:
+                last = number if last is None else max(last, number)
         if last is not None:
             # Asking for offset = last + 1 also tells Telegram it may forget everything before it.
             cursor["offset"] = last + 1

@@ -17,7 +17,10 @@ pagination token and newest id, so nothing between two polls is skipped. The fir
 one page only: it starts listening now rather than importing the past week.
 
 Each post becomes one raw payload (external id = the post id, so a post found by both endpoints, or by two
-polls, is stored once) holding the post and its author from `includes.users`.
+polls, is stored once) holding the post, its author from `includes.users` and the posts it references
+from `includes.tweets`: a retweet is stored with the full text of the post it reposts (X cuts it short
+after "RT @user:"), a quote with its own text followed by the quoted post's. An answer whose `data` is one
+post object (not a list) is read the same way.
 """
 
 from __future__ import annotations
@@ -52,6 +55,7 @@ TWEET_FIELDS = (
     "created_at,conversation_id,author_id,lang,public_metrics,in_reply_to_user_id,referenced_tweets,"
     "note_tweet"
 )
+EXPANSIONS = "author_id,referenced_tweets.id,referenced_tweets.id.author_id"
 USER_FIELDS = "username,name,verified,public_metrics,profile_image_url"
 _HANDLE = re.compile(r"@([A-Za-z0-9_]{1,15})")
 
@@ -117,6 +121,12 @@ def _newer(a: str | None, b: str | None) -> str | None:
     return max(ids, key=int) if ids else None
 
 
+def _full_text(tweet: dict) -> str:
+    """A post's whole text: a long post's `note_tweet.text`, else `text` (HTML entities undone)."""
+    note = tweet.get("note_tweet") if isinstance(tweet.get("note_tweet"), dict) else {}
+    return html.unescape(clean_text(note.get("text") or tweet.get("text") or "", "tweet.text"))
+
+
 class XConnector(SocialConnector):
     kind = ChannelKind.X
     # What the reply composer checks (apps/replies/limits.py): 280 weighted characters (CJK and emoji
@@ -143,7 +153,7 @@ class XConnector(SocialConnector):
             )
         fields = {
             "tweet.fields": TWEET_FIELDS,
-            "expansions": "author_id",
+            "expansions": EXPANSIONS,
             "user.fields": USER_FIELDS,
             "max_results": str(PAGE_SIZE),
         }
@@ -153,10 +163,12 @@ class XConnector(SocialConnector):
             posts, cursor[name] = self._read_stream(
                 http, f"{base}{path}", token, params, cursor.get(name) or {}, token_param
             )
-            for tweet, author in posts:
+            for tweet, author, referenced in posts:
                 entry = found.setdefault(tweet["id"], {"tweet": tweet, "author": author, "sources": []})
                 entry["sources"].append(name)
                 entry["author"] = entry["author"] or author
+                if referenced:
+                    entry["referenced"] = referenced
 
         if user_id:
             read("mentions", f"/2/users/{user_id}/mentions", fields, "pagination_token")
@@ -169,7 +181,7 @@ class XConnector(SocialConnector):
         next_token = state.get("next_token")
         newest = state.get("newest_id") if next_token else None
         pages = MAX_PAGES if (since_id or next_token) else 1  # a new channel starts listening now
-        posts: list[tuple[dict, dict | None]] = []
+        posts: list[tuple[dict, dict | None, dict]] = []
         for page in range(pages):
             query = dict(params)
             if since_id:
@@ -193,14 +205,21 @@ class XConnector(SocialConnector):
                 break
             meta = data.get("meta") or {}
             newest = newest or meta.get("newest_id")
-            users = {
-                user.get("id"): user
-                for user in (data.get("includes") or {}).get("users") or []
-                if isinstance(user, dict)
+            includes = data.get("includes") if isinstance(data.get("includes"), dict) else {}
+            users = {user.get("id"): user for user in includes.get("users") or [] if isinstance(user, dict)}
+            included = {
+                post.get("id"): post for post in includes.get("tweets") or [] if isinstance(post, dict)
             }
-            for tweet in data.get("data") or []:
+            tweets = data.get("data") or []
+            for tweet in [tweets] if isinstance(tweets, dict) else tweets:  # one post: `data` is the object
                 if isinstance(tweet, dict) and tweet.get("id"):
-                    posts.append((tweet, users.get(tweet.get("author_id"))))
+                    referenced = {}
+                    for reference in tweet.get("referenced_tweets") or []:
+                        post = included.get(reference.get("id")) if isinstance(reference, dict) else None
+                        if post:
+                            author = users.get(post.get("author_id")) or {}
+                            referenced[reference["id"]] = {**post, "username": author.get("username") or ""}
+                    posts.append((tweet, users.get(tweet.get("author_id")), referenced))
             next_token = meta.get("next_token")
             if not next_token:
                 break
@@ -219,8 +238,20 @@ class XConnector(SocialConnector):
         if not isinstance(tweet, dict) or not tweet.get("id") or not tweet.get("author_id"):
             raise PayloadRejected("an X payload holds {'tweet': {...with id and author_id}, 'author': {...}}")
         author = data.get("author") if isinstance(data.get("author"), dict) else {}
-        note = tweet.get("note_tweet") if isinstance(tweet.get("note_tweet"), dict) else {}
-        text = html.unescape(clean_text(note.get("text") or tweet.get("text") or "", "tweet.text"))
+        text = _full_text(tweet)
+        referenced = data.get("referenced") if isinstance(data.get("referenced"), dict) else {}
+        extra: dict = {}
+        for reference in tweet.get("referenced_tweets") or []:
+            post = referenced.get(reference.get("id")) if isinstance(reference, dict) else None
+            if not isinstance(post, dict) or reference.get("type") not in ("retweeted", "quoted"):
+                continue
+            whose = f"@{post['username']}" if post.get("username") else "a post"
+            if reference["type"] == "retweeted":
+                text = f"RT {whose}: {_full_text(post)}"
+                extra["retweet_of"] = str(post.get("id"))
+            else:
+                text = f"{text}\n\n> {whose}: {_full_text(post)}"
+                extra["quote_of"] = str(post.get("id"))
         username = clean_text(author.get("username"), "author.username", 100)
         metrics = author.get("public_metrics") if isinstance(author.get("public_metrics"), dict) else {}
         followers = metrics.get("followers_count")
@@ -260,6 +291,7 @@ class XConnector(SocialConnector):
                         "url": f"https://x.com/{username or 'i/web'}/status/{tweet_id}",
                         "public_metrics": tweet.get("public_metrics") or {},
                         "sources": data.get("sources") or [],
+                        **extra,
                     }
                 },
             )

@@ -185,17 +185,29 @@ def test_a_root_post_is_its_own_thread_and_the_brands_post_is_outbound(offline_c
     [
         b"{}",
         json.dumps({"post": {"uri": "https://x", "author": {"did": "d"}, "record": {}}}).encode(),
-        json.dumps(
-            {
-                "post": {
-                    "uri": "at://d/app.bsky.feed.like/1",
-                    "author": {"did": "d"},
-                    "record": {"$type": "app.bsky.feed.like"},
-                }
-            }
-        ).encode(),
     ],
 )
 def test_a_payload_that_is_not_a_post_is_rejected(offline_channel, body):
     with pytest.raises(PayloadRejected):
         BlueskyConnector().parse(offline_channel, body, {})
+
+
+def test_a_record_other_than_a_post_and_a_like_notification_are_ignored_with_their_type(offline_channel):
+    like_record = {
+        "post": {
+            "uri": "at://d/app.bsky.feed.like/1",
+            "author": {"did": "d"},
+            "record": {"$type": "app.bsky.feed.like"},
+        }
+    }
+    (ignored,) = BlueskyConnector().interpret(offline_channel, json.dumps(like_record).encode(), {}).ignored
+    assert ignored.event_type == "app.bsky.feed.like"
+    notification = {
+        **like_record["post"],
+        "reason": "like",
+        "cid": "c",
+        "isRead": False,
+        "indexedAt": "2026-01-01T00:00:00Z",
+    }
+    (ignored,) = BlueskyConnector().interpret(offline_channel, json.dumps(notification).encode(), {}).ignored
+    assert ignored.event_type == "notification:like" and "liked" in ignored.reason

@@ -197,7 +197,7 @@ def test_a_remote_account_keeps_its_domain_and_the_brands_own_status_is_outbound
     assert message.outbound
 
 
-@pytest.mark.parametrize("body", [b"[]", b'{"status": {"id": "1"}}', b"{oops"])
+@pytest.mark.parametrize("body", [b"3", b'{"status": {"id": "1"}}', b"{oops"])
 def test_a_payload_that_is_not_a_status_is_rejected(offline_channel, body):
     with pytest.raises(PayloadRejected):
         MastodonConnector().parse(offline_channel, body, {})

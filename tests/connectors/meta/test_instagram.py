@@ -57,7 +57,7 @@ def test_a_direct_message_and_a_comment_by_the_same_person_are_one_customer(inst
     assert dm.conversation.customer == comment.conversation.customer == identity.customer
 
 
-def test_echoes_unsent_messages_and_the_accounts_own_comments_are_dropped(instagram_channel, ingest):
+def test_echoes_unsent_messages_and_the_accounts_own_comments_are_ignored(instagram_channel, ingest):
     echo = {
         "sender": {"id": IG_ACCOUNT_ID},
         "recipient": {"id": IGSID},
@@ -69,7 +69,12 @@ def test_echoes_unsent_messages_and_the_accounts_own_comments_are_dropped(instag
         "17800000000000001", "Thanks!", author={"id": IG_ACCOUNT_ID, "username": "nimbus"}
     )
     payload = ingest(instagram_channel, instagram_webhook(messaging=[echo, unsent], changes=[own]))
-    assert payload.status == "processed" and not Message.objects.exists()
+    assert payload.status == "ignored" and not Message.objects.exists()
+    assert [event["event"] for event in payload.outcome["ignored"]] == [
+        "message_echo",
+        "comments",
+        "message_unsend",
+    ]
 
 
 def test_business_login_notifications_with_field_and_value_on_the_entry(instagram_channel, ingest):

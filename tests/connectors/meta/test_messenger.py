@@ -131,7 +131,7 @@ def test_echoes_of_the_pages_other_tools_are_outbound_and_cxms_own_are_dropped(m
     assert Message.objects.count() == 2
 
 
-def test_an_edit_and_a_postback_are_new_messages_in_the_thread(messenger_channel, ingest):
+def test_an_edit_updates_the_message_and_a_postback_is_a_new_one(messenger_channel, ingest):
     edit = {
         "sender": {"id": PSID},
         "recipient": {"id": PAGE_ID},
@@ -148,13 +148,13 @@ def test_an_edit_and_a_postback_are_new_messages_in_the_thread(messenger_channel
         messenger_channel,
         page_webhook(page_entry(messaging=[messenger_text_event("m_1", "Hi, order 1243"), edit, postback])),
     )
-    edited = Message.objects.get(external_id="m_1:edit:1")
-    assert edited.text == "Hi, order 1234 please" and edited.metadata["edit_of"] == "m_1"
+    edited = Message.objects.get(external_id="m_1")
+    assert edited.text == "Hi, order 1234 please" and edited.metadata["edits"][0]["text"] == "Hi, order 1243"
     assert Message.objects.get(external_id="m_pb").metadata["postback"] == "HUMAN"
-    assert Conversation.objects.get().message_count == 3
+    assert Conversation.objects.get().message_count == 2
 
 
-def test_comments_on_a_post_are_one_conversation_and_the_pages_own_are_dropped(messenger_channel, ingest):
+def test_comments_on_a_post_are_one_conversation_and_the_pages_own_are_ignored(messenger_channel, ingest):
     ingest(
         messenger_channel,
         page_webhook(
@@ -178,7 +178,11 @@ def test_comments_on_a_post_are_one_conversation_and_the_pages_own_are_dropped(m
     conversation = Conversation.objects.get()
     assert conversation.external_thread_id == f"post:{POST_ID}" and conversation.message_count == 2
     first, second = conversation.messages.order_by("pk")
-    assert first.metadata == {
+    assert (
+        first.text == "Does it come in blue??"
+        and first.metadata["edits"][0]["text"] == "Does it come in blue?"
+    )
+    assert {key: first.metadata[key] for key in ("source", "post_id", "comment_id", "parent_id")} == {
         "source": "facebook_comment",
         "post_id": POST_ID,
         "comment_id": "555000111_1",

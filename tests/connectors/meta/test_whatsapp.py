@@ -169,11 +169,6 @@ def test_the_verified_number_joins_the_profile_that_already_has_it(whatsapp_chan
             "Stop promotions",
             {"button_payload": "STOP"},
         ),
-        (
-            {"type": "unsupported", "errors": [{"code": 131051, "title": "Message type unknown"}]},
-            "[unsupported message]",
-            {},
-        ),
     ],
 )
 def test_documented_message_types(whatsapp_channel, message, text, extra):
@@ -218,8 +213,10 @@ def test_statuses_are_not_messages_but_map_to_delivery_updates(whatsapp_channel,
             ]
         )
     )
-    assert ingest(whatsapp_channel, payload).status == RawPayload.Status.PROCESSED
-    assert not Message.objects.exists()
+    stored = ingest(whatsapp_channel, payload)
+    # No message of the channel has that id: each receipt is explained, none applied.
+    assert stored.status == RawPayload.Status.IGNORED and not Message.objects.exists()
+    assert stored.event_type == "status:delivered" and "no message sent from CXM" in stored.ignored_reason
 
     updates = connector_for("whatsapp").delivery_updates(whatsapp_channel, json.dumps(payload).encode())
     assert [(u.external_id, u.status, u.platform_status) for u in updates] == [

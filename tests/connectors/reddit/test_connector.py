@@ -194,7 +194,7 @@ def test_a_documented_post_parses_to_a_message(offline_channel):
     assert message.in_reply_to == "" and not message.outbound
     assert message.sent_at.isoformat() == "2024-11-14T16:00:00+00:00"
     author = message.author
-    assert (author.external_id, author.handle) == ("t2_8f3kq1", "u/ana_travels")
+    assert (author.external_id, author.handle) == ("u/ana_travels", "u/ana_travels")
     assert author.profile_url == "https://www.reddit.com/user/ana_travels/"
     assert message.metadata["reddit"]["url"].startswith(
         "https://www.reddit.com/r/NimbusMobile/comments/1gq9x2a/"
@@ -246,3 +246,13 @@ def test_a_private_message_threads_by_its_first_message(offline_channel):
 def test_a_payload_that_is_not_a_thing_is_rejected(offline_channel, body):
     with pytest.raises(PayloadRejected):
         RedditConnector().parse(offline_channel, body, {})
+
+
+def test_one_identity_per_user_whether_the_listing_gives_the_t2_id_or_only_the_name(offline_channel):
+    comment = json.loads(json.dumps(DOCUMENTED_COMMENT))
+    inbox = json.loads(json.dumps(DOCUMENTED_COMMENT))
+    del inbox["data"]["author_fullname"]
+    inbox["data"]["author"] = inbox["data"]["author"].upper()
+    (by_id,) = RedditConnector().parse(offline_channel, _body(comment), {})
+    (by_name,) = RedditConnector().parse(offline_channel, _body(inbox, "inbox"), {})
+    assert by_id.author.external_id == by_name.author.external_id == f"u/{comment['data']['author'].lower()}"

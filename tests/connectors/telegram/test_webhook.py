@@ -76,22 +76,23 @@ def test_private_messages_become_one_conversation_with_the_customer(telegram_cha
     assert conversation.customer == identity.customer
 
 
-def test_an_edit_is_a_new_message_in_the_same_thread(telegram_channel, post_update):
+def test_an_edit_updates_the_stored_message_and_keeps_the_earlier_text(telegram_channel, post_update):
     original = private_message(101, "My order 1243 is late")
     deliver(post_update, telegram_channel, message_update(1, original))
     edited = {**original, "text": "My order 1234 is late", "edit_date": DATE + 30}
-    deliver(post_update, telegram_channel, message_update(2, edited, field="edited_message"))
+    payload = deliver(post_update, telegram_channel, message_update(2, edited, field="edited_message"))
 
-    first, second = Message.objects.order_by("pk")
-    assert second.conversation == first.conversation
-    assert second.external_id == f"{CUSTOMER['id']}:101:edit:{DATE + 30}"
-    assert second.text == "My order 1234 is late" and first.text == "My order 1243 is late"
-    assert second.metadata["edited"] is True and second.metadata["edit_of"] == first.external_id
+    assert payload.status == RawPayload.Status.APPLIED and payload.outcome == {"stored": 0, "applied": 1}
+    message = Message.objects.get()
+    assert message.external_id == f"{CUSTOMER['id']}:101" and message.text == "My order 1234 is late"
+    assert message.metadata["edits"][0]["text"] == "My order 1243 is late"
+    assert message.edited_at.timestamp() == DATE + 30 and message.conversation.message_count == 1
 
 
-def test_updates_without_a_message_are_processed_with_nothing_to_store(telegram_channel, post_update):
+def test_updates_without_a_message_are_ignored_with_a_reason_naming_them(telegram_channel, post_update):
     payload = deliver(post_update, telegram_channel, my_chat_member_update(7))
-    assert payload.status == RawPayload.Status.PROCESSED and not Message.objects.exists()
+    assert payload.status == RawPayload.Status.IGNORED and not Message.objects.exists()
+    assert payload.event_type == "my_chat_member" and "membership" in payload.ignored_reason
 
 
 def test_malformed_update_is_rejected_with_a_reason(telegram_channel, post_update):

@@ -76,7 +76,9 @@ def test_a_first_poll_reads_mentions_and_search_with_the_documented_parameters(x
     assert mentions_request.path == f"/2/users/{fake_x.brand_user_id}/mentions"
     assert mentions_request.headers["authorization"] == "Bearer app-bearer-token"
     assert set(mentions_request.query["tweet.fields"][0].split(",")) >= TWEET_FIELDS_REQUIRED
-    assert mentions_request.query["expansions"] == ["author_id"]
+    assert mentions_request.query["expansions"] == [
+        "author_id,referenced_tweets.id,referenced_tweets.id.author_id"
+    ]
     assert "since_id" not in mentions_request.query
     assert search_request.path == "/2/tweets/search/recent"
     assert search_request.query["query"] == ['("Nimbus" OR @nimbusmobile) -is:retweet']

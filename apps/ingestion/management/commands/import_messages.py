@@ -1,10 +1,11 @@
+import io
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from apps.connectors.models import Channel
-from apps.ingestion.bulk_import import import_file
+from apps.ingestion.bulk_import import UnreadableFile, decode_file, import_file
 
 
 class Command(BaseCommand):
@@ -14,17 +15,23 @@ class Command(BaseCommand):
         parser.add_argument("file", type=Path)
         parser.add_argument("--channel", type=int, required=True, help="Id of the channel to import into.")
         parser.add_argument("--format", choices=["csv", "jsonl"], help="Default: from the file extension.")
+        parser.add_argument("--encoding", default="", help="Default: UTF-8 when valid, else detected.")
 
-    def handle(self, *args, file: Path, channel: int, format: str | None, **options):
+    def handle(self, *args, file: Path, channel: int, format: str | None, encoding: str, **options):
         target = Channel.objects.select_related("brand").filter(pk=channel).first()
         if target is None:
             raise CommandError(f"no channel with id {channel}")
         if not file.exists():
             raise CommandError(f"no such file: {file}")
         fmt = format or ("csv" if file.suffix.lower() == ".csv" else "jsonl")
-        with file.open(encoding="utf-8", errors="replace", newline="") as stream:
+        try:
+            text, encoding = decode_file(file.read_bytes(), encoding)
+        except UnreadableFile as error:
+            raise CommandError(str(error)) from None
+        with io.StringIO(text, newline="") as stream:
             total = sum(1 for _ in stream) - (1 if fmt == "csv" else 0)
             stream.seek(0)
+            self.stdout.write(f"reading {file.name} as {encoding}")
             with tqdm(total=total, unit="row", desc=f"importing into {target}") as bar:
                 report = import_file(channel=target, stream=stream, fmt=fmt, on_progress=bar.update)
         self.stdout.write(
