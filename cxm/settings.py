@@ -252,6 +252,14 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# Guessing limits (apps.core.throttle): failed sign-ins per account and per address, failed API keys per
+# address, in windows of this many seconds; past a limit even the right password or key is refused until the
+# window ends (429 on the API).
+CXM_FAILURE_WINDOW_SECONDS = int(os.environ.get("CXM_FAILURE_WINDOW_SECONDS", "900"))
+CXM_LOGIN_FAILURES_PER_ACCOUNT = int(os.environ.get("CXM_LOGIN_FAILURES_PER_ACCOUNT", "10"))
+CXM_LOGIN_FAILURES_PER_ADDRESS = int(os.environ.get("CXM_LOGIN_FAILURES_PER_ADDRESS", "50"))
+CXM_API_AUTH_FAILURES_PER_ADDRESS = int(os.environ.get("CXM_API_AUTH_FAILURES_PER_ADDRESS", "20"))
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
