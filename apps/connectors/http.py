@@ -18,6 +18,8 @@ from urllib.parse import urlsplit
 import httpx
 from django.conf import settings
 
+from apps.core.parsing import ascii_int
+
 from .base import PayloadRejected, RateLimited, TransientError
 
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
@@ -26,7 +28,8 @@ USER_AGENT = "CXM-connector/1.0"
 
 def seconds_until(epoch: str | None) -> float | None:
     """A rate-limit reset header given as epoch seconds, as a delay from now (at least one second)."""
-    return max(1.0, int(epoch) - time.time()) if epoch and epoch.isdigit() else None
+    seconds = ascii_int(epoch)
+    return max(1.0, seconds - time.time()) if seconds is not None else None
 
 
 def delay_seconds(value: str | float | None) -> float | None:

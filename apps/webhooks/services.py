@@ -25,6 +25,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.core.audit import audit_record
+from apps.core.parsing import ascii_int
 
 from .models import Event, WebhookDelivery, WebhookEndpoint
 from .signing import EVENT_HEADER, EVENT_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, signature_header
@@ -269,8 +270,8 @@ def _retry_after_seconds(value: str | None, now: datetime) -> float | None:
     value = (value or "").strip()
     if not value:
         return None
-    if value.isdigit():
-        return float(value)
+    if (seconds := ascii_int(value)) is not None:
+        return float(seconds)
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):

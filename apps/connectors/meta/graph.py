@@ -26,6 +26,8 @@ import json
 
 import httpx
 
+from apps.core.parsing import ascii_int
+
 from ..base import PayloadRejected, RateLimited, TransientError
 
 DEFAULT_GRAPH_BASE = "https://graph.facebook.com"
@@ -85,8 +87,8 @@ def graph_post(channel, path: str, payload: dict, *, what: str) -> dict:
 
 def retry_after(response: httpx.Response) -> float | None:
     header = response.headers.get("retry-after", "")
-    if header.strip().isdigit():
-        return float(header)
+    if (seconds := ascii_int(header)) is not None:
+        return float(seconds)
     try:
         usage = json.loads(response.headers.get("x-business-use-case-usage") or "{}")
     except ValueError:
