@@ -133,9 +133,10 @@ REDIS_URL = os.environ.get("REDIS_URL", EMBEDDED_REDIS_URL)
 ELASTICSEARCH_URL = os.environ.get("ELASTICSEARCH_URL", "")
 # Elasticsearch index names start with this (one deployment, or the tests, per prefix).
 ELASTICSEARCH_INDEX_PREFIX = os.environ.get("ELASTICSEARCH_INDEX_PREFIX", "cxm-test" if TESTING else "cxm")
-# Connectors refuse to fetch user-configured URLs on internal addresses (SSRF), except in tests, which talk
-# to fakes on 127.0.0.1, or where the operator allows it (single-tenant installs with internal feeds).
-CXM_ALLOW_PRIVATE_FETCH = env_bool("CXM_ALLOW_PRIVATE_FETCH", default=TESTING)
+# Connections to destinations that tenants configure (feeds, instances, webhook endpoints, IMAP and SMTP
+# servers, platform APIs) must reach public addresses (apps.core.outbound), except in tests, which talk to
+# fakes on 127.0.0.1, or where the operator allows it (single-tenant installs with internal feeds or mail).
+CXM_ALLOW_PRIVATE_DESTINATIONS = env_bool("CXM_ALLOW_PRIVATE_DESTINATIONS", default=TESTING)
 
 CACHES = {
     "default": {
@@ -214,9 +215,8 @@ CELERY_BEAT_SCHEDULE = {
 # messages stream in; tests wait for it, so it is short there.
 ROLLUP_REFRESH_DELAY_SECONDS = int(os.environ.get("CXM_ROLLUP_REFRESH_SECONDS", "2" if TESTING else "30"))
 
-# Outbound webhooks (apps.webhooks): endpoints on private, loopback or reserved addresses are refused (they
-# would let an endpoint reach into CXM's own network) unless this is on — for local development and tests.
-WEBHOOKS_ALLOW_PRIVATE_URLS = env_bool("CXM_WEBHOOKS_ALLOW_PRIVATE_URLS", False)
+# Outbound webhooks (apps.webhooks): endpoints on private addresses are refused like every other destination
+# that tenants configure (CXM_ALLOW_PRIVATE_DESTINATIONS above).
 WEBHOOKS_MAX_ATTEMPTS = int(os.environ.get("CXM_WEBHOOKS_MAX_ATTEMPTS", "8"))
 # The first retry waits this long, each next one twice as long (capped at 30 minutes).
 WEBHOOKS_RETRY_BASE_SECONDS = float(os.environ.get("CXM_WEBHOOKS_RETRY_BASE_SECONDS", "30"))

@@ -5,3 +5,8 @@ class CoreConfig(AppConfig):
     name = "apps.core"
     label = "core"
     verbose_name = "Platform"
+
+    def ready(self):
+        from . import outbound
+
+        outbound.install()  # the guard on connections to destinations that tenants configure

@@ -72,7 +72,7 @@ def test_webhook_endpoints_are_for_admins_and_never_show_the_secret(world, api):
 
 
 def test_an_admin_adds_an_endpoint_and_sees_its_secret_once(world, api, settings):
-    settings.WEBHOOKS_ALLOW_PRIVATE_URLS = True  # no DNS lookup of the example host in tests
+    settings.CXM_ALLOW_PRIVATE_DESTINATIONS = True  # no DNS lookup of the example host in tests
     client = api(world["admin"])
     created = client.post(
         "/api/v1/webhook-endpoints/",

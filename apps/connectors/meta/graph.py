@@ -29,6 +29,7 @@ import httpx
 from apps.core.parsing import ascii_int
 
 from ..base import PayloadRejected, RateLimited, TransientError
+from ..http import public_client
 
 DEFAULT_GRAPH_BASE = "https://graph.facebook.com"
 DEFAULT_GRAPH_VERSION = "v21.0"
@@ -63,13 +64,13 @@ def graph_post(channel, path: str, payload: dict, *, what: str) -> dict:
             str(app_secret).encode(), str(token).encode(), hashlib.sha256
         ).hexdigest()
     try:
-        response = httpx.post(
-            graph_url(channel, path),
-            json=payload,
-            params=params,
-            headers={"Authorization": f"Bearer {token}"},
-            timeout=TIMEOUT,
-        )
+        with public_client(timeout=TIMEOUT) as http:
+            response = http.post(
+                graph_url(channel, path),
+                json=payload,
+                params=params,
+                headers={"Authorization": f"Bearer {token}"},
+            )
     except httpx.HTTPError as error:
         raise TransientError(f"{what}: {type(error).__name__}: {error}"[:500]) from None
     if response.status_code >= 400:
