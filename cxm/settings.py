@@ -286,8 +286,20 @@ CONTENT_SECURITY_POLICY = {
 }
 
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES")
-CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES")
+# SECURE_COOKIES=1 says CXM is served over HTTPS only: cookies are sent over HTTPS only, plain HTTP is
+# redirected to HTTPS, and browsers are told (HSTS) to use nothing else for a year. Behind a proxy that
+# terminates TLS, set SECURE_PROXY_SSL_HEADER=X-Forwarded-Proto (the header the proxy sets, and strips from
+# clients) so that Django knows which requests came over HTTPS.
+SECURE_COOKIES = env_bool("SECURE_COOKIES")
+SESSION_COOKIE_SECURE = SECURE_COOKIES
+CSRF_COOKIE_SECURE = SECURE_COOKIES
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=SECURE_COOKIES)
+SECURE_REDIRECT_EXEMPT = [r"^health/$"]  # load balancers' probes speak plain HTTP to the process
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000" if SECURE_COOKIES else "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=SECURE_COOKIES)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=SECURE_COOKIES)
+if proxy_header := os.environ.get("SECURE_PROXY_SSL_HEADER", "").strip():
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + proxy_header.upper().replace("-", "_"), "https")
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -333,6 +345,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ConversationStatusEnum": "apps.conversations.models.Conversation.Status",
         "ChannelStatusEnum": "apps.connectors.models.Channel.Status",
+        "AlertKindEnum": "apps.alerts.models.AlertRule.Kind",
     },
 }
 
