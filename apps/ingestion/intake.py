@@ -30,6 +30,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from asgiref.sync import sync_to_async
+from csp.utils import build_policy
 from django.conf import settings
 from django.core.handlers.asgi import get_script_prefix
 from django.db import connection, connections
@@ -136,8 +137,8 @@ def replaying(body: bytes, more: bool, receive):
 
 
 def _security_headers() -> list[tuple[bytes, bytes]]:
-    """What SecurityMiddleware and XFrameOptionsMiddleware add to every answer (with the settings that
-    make them depend on the request left to Django, see SETTINGS_LEFT_TO_DJANGO)."""
+    """What SecurityMiddleware, XFrameOptionsMiddleware and django-csp's CSPMiddleware add to every answer
+    (with the settings that make them depend on the request left to Django, see SETTINGS_LEFT_TO_DJANGO)."""
     headers = []
     if "django.middleware.security.SecurityMiddleware" in settings.MIDDLEWARE:
         if settings.SECURE_CONTENT_TYPE_NOSNIFF:
@@ -149,6 +150,8 @@ def _security_headers() -> list[tuple[bytes, bytes]]:
             headers.append((b"cross-origin-opener-policy", opener_policy.encode()))
     if "django.middleware.clickjacking.XFrameOptionsMiddleware" in settings.MIDDLEWARE:
         headers.append((b"x-frame-options", getattr(settings, "X_FRAME_OPTIONS", "DENY").upper().encode()))
+    if "csp.middleware.CSPMiddleware" in settings.MIDDLEWARE:
+        headers.append((b"content-security-policy", build_policy().encode()))
     return headers
 
 
