@@ -26,7 +26,7 @@ def test_docs_and_admin_work_under_the_policy(asgi_server, org_a, page):  # noqa
     expect(page.locator(".opblock").first).to_be_visible()
 
     # ReDoc's sidebar shows Redocly's logo from their CDN: the policy refuses it (nothing loads from
-    # elsewhere), which is the only refusal allowed there — on a page of its own, as the fixture's fails on any.
+    # elsewhere), the only refusal allowed there — on a page of its own (the fixture's fails on any).
     redoc = page.context.browser.new_context().new_page()
     refused = []
     redoc.on(
