@@ -11,7 +11,10 @@ import urllib.request
 
 import pytest
 
+from apps.connectors.kinds import ChannelKind
+from apps.connectors.webhook.connector import sign
 from tests.connectors.livechat.test_widget_browser import ROOT, _free_port, _test_database_url
+from tests.factories import ChannelFactory
 
 PRODUCTION = {
     "DEBUG": "false",
@@ -45,19 +48,23 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def _get(url: str, headers: dict) -> tuple[int, object]:
+def _get(url: str, headers: dict, data: bytes | None = None) -> tuple[int, object]:
     opener = urllib.request.build_opener(_NoRedirect)
     try:
-        with opener.open(urllib.request.Request(url, headers=headers), timeout=10) as response:
+        with opener.open(urllib.request.Request(url, data=data, headers=headers), timeout=10) as response:
             return response.status, response.headers
     except urllib.error.HTTPError as error:
         return error.code, error.headers
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_production_server_sends_hsts_redirects_http_and_secures_cookies(tmp_path):
+def test_the_production_server_sends_hsts_redirects_http_and_secures_cookies(tmp_path, brand_a):
+    channel = ChannelFactory(brand=brand_a, kind=ChannelKind.WEBHOOK, credentials={"signing_secret": "s"})
     port = _free_port()
-    env = _environment(DATABASE_URL=_test_database_url(), CXM_TESTING="")
+    from django.conf import settings
+
+    # The test's own key: the server must decrypt the channel credentials the test stored.
+    env = _environment(DATABASE_URL=_test_database_url(), CXM_TESTING="", SECRET_KEY=settings.SECRET_KEY)
     with open(tmp_path / "uvicorn.log", "wb") as log:
         server = subprocess.Popen(
             [
@@ -99,6 +106,19 @@ def test_the_production_server_sends_hsts_redirects_http_and_secures_cookies(tmp
         assert "Secure" in headers["Set-Cookie"] and "csrftoken" in headers["Set-Cookie"]
         assert "script-src 'self'" in headers["Content-Security-Policy"]
         assert headers["X-Content-Type-Options"] == "nosniff" and headers["X-Frame-Options"] == "DENY"
+
+        # Webhooks (taken by the intake in front of Django): the same redirect and headers.
+        body = b'{"id": "1", "text": "hi", "author": {"id": "u"}}'
+        timestamp = str(int(time.time()))
+        signed = {"X-CXM-Timestamp": timestamp, "X-CXM-Signature": sign("s", timestamp, body)}
+        signed["Content-Type"] = "application/json"
+        hook = f"{url}/hooks/{channel.webhook_token}/"
+        status, headers = _get(hook, signed, body)
+        assert status == 301 and headers["Location"].startswith("https://")
+        status, headers = _get(hook, {**signed, "X-Forwarded-Proto": "https"}, body)
+        assert status == 200
+        assert headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains; preload"
+        assert "script-src 'self'" in headers["Content-Security-Policy"]
     finally:
         server.terminate()
         server.wait(10)
