@@ -10,6 +10,7 @@ from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from csp.constants import NONCE, NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("CXM_VAR_DIR", BASE_DIR / "var"))
@@ -58,6 +59,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    "csp",
     "template_partials",
     "apps.core",
     "apps.accounts",
@@ -88,6 +90,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "apps.accounts.middleware.TenantMiddleware",
 ]
@@ -102,7 +105,8 @@ TEMPLATES = [
         "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
-            "builtins": ["template_partials.templatetags.partials"],
+            # external_url: every template can make a link of a URL from outside only when it is http(s).
+            "builtins": ["template_partials.templatetags.partials", "apps.core.templatetags.links"],
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
@@ -129,9 +133,10 @@ REDIS_URL = os.environ.get("REDIS_URL", EMBEDDED_REDIS_URL)
 ELASTICSEARCH_URL = os.environ.get("ELASTICSEARCH_URL", "")
 # Elasticsearch index names start with this (one deployment, or the tests, per prefix).
 ELASTICSEARCH_INDEX_PREFIX = os.environ.get("ELASTICSEARCH_INDEX_PREFIX", "cxm-test" if TESTING else "cxm")
-# Connectors refuse to fetch user-configured URLs on internal addresses (SSRF), except in tests, which talk
-# to fakes on 127.0.0.1, or where the operator allows it (single-tenant installs with internal feeds).
-CXM_ALLOW_PRIVATE_FETCH = env_bool("CXM_ALLOW_PRIVATE_FETCH", default=TESTING)
+# Connections to destinations that tenants configure (feeds, instances, webhook endpoints, IMAP and SMTP
+# servers, platform APIs) must reach public addresses (apps.core.outbound), except in tests, which talk to
+# fakes on 127.0.0.1, or where the operator allows it (single-tenant installs with internal feeds or mail).
+CXM_ALLOW_PRIVATE_DESTINATIONS = env_bool("CXM_ALLOW_PRIVATE_DESTINATIONS", default=TESTING)
 
 CACHES = {
     "default": {
@@ -210,9 +215,8 @@ CELERY_BEAT_SCHEDULE = {
 # messages stream in; tests wait for it, so it is short there.
 ROLLUP_REFRESH_DELAY_SECONDS = int(os.environ.get("CXM_ROLLUP_REFRESH_SECONDS", "2" if TESTING else "30"))
 
-# Outbound webhooks (apps.webhooks): endpoints on private, loopback or reserved addresses are refused (they
-# would let an endpoint reach into CXM's own network) unless this is on — for local development and tests.
-WEBHOOKS_ALLOW_PRIVATE_URLS = env_bool("CXM_WEBHOOKS_ALLOW_PRIVATE_URLS", False)
+# Outbound webhooks (apps.webhooks): endpoints on private addresses are refused like every other destination
+# that tenants configure (CXM_ALLOW_PRIVATE_DESTINATIONS above).
 WEBHOOKS_MAX_ATTEMPTS = int(os.environ.get("CXM_WEBHOOKS_MAX_ATTEMPTS", "8"))
 # The first retry waits this long, each next one twice as long (capped at 30 minutes).
 WEBHOOKS_RETRY_BASE_SECONDS = float(os.environ.get("CXM_WEBHOOKS_RETRY_BASE_SECONDS", "30"))
@@ -248,15 +252,54 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# Guessing limits (apps.core.throttle): failed sign-ins per account and per address, failed API keys per
+# address, in windows of this many seconds; past a limit even the right password or key is refused until the
+# window ends (429 on the API).
+CXM_FAILURE_WINDOW_SECONDS = int(os.environ.get("CXM_FAILURE_WINDOW_SECONDS", "900"))
+CXM_LOGIN_FAILURES_PER_ACCOUNT = int(os.environ.get("CXM_LOGIN_FAILURES_PER_ACCOUNT", "10"))
+CXM_LOGIN_FAILURES_PER_ADDRESS = int(os.environ.get("CXM_LOGIN_FAILURES_PER_ADDRESS", "50"))
+CXM_API_AUTH_FAILURES_PER_ADDRESS = int(os.environ.get("CXM_API_AUTH_FAILURES_PER_ADDRESS", "20"))
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 if TESTING:
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
+# Content-Security-Policy (django-csp): scripts and styles only from CXM's own static files — no inline
+# script, no eval (htmx runs with allowEval off, templates/base.html), no inline style attribute — so that
+# markup slipped into a page cannot run. A page that must inline something gets a nonce
+# (`request.csp_nonce`); the few pages of third-party code (API docs, the widget demo) widen it themselves.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES")
-CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES")
+# SECURE_COOKIES=1 says CXM is served over HTTPS only: cookies are sent over HTTPS only, plain HTTP is
+# redirected to HTTPS, and browsers are told (HSTS) to use nothing else for a year. Behind a proxy that
+# terminates TLS, set SECURE_PROXY_SSL_HEADER=X-Forwarded-Proto (the header the proxy sets, and strips from
+# clients) so that Django knows which requests came over HTTPS.
+SECURE_COOKIES = env_bool("SECURE_COOKIES")
+SESSION_COOKIE_SECURE = SECURE_COOKIES
+CSRF_COOKIE_SECURE = SECURE_COOKIES
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=SECURE_COOKIES)
+SECURE_REDIRECT_EXEMPT = [r"^health/$"]  # load balancers' probes speak plain HTTP to the process
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000" if SECURE_COOKIES else "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=SECURE_COOKIES)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=SECURE_COOKIES)
+if proxy_header := os.environ.get("SECURE_PROXY_SSL_HEADER", "").strip():
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + proxy_header.upper().replace("-", "_"), "https")
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -302,6 +345,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ConversationStatusEnum": "apps.conversations.models.Conversation.Status",
         "ChannelStatusEnum": "apps.connectors.models.Channel.Status",
+        "AlertKindEnum": "apps.alerts.models.AlertRule.Kind",
     },
 }
 

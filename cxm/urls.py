@@ -2,16 +2,24 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from apps.accounts.signin import ThrottledAdminAuthenticationForm, ThrottledAuthenticationForm
 from apps.accounts.views import PasswordResetForm, home
 from apps.core.views import health
 
 admin.site.site_header = "CXM administration"
 admin.site.site_title = "CXM admin"
+admin.site.login_form = ThrottledAdminAuthenticationForm  # the same guessing limits as the login page
 
 urlpatterns = [
     path("", home, name="home"),
     path("health/", health, name="health"),
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(
+            redirect_authenticated_user=True, authentication_form=ThrottledAuthenticationForm
+        ),
+        name="login",
+    ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     # People choose their own password, through their own email: no admin sets it for them.
     path(

@@ -134,3 +134,15 @@ def fresh_channel_layer():
     channel_layers.backends.clear()
     yield
     channel_layers.backends.clear()
+
+
+@pytest.fixture(autouse=True)
+def forget_failed_attempts():
+    """Failed sign-ins and API keys are counted per address in Redis for 15 minutes (apps.core.throttle), and
+    every test calls from 127.0.0.1: a test's deliberate failures must not lock the next tests out."""
+    yield
+    from apps.accounts.signin import LOGIN_PER_ADDRESS
+    from apps.api.services import API_AUTH_PER_ADDRESS
+
+    for limit in (LOGIN_PER_ADDRESS, API_AUTH_PER_ADDRESS):
+        limit.reset("127.0.0.1")

@@ -1,10 +1,12 @@
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count
+from django.http import HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from apps.connectors.selectors import channel_list
+from apps.core.parsing import ascii_int
 
 from .middleware import SESSION_KEY
 from .models import Role, User
@@ -31,8 +33,11 @@ def home(request):
 @login_required
 @require_POST
 def switch_organization(request):
-    if request.user.memberships.filter(organization_id=request.POST.get("organization")).exists():
-        request.session[SESSION_KEY] = int(request.POST["organization"])
+    organization_id = ascii_int(request.POST.get("organization"))
+    if organization_id is None:
+        return HttpResponseBadRequest("organization must be the id of one of your organisations")
+    if request.user.memberships.filter(organization_id=organization_id).exists():
+        request.session[SESSION_KEY] = organization_id
     return redirect("home")
 
 

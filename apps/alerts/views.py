@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from apps.accounts.permissions import admin_required, current_membership, dashboards_required, inbox_required
 from apps.accounts.tenancy import get_visible_or_404
+from apps.core.parsing import ascii_int
 
 from . import selectors, services
 from .forms import AlertRuleForm
@@ -21,7 +22,7 @@ LIST_LIMIT = 100
 
 def _brand_param(request) -> int | None:
     value = request.GET.get("brand", "")
-    return int(value) if value.isascii() and value.isdigit() and len(value) < 19 else None
+    return ascii_int(value)
 
 
 @dashboards_required

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -19,6 +18,7 @@ from apps.accounts.tenancy import get_visible_or_404, scoped
 from apps.connectors.kinds import ChannelKind
 from apps.connectors.models import Channel
 from apps.conversations.selectors import InboxFilters, InboxQuery
+from apps.core.spreadsheets import csv_lines
 from apps.listening.models import Level
 from apps.search.backends import SearchFilters
 from apps.search.selectors import SearchRequest
@@ -312,20 +312,6 @@ def _bars(rows: list[tuple[str, int]], urls: list[str | None]) -> dict:
 # ------------------------------------------------------------------ CSV
 
 
-class _Echo:
-    """csv.writer writes into this and gets the line back, so each row streams as it is made."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-def _csv_lines(header: list[str], rows: Iterable[Iterable]) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    yield writer.writerow(header)
-    for row in rows:
-        yield writer.writerow(row)
-
-
 def _export_rows(name: str, membership, filters: Filters) -> tuple[list[str], Iterable[Iterable]]:
     """The CSV of one table or figure: every row (no cap), read in chunks by a server-side cursor."""
     s = selectors
@@ -451,7 +437,7 @@ def export(request, name: str):
     membership = current_membership(request)
     query = DashboardQuery.parse(request.GET, membership)
     header, rows = _export_rows(name, membership, query.filters)
-    response = StreamingHttpResponse(_csv_lines(header, rows), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(csv_lines(header, rows), content_type="text/csv; charset=utf-8")
     given = query.filters
     filename = f"{name}-brand{given.brand_id}-{given.since.isoformat()}-{given.until.isoformat()}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'

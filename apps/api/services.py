@@ -1,16 +1,19 @@
-"""State changes of API tokens: made (the key shown once), used, revoked."""
+"""State changes of API tokens: made (the key shown once), used, revoked; failed keys counted (a limit)."""
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from apps.accounts.models import Membership
 from apps.core.audit import audit_record
+from apps.core.throttle import FailureLimit
 
 from .models import ApiToken
 
@@ -18,6 +21,9 @@ KEY_PREFIX = "cxm_"
 PREFIX_SHOWN = 12
 # A token's `last_used_at` is written at most this often: not one UPDATE per API call.
 LAST_USED_PRECISION = timedelta(minutes=1)
+
+
+logger = logging.getLogger(__name__)
 
 
 class TokenError(ValueError):
@@ -98,3 +104,30 @@ def api_token_authenticate(key: str) -> ApiToken | None:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now
     return token
+
+
+API_AUTH_PER_ADDRESS = FailureLimit(
+    "api-address", settings.CXM_API_AUTH_FAILURES_PER_ADDRESS, settings.CXM_FAILURE_WINDOW_SECONDS
+)
+
+
+def api_auth_retry_after(*, address: str) -> int | None:
+    """Seconds until API keys from this address are looked at again, or None."""
+    return API_AUTH_PER_ADDRESS.retry_after(address)
+
+
+def api_auth_failure_record(*, address: str, key: str) -> None:
+    """Count a failed API authentication. When it locks the address: logged, and, if the key was a real one
+    (revoked, or its user deactivated), written to the audit log of the key's organisation."""
+    if API_AUTH_PER_ADDRESS.failed(address) != API_AUTH_PER_ADDRESS.limit:
+        return
+    logger.warning("API authentication locked after repeated failures", extra={"address": address})
+    token = ApiToken.objects.select_related("organization").filter(key_hash=key_hash(key)).first()
+    if key and token is not None:
+        audit_record(
+            organization=token.organization,
+            actor=None,
+            action="api_token.locked",
+            target=token,
+            data={"address": address, "failures": API_AUTH_PER_ADDRESS.limit},
+        )

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from apps.core.links import external_url
 from apps.customers.services import StrongLink
 
 
@@ -58,6 +59,12 @@ class InboundAuthor:
     # The identity's kind when it differs from the channel's (e.g. "website" for a logged-in visitor).
     kind: str | None = None
     links: list[StrongLink] = field(default_factory=list)
+
+    def __post_init__(self):
+        # Every connector builds its authors here: a sender's `javascript:` profile URL is dropped on the way
+        # in, whatever the platform (pages also render these through the `external_url` filter).
+        self.profile_url = external_url(self.profile_url)
+        self.avatar_url = external_url(self.avatar_url)
 
 
 @dataclass

@@ -8,15 +8,14 @@ other 4xx → PayloadRejected (the channel or message fails with the platform's 
 
 from __future__ import annotations
 
-import ipaddress
 import math
-import socket
 import time
 from collections.abc import Callable
-from urllib.parse import urlsplit
 
 import httpx
-from django.conf import settings
+
+from apps.core.outbound import DestinationRefused, GuardedTransport
+from apps.core.parsing import ascii_int
 
 from .base import PayloadRejected, RateLimited, TransientError
 
@@ -26,7 +25,8 @@ USER_AGENT = "CXM-connector/1.0"
 
 def seconds_until(epoch: str | None) -> float | None:
     """A rate-limit reset header given as epoch seconds, as a delay from now (at least one second)."""
-    return max(1.0, int(epoch) - time.time()) if epoch and epoch.isdigit() else None
+    seconds = ascii_int(epoch)
+    return max(1.0, seconds - time.time()) if seconds is not None else None
 
 
 def delay_seconds(value: str | float | None) -> float | None:
@@ -79,24 +79,17 @@ def json_object(response: httpx.Response, *, platform: str, what: str, expect: t
     return data
 
 
-def refuse_private_destinations(request: httpx.Request) -> None:
-    """An httpx request hook: user-configured URLs (feeds, instances) must not reach internal addresses,
-    redirects included. Off when CXM_ALLOW_PRIVATE_FETCH is set (tests, single-tenant installs)."""
-    if settings.CXM_ALLOW_PRIVATE_FETCH:
-        return
-    host = urlsplit(str(request.url)).hostname or ""
-    try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
-    except socket.gaierror:
-        raise TransientError(f"cannot resolve {host}") from None
-    for address in addresses:
-        ip = ipaddress.ip_address(address.split("%")[0])
-        if not ip.is_global:
-            raise PayloadRejected(f"{host} resolves to a non-public address ({ip}); refused")
+class _ConnectorTransport(GuardedTransport):
+    """A refused destination is the channel's configuration at fault: PayloadRejected, never retried."""
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        try:
+            return super().handle_request(request)
+        except DestinationRefused as error:
+            raise PayloadRejected(str(error)) from None
 
 
 def public_client(**kwargs) -> httpx.Client:
-    """An httpx client for URLs that tenants configure: every request, redirects too, goes to the internet."""
-    hooks = kwargs.pop("event_hooks", {})
-    hooks.setdefault("request", []).append(refuse_private_destinations)
-    return httpx.Client(event_hooks=hooks, **kwargs)
+    """The httpx client of every connector: each connection it opens, redirects too, must reach a public
+    address (apps.core.outbound; off with CXM_ALLOW_PRIVATE_DESTINATIONS, as in tests)."""
+    return httpx.Client(transport=_ConnectorTransport(), **kwargs)

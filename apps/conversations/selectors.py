@@ -23,6 +23,7 @@ from apps.accounts.tenancy import scoped
 from apps.classification.language import DEFAULT_LANGUAGES
 from apps.classification.models import Sentiment
 from apps.connectors.models import Channel
+from apps.core.parsing import ascii_int
 from apps.listening.models import Level, Mention
 
 from .models import Conversation, Message, Tag
@@ -225,17 +226,17 @@ class _ParamReader:
 
     def number(self, name: str) -> int | None:
         value = self._text(name)
-        if value and not (value.isascii() and value.isdigit() and len(value) < 19):
+        if value and ascii_int(value) is None:
             self._refuse(name, value, "is not an id")
             return None
-        return int(value) if value else None
+        return ascii_int(value)
 
     def numbers(self, name: str) -> tuple[int, ...]:
         found = []
         for value in self.params.getlist(name):
             value = value.strip()
-            if value.isascii() and value.isdigit() and len(value) < 19:
-                found.append(int(value))
+            if (number := ascii_int(value)) is not None:
+                found.append(number)
             elif value:
                 self._refuse(name, value, "is not an id")
         return tuple(dict.fromkeys(found))

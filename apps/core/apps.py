@@ -8,3 +8,6 @@ class CoreConfig(AppConfig):
 
     def ready(self):
         from . import checks  # noqa: F401 - registers the database prerequisites check
+        from . import outbound
+
+        outbound.install()  # the guard on connections to destinations that tenants configure

@@ -30,6 +30,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from asgiref.sync import sync_to_async
+from csp.utils import build_policy
 from django.conf import settings
 from django.core.handlers.asgi import get_script_prefix
 from django.db import connection, connections
@@ -62,14 +63,35 @@ CHANNEL_CACHE_SIZE = 10_000
 ENQUEUE_WINDOW_SECONDS = 0.2
 # Connections of the intake's own pool (per process): each is held for one INSERT only.
 DB_POOL_MAX_SIZE = 4
-# Django's middleware answers by the request's scheme, user agent or forwarded host when these are set;
-# the intake then leaves every request to Django rather than copy that logic.
+# Django's middleware answers by the request's user agent or forwarded host when these are set; the intake
+# then leaves every request to Django rather than copy that logic. (The scheme it handles: a plain-HTTP
+# request that SECURE_SSL_REDIRECT would redirect goes to Django; an HTTPS one gets Django's HSTS header.)
 SETTINGS_LEFT_TO_DJANGO = (
-    "SECURE_SSL_REDIRECT",
-    "SECURE_HSTS_SECONDS",
     "USE_X_FORWARDED_HOST",
     "DISALLOWED_USER_AGENTS",
 )
+
+
+def is_secure(scope, headers: dict[str, str]) -> bool:
+    """HttpRequest.is_secure(): the proxy's header when SECURE_PROXY_SSL_HEADER names one, else the scheme."""
+    if settings.SECURE_PROXY_SSL_HEADER:
+        header, secure_value = settings.SECURE_PROXY_SSL_HEADER
+        name = header.removeprefix("HTTP_").replace("_", "-").lower()
+        if name in headers:
+            return headers[name].split(",", 1)[0].strip() == secure_value
+    return scope.get("scheme") == "https"
+
+
+def _hsts_header() -> tuple[bytes, bytes] | None:
+    """SecurityMiddleware's Strict-Transport-Security, sent on HTTPS answers."""
+    if not settings.SECURE_HSTS_SECONDS:
+        return None
+    value = f"max-age={settings.SECURE_HSTS_SECONDS}"
+    if settings.SECURE_HSTS_INCLUDE_SUBDOMAINS:
+        value += "; includeSubDomains"
+    if settings.SECURE_HSTS_PRELOAD:
+        value += "; preload"
+    return (b"strict-transport-security", value.encode())
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,8 +158,8 @@ def replaying(body: bytes, more: bool, receive):
 
 
 def _security_headers() -> list[tuple[bytes, bytes]]:
-    """What SecurityMiddleware and XFrameOptionsMiddleware add to every answer (with the settings that
-    make them depend on the request left to Django, see SETTINGS_LEFT_TO_DJANGO)."""
+    """What SecurityMiddleware, XFrameOptionsMiddleware and django-csp's CSPMiddleware add to every answer
+    (with the settings that make them depend on the request left to Django, see SETTINGS_LEFT_TO_DJANGO)."""
     headers = []
     if "django.middleware.security.SecurityMiddleware" in settings.MIDDLEWARE:
         if settings.SECURE_CONTENT_TYPE_NOSNIFF:
@@ -149,6 +171,8 @@ def _security_headers() -> list[tuple[bytes, bytes]]:
             headers.append((b"cross-origin-opener-policy", opener_policy.encode()))
     if "django.middleware.clickjacking.XFrameOptionsMiddleware" in settings.MIDDLEWARE:
         headers.append((b"x-frame-options", getattr(settings, "X_FRAME_OPTIONS", "DENY").upper().encode()))
+    if "csp.middleware.CSPMiddleware" in settings.MIDDLEWARE:
+        headers.append((b"content-security-policy", build_policy().encode()))
     return headers
 
 
@@ -225,6 +249,7 @@ class WebhookIntake:
         self.enabled = True
         self.url_prefix = ""
         self.answer_headers: list[tuple[bytes, bytes]] = []
+        self.hsts_header: tuple[bytes, bytes] | None = None
         self.allowed_hosts: list[str] = []
 
     async def __call__(self, scope, receive, send):
@@ -241,6 +266,7 @@ class WebhookIntake:
         url = reverse("ingestion:webhook", kwargs={"token": "-"}).removeprefix(url_script_prefix())
         self.url_prefix = "/" + url.removesuffix("-/")
         self.answer_headers = _security_headers()
+        self.hsts_header = _hsts_header()
         # As HttpRequest.get_host() allows them.
         self.allowed_hosts = settings.ALLOWED_HOSTS or (
             [".localhost", "127.0.0.1", "[::1]"] if settings.DEBUG else []
@@ -270,6 +296,9 @@ class WebhookIntake:
             return await self.django(scope, receive, send)
         headers = request_headers(scope)
         domain = split_domain_port(headers.get("host", ""))[0]
+        secure = is_secure(scope, headers)
+        if settings.SECURE_SSL_REDIRECT and not secure:
+            return await self.django(scope, receive, send)  # Django redirects it to HTTPS
         if not domain or not validate_host(domain, self.allowed_hosts) or "cookie" in headers:
             # Django answers 400 to a host not allowed (and rebuilds a missing one); a cookie, which
             # platforms never send, can make its session middleware expire it in the answer.
@@ -312,7 +341,7 @@ class WebhookIntake:
             self.channels.pop(token, None)
             return await self.django(scope, replay, send)
         self._batcher().add(payload_id)
-        await self._accepted(scope, send, headers, payload_id, started)
+        await self._accepted(scope, send, headers, payload_id, started, secure=secure)
         return None
 
     async def _channel(self, token: str) -> KnownChannel | None:
@@ -354,7 +383,9 @@ class WebhookIntake:
             self.batcher = TaskBatcher(asyncio.get_running_loop())
         return self.batcher
 
-    async def _accepted(self, scope, send, headers: dict[str, str], payload_id: int, started: float):
+    async def _accepted(
+        self, scope, send, headers: dict[str, str], payload_id: int, started: float, *, secure: bool
+    ):
         # The same answer as views.webhook through Django's middleware, X-Request-ID included.
         request_id = (headers.get("x-request-id") or uuid.uuid4().hex)[:64]
         content = json.dumps({"received": payload_id, "duplicate": False}).encode()
@@ -365,6 +396,7 @@ class WebhookIntake:
                 "headers": [
                     (b"content-type", b"application/json"),
                     *self.answer_headers,
+                    *([self.hsts_header] if secure and self.hsts_header else []),
                     (b"content-length", str(len(content)).encode()),
                     (b"x-request-id", request_id.encode("latin1")),
                 ],

@@ -13,6 +13,7 @@ from apps.classification.language import DEFAULT_LANGUAGES
 from apps.classification.models import Sentiment, Task
 from apps.classification.selectors import label_choices
 from apps.connectors.models import Channel
+from apps.core.parsing import ascii_int
 from apps.listening.query import QuerySyntaxError
 
 from .backends import get_backend
@@ -74,9 +75,9 @@ def _facets(search: SearchRequest, results, channels) -> list[dict]:
         for value, count in results.facets.get(name, []):
             item = {"value": value, "label": value or "unknown", "count": count, "href": None}
             if name == "channel":
-                channel = channels.get(int(value)) if str(value).isdigit() else None
+                channel = channels.get(ascii_int(str(value)))
                 item["label"] = channel.name if channel else value
-                value = int(value) if str(value).isdigit() else None
+                value = ascii_int(str(value))
             if value not in (None, "") and value != chosen:
                 narrowed = replace(search.filters, **{name: value})
                 item["href"] = "?" + search.querystring(filters=narrowed, page=1)

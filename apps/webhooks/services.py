@@ -8,11 +8,9 @@ subscribed to the event, in the caller's transaction, and hands them to workers 
 from __future__ import annotations
 
 import email.utils
-import ipaddress
 import json
 import logging
 import secrets
-import socket
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -25,6 +23,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.core.audit import audit_record
+from apps.core.outbound import DestinationRefused, guarded_http_client, resolve_public
+from apps.core.parsing import ascii_int
 
 from .models import Event, WebhookDelivery, WebhookEndpoint
 from .signing import EVENT_HEADER, EVENT_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, signature_header
@@ -84,23 +84,19 @@ def is_subscribed(*, organization_id: int, event: str) -> bool:
 
 
 def endpoint_url_check(url: str) -> str:
-    """The URL, if it may receive webhooks: http(s), and — unless WEBHOOKS_ALLOW_PRIVATE_URLS — a host whose
-    every address is public, so that an endpoint cannot make CXM's workers call into its own network."""
+    """The URL, if it may receive webhooks: http(s), and a host whose every address is public (unless
+    CXM_ALLOW_PRIVATE_DESTINATIONS), so that an endpoint cannot make CXM's workers call into its own network.
+    An early check with a clear reason; the delivery's connection is checked again (apps.core.outbound)."""
     url = (url or "").strip()
     try:
         URLValidator(schemes=["http", "https"])(url)
     except ValidationError as error:
         raise EndpointRefused("the URL must be a full http:// or https:// address") from error
-    if settings.WEBHOOKS_ALLOW_PRIVATE_URLS:
-        return url
-    host = urlsplit(url).hostname or ""
+    parts = urlsplit(url)
     try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)}
-    except (OSError, UnicodeError) as error:
-        raise EndpointRefused(f"the host {host} cannot be resolved") from error
-    for address in addresses:
-        if not ipaddress.ip_address(address.split("%")[0]).is_global:
-            raise EndpointRefused(f"the host {host} points to a private, loopback or reserved address")
+        resolve_public(parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80))
+    except DestinationRefused as error:
+        raise EndpointRefused(str(error)) from None
     return url
 
 
@@ -269,8 +265,8 @@ def _retry_after_seconds(value: str | None, now: datetime) -> float | None:
     value = (value or "").strip()
     if not value:
         return None
-    if value.isdigit():
-        return float(value)
+    if (seconds := ascii_int(value)) is not None:
+        return float(seconds)
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
@@ -343,10 +339,9 @@ def _send(delivery: WebhookDelivery, endpoint: WebhookEndpoint, now: datetime) -
     try:
         # Checked again at send time: the host's DNS may point elsewhere since the endpoint was saved.
         url = endpoint_url_check(endpoint.url)
-        response = httpx.post(
-            url, content=body, headers=headers, timeout=REQUEST_TIMEOUT, follow_redirects=False
-        )
-    except EndpointRefused as error:
+        with guarded_http_client(timeout=REQUEST_TIMEOUT, follow_redirects=False) as http:
+            response = http.post(url, content=body, headers=headers)
+    except (EndpointRefused, DestinationRefused) as error:
         delivery.error = f"refused: {error}"
         return None
     except httpx.HTTPError as error:

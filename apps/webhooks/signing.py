@@ -17,6 +17,8 @@ import hashlib
 import hmac
 import time
 
+from apps.core.parsing import ascii_int
+
 SIGNATURE_HEADER = "X-CXM-Signature"
 EVENT_ID_HEADER = "X-CXM-Event-Id"
 EVENT_HEADER = "X-CXM-Event"
@@ -42,8 +44,8 @@ def verify_signature(
     timestamp, signatures = None, []
     for part in (header or "").split(","):
         key, _, value = part.strip().partition("=")
-        if key == "t" and value.isdigit():
-            timestamp = int(value)
+        if key == "t" and ascii_int(value) is not None:
+            timestamp = ascii_int(value)
         elif key == "v1" and value:
             signatures.append(value)
     if timestamp is None or not signatures:

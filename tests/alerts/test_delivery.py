@@ -37,8 +37,8 @@ def worker_env(monkeypatch, settings, smtp):
     # The worker is another process: it reads these from the environment.
     monkeypatch.setenv("EMAIL_HOST", "127.0.0.1")
     monkeypatch.setenv("EMAIL_PORT", str(smtp.port))
-    monkeypatch.setenv("CXM_WEBHOOKS_ALLOW_PRIVATE_URLS", "1")
-    settings.WEBHOOKS_ALLOW_PRIVATE_URLS = True
+    monkeypatch.setenv("CXM_ALLOW_PRIVATE_DESTINATIONS", "1")
+    settings.CXM_ALLOW_PRIVATE_DESTINATIONS = True
 
 
 def wait_until(check, timeout: float = 30):

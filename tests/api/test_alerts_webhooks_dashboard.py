@@ -72,7 +72,7 @@ def test_webhook_endpoints_are_for_admins_and_never_show_the_secret(world, api):
 
 
 def test_an_admin_adds_an_endpoint_and_sees_its_secret_once(world, api, settings):
-    settings.WEBHOOKS_ALLOW_PRIVATE_URLS = True  # no DNS lookup of the example host in tests
+    settings.CXM_ALLOW_PRIVATE_DESTINATIONS = True  # no DNS lookup of the example host in tests
     client = api(world["admin"])
     created = client.post(
         "/api/v1/webhook-endpoints/",
@@ -95,7 +95,8 @@ def test_an_admin_adds_an_endpoint_and_sees_its_secret_once(world, api, settings
     assert ping.status_code == 201 and ping.json()["event"] == "ping"
 
 
-def test_an_endpoint_the_service_refuses_is_a_400_with_the_reason(world, api):
+def test_an_endpoint_the_service_refuses_is_a_400_with_the_reason(world, api, settings):
+    settings.CXM_ALLOW_PRIVATE_DESTINATIONS = False  # as in production (tests allow it for their fakes)
     client = api(world["admin"])
     private = client.post(
         "/api/v1/webhook-endpoints/", {"url": "http://127.0.0.1:8000/x", "events": ["ping"]}, format="json"

@@ -44,7 +44,7 @@ def wsgi_app():
 @pytest.fixture
 def demo_admin_key(settings):
     # Generated webhook URLs are stored without resolving their hosts: no DNS lookups from tests.
-    settings.WEBHOOKS_ALLOW_PRIVATE_URLS = True
+    settings.CXM_ALLOW_PRIVATE_DESTINATIONS = True
     generate_demo(messages=150, seed=5)
     admin = Membership.objects.filter(
         organization=Organization.objects.get(slug="acme"), role=Role.ADMIN

@@ -85,7 +85,7 @@ def test_testing_a_channel_reports_its_state_and_stores_nothing(org_a, brand_a, 
 def test_feeds_on_internal_addresses_are_refused(brand_a, settings):
     from apps.connectors.services import channel_test
 
-    settings.CXM_ALLOW_PRIVATE_FETCH = False
+    settings.CXM_ALLOW_PRIVATE_DESTINATIONS = False
     for url in [
         "http://127.0.0.1:9/feed.xml",
         "http://169.254.169.254/latest/meta-data/",
@@ -93,7 +93,7 @@ def test_feeds_on_internal_addresses_are_refused(brand_a, settings):
     ]:
         feed = ChannelFactory(brand=brand_a, kind=ChannelKind.FEED, settings={"feeds": [url]})
         ok, reason = channel_test(channel=feed)
-        assert not ok and "non-public address" in reason, reason
+        assert not ok and "private, loopback or reserved address" in reason, reason
 
 
 def test_one_failing_feed_of_several_shows_on_the_channel_page(org_a, brand_a, make_membership, login):

@@ -32,7 +32,7 @@ def receiver():
 @pytest.fixture(autouse=True)
 def private_urls_allowed(settings):
     # The receiver listens on 127.0.0.1, which production refuses (SSRF); tests allow it.
-    settings.WEBHOOKS_ALLOW_PRIVATE_URLS = True
+    settings.CXM_ALLOW_PRIVATE_DESTINATIONS = True
     settings.WEBHOOKS_RETRY_BASE_SECONDS = 30
     settings.WEBHOOKS_MAX_ATTEMPTS = 8
 

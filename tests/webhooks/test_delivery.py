@@ -196,7 +196,7 @@ def test_overdue_deliveries_are_found_by_the_sweep(endpoint, org_a):
     ],
 )
 def test_private_and_loopback_urls_are_refused_in_production(settings, org_a, url):
-    settings.WEBHOOKS_ALLOW_PRIVATE_URLS = False
+    settings.CXM_ALLOW_PRIVATE_DESTINATIONS = False
     admin = membership_create(org_a, role=Role.ADMIN)
 
     with pytest.raises(services.EndpointRefused, match="private, loopback or reserved"):
@@ -205,7 +205,7 @@ def test_private_and_loopback_urls_are_refused_in_production(settings, org_a, ur
 
 def test_a_private_url_saved_earlier_is_refused_at_send_time(settings, endpoint, receiver, org_a):
     publish(org_a)
-    settings.WEBHOOKS_ALLOW_PRIVATE_URLS = False
+    settings.CXM_ALLOW_PRIVATE_DESTINATIONS = False
 
     attempt(WebhookDelivery.objects.get())
 

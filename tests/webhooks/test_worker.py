@@ -16,7 +16,7 @@ pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)
 @pytest.fixture
 def worker_env(monkeypatch):
     # The worker is another process: it reads its settings from the environment.
-    monkeypatch.setenv("CXM_WEBHOOKS_ALLOW_PRIVATE_URLS", "1")
+    monkeypatch.setenv("CXM_ALLOW_PRIVATE_DESTINATIONS", "1")
     monkeypatch.setenv("CXM_WEBHOOKS_RETRY_BASE_SECONDS", "0.5")
 
 

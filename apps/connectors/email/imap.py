@@ -22,6 +22,8 @@ import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from apps.core.outbound import DestinationRefused, untrusted_destination
+
 from ..base import FetchedItem, FetchResult, PayloadRejected, TransientError
 from .config import ImapConfig, tls_context
 from .parsing import TRUNCATED_HEADER, message_id_of
@@ -109,9 +111,16 @@ def _errors(config: ImapConfig, stage: str) -> Iterator[None]:
 
 def _connect(config: ImapConfig) -> imaplib.IMAP4:
     context = tls_context(config.settings) if config.security != "none" else None
-    if config.security == "ssl":
-        return imaplib.IMAP4_SSL(config.host, config.port, ssl_context=context, timeout=config.timeout)
-    client = imaplib.IMAP4(config.host, config.port, timeout=config.timeout)
+    # The server is the tenant's: it must be on a public address (no scanning CXM's network through it).
+    try:
+        with untrusted_destination(f"the IMAP server {_where(config)}"):
+            if config.security == "ssl":
+                return imaplib.IMAP4_SSL(
+                    config.host, config.port, ssl_context=context, timeout=config.timeout
+                )
+            client = imaplib.IMAP4(config.host, config.port, timeout=config.timeout)
+    except DestinationRefused as error:
+        raise PayloadRejected(str(error)) from None
     if config.security == "starttls":
         if "STARTTLS" not in client.capabilities:
             client.shutdown()

@@ -25,6 +25,8 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, getaddresses, make_msgid
 
+from apps.core.outbound import DestinationRefused, untrusted_destination
+
 from ..base import PayloadRejected, TransientError
 from ..kinds import ChannelKind
 from .config import SmtpConfig, tls_context
@@ -232,29 +234,33 @@ def _deliver(config: SmtpConfig, email: EmailMessage, recipients: list[str]) -> 
     context = tls_context(config.settings) if config.security != "none" else None
     client = None
     try:
-        if config.security == "ssl":
-            client = smtplib.SMTP_SSL(
-                config.host,
-                config.port,
-                local_hostname=config.helo_name,
-                timeout=config.timeout,
-                context=context,
-            )
-        else:
-            client = smtplib.SMTP(
-                config.host, config.port, local_hostname=config.helo_name, timeout=config.timeout
-            )
-            if config.security == "starttls":
-                client.ehlo()
-                if not client.has_extn("starttls"):
-                    raise PayloadRejected(
-                        f"the SMTP server {config.host}:{config.port} does not offer STARTTLS; "
-                        "use smtp_security 'ssl' or another port"
-                    )
-                client.starttls(context=context)
+        # The server is the tenant's: it must be on a public address (no scanning CXM's network through it).
+        with untrusted_destination(f"the SMTP server {config.host}:{config.port}"):
+            if config.security == "ssl":
+                client = smtplib.SMTP_SSL(
+                    config.host,
+                    config.port,
+                    local_hostname=config.helo_name,
+                    timeout=config.timeout,
+                    context=context,
+                )
+            else:
+                client = smtplib.SMTP(
+                    config.host, config.port, local_hostname=config.helo_name, timeout=config.timeout
+                )
+        if config.security == "starttls":
+            client.ehlo()
+            if not client.has_extn("starttls"):
+                raise PayloadRejected(
+                    f"the SMTP server {config.host}:{config.port} does not offer STARTTLS; "
+                    "use smtp_security 'ssl' or another port"
+                )
+            client.starttls(context=context)
         if config.username:
             client.login(config.username, config.password)
         return client.send_message(email, from_addr=config.from_address, to_addrs=recipients)
+    except DestinationRefused as error:
+        raise PayloadRejected(str(error)) from None
     except (smtplib.SMTPException, OSError, UnicodeEncodeError) as error:
         raise _translate(error, config) from error
     finally:

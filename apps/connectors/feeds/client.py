@@ -16,6 +16,8 @@ from email.utils import parsedate_to_datetime
 
 import httpx
 
+from apps.core.parsing import ascii_int
+
 from ..base import PayloadRejected, RateLimited, TransientError
 from ..http import public_client
 
@@ -55,8 +57,8 @@ def retry_after_seconds(value: str | None) -> float | None:
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        return float(value)
+    if (seconds := ascii_int(value)) is not None:
+        return float(seconds)
     try:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):

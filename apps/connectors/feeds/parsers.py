@@ -38,6 +38,8 @@ from urllib.parse import urljoin, urlsplit
 import feedparser
 from django.utils import timezone
 
+from apps.core.links import external_url
+
 from ..base import InboundAuthor, InboundMessage, PayloadRejected
 from ..normalized import MAX_TEXT_CHARS, clean_text, decode_json, parse_time
 
@@ -549,7 +551,7 @@ def _author(document: dict) -> InboundAuthor:
     email = str(person.get("email") or "").strip()
     host = _host(feed.get("url") or "") or "feed"
     email = email if len(email) <= 254 and EMAIL.match(email) else ""
-    profile_url = href if href.startswith(("http://", "https://")) and len(href) <= 500 else ""
+    profile_url = external_url(href)
     if href:
         external_id = href
     elif name:
@@ -560,9 +562,7 @@ def _author(document: dict) -> InboundAuthor:
         name = clean_text(str(feed.get("title") or ""), "feed.title", 255).strip() or host
         external_id = host
         feed_link = str(feed.get("link") or "")
-        profile_url = (
-            feed_link if feed_link.startswith(("http://", "https://")) and len(feed_link) <= 500 else ""
-        )
+        profile_url = external_url(feed_link)
     return InboundAuthor(
         external_id=bounded_id(external_id, MAX_IDENTITY_ID_CHARS),
         display_name=name or email.split("@")[0],

@@ -26,7 +26,10 @@ import json
 
 import httpx
 
+from apps.core.parsing import ascii_int
+
 from ..base import PayloadRejected, RateLimited, TransientError
+from ..http import public_client
 
 DEFAULT_GRAPH_BASE = "https://graph.facebook.com"
 DEFAULT_GRAPH_VERSION = "v21.0"
@@ -61,13 +64,13 @@ def graph_post(channel, path: str, payload: dict, *, what: str) -> dict:
             str(app_secret).encode(), str(token).encode(), hashlib.sha256
         ).hexdigest()
     try:
-        response = httpx.post(
-            graph_url(channel, path),
-            json=payload,
-            params=params,
-            headers={"Authorization": f"Bearer {token}"},
-            timeout=TIMEOUT,
-        )
+        with public_client(timeout=TIMEOUT) as http:
+            response = http.post(
+                graph_url(channel, path),
+                json=payload,
+                params=params,
+                headers={"Authorization": f"Bearer {token}"},
+            )
     except httpx.HTTPError as error:
         raise TransientError(f"{what}: {type(error).__name__}: {error}"[:500]) from None
     if response.status_code >= 400:
@@ -85,8 +88,8 @@ def graph_post(channel, path: str, payload: dict, *, what: str) -> dict:
 
 def retry_after(response: httpx.Response) -> float | None:
     header = response.headers.get("retry-after", "")
-    if header.strip().isdigit():
-        return float(header)
+    if (seconds := ascii_int(header)) is not None:
+        return float(seconds)
     try:
         usage = json.loads(response.headers.get("x-business-use-case-usage") or "{}")
     except ValueError:

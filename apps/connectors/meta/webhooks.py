@@ -14,6 +14,8 @@ import hashlib
 import hmac
 from datetime import UTC, datetime
 
+from apps.core.parsing import ascii_int
+
 from ..base import Connector, PayloadRejected, WebhookForbidden
 from ..normalized import decode_json, parse_time
 
@@ -44,8 +46,8 @@ def entries(body: bytes, *, expected_object: str, kind: str) -> list[dict]:
 def meta_time(value) -> datetime | None:
     """Meta's times: Unix milliseconds (messaging), Unix seconds (changes, WhatsApp, as text too) or
     ISO 8601 with a +0000 offset (some feed values)."""
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value)
+    if isinstance(value, str) and ascii_int(value) is not None:
+        value = ascii_int(value)
     if isinstance(value, int | float) and not isinstance(value, bool):
         seconds = value / 1000 if value > 10**11 else value
         try:

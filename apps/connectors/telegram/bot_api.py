@@ -11,6 +11,7 @@ from __future__ import annotations
 import httpx
 
 from ..base import PayloadRejected, RateLimited, TransientError
+from ..http import public_client
 
 DEFAULT_API_BASE = "https://api.telegram.org"
 TIMEOUT_SECONDS = 30.0
@@ -30,11 +31,8 @@ def bot_call(channel, method: str, params: dict, *, timeout: float = TIMEOUT_SEC
     if not token:
         raise PayloadRejected("the channel has no Telegram bot token configured")
     try:
-        response = httpx.post(
-            f"{api_base(channel)}/bot{token}/{method}",
-            json=params,
-            timeout=httpx.Timeout(timeout, connect=10.0),
-        )
+        with public_client(timeout=httpx.Timeout(timeout, connect=10.0)) as http:
+            response = http.post(f"{api_base(channel)}/bot{token}/{method}", json=params)
     except httpx.HTTPError as error:
         # The URL carries the token: never let it reach a log or an error column.
         detail = str(error).replace(token, "<bot token>")

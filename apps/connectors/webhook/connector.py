@@ -11,6 +11,8 @@ import hashlib
 import hmac
 import time
 
+from apps.core.parsing import ascii_int
+
 from ..base import Connector, InboundMessage, WebhookForbidden
 from ..kinds import ChannelKind
 from ..normalized import messages_from_payload
@@ -35,7 +37,8 @@ class SignedWebhookConnector(Connector):
         timestamp = headers.get("x-cxm-timestamp", "")
         if not signature or not timestamp:
             raise WebhookForbidden("missing X-CXM-Signature or X-CXM-Timestamp header", status=401)
-        if not timestamp.isdigit() or abs(time.time() - int(timestamp)) > TOLERANCE_SECONDS:
+        seconds = ascii_int(timestamp)
+        if seconds is None or abs(time.time() - seconds) > TOLERANCE_SECONDS:
             raise WebhookForbidden("X-CXM-Timestamp is missing, malformed or more than 5 minutes off")
         if not hmac.compare_digest(sign(secret, timestamp, body), signature):
             raise WebhookForbidden("signature does not match the body")

@@ -141,9 +141,15 @@ def agent_answers(channel, payload_id: int, text: str) -> Message:
     return Message.objects.get(pk=reply.pk)
 
 
+def _refused_by_policy(message, errors: list) -> None:
+    if "Content Security Policy" in message.text:
+        errors.append(f"{message.text} (at {message.location.get('url')})")
+
+
 @pytest.fixture
 def page():
-    """A Chromium page; it fails the test on any JavaScript error of the page."""
+    """A Chromium page; it fails the test on any JavaScript error of the page, and on anything the page's
+    Content-Security-Policy refused (Chromium reports each refusal on the console)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -161,6 +167,7 @@ def page():
             page = browser.new_page(viewport={"width": 1100, "height": 760})
             errors = []
             page.on("pageerror", lambda error: errors.append(str(error)))
+            page.on("console", lambda message: _refused_by_policy(message, errors))
             yield page
             assert errors == []
         finally:

@@ -3,13 +3,19 @@
 // and a change of status is announced to screen readers once (the list itself is not a live region, as it
 // is refreshed every few seconds while a reply waits).
 (() => {
-  if (window.cxmRepliesWaiting) return; // loaded again by a swap of the composer
+  if (window.cxmRepliesLoaded) return; // loaded again by a swap of the composer
+  window.cxmRepliesLoaded = true;
   const composer = () => document.getElementById("reply-composer");
   const statuses = new Map();
 
-  // Whether a reply of the list waits to go out (queued, or scheduled and due): the list polls meanwhile.
-  window.cxmRepliesWaiting = (list) =>
+  // While a reply of the list waits to go out (queued, or scheduled and due), the list refreshes every few
+  // seconds. (Not an hx-trigger filter: those are evaluated code, which the Content-Security-Policy forbids.)
+  const waiting = (list) =>
     Array.from(list.querySelectorAll("[data-due]")).some((item) => Number(item.dataset.due) <= Date.now());
+  setInterval(() => {
+    const list = document.getElementById("reply-delivery-list");
+    if (list && waiting(list)) htmx.trigger(list, "reply-delivery-due");
+  }, 3000);
 
   function fillTimeZone(root) {
     const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
