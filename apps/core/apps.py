@@ -7,6 +7,6 @@ class CoreConfig(AppConfig):
     verbose_name = "Platform"
 
     def ready(self):
-        from . import checks, outbound  # checks registers the database prerequisites check
+        from . import checks, outbound  # noqa: F401 - importing checks registers the database prerequisites check
 
         outbound.install()  # the guard on connections to destinations that tenants configure
