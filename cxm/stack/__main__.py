@@ -253,10 +253,12 @@ def command_run(argv: list[str]) -> int:
         host = env.get("CXM_HOST", "127.0.0.1")
         concurrency = env.get("CXM_WORKER_CONCURRENCY", "2")
         schedule = VAR / "celerybeat-schedule"
+        # The lifespan's shutdown publishes the tasks the webhook intake still holds (uvicorn re-raises
+        # SIGTERM once it has stopped, so no atexit handler would run).
         supervisor.spawn(
             "web",
             f"{PYTHON} -m uvicorn cxm.asgi:application --host {host} --port {port} --no-access-log "
-            "--lifespan off".split(),
+            "--lifespan on".split(),
         )
         supervisor.spawn(
             "worker",
