@@ -65,11 +65,12 @@ def _test_env() -> dict:
     return env
 
 
-def spawn_worker(hostname: str, *, concurrency: int = 1) -> subprocess.Popen:
-    """Start a real Celery worker process on the test database and the test Redis; returns when it answers."""
+def spawn_worker(hostname: str, *, concurrency: int = 1, env: dict | None = None) -> subprocess.Popen:
+    """Start a real Celery worker process on the test database and the test Redis (with `env` added to its
+    environment); returns when it answers."""
     from cxm.celery import app
 
-    env = _test_env()
+    env = {**_test_env(), **(env or {})}
     process = subprocess.Popen(
         [
             sys.executable,

@@ -65,8 +65,8 @@ ENQUEUE_WINDOW_SECONDS = 0.2
 DB_POOL_MAX_SIZE = 4
 # While PostgreSQL is unreachable, a webhook is answered 503 with Retry-After (platforms deliver it again)
 # within this long, instead of waiting on Django's pool; after a failure, requests are answered so at once
-# for DATABASE_RECHECK_SECONDS, then the next one tries the database again.
-DATABASE_TIMEOUT_SECONDS = 1.0
+# for DATABASE_RECHECK_SECONDS, then the next ones try the database again.
+DATABASE_TIMEOUT_SECONDS = 0.5
 DATABASE_RECHECK_SECONDS = 1.0
 RETRY_AFTER_SECONDS = 5
 # Django's middleware answers by the request's scheme, user agent or forwarded host when these are set;

@@ -47,7 +47,7 @@ PROCESSING_TASKS = (
 )
 
 
-def _queue_keys() -> list[str]:
+def queue_keys() -> list[str]:
     """The Redis keys of the queues the processing tasks go to, with kombu's priority lists beside them."""
     from kombu.transport.redis import Channel
 
@@ -70,7 +70,7 @@ class PayloadRelay:
         # Set when the broker could not be reached (or a publish failed): the next pass that reaches it
         # publishes every payload still waiting.
         self.broker_lost = False
-        self.queue_keys = _queue_keys()
+        self.queue_keys = queue_keys()
         # payload id → (monotonic time before which it is not published again, back-off)
         self.backoff: dict[int, tuple[float, float]] = {}
 

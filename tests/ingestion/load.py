@@ -43,7 +43,7 @@ class WebhookLoad:
         if self.error is not None:
             raise self.error
 
-    def wait_acknowledged(self, count: int, timeout: float = 60) -> None:
+    def wait_acknowledged(self, count: int, timeout: float = 120) -> None:
         deadline = time.monotonic() + timeout
         while self.acknowledged < count:
             assert time.monotonic() < deadline and self.thread.is_alive(), "the load stalled"
