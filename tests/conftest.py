@@ -102,8 +102,9 @@ def spawn_worker(hostname: str, *, concurrency: int = 1, env: dict | None = None
     return process
 
 
-def spawn_beat(schedule: Path) -> subprocess.Popen:
-    """Start the real Celery beat on its real schedule (and with it the payload relay, cxm/celery.py)."""
+def spawn_beat(schedule: Path, *, env: dict | None = None) -> subprocess.Popen:
+    """Start the real Celery beat on its real schedule (and with it the payload relay, cxm/celery.py), with
+    `env` added to its environment."""
     return subprocess.Popen(
         [
             sys.executable,
@@ -117,7 +118,7 @@ def spawn_beat(schedule: Path) -> subprocess.Popen:
             "--schedule",
             str(schedule),
         ],
-        env=_test_env(),
+        env={**_test_env(), **(env or {})},
         cwd=ROOT,
         start_new_session=True,
     )
