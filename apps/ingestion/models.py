@@ -49,7 +49,7 @@ class RawPayload(TenantModel):
         indexes = [
             models.Index(fields=["organization", "status", "-received_at"], name="payload_status"),
             # The few payloads still waiting, which the relay looks at every few seconds (relay.py).
-            models.Index(fields=["received_at"], condition=Q(status="received"), name="payload_waiting"),
+            models.Index(fields=["id"], condition=Q(status="received"), name="payload_waiting"),
         ]
 
     def __str__(self):

@@ -10,10 +10,11 @@ publishing a task twice costs a task that finds nothing to do, never a duplicate
 What it publishes again, without knowing the broker's content:
 - after the broker was unreachable or restarted (its run id changed): every payload still received, as
   the tasks queued or published meanwhile may be gone;
-- otherwise, payloads received more than LEASE_SECONDS ago that no worker holds (row not locked) while the
-  processing queues are empty: nobody has their task. And payloads waiting more than OVERDUE_SECONDS
-  whatever the queues hold (a task lost while the queues stay busy). Each payload is published again with
-  a back-off of its own (doubling up to MAX_BACKOFF_SECONDS), so that a payload that keeps failing is not
+- otherwise, payloads received more than LEASE_SECONDS ago that no worker holds (row not locked) and
+  that come before the oldest processing task still queued (tasks are published in the order payloads
+  are stored, and consumed in that order): nobody has their task. And, should the queues' oldest messages
+  tell nothing, payloads waiting more than OVERDUE_SECONDS. Each payload is published again with a
+  back-off of its own (doubling up to MAX_BACKOFF_SECONDS), so that a payload that keeps failing is not
   given a new task chain every few seconds.
 
 The beat task `requeue_stuck_payloads_task` remains as a last resort for what the relay cannot see (beat
@@ -22,6 +23,8 @@ itself stopped for a long time).
 
 from __future__ import annotations
 
+import base64
+import json
 import logging
 import threading
 import time
@@ -37,8 +40,10 @@ logger = logging.getLogger(__name__)
 
 RELAY_INTERVAL_SECONDS = 2.0
 LEASE_SECONDS = 10.0
-OVERDUE_SECONDS = 60.0
+OVERDUE_SECONDS = 300.0
 MAX_BACKOFF_SECONDS = 600.0
+# The oldest messages of a queue looked at for its oldest processing task.
+HEAD_SCAN = 20
 # Payloads published again in one pass at most (in tasks of services.ENQUEUE_BATCH).
 RELAY_LIMIT = 5000
 PROCESSING_TASKS = (
@@ -61,6 +66,18 @@ def queue_keys() -> list[str]:
     return sorted({*names, *(f"{name}{Channel.sep}{step}" for name in names for step in priorities)})
 
 
+def _payload_ids(raw: bytes) -> list[int] | None:
+    """The payload ids of a queued processing task (kombu's Redis message), None for another task."""
+    try:
+        message = json.loads(raw)
+        if message["headers"].get("task") not in PROCESSING_TASKS:
+            return None
+        first = json.loads(base64.b64decode(message["body"]))[0][0]
+    except (ValueError, KeyError, IndexError, TypeError):
+        return None
+    return first if isinstance(first, list) else [first]
+
+
 class PayloadRelay:
     def __init__(self, broker_url: str | None = None):
         self.broker = redis.Redis.from_url(
@@ -74,11 +91,25 @@ class PayloadRelay:
         # payload id → (monotonic time before which it is not published again, back-off)
         self.backoff: dict[int, tuple[float, float]] = {}
 
+    def _queue_head(self) -> float | None:
+        """The lowest payload id the oldest queued processing tasks carry: a payload received before it
+        would have been taken already (payloads are published in the order they are stored). Infinite when
+        the queues hold no processing task; None when the oldest messages are other tasks (no telling)."""
+        head, unknown = float("inf"), False
+        for key in self.queue_keys:
+            oldest = self.broker.lrange(key, -HEAD_SCAN, -1)  # kombu pushes left and pops right
+            ids = next((ids for raw in reversed(oldest) if (ids := _payload_ids(raw))), None)
+            if ids:
+                head = min(head, *ids)
+            elif oldest:
+                unknown = True
+        return None if unknown and head == float("inf") else head
+
     def tick(self) -> int:
         """One pass; returns how many payloads were published again."""
         try:
             broker_id = self.broker.info("server")["run_id"]
-            queued = sum(self.broker.llen(key) for key in self.queue_keys)
+            head = self._queue_head()
         except redis.RedisError:
             if not self.broker_lost:
                 logger.warning("relay: the broker is unreachable; payloads waiting will be published again")
@@ -89,30 +120,50 @@ class PayloadRelay:
             self.broker_lost = True
         self.broker_id = broker_id
         if self.broker_lost:
-            published, ok = services.payloads_republish(older_than=timedelta(0), limit=RELAY_LIMIT)
-            self.broker_lost = not ok or len(published) == RELAY_LIMIT  # go on at the next pass
-            self.backoff.clear()
-            if published:
-                logger.warning("relay: published %d waiting payloads again", len(published))
-            return len(published)
-        return self._lost_tasks(queue_empty=queued == 0)
+            return self._all_waiting()
+        return self._lost_tasks(head)
 
-    def _lost_tasks(self, *, queue_empty: bool) -> int:
+    def _all_waiting(self) -> int:
+        """After the broker was lost: every payload still waiting, page after page."""
+        total, after, ok = 0, 0, True
+        while True:
+            published, ok = services.payloads_republish(
+                older_than=timedelta(0), limit=RELAY_LIMIT, after_pk=after
+            )
+            total += len(published)
+            if not ok or len(published) < RELAY_LIMIT:
+                break
+            after = published[-1]
+        self.broker_lost = not ok
+        self.backoff.clear()
+        if total:
+            logger.warning("relay: published %d waiting payloads again", total)
+        return total
+
+    def _lost_tasks(self, head: float | None) -> int:
+        """Payloads no worker holds, LEASE_SECONDS old, received before the oldest queued task's: nobody
+        has their task. And, whatever the queues hold, those waiting OVERDUE_SECONDS."""
         now = time.monotonic()
-        age = LEASE_SECONDS if queue_empty else OVERDUE_SECONDS
-        published, ok = services.payloads_republish(
-            older_than=timedelta(seconds=age),
-            limit=RELAY_LIMIT,
-            allowed=lambda pk: self.backoff.get(pk, (0.0, 0.0))[0] <= now,
-        )
+        published, ok = [], True
+        if head is not None:
+            published, ok = services.payloads_republish(
+                older_than=timedelta(seconds=LEASE_SECONDS),
+                limit=RELAY_LIMIT,
+                before_pk=None if head == float("inf") else int(head),
+                allowed=lambda pk: self.backoff.get(pk, (0.0, 0.0))[0] <= now,
+            )
+        if not published and ok:
+            published, ok = services.payloads_republish(
+                older_than=timedelta(seconds=OVERDUE_SECONDS),
+                limit=RELAY_LIMIT,
+                allowed=lambda pk: self.backoff.get(pk, (0.0, 0.0))[0] <= now,
+            )
         if not ok:
             self.broker_lost = True
         if len(self.backoff) > 10 * RELAY_LIMIT:
             self.backoff.clear()
         for pk in published:
-            gap = min(
-                max(self.backoff.get(pk, (0.0, LEASE_SECONDS / 2))[1] * 2, LEASE_SECONDS), MAX_BACKOFF_SECONDS
-            )
+            gap = min(max(self.backoff.get(pk, (0.0, 0.0))[1] * 2, LEASE_SECONDS), MAX_BACKOFF_SECONDS)
             self.backoff[pk] = (now + gap, gap)
         if published:
             logger.warning(

@@ -408,17 +408,23 @@ def payloads_stuck(*, older_than: timedelta = timedelta(minutes=10)):
 
 
 def payloads_republish(
-    *, older_than: timedelta, limit: int, allowed: Callable[[int], bool] | None = None
+    *,
+    older_than: timedelta,
+    limit: int,
+    after_pk: int = 0,
+    before_pk: int | None = None,
+    allowed: Callable[[int], bool] | None = None,
 ) -> tuple[list[int], bool]:
-    """Publish again the tasks of payloads received more than `older_than` ago and still waiting, that no
-    worker is processing now (their rows are not locked), oldest first: the relay's pass (relay.py).
-    Returns the ids published and whether the broker took them all."""
+    """Publish again the tasks of payloads received more than `older_than` ago and still waiting (ids
+    between `after_pk` and `before_pk`), that no worker is processing now (their rows are not locked),
+    in id order: the relay's pass (relay.py). Returns the ids published and whether the broker took them
+    all."""
+    waiting = payloads_stuck(older_than=older_than).filter(pk__gt=after_pk)
+    if before_pk is not None:
+        waiting = waiting.filter(pk__lt=before_pk)
     with transaction.atomic():
         waiting = list(
-            payloads_stuck(older_than=older_than)
-            .select_for_update(skip_locked=True)
-            .order_by("received_at")
-            .values_list("pk", "source")[:limit]
+            waiting.select_for_update(skip_locked=True).order_by("pk").values_list("pk", "source")[:limit]
         )
     waiting = [(pk, source) for pk, source in waiting if allowed is None or allowed(pk)]
     published = True

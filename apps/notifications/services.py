@@ -55,7 +55,7 @@ def _push(notifications: list[Notification]) -> None:
             "event": LIVE_EVENT,
             "kind": notification.kind,
             "conversation": notification.conversation_id,
-            "channel": notification.channel_id,
+            **({"channel": notification.channel_id} if notification.channel_id else {}),
         }
         live_send(user_group(notification.organization_id, notification.recipient_id), "user.event", payload)
 

@@ -14,7 +14,7 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="rawpayload",
             index=models.Index(
-                condition=models.Q(("status", "received")), fields=["received_at"], name="payload_waiting"
+                condition=models.Q(("status", "received")), fields=["id"], name="payload_waiting"
             ),
         ),
     ]
