@@ -10,7 +10,8 @@ publishing a task twice costs a task that finds nothing to do, never a duplicate
 What it publishes again, without knowing the broker's content:
 - after the broker was unreachable or restarted (its run id changed): every payload still received, as
   the tasks queued or published meanwhile may be gone;
-- otherwise, payloads received more than LEASE_SECONDS ago that no worker holds (row not locked) and
+- otherwise, payloads received more than LEASE_SECONDS ago that no worker holds (row not locked, task
+  not delivered to a worker in the last HELD_SECONDS) and
   that come before the oldest processing task still queued (tasks are published in the order payloads
   are stored, and consumed in that order): nobody has their task. And, should the queues' oldest messages
   tell nothing, payloads waiting more than OVERDUE_SECONDS. Each payload is published again with a
@@ -42,6 +43,9 @@ RELAY_INTERVAL_SECONDS = 2.0
 LEASE_SECONDS = 10.0
 OVERDUE_SECONDS = 300.0
 MAX_BACKOFF_SECONDS = 600.0
+# kombu's Redis transport keeps the messages delivered and not yet acknowledged aside, with their time.
+UNACKED_KEY, UNACKED_INDEX_KEY = "unacked", "unacked_index"
+HELD_SECONDS = 30.0
 # The oldest messages of a queue looked at for its oldest processing task.
 HEAD_SCAN = 20
 # Payloads published again in one pass at most (in tasks of services.ENQUEUE_BATCH).
@@ -66,10 +70,10 @@ def queue_keys() -> list[str]:
     return sorted({*names, *(f"{name}{Channel.sep}{step}" for name in names for step in priorities)})
 
 
-def _payload_ids(raw: bytes) -> list[int] | None:
+def _payload_ids(raw: bytes | dict) -> list[int] | None:
     """The payload ids of a queued processing task (kombu's Redis message), None for another task."""
     try:
-        message = json.loads(raw)
+        message = json.loads(raw) if isinstance(raw, bytes | str) else raw
         if message["headers"].get("task") not in PROCESSING_TASKS:
             return None
         first = json.loads(base64.b64decode(message["body"]))[0][0]
@@ -105,11 +109,27 @@ class PayloadRelay:
                 unknown = True
         return None if unknown and head == float("inf") else head
 
+    def _held(self) -> set[int]:
+        """The payloads of tasks a worker took from the queue less than HELD_SECONDS ago and has not
+        acknowledged yet (running, or reserved behind the one running): kombu keeps them aside, with the
+        time of delivery. A task held longer, whose payloads no worker locks, may belong to a dead worker
+        (Redis gives it back only after the visibility timeout, an hour)."""
+        tags = self.broker.zrangebyscore(UNACKED_INDEX_KEY, time.time() - HELD_SECONDS, "+inf")
+        held: set[int] = set()
+        for raw in self.broker.hmget(UNACKED_KEY, tags) if tags else []:
+            try:
+                ids = _payload_ids(json.loads(raw)[0]) if raw else None
+            except (ValueError, IndexError):
+                ids = None
+            held.update(ids or [])
+        return held
+
     def tick(self) -> int:
         """One pass; returns how many payloads were published again."""
         try:
             broker_id = self.broker.info("server")["run_id"]
             head = self._queue_head()
+            held = self._held()
         except redis.RedisError:
             if not self.broker_lost:
                 logger.warning("relay: the broker is unreachable; payloads waiting will be published again")
@@ -121,7 +141,7 @@ class PayloadRelay:
         self.broker_id = broker_id
         if self.broker_lost:
             return self._all_waiting()
-        return self._lost_tasks(head)
+        return self._lost_tasks(head, held)
 
     def _all_waiting(self) -> int:
         """After the broker was lost: every payload still waiting, page after page."""
@@ -140,23 +160,27 @@ class PayloadRelay:
             logger.warning("relay: published %d waiting payloads again", total)
         return total
 
-    def _lost_tasks(self, head: float | None) -> int:
+    def _lost_tasks(self, head: float | None, held: set[int]) -> int:
         """Payloads no worker holds, LEASE_SECONDS old, received before the oldest queued task's: nobody
         has their task. And, whatever the queues hold, those waiting OVERDUE_SECONDS."""
         now = time.monotonic()
+
+        def allowed(pk: int) -> bool:
+            return pk not in held and self.backoff.get(pk, (0.0, 0.0))[0] <= now
+
         published, ok = [], True
         if head is not None:
             published, ok = services.payloads_republish(
                 older_than=timedelta(seconds=LEASE_SECONDS),
                 limit=RELAY_LIMIT,
                 before_pk=None if head == float("inf") else int(head),
-                allowed=lambda pk: self.backoff.get(pk, (0.0, 0.0))[0] <= now,
+                allowed=allowed,
             )
         if not published and ok:
             published, ok = services.payloads_republish(
                 older_than=timedelta(seconds=OVERDUE_SECONDS),
                 limit=RELAY_LIMIT,
-                allowed=lambda pk: self.backoff.get(pk, (0.0, 0.0))[0] <= now,
+                allowed=allowed,
             )
         if not ok:
             self.broker_lost = True

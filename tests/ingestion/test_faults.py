@@ -181,13 +181,11 @@ class Stack:
         return f"http://127.0.0.1:{self.port}/hooks/{channel.webhook_token}/"
 
 
-@pytest.fixture(scope="module")
-def stack(django_db_setup, django_db_blocker, tmp_path_factory):
-    """One stack for the load tests (each test its own channel): each survives its fault, or is stopped
-    and started again by the test."""
-    running = Stack(tmp_path_factory.mktemp("stack") / "celerybeat-schedule")
-    with django_db_blocker.unblock():
-        running.start()
+@pytest.fixture
+def stack(tmp_path):
+    """The stack of one test: stopped before the test's data is flushed, which its workers would hold."""
+    running = Stack(tmp_path / "celerybeat-schedule")
+    running.start()
     yield running
     running.stop()
 
