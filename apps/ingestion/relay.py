@@ -11,12 +11,11 @@ What it publishes again, without knowing the broker's content:
 - after the broker was unreachable or restarted (its run id changed): every payload still received, as
   the tasks queued or published meanwhile may be gone;
 - otherwise, payloads received more than LEASE_SECONDS ago that no worker holds (row not locked, task
-  not delivered to a worker in the last HELD_SECONDS) and
-  that come before the oldest processing task still queued (tasks are published in the order payloads
-  are stored, and consumed in that order): nobody has their task. And, should the queues' oldest messages
-  tell nothing, payloads waiting more than OVERDUE_SECONDS. Each payload is published again with a
-  back-off of its own (doubling up to MAX_BACKOFF_SECONDS), so that a payload that keeps failing is not
-  given a new task chain every few seconds.
+  not delivered to a worker in the last HELD_SECONDS) and that come before every processing task still
+  queued: nobody has their task. And, should the queues be too long to read, payloads waiting more than
+  OVERDUE_SECONDS. Each payload is published again with a back-off of its own (doubling up to
+  MAX_BACKOFF_SECONDS), so that a payload that keeps failing is not given a new task chain every few
+  seconds.
 
 The beat task `requeue_stuck_payloads_task` remains as a last resort for what the relay cannot see (beat
 itself stopped for a long time).
@@ -46,8 +45,8 @@ MAX_BACKOFF_SECONDS = 600.0
 # kombu's Redis transport keeps the messages delivered and not yet acknowledged aside, with their time.
 UNACKED_KEY, UNACKED_INDEX_KEY = "unacked", "unacked_index"
 HELD_SECONDS = 30.0
-# The oldest messages of a queue looked at for its oldest processing task.
-HEAD_SCAN = 20
+# A queue longer than this is not read (the relay then waits OVERDUE_SECONDS before publishing again).
+QUEUE_SCAN = 2000
 # Payloads published again in one pass at most (in tasks of services.ENQUEUE_BATCH).
 RELAY_LIMIT = 5000
 PROCESSING_TASKS = (
@@ -96,18 +95,16 @@ class PayloadRelay:
         self.backoff: dict[int, tuple[float, float]] = {}
 
     def _queue_head(self) -> float | None:
-        """The lowest payload id the oldest queued processing tasks carry: a payload received before it
-        would have been taken already (payloads are published in the order they are stored). Infinite when
-        the queues hold no processing task; None when the oldest messages are other tasks (no telling)."""
-        head, unknown = float("inf"), False
+        """The lowest payload id the queued processing tasks carry: a payload received before it, whose
+        task is not held by a worker, has no task. Infinite when the queues hold no processing task; None
+        when they are too long to read every few seconds (no telling: only OVERDUE_SECONDS then)."""
+        head = float("inf")
         for key in self.queue_keys:
-            oldest = self.broker.lrange(key, -HEAD_SCAN, -1)  # kombu pushes left and pops right
-            ids = next((ids for raw in reversed(oldest) if (ids := _payload_ids(raw))), None)
-            if ids:
-                head = min(head, *ids)
-            elif oldest:
-                unknown = True
-        return None if unknown and head == float("inf") else head
+            if self.broker.llen(key) > QUEUE_SCAN:
+                return None
+            for raw in self.broker.lrange(key, 0, -1):
+                head = min(head, *(_payload_ids(raw) or [head]))
+        return head
 
     def _held(self) -> set[int]:
         """The payloads of tasks a worker took from the queue less than HELD_SECONDS ago and has not
@@ -161,7 +158,7 @@ class PayloadRelay:
         return total
 
     def _lost_tasks(self, head: float | None, held: set[int]) -> int:
-        """Payloads no worker holds, LEASE_SECONDS old, received before the oldest queued task's: nobody
+        """Payloads no worker holds, LEASE_SECONDS old, received before any queued task's: nobody
         has their task. And, whatever the queues hold, those waiting OVERDUE_SECONDS."""
         now = time.monotonic()
 
