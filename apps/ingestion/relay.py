@@ -69,7 +69,7 @@ def queue_keys() -> list[str]:
     return sorted({*names, *(f"{name}{Channel.sep}{step}" for name in names for step in priorities)})
 
 
-def _payload_ids(raw: bytes | dict) -> list[int] | None:
+def task_payload_ids(raw: bytes | dict) -> list[int] | None:
     """The payload ids of a queued processing task (kombu's Redis message), None for another task."""
     try:
         message = json.loads(raw) if isinstance(raw, bytes | str) else raw
@@ -103,7 +103,7 @@ class PayloadRelay:
             if self.broker.llen(key) > QUEUE_SCAN:
                 return None
             for raw in self.broker.lrange(key, 0, -1):
-                head = min(head, *(_payload_ids(raw) or [head]))
+                head = min(head, *(task_payload_ids(raw) or [head]))
         return head
 
     def _held(self) -> set[int]:
@@ -115,7 +115,7 @@ class PayloadRelay:
         held: set[int] = set()
         for raw in self.broker.hmget(UNACKED_KEY, tags) if tags else []:
             try:
-                ids = _payload_ids(json.loads(raw)[0]) if raw else None
+                ids = task_payload_ids(json.loads(raw)[0]) if raw else None
             except (ValueError, IndexError):
                 ids = None
             held.update(ids or [])

@@ -15,7 +15,7 @@ from django.db import connection
 
 from apps.connectors.webhook.connector import sign
 from apps.ingestion.models import RawPayload
-from apps.ingestion.relay import queue_keys
+from apps.ingestion.relay import queue_keys, task_payload_ids
 from cxm.stack.postgres import EmbeddedPostgres
 from tests.conftest import spawn_web, stop_worker
 from tests.ingestion.conftest import SECRET, message
@@ -87,15 +87,10 @@ def test_postgres_down_webhooks_and_health_answer_503_within_a_second(webhook_ch
 
 def _queued_payload_ids() -> set[int]:
     """The payload ids carried by the processing tasks waiting in the broker's queues."""
-    import base64
-
     client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
-    ids = set()
-    for key in queue_keys():
-        for raw in client.lrange(key, 0, -1):
-            args = json.loads(base64.b64decode(json.loads(raw)["body"]))[0]
-            ids.update(args[0] if isinstance(args[0], list) else [args[0]])
-    return ids
+    return {
+        pk for key in queue_keys() for raw in client.lrange(key, 0, -1) for pk in task_payload_ids(raw) or []
+    }
 
 
 def test_the_intake_publishes_what_it_holds_when_stopped(webhook_channel):
