@@ -3,7 +3,7 @@
 import os
 
 from celery import Celery
-from celery.signals import setup_logging, task_postrun, task_prerun
+from celery.signals import beat_init, setup_logging, task_postrun, task_prerun
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cxm.settings")
 
@@ -32,3 +32,15 @@ def release_database_connections(sender=None, **kwargs):
 
     if not getattr(getattr(sender, "request", None), "is_eager", False):
         close_old_connections()
+
+
+@beat_init.connect
+def start_payload_relay(sender=None, **kwargs):
+    # Beat runs once a deployment: its process carries the relay that publishes again the tasks of payloads
+    # whose task was lost (apps/ingestion/relay.py), every few seconds.
+    import django
+
+    django.setup()
+    from apps.ingestion.relay import start_relay_thread
+
+    start_relay_thread()

@@ -93,6 +93,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "apps.accounts.middleware.TenantMiddleware",
+    "apps.core.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "cxm.urls"
@@ -183,7 +184,10 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "apps.core.tasks.heartbeat_task", "schedule": 30.0},
     # A payload whose task was lost (Redis lost its queue) is sent again; processing is idempotent.
-    "poll-due-channels": {"task": "apps.connectors.tasks.poll_due_channels_task", "schedule": 30.0},
+    "poll-due-channels": {
+        "task": "apps.connectors.tasks.poll_due_channels_task",
+        "schedule": float(os.environ.get("CXM_POLL_DUE_SECONDS", "30")),
+    },
     "send-scheduled-messages": {
         "task": "apps.connectors.tasks.send_scheduled_messages_task",
         "schedule": 30.0,
@@ -209,6 +213,10 @@ CELERY_BEAT_SCHEDULE = {
     # Webhook deliveries whose retry task was lost are sent again.
     "webhook-deliveries-due": {"task": "apps.webhooks.tasks.webhook_deliveries_due_task", "schedule": 60.0},
 }
+
+# A polled channel whose poll fails waits this long before the next one, twice as long after each further
+# failure in a row (up to an hour; apps.connectors.services.channel_poll_failed).
+CHANNEL_POLL_RETRY_SECONDS = float(os.environ.get("CXM_CHANNEL_POLL_RETRY_SECONDS", "30"))
 
 # Dashboards (apps.analytics): how long after a write the workers recompute the rollup days it touched. Each
 # recompute rereads the whole (brand, day), so a shorter delay means fresher dashboards and more work while

@@ -55,15 +55,22 @@ def _test_database_url(database_name: str) -> str:
     return urlunsplit(parts._replace(path=f"/{database_name}"))
 
 
-def spawn_worker(hostname: str, *, concurrency: int = 1) -> subprocess.Popen:
-    """Start a real Celery worker process on the test database and the test Redis; returns when it answers."""
+def _test_env() -> dict:
+    """The environment of a process of the app that works on the test database and the test Redis."""
     from django.db import connection
-
-    from cxm.celery import app
 
     env = dict(os.environ)
     env["DATABASE_URL"] = _test_database_url(connection.settings_dict["NAME"])
     env["CXM_TESTING"] = "1"
+    return env
+
+
+def spawn_worker(hostname: str, *, concurrency: int = 1, env: dict | None = None) -> subprocess.Popen:
+    """Start a real Celery worker process on the test database and the test Redis (with `env` added to its
+    environment); returns when it answers."""
+    from cxm.celery import app
+
+    env = {**_test_env(), **(env or {})}
     process = subprocess.Popen(
         [
             sys.executable,
@@ -93,6 +100,52 @@ def spawn_worker(hostname: str, *, concurrency: int = 1) -> subprocess.Popen:
             os.killpg(process.pid, 9)
             raise RuntimeError("the Celery worker did not start")
     return process
+
+
+def spawn_beat(schedule: Path, *, env: dict | None = None) -> subprocess.Popen:
+    """Start the real Celery beat on its real schedule (and with it the payload relay, cxm/celery.py), with
+    `env` added to its environment."""
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "cxm",
+            "beat",
+            "--loglevel",
+            "WARNING",
+            "--schedule",
+            str(schedule),
+        ],
+        env={**_test_env(), **(env or {})},
+        cwd=ROOT,
+        start_new_session=True,
+    )
+
+
+def spawn_web(port: int) -> subprocess.Popen:
+    """Start uvicorn on cxm.asgi on 127.0.0.1:`port` as `dev.py run` does (lifespan on); returns when it
+    answers."""
+    import urllib.request
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "cxm.asgi:application", "--host", "127.0.0.1", "--port", str(port)]
+        + ["--no-access-log", "--lifespan", "on", "--log-level", "warning"],
+        env=_test_env(),
+        cwd=ROOT,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/health/?live=1", timeout=1).close()
+            return process
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                os.killpg(process.pid, 9)
+                raise RuntimeError("uvicorn did not start") from None
+            time.sleep(0.2)
 
 
 def _answers(app, hostname: str) -> bool:

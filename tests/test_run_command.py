@@ -134,3 +134,69 @@ def test_run_command_serves_a_healthy_stack_and_restarts_warm(tmp_path):
     finally:
         second_output = _stop(process)
     assert "Demo ready" not in second_output and "demo logins" in second_output
+
+
+def _children(pid: int) -> dict[int, str]:
+    """The stack's direct child processes: pid → command line."""
+    children = {}
+    for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+        try:
+            children[int(child)] = Path(f"/proc/{child}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+    return children
+
+
+def _child(pid: int, *words: str) -> int:
+    for child, command in _children(pid).items():
+        if all(word in command for word in words):
+            return child
+    raise AssertionError(f"no child process with {words}: {_children(pid)}")
+
+
+@pytest.mark.timeout_sensitive
+def test_run_command_starts_again_what_crashes(tmp_path):
+    """kill -9 the worker, beat, Redis and PostgreSQL of a running stack: each is started again (with
+    back-off, and the stack says so), and the app serves again."""
+    import threading
+
+    ports = {"pg": _free_port(), "redis": _free_port(), "web": _free_port()}
+    base = f"http://127.0.0.1:{ports['web']}"
+    process = _start(tmp_path, ports)
+    output: list[str] = []
+    reader = threading.Thread(target=lambda: output.extend(iter(process.stdout.readline, "")), daemon=True)
+    reader.start()
+    try:
+        _wait_healthy(base, process)
+        crashes = {
+            "worker": lambda: os.killpg(_child(process.pid, "celery", "worker"), signal.SIGKILL),
+            "beat": lambda: os.killpg(_child(process.pid, "celery", "beat"), signal.SIGKILL),
+            "Redis": lambda: os.kill(_child(process.pid, "redis-server"), signal.SIGKILL),
+            "PostgreSQL": lambda: os.kill(
+                int((tmp_path / "postgres-run" / "postmaster.pid").read_text().split()[0]), signal.SIGKILL
+            ),
+        }
+        for name, crash in crashes.items():
+            crash()
+            deadline = time.monotonic() + 60
+            while not any(f"starting {name} again" in line for line in output):
+                assert time.monotonic() < deadline, f"{name} was not started again:\n{''.join(output[-30:])}"
+                time.sleep(0.5)
+            _wait_healthy(base, process, timeout=120)
+        url, page = _login(base, "admin", _password(tmp_path, "admin"))
+        assert urllib.parse.urlsplit(url).path == "/org/" and "Log out" in page
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            process.wait(90)
+        reader.join(10)
+    assert process.returncode == 0, "".join(output[-50:])
+    _assert_nothing_left(tmp_path)
+
+
+def _password(var_dir: Path, username: str) -> str:
+    for line in (var_dir / "demo-credentials.txt").read_text().splitlines():
+        user, password, _role = line.split("\t")
+        if user == username:
+            return password
+    raise AssertionError(f"no demo login {username}")

@@ -33,7 +33,13 @@ class Channel(TenantModel):
     cursor = models.JSONField(default=dict, blank=True)
     last_fetch_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
+    # Failed polls in a row (0 after a success); from POLL_FAILING_AFTER on, the channel is failing since
+    # `failing_since` and its organisation's admins were told (services.channel_poll_failed).
     error_count = models.PositiveIntegerField(default=0)
+    failing_since = models.DateTimeField(null=True, blank=True)
+    # The channel's one poll chain: not polled before this time (a poll under way, or a back-off after
+    # failures); null when only the connector's interval counts.
+    next_poll_at = models.DateTimeField(null=True, blank=True)
     # The secret part of this channel's webhook URL (/hooks/<token>/); rotating it revokes the old URL.
     webhook_token = models.CharField(max_length=64, unique=True, default=_webhook_token, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -44,3 +50,13 @@ class Channel(TenantModel):
 
     def __str__(self):
         return f"{self.name} ({self.get_kind_display()})"
+
+    @property
+    def health(self) -> str:
+        """ok, retrying (a failure or two), failing (failures in a row: admins told), error (refused for
+        good: needs a fix), paused."""
+        if self.status != self.Status.ACTIVE:
+            return str(self.status)
+        if self.failing_since is not None:
+            return "failing"
+        return "retrying" if self.error_count else "ok"

@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from apps.core.audit import audit_record
@@ -55,8 +56,17 @@ def channel_test(*, channel: Channel) -> tuple[bool, str]:
     return False, f"no connector for {channel.get_kind_display()} yet"
 
 
+# Polls that fail this many times in a row make the channel failing (its admins are told); each failure
+# puts the next poll off twice as long as the one before, from settings.CHANNEL_POLL_RETRY_SECONDS up to
+# POLL_BACKOFF_MAX_SECONDS. A poll under way holds the channel this long at most (a lost task lets go).
+POLL_FAILING_AFTER = 3
+POLL_BACKOFF_MAX_SECONDS = 3600
+POLL_LEASE_SECONDS = 600
+
+
 def channels_due_for_poll():
-    """Active channels of polling kinds whose interval has passed."""
+    """Active channels of polling kinds whose interval has passed, and whose back-off (or poll under way)
+    does not hold them."""
     now = timezone.now()
     due = Q()
     for kind, connector in all_connectors().items():
@@ -67,14 +77,64 @@ def channels_due_for_poll():
             )
     if not due:
         return Channel.objects.none()
-    return Channel.objects.filter(due, status=Channel.Status.ACTIVE)
+    return Channel.objects.filter(due, status=Channel.Status.ACTIVE).filter(
+        Q(next_poll_at__isnull=True) | Q(next_poll_at__lte=now)
+    )
 
 
-def _record_error(channel: Channel, reason: str, *, fatal: bool = False) -> None:
-    updates = {"last_error": reason[:2000], "error_count": F("error_count") + 1}
-    if fatal:
-        updates["status"] = Channel.Status.ERROR
-    Channel.objects.filter(pk=channel.pk).update(**updates)
+def channels_claim_for_poll() -> list[int]:
+    """The channels due for a poll, each held for the poll about to be sent (one poll chain a channel: beat
+    never sends a second while one is under way or backing off)."""
+    now = timezone.now()
+    with transaction.atomic():
+        channel_ids = list(
+            channels_due_for_poll().select_for_update(skip_locked=True).values_list("pk", flat=True)
+        )
+        Channel.objects.filter(pk__in=channel_ids).update(
+            next_poll_at=now + timedelta(seconds=POLL_LEASE_SECONDS)
+        )
+    return channel_ids
+
+
+def _admins(channel: Channel) -> list:
+    from apps.accounts.models import Membership, Role
+
+    memberships = Membership.objects.filter(organization_id=channel.organization_id, role=Role.ADMIN).filter(
+        Q(brands__isnull=True) | Q(brands=channel.brand_id)
+    )
+    return [membership.user for membership in memberships.select_related("user").distinct()]
+
+
+def _notify_admins(channel: Channel, kind: str) -> None:
+    from apps.notifications.services import notifications_send
+
+    notifications_send(recipients=_admins(channel), kind=kind, channel=channel, actor=None)
+
+
+def channel_poll_failed(
+    *, channel_id: int, reason: str, retry_after: float | None = None, fatal=False
+) -> None:
+    """A poll failed: the next one waits longer each time (or the platform's Retry-After); from the
+    POLL_FAILING_AFTER-th failure in a row the channel is failing, and its organisation's admins are told
+    once. `fatal` (refused for good: bad credentials...) puts it in error until someone fixes it."""
+    from apps.notifications.models import Notification
+
+    with transaction.atomic():
+        channel = Channel.objects.select_for_update().get(pk=channel_id)
+        channel.error_count += 1
+        channel.last_error = reason[:2000]
+        delay = settings.CHANNEL_POLL_RETRY_SECONDS * 2 ** (channel.error_count - 1)
+        delay = min(max(delay, retry_after or 0), POLL_BACKOFF_MAX_SECONDS)
+        channel.next_poll_at = timezone.now() + timedelta(seconds=delay)
+        if fatal:
+            channel.status = Channel.Status.ERROR
+        newly_failing = channel.failing_since is None and (fatal or channel.error_count >= POLL_FAILING_AFTER)
+        if newly_failing:
+            channel.failing_since = timezone.now()
+        channel.save(update_fields=["error_count", "last_error", "next_poll_at", "status", "failing_since"])
+        if newly_failing:
+            logger.warning("channel failing", extra={"channel": channel.pk, "reason": reason[:300]})
+            _notify_admins(channel, Notification.Kind.CHANNEL_FAILING)
 
 
 def channel_poll(*, channel_id: int) -> int:
@@ -85,6 +145,7 @@ def channel_poll(*, channel_id: int) -> int:
     """
     from apps.ingestion.models import RawPayload
     from apps.ingestion.services import payload_receive_many
+    from apps.notifications.models import Notification
 
     channel = Channel.objects.select_related("brand", "organization").get(pk=channel_id)
     if channel.status != Channel.Status.ACTIVE:
@@ -93,11 +154,14 @@ def channel_poll(*, channel_id: int) -> int:
     try:
         result = connector.fetch(channel)
     except (RateLimited, TransientError) as error:
-        _record_error(channel, error.reason)
+        channel_poll_failed(channel_id=channel.pk, reason=error.reason, retry_after=error.retry_after)
         raise
     except PayloadRejected as error:
-        _record_error(channel, error.reason, fatal=True)
+        channel_poll_failed(channel_id=channel.pk, reason=error.reason, fatal=True)
         return 0
+    except Exception as error:  # a connector's bug, an answer it did not expect: the channel says why
+        channel_poll_failed(channel_id=channel.pk, reason=f"{type(error).__name__}: {error}")
+        raise
     with transaction.atomic():
         new = 0
         for content_type in {item.content_type for item in result.items}:
@@ -110,8 +174,16 @@ def channel_poll(*, channel_id: int) -> int:
                 )
             )
         Channel.objects.filter(pk=channel.pk).update(
-            cursor=result.cursor, last_fetch_at=timezone.now(), last_error="", error_count=0
+            cursor=result.cursor,
+            last_fetch_at=timezone.now(),
+            last_error="",
+            error_count=0,
+            failing_since=None,
+            next_poll_at=None,
         )
+        if channel.failing_since is not None:
+            logger.info("channel recovered", extra={"channel": channel.pk})
+            _notify_admins(channel, Notification.Kind.CHANNEL_RECOVERED)
     return new
 
 

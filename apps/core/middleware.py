@@ -2,6 +2,9 @@ import logging
 import time
 import uuid
 
+from django.db import InterfaceError, OperationalError
+from django.http import JsonResponse
+
 from .logging import request_id_var
 
 logger = logging.getLogger("cxm.request")
@@ -32,3 +35,26 @@ class RequestIdMiddleware:
             return response
         finally:
             request_id_var.reset(token)
+
+
+# How long clients are told to wait before trying again while the database is down.
+RETRY_AFTER_SECONDS = 5
+
+
+class DatabaseUnavailableMiddleware:
+    """A request that meets a database down or unreachable is answered 503 with Retry-After, as a
+    temporary state, not as a 500 (platforms deliver a webhook again; browsers and API clients retry)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, (OperationalError, InterfaceError)):
+            return None
+        logger.warning("database unavailable", exc_info=exception, extra={"path": request.path})
+        response = JsonResponse({"error": "temporarily unavailable; try again later"}, status=503)
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response

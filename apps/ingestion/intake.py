@@ -29,11 +29,12 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+import psycopg
 from asgiref.sync import sync_to_async
 from csp.utils import build_policy
 from django.conf import settings
 from django.core.handlers.asgi import get_script_prefix
-from django.db import connection, connections
+from django.db import InterfaceError, OperationalError, connection, connections
 from django.db.models import TextField
 from django.db.models.functions import Cast
 from django.http.request import split_domain_port, validate_host
@@ -63,6 +64,12 @@ CHANNEL_CACHE_SIZE = 10_000
 ENQUEUE_WINDOW_SECONDS = 0.2
 # Connections of the intake's own pool (per process): each is held for one INSERT only.
 DB_POOL_MAX_SIZE = 4
+# While PostgreSQL is unreachable, a webhook is answered 503 with Retry-After (platforms deliver it again)
+# within this long, instead of waiting on Django's pool; after a failure, requests are answered so at once
+# for DATABASE_RECHECK_SECONDS, then the next ones try the database again.
+DATABASE_TIMEOUT_SECONDS = 0.5
+DATABASE_RECHECK_SECONDS = 1.0
+RETRY_AFTER_SECONDS = 5
 # Django's middleware answers by the request's user agent or forwarded host when these are set; the intake
 # then leaves every request to Django rather than copy that logic. (The scheme it handles: a plain-HTTP
 # request that SECURE_SSL_REDIRECT would redirect goes to Django; an HTTPS one gets Django's HSTS header.)
@@ -92,6 +99,16 @@ def _hsts_header() -> tuple[bytes, bytes] | None:
     if settings.SECURE_HSTS_PRELOAD:
         value += "; preload"
     return (b"strict-transport-security", value.encode())
+
+
+# The database is down or unreachable (psycopg's errors, the pool's timeout, Django's wrapped errors).
+DATABASE_ERRORS = (
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+    OperationalError,
+    InterfaceError,
+    TimeoutError,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,6 +268,7 @@ class WebhookIntake:
         self.answer_headers: list[tuple[bytes, bytes]] = []
         self.hsts_header: tuple[bytes, bytes] | None = None
         self.allowed_hosts: list[str] = []
+        self.database_down_until = 0.0
 
     async def __call__(self, scope, receive, send):
         token = self._token(scope) if scope["type"] == "http" and scope["method"] == "POST" else None
@@ -287,9 +305,15 @@ class WebhookIntake:
 
     async def _post(self, scope, receive, send, token: str):
         started = time.perf_counter()
+        if time.monotonic() < self.database_down_until:
+            return await self._unavailable(send)
         try:
             known = await self._channel(token)
-        except Exception:  # the database is down, say: Django answers with its own error
+        except DATABASE_ERRORS:
+            logger.warning("webhook intake could not read the channel", exc_info=True)
+            self.database_down_until = time.monotonic() + DATABASE_RECHECK_SECONDS
+            return await self._unavailable(send)
+        except Exception:  # anything else, Django meets too and answers with its own error
             logger.warning("webhook intake could not read the channel", exc_info=True)
             known = None
         if known is None or known.channel.status == Channel.Status.PAUSED:
@@ -319,7 +343,7 @@ class WebhookIntake:
             # else, Django meets too and answers with its own error.
             return await self.django(scope, replay, send)
         try:
-            async with (await self._pool()).connection() as database:
+            async with (await self._pool()).connection(timeout=DATABASE_TIMEOUT_SECONDS) as database:
                 payload_id = await services.payload_receive_verified(
                     database,
                     channel=known.channel,
@@ -330,8 +354,14 @@ class WebhookIntake:
                     content_type=parse_header_parameters(headers.get("content-type", ""))[0],
                     external_id=external_id,
                 )
+        except DATABASE_ERRORS:
+            # Not stored: the platform delivers it again. Had the INSERT committed and only its answer been
+            # lost, the payload is stored twice and its messages still once.
+            logger.warning("webhook intake could not store the payload", exc_info=True)
+            self.database_down_until = time.monotonic() + DATABASE_RECHECK_SECONDS
+            return await self._unavailable(send)
         except Exception:
-            # Django answers as it would have (a database down: its error). Had the INSERT committed and
+            # Django answers as it would have. Had the INSERT committed and
             # only its answer been lost, the payload is stored twice and its messages still once, as when
             # a platform retries after a timeout.
             logger.warning("webhook intake failed to store; the request goes to Django", exc_info=True)
@@ -347,6 +377,10 @@ class WebhookIntake:
     async def _channel(self, token: str) -> KnownChannel | None:
         known = self.channels.get(token)
         if known is None or time.monotonic() - known.read_at > CHANNEL_TTL_SECONDS:
+            # Django's pool waits up to its timeout for a database that is down: the intake's own pool
+            # tells within a second, before a thread is given to the read.
+            async with (await self._pool()).connection(timeout=DATABASE_TIMEOUT_SECONDS) as database:
+                await asyncio.wait_for(database.execute("SELECT 1"), DATABASE_TIMEOUT_SECONDS)
             known = await sync_to_async(_read_channel, thread_sensitive=False)(token)
             if known is not None:
                 if len(self.channels) >= CHANNEL_CACHE_SIZE:
@@ -382,6 +416,22 @@ class WebhookIntake:
         if self.batcher is None:
             self.batcher = TaskBatcher(asyncio.get_running_loop())
         return self.batcher
+
+    async def _unavailable(self, send) -> None:
+        content = json.dumps({"error": "temporarily unavailable; deliver again later"}).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 503,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    *self.answer_headers,
+                    (b"content-length", str(len(content)).encode()),
+                    (b"retry-after", str(RETRY_AFTER_SECONDS).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": content})
 
     async def _accepted(
         self, scope, send, headers: dict[str, str], payload_id: int, started: float, *, secure: bool

@@ -56,7 +56,11 @@ class RawPayload(TenantModel):
                 name="payload_once_per_channel",
             )
         ]
-        indexes = [models.Index(fields=["organization", "status", "-received_at"], name="payload_status")]
+        indexes = [
+            models.Index(fields=["organization", "status", "-received_at"], name="payload_status"),
+            # The few payloads still waiting, which the relay looks at every few seconds (relay.py).
+            models.Index(fields=["id"], condition=Q(status="received"), name="payload_waiting"),
+        ]
 
     def __str__(self):
         return f"{self.get_source_display()} payload #{self.pk} ({self.status})"

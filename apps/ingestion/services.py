@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -50,10 +51,11 @@ class Received:
     created: bool
 
 
-def payloads_enqueue(payload_ids: list[int], *, per_task: int = ENQUEUE_BATCH) -> None:
+def payloads_enqueue(payload_ids: list[int], *, per_task: int = ENQUEUE_BATCH) -> bool:
     """Send the processing tasks of payloads already committed: one that also takes the payloads waiting
     beside it for a lone payload, tasks of `per_task` for many (1 for payloads that each carry a task's
-    worth of messages: import chunks)."""
+    worth of messages: import chunks). False when the broker could not take them (the relay, relay.py,
+    sends them once it can)."""
     from .tasks import process_payload_batch_task, process_payload_task
 
     try:
@@ -62,12 +64,14 @@ def payloads_enqueue(payload_ids: list[int], *, per_task: int = ENQUEUE_BATCH) -
         elif payload_ids:
             for start in range(0, len(payload_ids), per_task):
                 process_payload_batch_task.delay(payload_ids[start : start + per_task])
-    except Exception:  # broker down: the payload is stored; requeue_stuck_payloads_task sends it later
+    except Exception:  # broker down: the payload is stored; the relay (relay.py) sends it again
         logger.warning(
             "could not enqueue payloads; they will be requeued",
             exc_info=True,
             extra={"payloads": payload_ids[:20]},
         )
+        return False
+    return True
 
 
 def _per_task(source: str) -> int:
@@ -481,6 +485,33 @@ def payloads_stuck(*, older_than: timedelta = timedelta(minutes=10)):
     return RawPayload.objects.filter(
         status=RawPayload.Status.RECEIVED, received_at__lt=timezone.now() - older_than
     )
+
+
+def payloads_republish(
+    *,
+    older_than: timedelta,
+    limit: int,
+    after_pk: int = 0,
+    before_pk: int | None = None,
+    allowed: Callable[[int], bool] | None = None,
+) -> tuple[list[int], bool]:
+    """Publish again the tasks of payloads received more than `older_than` ago and still waiting (ids
+    between `after_pk` and `before_pk`), that no worker is processing now (their rows are not locked),
+    in id order: the relay's pass (relay.py). Returns the ids published and whether the broker took them
+    all."""
+    waiting = payloads_stuck(older_than=older_than).filter(pk__gt=after_pk)
+    if before_pk is not None:
+        waiting = waiting.filter(pk__lt=before_pk)
+    with transaction.atomic():
+        waiting = list(
+            waiting.select_for_update(skip_locked=True).order_by("pk").values_list("pk", "source")[:limit]
+        )
+    waiting = [(pk, source) for pk, source in waiting if allowed is None or allowed(pk)]
+    published = True
+    for source in {source for _, source in waiting}:
+        ids = [pk for pk, of in waiting if of == source]
+        published = payloads_enqueue(ids, per_task=_per_task(source)) and published
+    return [pk for pk, _ in waiting], published
 
 
 def payloads_requeue_stuck(*, older_than: timedelta = timedelta(minutes=10)) -> int:

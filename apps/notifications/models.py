@@ -8,13 +8,16 @@ from apps.core.models import TenantModel
 class Notification(TenantModel):
     """Something one agent should look at: a mention in an internal note, a conversation assigned to them."""
 
-    # A member limited to some brands sees only the notifications of their conversations.
-    TENANT_BRAND_PATH = "conversation__brand"
+    # A member limited to some brands sees only the notifications of their brands' conversations and
+    # channels.
+    TENANT_BRAND_PATH = "brand"
 
     class Kind(models.TextChoices):
         MENTION = "mention", "Mentioned you in a note"
         ASSIGNED = "assigned", "Assigned you a conversation"
         ALERT = "alert", "Raised an alert on"
+        CHANNEL_FAILING = "channel_failing", "Reports a channel failing"
+        CHANNEL_RECOVERED = "channel_recovered", "Reports a channel working again"
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
@@ -23,8 +26,17 @@ class Notification(TenantModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     kind = models.CharField(max_length=20, choices=Kind.choices)
+    brand = models.ForeignKey("accounts.Brand", on_delete=models.CASCADE, related_name="+")
+    # What it is about: a conversation, or a channel (its health).
     conversation = models.ForeignKey(
-        "conversations.Conversation", on_delete=models.CASCADE, related_name="notifications"
+        "conversations.Conversation",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+    )
+    channel = models.ForeignKey(
+        "connectors.Channel", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
     message = models.ForeignKey(
         "conversations.Message", null=True, blank=True, on_delete=models.CASCADE, related_name="+"

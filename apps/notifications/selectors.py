@@ -16,7 +16,7 @@ def notification_list(*, membership: Membership) -> QuerySet[Notification]:
     return (
         scoped(Notification, membership)
         .filter(recipient_id=membership.user_id)
-        .select_related("actor", "conversation__brand", "message")
+        .select_related("actor", "brand", "conversation", "channel", "message")
     )
 
 

@@ -19,20 +19,24 @@ LIVE_EVENT = "notification.created"
 
 @transaction.atomic
 def notifications_send(
-    *, recipients: Iterable, kind: str, conversation, actor, message=None, link: str = ""
+    *, recipients: Iterable, kind: str, conversation=None, channel=None, actor, message=None, link: str = ""
 ) -> list[Notification]:
-    """Notify each recipient (never the actor themself) about the conversation; each of them hears of it
-    on their open pages once the transaction commits. The caller decides who may be notified."""
+    """Notify each recipient (never the actor themself) about the conversation, or the channel; each of
+    them hears of it on their open pages once the transaction commits. The caller decides who may be
+    notified."""
+    about = conversation if conversation is not None else channel
     actor_id = getattr(actor, "pk", None)
     recipient_ids = sorted({user.pk for user in recipients} - {actor_id})
     notifications = Notification.objects.bulk_create(
         [
             Notification(
-                organization_id=conversation.organization_id,
+                organization_id=about.organization_id,
+                brand_id=about.brand_id,
                 recipient_id=recipient_id,
                 actor_id=actor_id,
                 kind=kind,
                 conversation=conversation,
+                channel=channel,
                 message=message,
                 link=link,
             )
@@ -51,6 +55,7 @@ def _push(notifications: list[Notification]) -> None:
             "event": LIVE_EVENT,
             "kind": notification.kind,
             "conversation": notification.conversation_id,
+            **({"channel": notification.channel_id} if notification.channel_id else {}),
         }
         live_send(user_group(notification.organization_id, notification.recipient_id), "user.event", payload)
 

@@ -11,7 +11,9 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .postgres import EmbeddedPostgres
@@ -88,12 +90,14 @@ def _lock(profile: str):
 
 
 @contextmanager
-def backing_services(profile: str, attach: bool = False):
+def backing_services(profile: str, attach: bool = False, started: dict | None = None):
     """Start embedded PostgreSQL and Redis unless DATABASE_URL / REDIS_URL point elsewhere.
 
     Yields the environment the app's processes must run with. With `attach`, a stack already running
-    on the same data folder is used as it is (and left running).
+    on the same data folder is used as it is (and left running). The servers started are put in `started`
+    (name → server), for the run command to watch.
     """
+    started = {} if started is None else started
     ports = RUN_PORTS if profile == "run" else TEST_PORTS
     env = dict(os.environ)
     env.setdefault("DJANGO_SETTINGS_MODULE", "cxm.settings")
@@ -135,6 +139,7 @@ def backing_services(profile: str, attach: bool = False):
             say(f"starting PostgreSQL 18 (embedded) on 127.0.0.1:{postgres.port}, data in {postgres.datadir}")
             postgres.start()
             postgres.ensure_database("cxm")
+            started["PostgreSQL"] = postgres
             env["DATABASE_URL"] = postgres.url("cxm")
             env["CXM_EMBEDDED_PG_DATADIR"] = str(postgres.datadir)
             env["CXM_EMBEDDED_PG_PORT"] = str(postgres.port)
@@ -148,6 +153,7 @@ def backing_services(profile: str, attach: bool = False):
             )
             say(f"starting Redis (embedded) on 127.0.0.1:{redis_server.port}")
             redis_server.start()
+            started["Redis"] = redis_server
             env["REDIS_URL"] = redis_server.url
             env["CXM_EMBEDDED_REDIS_DATADIR"] = str(redis_server.datadir)
             env["CXM_EMBEDDED_REDIS_PORT"] = str(redis_server.port)
@@ -169,17 +175,55 @@ def manage(env: dict, *args: str, check: bool = True) -> int:
     return subprocess.run([PYTHON, str(ROOT / "manage.py"), *args], env=env, cwd=ROOT, check=check).returncode
 
 
+# A process or server that dies is started again after this long, doubling with each death in a row up to
+# RESTART_MAX_SECONDS; one that ran RESTART_RESET_SECONDS starts the count again. A process that dies this
+# many times in a row right after its start (a port taken, a broken setting) stops the stack instead.
+RESTART_FIRST_SECONDS = 1.0
+RESTART_MAX_SECONDS = 30.0
+RESTART_RESET_SECONDS = 30.0
+RESTART_GIVE_UP = 8
+
+
+@dataclass
+class Watched:
+    """A process of the app, or a backing server, with its restart policy."""
+
+    name: str
+    alive: Callable[[], bool]
+    start: Callable[[], None]
+    exit_code: Callable[[], int | None] = lambda: None
+    # A backing server is started again however often it dies: the app cannot work without it.
+    give_up: bool = True
+    started_at: float = field(default_factory=time.monotonic)
+    deaths: int = 0
+    restart_at: float | None = None
+
+
 class Supervisor:
-    """Runs the app's long-lived processes; the first to die, or Ctrl-C, stops them all."""
+    """Runs the app's long-lived processes and watches the backing servers: one that dies is started again
+    with back-off, and the stack says so; Ctrl-C stops them all."""
 
     def __init__(self, env: dict):
         self.env = env
         self.processes: dict[str, subprocess.Popen] = {}
+        self.watched: dict[str, Watched] = {}
         self.stopping = False
 
     def spawn(self, name: str, args: list[str]) -> None:
-        # Each child gets its own process group so that Ctrl-C reaches only us and we stop them in order.
-        self.processes[name] = subprocess.Popen(args, env=self.env, cwd=ROOT, start_new_session=True)
+        def start():
+            # Its own process group, so that Ctrl-C reaches only us and we stop them in order.
+            self.processes[name] = subprocess.Popen(args, env=self.env, cwd=ROOT, start_new_session=True)
+
+        start()
+        self.watched[name] = Watched(
+            name,
+            alive=lambda: self.processes[name].poll() is None,
+            start=start,
+            exit_code=lambda: self.processes[name].poll(),
+        )
+
+    def watch_server(self, name: str, alive: Callable[[], bool], start: Callable[[], None]) -> None:
+        self.watched[name] = Watched(name, alive=alive, start=start, give_up=False)
 
     def stop(self) -> None:
         self.stopping = True
@@ -195,17 +239,41 @@ class Supervisor:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
 
+    def check(self) -> int | None:
+        """Start again what died and is due; an exit code when the stack must stop."""
+        now = time.monotonic()
+        for item in self.watched.values():
+            if item.restart_at is None:
+                if item.alive():
+                    continue
+                item.deaths = 1 if now - item.started_at >= RESTART_RESET_SECONDS else item.deaths + 1
+                code = item.exit_code()
+                how = f"exited with code {code}" if code is not None else "stopped"
+                if item.give_up and item.deaths >= RESTART_GIVE_UP:
+                    say(f"{item.name} {how}, {item.deaths} times in a row soon after starting; stopping")
+                    return code or 1
+                delay = min(RESTART_FIRST_SECONDS * 2 ** (item.deaths - 1), RESTART_MAX_SECONDS)
+                say(f"{item.name} {how}; starting it again in {delay:.0f} s (restart {item.deaths} in a row)")
+                item.restart_at = now + delay
+            elif now >= item.restart_at:
+                say(f"starting {item.name} again")
+                try:
+                    item.start()
+                except Exception as error:  # a server that cannot start yet: the next try is later
+                    say(f"{item.name} did not start: {error}".splitlines()[0])
+                item.started_at, item.restart_at = time.monotonic(), None
+        return None
+
     def wait(self, ready_check=None) -> int:
-        """Watch the processes until one dies or we are told to stop; `ready_check` runs once, in the loop."""
+        """Watch the processes until the stack must stop or we are told to; `ready_check` runs in the loop
+        until it returns True."""
         try:
             while True:
                 if ready_check is not None and ready_check():
                     ready_check = None
-                for name, process in self.processes.items():
-                    code = process.poll()
-                    if code is not None:
-                        say(f"{name} exited with code {code}; stopping the stack")
-                        return code or 1
+                code = self.check()
+                if code is not None:
+                    return code
                 time.sleep(0.5)
         except KeyboardInterrupt:
             print()
@@ -253,7 +321,8 @@ def command_run(argv: list[str]) -> int:
     # Ctrl-C and SIGTERM stop the stack in order, even when started from a shell that ignores SIGINT.
     signal.signal(signal.SIGINT, _on_stop_signal)
     signal.signal(signal.SIGTERM, _on_stop_signal)
-    with backing_services("run") as env:
+    servers: dict = {}
+    with backing_services("run", started=servers) as env:
         if not _database_ready(env, for_tests=False):
             return 1
         say("applying migrations")
@@ -266,13 +335,17 @@ def command_run(argv: list[str]) -> int:
         manage(env, "seed_demo", "--if-empty", "--quiet-credentials", "--messages", demo_messages)
         port = int(env.get("CXM_WEB_PORT", RUN_PORTS["web"]))
         supervisor = Supervisor(env)
+        for name, server in servers.items():
+            supervisor.watch_server(name, server.alive, server.restart)
         host = env.get("CXM_HOST", "127.0.0.1")
         concurrency = env.get("CXM_WORKER_CONCURRENCY", "2")
         schedule = VAR / "celerybeat-schedule"
+        # The lifespan's shutdown publishes the tasks the webhook intake still holds (uvicorn re-raises
+        # SIGTERM once it has stopped, so no atexit handler would run).
         supervisor.spawn(
             "web",
             f"{PYTHON} -m uvicorn cxm.asgi:application --host {host} --port {port} --no-access-log "
-            "--lifespan off".split(),
+            "--lifespan on".split(),
         )
         supervisor.spawn(
             "worker",

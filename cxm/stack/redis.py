@@ -73,6 +73,15 @@ class EmbeddedRedis:
                 raise RuntimeError(f"Redis did not start; see {self.datadir / 'redis.log'}")
             time.sleep(0.05)
 
+    def alive(self) -> bool:
+        if self.process is not None:
+            return self.process.poll() is None
+        return self.ping()
+
+    def restart(self) -> None:
+        self.process = None
+        self.start()
+
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()

@@ -34,6 +34,7 @@ class FakeMastodon(FakePlatform):
         self.statuses: list[dict] = []  # oldest first
         self.notifications: list[dict] = []  # oldest first
         self.idempotent: dict[str, dict] = {}
+        self.malformed = False
         self._status_ids = itertools.count(113500000000000001)
         self._notification_ids = itertools.count(34975861)
         self._account_ids = itertools.count(971724)
@@ -156,7 +157,14 @@ class FakeMastodon(FakePlatform):
         reset = (datetime.now(UTC) + timedelta(minutes=5)).isoformat().replace("+00:00", "Z")
         return {"X-RateLimit-Limit": "300", "X-RateLimit-Remaining": "299", "X-RateLimit-Reset": reset}
 
+    def misbehave(self, on: bool = True) -> None:
+        """Answer every method 200 with a JSON document of no shape the API documents (an instance behind a
+        broken proxy or mid-upgrade), until told otherwise."""
+        self.malformed = on
+
     def _auth(self, request: RecordedRequest) -> Response | None:
+        if self.malformed:
+            return Response(200, '"maintenance"', {"Content-Type": "application/json"})
         if self.next_responses:
             return self.next_responses.pop(0)
         if request.headers.get("authorization") != f"Bearer {self.access_token}":
