@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0001_initial"),
         ("connectors", "0002_channel_webhook_token"),
-        ("ingestion", "0002_import_jobs"),
+        ("ingestion", "0003_payload_outcomes"),
     ]
 
     operations = [
