@@ -292,7 +292,7 @@ def _wait_idle(app, timeout: float = 900) -> float:
     started = time.perf_counter()
 
     def busy() -> bool:
-        queued = broker.llen(app.conf.task_default_queue)
+        queued = sum(broker.llen(queue.name) for queue in app.conf.task_queues)
         return bool(queued) or any((app.control.inspect(timeout=1).active() or {}).values())
 
     while busy():

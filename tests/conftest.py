@@ -1,7 +1,9 @@
 import os
 import subprocess
 import sys
+import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -55,15 +57,22 @@ def _test_database_url(database_name: str) -> str:
     return urlunsplit(parts._replace(path=f"/{database_name}"))
 
 
-def spawn_worker(hostname: str, *, concurrency: int = 1) -> subprocess.Popen:
-    """Start a real Celery worker process on the test database and the test Redis; returns when it answers."""
+def worker_env() -> dict:
+    """The environment of a worker or beat process on the test database and the test Redis."""
     from django.db import connection
-
-    from cxm.celery import app
 
     env = dict(os.environ)
     env["DATABASE_URL"] = _test_database_url(connection.settings_dict["NAME"])
     env["CXM_TESTING"] = "1"
+    return env
+
+
+def spawn_worker(hostname: str, *, concurrency: int = 1, events: bool = False) -> subprocess.Popen:
+    """Start a real Celery worker process on the test database and the test Redis; returns when it answers.
+    It serves every queue, live work first, as a worker of `dev.py run` does (cxm/queues.py)."""
+    from cxm.celery import app
+    from cxm.queues import QUEUES_BY_PRIORITY
+
     process = subprocess.Popen(
         [
             sys.executable,
@@ -80,10 +89,13 @@ def spawn_worker(hostname: str, *, concurrency: int = 1) -> subprocess.Popen:
             "WARNING",
             "--hostname",
             hostname,
+            "--queues",
+            ",".join(QUEUES_BY_PRIORITY),
             "--without-gossip",
             "--without-mingle",
+            *(["--task-events"] if events else []),  # what tests/conftest.task_events() watches
         ],
-        env=env,
+        env=worker_env(),
         cwd=ROOT,
         start_new_session=True,  # its own process group: a test can kill -9 the worker and its children
     )
@@ -110,6 +122,42 @@ def stop_worker(process: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, 9)
             process.wait()
+
+
+@contextmanager
+def task_events():
+    """The task events of workers started with `events=True`, as the worker sends them, gathered on a thread:
+    yields a dict of task id → {"name", "pid", "states"} that fills in as events arrive."""
+    from cxm.celery import app
+
+    tasks: dict[str, dict] = {}
+
+    def record(event):
+        task = tasks.setdefault(event["uuid"], {"name": None, "pid": None, "states": []})
+        task["name"] = event.get("name") or task["name"]
+        task["pid"] = event.get("pid") or task["pid"]
+        task["states"].append(event["type"].removeprefix("task-"))
+
+    states = ("received", "started", "succeeded", "failed", "retried")
+    handlers = {f"task-{state}": record for state in states}
+    with app.connection_for_read() as connection:
+        receiver = app.events.Receiver(connection, handlers={"*": lambda event: None, **handlers})
+        ready = threading.Event()
+        consume_ready = receiver.on_consume_ready
+
+        def on_consume_ready(*args, **kwargs):
+            consume_ready(*args, **kwargs)
+            ready.set()
+
+        receiver.on_consume_ready = on_consume_ready
+        thread = threading.Thread(target=lambda: receiver.capture(limit=None, timeout=None), daemon=True)
+        thread.start()
+        assert ready.wait(10), "the event receiver did not start"
+        try:
+            yield tasks
+        finally:
+            receiver.should_stop = True
+            thread.join(5)
 
 
 @pytest.fixture

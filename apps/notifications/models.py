@@ -15,6 +15,7 @@ class Notification(TenantModel):
         MENTION = "mention", "Mentioned you in a note"
         ASSIGNED = "assigned", "Assigned you a conversation"
         ALERT = "alert", "Raised an alert on"
+        UNSNOOZED = "unsnoozed", "Brought back from snooze"
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"

@@ -14,6 +14,8 @@ import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
+from cxm.queues import LIVE_QUEUES, QUEUES_BY_PRIORITY
+
 from .postgres import EmbeddedPostgres
 from .redis import EmbeddedRedis
 
@@ -251,17 +253,25 @@ def command_run(argv: list[str]) -> int:
         port = int(env.get("CXM_WEB_PORT", RUN_PORTS["web"]))
         supervisor = Supervisor(env)
         host = env.get("CXM_HOST", "127.0.0.1")
-        concurrency = env.get("CXM_WORKER_CONCURRENCY", "2")
+        concurrency = env.get("CXM_WORKER_CONCURRENCY", "1")
         schedule = VAR / "celerybeat-schedule"
         supervisor.spawn(
             "web",
             f"{PYTHON} -m uvicorn cxm.asgi:application --host {host} --port {port} --no-access-log "
             "--lifespan off".split(),
         )
+        # Two worker processes for two cores: one serves live work alone (a message that arrives while a
+        # backlog is classified waits for no classification), the other every queue, live work first
+        # (cxm/queues.py).
+        supervisor.spawn(
+            "worker-live",
+            f"{PYTHON} -m celery --quiet -A cxm worker --loglevel INFO --concurrency 1 "
+            f"--queues {','.join(LIVE_QUEUES)} --hostname live@%h".split(),
+        )
         supervisor.spawn(
             "worker",
             f"{PYTHON} -m celery --quiet -A cxm worker --loglevel INFO --concurrency {concurrency} "
-            "--hostname worker@%h".split(),
+            f"--queues {','.join(QUEUES_BY_PRIORITY)} --hostname worker@%h".split(),
         )
         supervisor.spawn(
             "beat", f"{PYTHON} -m celery --quiet -A cxm beat --loglevel INFO --schedule {schedule}".split()

@@ -1,5 +1,6 @@
-"""Every task's time limits are consistent: Celery refuses to send a task whose soft limit (its own or the
-global one) is above its hard limit, which once kept beat's unsnooze entry from ever running."""
+"""Every task can be sent: its time limits are consistent (Celery refuses to send a task whose soft limit, its
+own or the global one, is above its hard limit, which once kept beat's unsnooze entry from ever running), and
+its route names a queue that workers serve."""
 
 import pytest
 
@@ -25,3 +26,12 @@ def test_a_task_whose_soft_limit_is_above_its_hard_limit_is_refused_as_it_is_dec
 
         too_short_a_limit.soft_time_limit  # noqa: B018 - a lazily declared task is bound on first use
     app.tasks.pop("tests.core.too_short_a_limit", None)
+
+
+def test_every_route_names_a_task_and_a_queue_that_a_worker_serves():
+    from cxm.queues import QUEUES_BY_PRIORITY, TASK_QUEUES
+
+    app.loader.import_default_modules()
+    assert set(TASK_QUEUES) <= set(app.tasks), set(TASK_QUEUES) - set(app.tasks)
+    assert set(TASK_QUEUES.values()) <= set(QUEUES_BY_PRIORITY)
+    assert [queue.name for queue in app.conf.task_queues] == list(QUEUES_BY_PRIORITY)
