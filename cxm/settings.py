@@ -201,7 +201,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.connectors.tasks.send_scheduled_messages_task",
         "schedule": _every(30.0),
     },
-    "requeue-stuck-payloads": {"task": "apps.ingestion.tasks.requeue_stuck_payloads_task", "schedule": _every(300.0)},
+    "requeue-stuck-payloads": {
+        "task": "apps.ingestion.tasks.requeue_stuck_payloads_task",
+        "schedule": _every(300.0),
+    },
     # Messages that still wait for the classifier (a lost task, a model that was broken and is fixed).
     "classify-waiting": {"task": "apps.classification.tasks.classify_waiting_task", "schedule": _every(60.0)},
     # Each brand's models learn from the day's corrections, at night.
@@ -218,9 +221,15 @@ CELERY_BEAT_SCHEDULE = {
     # The dashboards' rollup buckets that writes marked dirty (ingestion also asks right after commit).
     "refresh-rollups": {"task": "apps.analytics.tasks.refresh_rollups_task", "schedule": _every(60.0)},
     # Alert rules are checked against each brand's latest hours; evaluation is idempotent.
-    "evaluate-alert-rules": {"task": "apps.alerts.tasks.evaluate_alert_rules_task", "schedule": _every(300.0)},
+    "evaluate-alert-rules": {
+        "task": "apps.alerts.tasks.evaluate_alert_rules_task",
+        "schedule": _every(300.0),
+    },
     # Webhook deliveries whose retry task was lost are sent again.
-    "webhook-deliveries-due": {"task": "apps.webhooks.tasks.webhook_deliveries_due_task", "schedule": _every(60.0)},
+    "webhook-deliveries-due": {
+        "task": "apps.webhooks.tasks.webhook_deliveries_due_task",
+        "schedule": _every(60.0),
+    },
 }
 
 # Dashboards (apps.analytics): how long after a write the workers recompute the rollup days it touched. Each

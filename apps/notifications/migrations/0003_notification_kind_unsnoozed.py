@@ -4,15 +4,22 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('notifications', '0002_notification_link_alter_notification_kind'),
+        ("notifications", "0002_notification_link_alter_notification_kind"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='notification',
-            name='kind',
-            field=models.CharField(choices=[('mention', 'Mentioned you in a note'), ('assigned', 'Assigned you a conversation'), ('alert', 'Raised an alert on'), ('unsnoozed', 'Brought back from snooze')], max_length=20),
+            model_name="notification",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("mention", "Mentioned you in a note"),
+                    ("assigned", "Assigned you a conversation"),
+                    ("alert", "Raised an alert on"),
+                    ("unsnoozed", "Brought back from snooze"),
+                ],
+                max_length=20,
+            ),
         ),
     ]
