@@ -127,16 +127,18 @@ def stop_worker(process: subprocess.Popen) -> None:
 @contextmanager
 def task_events():
     """The task events of workers started with `events=True`, as the worker sends them, gathered on a thread:
-    yields a dict of task id → {"name", "pid", "states"} that fills in as events arrive."""
+    yields a dict of task id → {"name", "states", "at"} that fills in as events arrive ("at": when each
+    state's event arrived, time.monotonic())."""
     from cxm.celery import app
 
     tasks: dict[str, dict] = {}
 
     def record(event):
-        task = tasks.setdefault(event["uuid"], {"name": None, "pid": None, "states": []})
+        task = tasks.setdefault(event["uuid"], {"name": None, "states": [], "at": {}})
         task["name"] = event.get("name") or task["name"]
-        task["pid"] = event.get("pid") or task["pid"]
-        task["states"].append(event["type"].removeprefix("task-"))
+        state = event["type"].removeprefix("task-")
+        task["states"].append(state)
+        task["at"][state] = time.monotonic()
 
     states = ("received", "started", "succeeded", "failed", "retried")
     handlers = {f"task-{state}": record for state in states}

@@ -1,12 +1,16 @@
 """Tasks really run on a Celery worker process, through the real Redis broker."""
 
+import os
+import signal
 import time
+from pathlib import Path
 
 import pytest
 from django.core.cache import cache
 from django.test import Client
 
 from apps.core.tasks import HEARTBEAT_KEY, echo_task, heartbeat_task
+from tests.conftest import spawn_worker, stop_worker, task_events
 
 pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
 
@@ -39,3 +43,54 @@ def test_health_reports_every_component_up(celery_worker):
     assert report["checks"]["classifier"]["waiting"] == 0
     assert {"vector", "pg_trgm", "unaccent"} <= set(report["checks"]["database"]["extensions"])
     assert report["checks"]["database"]["version"].startswith("18")
+
+
+def test_killed_worker_children_are_replaced_by_ones_that_serve_tasks_within_ten_seconds():
+    """Under load: tasks keep arriving while the pool's processes are killed with SIGKILL (the OOM killer, an
+    operator); the replacements must be taking tasks within 10 s. Both are killed, so that any task done
+    after the kill was done by a replacement."""
+    worker = spawn_worker(f"kill-child-{os.getpid()}@localhost", concurrency=2, events=True)
+    try:
+        with task_events() as tasks:
+            for n in range(500):
+                echo_task.delay(n)
+            children = wait_for(lambda: _children(worker.pid) if len(_children(worker.pid)) == 2 else None)
+            wait_for(lambda: any("succeeded" in task["states"] for task in tasks.values()))
+            for child in children:
+                os.kill(child, signal.SIGKILL)
+            killed_at = time.monotonic()
+            for n in range(2000):  # the load goes on
+                echo_task.delay(n)
+
+            def done_after_the_kill():
+                return [
+                    t["at"]["succeeded"] for t in tasks.values() if t["at"].get("succeeded", 0) > killed_at
+                ]
+
+            first = min(wait_for(done_after_the_kill, timeout=60))
+        assert _children(worker.pid).isdisjoint(children)
+        assert first - killed_at < 10, (
+            f"the replacements took their first task {first - killed_at:.1f} s after"
+        )
+    finally:
+        stop_worker(worker)
+
+
+def _children(pid: int) -> set[int]:
+    children = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # a process that ended meanwhile
+            continue
+        if int(fields[1]) == pid:
+            children.add(int(stat.parent.name))
+    return children
+
+
+def wait_for(condition, timeout: float = 60):
+    deadline = time.monotonic() + timeout
+    while not (result := condition()):
+        assert time.monotonic() < deadline, f"{condition.__name__} never held"
+        time.sleep(0.05)
+    return result
