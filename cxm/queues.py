@@ -37,3 +37,17 @@ TASK_QUEUES = {
     "apps.search.tasks.reindex_task": BULK,
     "apps.classification.tasks.train_classifier_task": BULK,
 }
+
+
+def one_machine_workers(concurrency: int = 1) -> dict[str, list[str]]:
+    """The Celery workers of a one-machine stack (`dev.py run`, the latency benchmark), as `celery worker`
+    arguments by name: a process for live work alone, so that a message that arrives while a backlog is
+    classified waits for no classification, beside `concurrency` processes for every queue, live work
+    first. Two processes for two cores by default."""
+    return {
+        "worker-live": ["--concurrency", "1", "--queues", ",".join(LIVE_QUEUES), "--hostname", "live@%h"],
+        "worker": [
+            *("--concurrency", str(concurrency), "--queues", ",".join(QUEUES_BY_PRIORITY)),
+            *("--hostname", "worker@%h"),
+        ],
+    }

@@ -14,7 +14,7 @@ import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
-from cxm.queues import LIVE_QUEUES, QUEUES_BY_PRIORITY
+from cxm.queues import one_machine_workers
 
 from .postgres import EmbeddedPostgres
 from .redis import EmbeddedRedis
@@ -260,19 +260,10 @@ def command_run(argv: list[str]) -> int:
             f"{PYTHON} -m uvicorn cxm.asgi:application --host {host} --port {port} --no-access-log "
             "--lifespan off".split(),
         )
-        # Two worker processes for two cores: one serves live work alone (a message that arrives while a
-        # backlog is classified waits for no classification), the other every queue, live work first
-        # (cxm/queues.py).
-        supervisor.spawn(
-            "worker-live",
-            f"{PYTHON} -m celery --quiet -A cxm worker --loglevel INFO --concurrency 1 "
-            f"--queues {','.join(LIVE_QUEUES)} --hostname live@%h".split(),
-        )
-        supervisor.spawn(
-            "worker",
-            f"{PYTHON} -m celery --quiet -A cxm worker --loglevel INFO --concurrency {concurrency} "
-            f"--queues {','.join(QUEUES_BY_PRIORITY)} --hostname worker@%h".split(),
-        )
+        # A worker for live work alone beside one for every queue (cxm/queues.py).
+        for name, arguments in one_machine_workers(int(concurrency)).items():
+            celery = [PYTHON, "-m", "celery", "--quiet", "-A", "cxm", "worker", "--loglevel", "INFO"]
+            supervisor.spawn(name, [*celery, *arguments])
         supervisor.spawn(
             "beat", f"{PYTHON} -m celery --quiet -A cxm beat --loglevel INFO --schedule {schedule}".split()
         )

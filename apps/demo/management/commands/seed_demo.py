@@ -3,7 +3,8 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from apps.demo.generate import demo_exists, generate_demo
+from apps.classification.services import BATCH
+from apps.demo.generate import demo_classify, demo_exists, generate_demo
 
 CREDENTIALS_FILE = "demo-credentials.txt"
 
@@ -33,11 +34,20 @@ class Command(BaseCommand):
             "".join(f"{user}\t{password}\t{role}\n" for user, password, role in result.credentials)
         )
         path.chmod(0o600)
+        generated = time.monotonic()
+        self.stdout.write(f"Classifying the demo's {result.messages} inbound messages…")
+        classified = demo_classify(progress=self._progress)
         self.stdout.write(
-            f"Demo ready in {time.monotonic() - started:.1f}s: {result.messages} inbound messages, "
+            f"Demo ready in {time.monotonic() - started:.1f}s: {result.messages} inbound messages "
+            f"({classified} classified in {time.monotonic() - generated:.1f}s), "
             f"{result.customers} customer profiles."
         )
         self._print_credentials(path)
+
+    def _progress(self, done: int, total: int) -> None:
+        # A line every tenth, not every batch: the output of `dev.py run` stays readable.
+        if done == total or done * 10 // total != (done - BATCH) * 10 // total:
+            self.stdout.write(f"  classified {done:,} of {total:,}")
 
     def _print_credentials(self, path):
         if self.quiet_credentials or not path.exists():
