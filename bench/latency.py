@@ -220,7 +220,8 @@ def main(backlog: int = 50_000, live: int = 150) -> None:
         )
         took = _import_backlog(imports, backlog)
         before = _waiting(imports)
-        queued = app.connection().default_channel.client.llen("classification")
+        with app.connection() as connection:
+            queued = connection.default_channel.client.llen("classification")
         print(
             f"(imported {backlog:,} messages in {took:.0f} s; {before:,} wait for the classifier, "
             f"{queued} tasks in its queue)",

@@ -483,13 +483,14 @@ def generate_demo(*, messages: int = 6000, days: int = 90, seed: int = 7, passwo
     return DemoResult(credentials=credentials, messages=written, customers=customers)
 
 
-def demo_classify(*, progress=None) -> int:
-    """Classify the demo's inbound messages here and now, in the classifier's batches, then teach suggested
-    replies from its resolved conversations and build the dashboards' rollups: the demo is complete when
-    `dev.py run` prints its URL, instead of waiting minutes for the workers (which would also hold back
-    live messages). `progress(done, total)` after each batch. Returns how many messages were classified."""
+def demo_classify(*, processes: int = 1, progress=None) -> int:
+    """Classify the demo's inbound messages here and now, in the classifier's batches (spread over
+    `processes` processes: the machine's cores, idle while the demo is made), then teach suggested replies
+    from its resolved conversations and build the dashboards' rollups: the demo is complete when `dev.py run`
+    prints its URL, instead of leaving minutes of work to the workers (which would also hold back live
+    messages). `progress(done, total)` after each batch. Returns how many messages were classified."""
     from apps.analytics.services import rollups_refresh
-    from apps.classification.services import BATCH, messages_classify
+    from apps.classification.services import BATCH
     from apps.replies.services import resolution_examples_record
 
     organizations = Organization.objects.filter(slug__in=DEMO_SLUGS)
@@ -500,11 +501,12 @@ def demo_classify(*, progress=None) -> int:
         .order_by("pk")
         .values_list("pk", flat=True)
     )
+    batches = [waiting[start : start + BATCH] for start in range(0, len(waiting), BATCH)]
     done = 0
-    for start in range(0, len(waiting), BATCH):
-        done += messages_classify(message_ids=waiting[start : start + BATCH])
+    for classified in _classified(batches, processes):
+        done += classified
         if progress:
-            progress(min(start + BATCH, len(waiting)), len(waiting))
+            progress(done, len(waiting))
     closed = list(
         Conversation.objects.filter(
             organization__in=organizations, status=Conversation.Status.CLOSED
@@ -514,6 +516,31 @@ def demo_classify(*, progress=None) -> int:
         resolution_examples_record(conversation_ids=closed[start : start + 200])
     rollups_refresh()
     return done
+
+
+def _classified(batches: list[list[int]], processes: int):
+    """How many messages of each batch were classified, as the batches are done: here, or in `processes`
+    fresh processes (spawned, not forked: the classifier's libraries keep thread pools that a forked child
+    cannot use), which see only committed rows."""
+    from apps.classification.services import messages_classify
+
+    if processes <= 1 or len(batches) <= 1:
+        for batch in batches:
+            yield messages_classify(message_ids=batch)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    from . import processes as demo_processes
+
+    with ProcessPoolExecutor(
+        processes,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=demo_processes.start,
+        initargs=(connection.settings_dict["NAME"],),
+    ) as pool:
+        for future in as_completed([pool.submit(demo_processes.classify, batch) for batch in batches]):
+            yield future.result()
 
 
 def demo_exists() -> bool:
