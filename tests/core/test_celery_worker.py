@@ -94,3 +94,28 @@ def wait_for(condition, timeout: float = 60):
         assert time.monotonic() < deadline, f"{condition.__name__} never held"
         time.sleep(0.05)
     return result
+
+
+def test_a_worker_takes_live_work_first_then_maintenance_then_classification_then_bulk():
+    """Queued before the worker starts, a backlog of classification and import tasks does not hold back a
+    live message's task, nor beat's (cxm/queues.py)."""
+    from apps.classification.tasks import classify_messages_task
+    from apps.ingestion.tasks import process_import_chunk_task, process_payload_batch_task
+
+    with task_events() as tasks:
+        sent = []
+        for _ in range(10):
+            sent += [process_import_chunk_task.delay([]).id, classify_messages_task.delay([]).id]
+        sent += [echo_task.delay("maintenance").id, process_payload_batch_task.delay([]).id]
+        worker = spawn_worker(f"priority-{os.getpid()}@localhost", events=True)
+        try:
+            wait_for(lambda: all("succeeded" in tasks.get(task_id, {}).get("states", ()) for task_id in sent))
+        finally:
+            stop_worker(worker)
+    started = sorted((tasks[task_id]["at"]["started"], tasks[task_id]["name"]) for task_id in sent)
+    assert [name.rsplit(".", 1)[1] for _, name in started] == [
+        "process_payload_batch_task",
+        "echo_task",
+        *["classify_messages_task"] * 10,
+        *["process_import_chunk_task"] * 10,
+    ]
