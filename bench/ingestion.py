@@ -258,8 +258,7 @@ def webhook_rate(channel, messages: int, clients: int, web_workers: int = 1) -> 
 
 
 def _wait_settled(pid: int, timeout: float = 120) -> None:
-    """Wait until the worker's pool processes stop using CPU: each loads the language detector's models as
-    it starts (apps/classification/apps.py), which is no part of ingesting."""
+    """Wait until the worker's pool processes stop using CPU (starting them is no part of ingesting)."""
 
     def children_cpu() -> tuple[int, int]:
         count = ticks = 0
@@ -292,7 +291,7 @@ def _wait_idle(app, timeout: float = 900) -> float:
     started = time.perf_counter()
 
     def busy() -> bool:
-        queued = broker.llen(app.conf.task_default_queue)
+        queued = sum(broker.llen(queue.name) for queue in app.conf.task_queues)
         return bool(queued) or any((app.control.inspect(timeout=1).active() or {}).values())
 
     while busy():

@@ -9,7 +9,15 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ["ingestion.py", "classification.py", "inbox.py", "search.py", "dashboards.py", "alerts.py"]
+BENCHMARKS = [
+    "ingestion.py",
+    "latency.py",
+    "classification.py",
+    "inbox.py",
+    "search.py",
+    "dashboards.py",
+    "alerts.py",
+]
 
 if __name__ == "__main__":
     names = [arg for arg in sys.argv[1:] if arg.endswith(".py")]

@@ -3,11 +3,29 @@
 import os
 
 from celery import Celery
+from celery import Task as CeleryTask
 from celery.signals import beat_init, setup_logging, task_postrun, task_prerun
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cxm.settings")
 
-app = Celery("cxm")
+
+class Task(CeleryTask):
+    """Every CXM task. Its limits are checked as it is registered (on import): Celery refuses to send a task
+    whose soft time limit, its own or the global CELERY_TASK_SOFT_TIME_LIMIT, is above its hard limit, so
+    such a task would never run — beat only logs "Couldn't apply scheduled task" each time it is due."""
+
+    @classmethod
+    def bind(cls, app):
+        bound = super().bind(app)
+        if cls.soft_time_limit and cls.time_limit and cls.soft_time_limit > cls.time_limit:
+            raise ValueError(
+                f"task {cls.name}: soft_time_limit {cls.soft_time_limit} s is above its time_limit "
+                f"{cls.time_limit} s; give it a soft_time_limit below its time_limit"
+            )
+        return bound
+
+
+app = Celery("cxm", task_cls=Task)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 

@@ -11,6 +11,9 @@ from pathlib import Path
 import dj_database_url
 from celery.schedules import crontab
 from csp.constants import NONCE, NONE, SELF
+from kombu import Exchange, Queue
+
+from cxm.queues import DEFAULT_QUEUE, QUEUES_BY_PRIORITY, TASK_QUEUES
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("CXM_VAR_DIR", BASE_DIR / "var"))
@@ -171,8 +174,14 @@ CELERY_RESULT_EXPIRES = 3600
 CELERY_TASK_TIME_LIMIT = 15 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 14 * 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# Long enough that a slow task is not redelivered while it still runs (Redis transport visibility).
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# Long enough that a slow task is not redelivered while it still runs (Redis transport visibility). A worker
+# takes its queues in the order it lists them, a task of the second only while the first is empty
+# (cxm/queues.py).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "queue_order_strategy": "priority"}
+# Queues by kind of work, and each task's queue: cxm/queues.py (the stack reads it before Django starts).
+CELERY_TASK_QUEUES = [Queue(name, Exchange(name), routing_key=name) for name in QUEUES_BY_PRIORITY]
+CELERY_TASK_DEFAULT_QUEUE = CELERY_TASK_DEFAULT_EXCHANGE = CELERY_TASK_DEFAULT_ROUTING_KEY = DEFAULT_QUEUE
+CELERY_TASK_ROUTES = {task: {"queue": queue} for task, queue in TASK_QUEUES.items()}
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Celery's Django fixup closes a prefork worker's whole connection pool before and after every task unless
 # this is set, so that each task opened a new PostgreSQL connection: a new server process with cold caches,
@@ -181,20 +190,32 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # requests (cxm/celery.py); the fixup still recycles the pool every 1,000 tasks.
 CELERY_DB_REUSE_MAX = 1000
 CELERY_TIMEZONE = "UTC"
+# Tests watch the real beat run its entries (tests/core/test_beat.py) with every interval scaled down:
+# CXM_BEAT_SCALE=0.05 turns "every minute" into every 3 s. Ignored outside tests.
+BEAT_SCALE = float(os.environ.get("CXM_BEAT_SCALE", "1")) if TESTING else 1.0
+
+
+def _every(seconds: float) -> float:
+    return seconds * BEAT_SCALE
+
+
 CELERY_BEAT_SCHEDULE = {
-    "worker-heartbeat": {"task": "apps.core.tasks.heartbeat_task", "schedule": 30.0},
+    "worker-heartbeat": {"task": "apps.core.tasks.heartbeat_task", "schedule": _every(30.0)},
     # A payload whose task was lost (Redis lost its queue) is sent again; processing is idempotent.
     "poll-due-channels": {
         "task": "apps.connectors.tasks.poll_due_channels_task",
-        "schedule": float(os.environ.get("CXM_POLL_DUE_SECONDS", "30")),
+        "schedule": _every(float(os.environ.get("CXM_POLL_DUE_SECONDS", "30"))),
     },
     "send-scheduled-messages": {
         "task": "apps.connectors.tasks.send_scheduled_messages_task",
-        "schedule": 30.0,
+        "schedule": _every(30.0),
     },
-    "requeue-stuck-payloads": {"task": "apps.ingestion.tasks.requeue_stuck_payloads_task", "schedule": 300.0},
+    "requeue-stuck-payloads": {
+        "task": "apps.ingestion.tasks.requeue_stuck_payloads_task",
+        "schedule": _every(300.0),
+    },
     # Messages that still wait for the classifier (a lost task, a model that was broken and is fixed).
-    "classify-waiting": {"task": "apps.classification.tasks.classify_waiting_task", "schedule": 60.0},
+    "classify-waiting": {"task": "apps.classification.tasks.classify_waiting_task", "schedule": _every(60.0)},
     # Each brand's models learn from the day's corrections, at night.
     "retrain-classifiers": {
         "task": "apps.classification.tasks.retrain_due_task",
@@ -202,16 +223,22 @@ CELERY_BEAT_SCHEDULE = {
     },
     "reprioritise-waiting": {
         "task": "apps.conversations.tasks.reprioritise_waiting_task",
-        "schedule": 300.0,
+        "schedule": _every(300.0),
     },
     # Snoozed conversations come back to the inbox when their time comes.
-    "unsnooze-due": {"task": "apps.conversations.tasks.unsnooze_due_task", "schedule": 60.0},
+    "unsnooze-due": {"task": "apps.conversations.tasks.unsnooze_due_task", "schedule": _every(60.0)},
     # The dashboards' rollup buckets that writes marked dirty (ingestion also asks right after commit).
-    "refresh-rollups": {"task": "apps.analytics.tasks.refresh_rollups_task", "schedule": 60.0},
+    "refresh-rollups": {"task": "apps.analytics.tasks.refresh_rollups_task", "schedule": _every(60.0)},
     # Alert rules are checked against each brand's latest hours; evaluation is idempotent.
-    "evaluate-alert-rules": {"task": "apps.alerts.tasks.evaluate_alert_rules_task", "schedule": 300.0},
+    "evaluate-alert-rules": {
+        "task": "apps.alerts.tasks.evaluate_alert_rules_task",
+        "schedule": _every(300.0),
+    },
     # Webhook deliveries whose retry task was lost are sent again.
-    "webhook-deliveries-due": {"task": "apps.webhooks.tasks.webhook_deliveries_due_task", "schedule": 60.0},
+    "webhook-deliveries-due": {
+        "task": "apps.webhooks.tasks.webhook_deliveries_due_task",
+        "schedule": _every(60.0),
+    },
 }
 
 # A polled channel whose poll fails waits this long before the next one, twice as long after each further

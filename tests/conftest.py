@@ -1,7 +1,9 @@
 import os
 import subprocess
 import sys
+import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -55,8 +57,8 @@ def _test_database_url(database_name: str) -> str:
     return urlunsplit(parts._replace(path=f"/{database_name}"))
 
 
-def _test_env() -> dict:
-    """The environment of a process of the app that works on the test database and the test Redis."""
+def worker_env() -> dict:
+    """The environment of a process of the app (worker, beat, web) on the test database and the test Redis."""
     from django.db import connection
 
     env = dict(os.environ)
@@ -65,12 +67,16 @@ def _test_env() -> dict:
     return env
 
 
-def spawn_worker(hostname: str, *, concurrency: int = 1, env: dict | None = None) -> subprocess.Popen:
+def spawn_worker(
+    hostname: str, *, concurrency: int = 1, events: bool = False, env: dict | None = None
+) -> subprocess.Popen:
     """Start a real Celery worker process on the test database and the test Redis (with `env` added to its
-    environment); returns when it answers."""
+    environment); returns when it answers. It serves every queue, live work first, as a worker of `dev.py run`
+    does (cxm/queues.py)."""
     from cxm.celery import app
+    from cxm.queues import QUEUES_BY_PRIORITY
 
-    env = {**_test_env(), **(env or {})}
+    env = {**worker_env(), **(env or {})}
     process = subprocess.Popen(
         [
             sys.executable,
@@ -87,8 +93,11 @@ def spawn_worker(hostname: str, *, concurrency: int = 1, env: dict | None = None
             "WARNING",
             "--hostname",
             hostname,
+            "--queues",
+            ",".join(QUEUES_BY_PRIORITY),
             "--without-gossip",
             "--without-mingle",
+            *(["--task-events"] if events else []),  # what tests/conftest.task_events() watches
         ],
         env=env,
         cwd=ROOT,
@@ -118,7 +127,7 @@ def spawn_beat(schedule: Path, *, env: dict | None = None) -> subprocess.Popen:
             "--schedule",
             str(schedule),
         ],
-        env={**_test_env(), **(env or {})},
+        env={**worker_env(), **(env or {})},
         cwd=ROOT,
         start_new_session=True,
     )
@@ -132,7 +141,7 @@ def spawn_web(port: int) -> subprocess.Popen:
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "cxm.asgi:application", "--host", "127.0.0.1", "--port", str(port)]
         + ["--no-access-log", "--lifespan", "on", "--log-level", "warning"],
-        env=_test_env(),
+        env=worker_env(),
         cwd=ROOT,
         start_new_session=True,
     )
@@ -163,6 +172,44 @@ def stop_worker(process: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, 9)
             process.wait()
+
+
+@contextmanager
+def task_events():
+    """The task events of workers started with `events=True`, as the worker sends them, gathered on a thread:
+    yields a dict of task id → {"name", "states", "at"} that fills in as events arrive ("at": when each
+    state's event arrived, time.monotonic())."""
+    from cxm.celery import app
+
+    tasks: dict[str, dict] = {}
+
+    def record(event):
+        task = tasks.setdefault(event["uuid"], {"name": None, "states": [], "at": {}})
+        task["name"] = event.get("name") or task["name"]
+        state = event["type"].removeprefix("task-")
+        task["states"].append(state)
+        task["at"][state] = time.monotonic()
+
+    states = ("received", "started", "succeeded", "failed", "retried")
+    handlers = {f"task-{state}": record for state in states}
+    with app.connection_for_read() as connection:
+        receiver = app.events.Receiver(connection, handlers={"*": lambda event: None, **handlers})
+        ready = threading.Event()
+        consume_ready = receiver.on_consume_ready
+
+        def on_consume_ready(*args, **kwargs):
+            consume_ready(*args, **kwargs)
+            ready.set()
+
+        receiver.on_consume_ready = on_consume_ready
+        thread = threading.Thread(target=lambda: receiver.capture(limit=None, timeout=None), daemon=True)
+        thread.start()
+        assert ready.wait(10), "the event receiver did not start"
+        try:
+            yield tasks
+        finally:
+            receiver.should_stop = True
+            thread.join(5)
 
 
 @pytest.fixture

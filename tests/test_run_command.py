@@ -1,6 +1,6 @@
-"""The README's run command, end to end: embedded PostgreSQL and Redis, migrations, demo, web, worker and
-beat; the login page and a healthy /health/; each demo role's landing page; Ctrl-C stops everything; a
-second start reuses the data."""
+"""The README's run command, end to end: embedded PostgreSQL and Redis, migrations, demo, web, workers and
+beat; the login page and a healthy /health/; the demo classified and on the dashboards within 60 s of the
+URL; each demo role's landing page; Ctrl-C stops everything; a second start reuses the data."""
 
 import http.cookiejar
 import json
@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -41,7 +42,7 @@ def _start(var_dir: Path, ports: dict) -> subprocess.Popen:
         CXM_DEMO_MESSAGES="300",
         CXM_WORKER_CONCURRENCY="1",
     )
-    return subprocess.Popen(
+    process = subprocess.Popen(
         [sys.executable, "-m", "cxm.stack", "run"],
         cwd=ROOT,
         env=env,
@@ -49,6 +50,19 @@ def _start(var_dir: Path, ports: dict) -> subprocess.Popen:
         stderr=subprocess.STDOUT,
         text=True,
     )
+    # Its output, read as it comes (so that the test can wait for a line); `_stop` returns it all.
+    process.lines = []
+    process.reader = threading.Thread(target=lambda: process.lines.extend(process.stdout), daemon=True)
+    process.reader.start()
+    return process
+
+
+def _wait_announced(process: subprocess.Popen, timeout: float = 60) -> None:
+    """Until the stack has printed its URL ("ready in …")."""
+    deadline = time.monotonic() + timeout
+    while not any("ready in" in line for line in process.lines):
+        assert process.poll() is None and time.monotonic() < deadline, "".join(process.lines)[-3000:]
+        time.sleep(0.2)
 
 
 def _wait_healthy(base: str, process: subprocess.Popen, timeout: float = 240) -> dict:
@@ -93,7 +107,9 @@ def _assert_nothing_left(tmp_path) -> None:
 
 def _stop(process: subprocess.Popen) -> str:
     process.send_signal(signal.SIGINT)
-    output, _ = process.communicate(timeout=90)
+    process.wait(90)
+    process.reader.join(10)
+    output = "".join(process.lines)
     assert process.returncode == 0, output[-3000:]
     return output
 
@@ -106,11 +122,19 @@ def test_run_command_serves_a_healthy_stack_and_restarts_warm(tmp_path):
     process = _start(tmp_path, ports)
     try:
         report = _wait_healthy(base, process)
+        _wait_announced(process)
+        announced_at = time.monotonic()
         assert report["status"] == "ok" and all(check["ok"] for check in report["checks"].values())
+        # The demo is complete when the URL is out (at the latest 60 s after): every message classified.
+        while report["checks"]["classifier"]["waiting"]:
+            assert time.monotonic() - announced_at < 60, report["checks"]["classifier"]
+            time.sleep(1)
+            report = _wait_healthy(base, process)
         # A second stack on the same data folder is refused: it would share, then stop, these servers.
         second = _start(tmp_path, ports)
-        refused, _ = second.communicate(timeout=120)
-        assert second.returncode == 1 and "already running" in refused
+        second.wait(120)
+        second.reader.join(10)
+        assert second.returncode == 1 and "already running" in "".join(second.lines)
         assert _wait_healthy(base, process)["status"] == "ok"
         credentials = [
             line.split("\t") for line in (tmp_path / "demo-credentials.txt").read_text().splitlines()
@@ -121,6 +145,9 @@ def test_run_command_serves_a_healthy_stack_and_restarts_warm(tmp_path):
                 url, page = _login(base, username, password)
                 assert urllib.parse.urlsplit(url).path == landing[username], (username, url)
                 assert "Log out" in page
+                if username == "marketer":  # the dashboards count the demo's messages (its rollups)
+                    total = re.search(r'id="dashboard-total"><a [^>]*>([\d,]+)</a>', page).group(1)
+                    assert int(total.replace(",", "")) > 0, total
     finally:
         if process.poll() is None:
             first_output = _stop(process)
@@ -131,6 +158,7 @@ def test_run_command_serves_a_healthy_stack_and_restarts_warm(tmp_path):
     process = _start(tmp_path, ports)
     try:
         _wait_healthy(base, process)
+        _wait_announced(process)
     finally:
         second_output = _stop(process)
     assert "Demo ready" not in second_output and "demo logins" in second_output

@@ -649,17 +649,29 @@ def conversation_snooze(*, conversation: Conversation, until: datetime, actor) -
 
 
 def conversations_unsnooze_due(*, now: datetime | None = None) -> int:
-    """Reopen the snoozed conversations whose time has come (beat, every minute; the actor is CXM). Rows
-    that another transaction holds, and any beyond one batch, are left for the next run."""
+    """Reopen the snoozed conversations whose time has come (beat, every minute; the actor is CXM) and tell
+    each one's assignee. Rows that another transaction holds, and any beyond one batch, are left for the next
+    run."""
+    from apps.notifications.models import Notification
+    from apps.notifications.services import notifications_send
+
     now = now or timezone.now()
     with transaction.atomic():
         due = list(
-            Conversation.objects.select_for_update(skip_locked=True)
+            Conversation.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("assignee")
             .filter(status=Conversation.Status.SNOOZED, snoozed_until__lte=now)
             .order_by("snoozed_until", "pk")[:UNSNOOZE_BATCH]
         )
         for conversation in due:
             conversation_set_status(conversation=conversation, status=Conversation.Status.OPEN, actor=None)
+            if conversation.assignee is not None:
+                notifications_send(
+                    recipients=[conversation.assignee],
+                    kind=Notification.Kind.UNSNOOZED,
+                    conversation=conversation,
+                    actor=None,
+                )
         _announce(due)
     return len(due)
 

@@ -22,7 +22,6 @@ from apps.accounts.models import Organization, Role
 from apps.accounts.services import brand_create, member_add, organization_create, team_create
 from apps.alerts.models import AlertRule
 from apps.alerts.services import alert_rule_save
-from apps.classification.services import messages_classify_later
 from apps.connectors.kinds import ChannelKind
 from apps.connectors.models import Channel
 from apps.conversations.models import Conversation, Message, Tag
@@ -277,6 +276,10 @@ def _identity_for(rng, organization, kind, language, index, person) -> object:
     )
 
 
+# The demo's organisations (generate_demo creates them).
+DEMO_SLUGS = ("acme", "globex")
+
+
 @transaction.atomic
 def generate_demo(*, messages: int = 6000, days: int = 90, seed: int = 7, password_for=None) -> DemoResult:
     rng = random.Random(seed)
@@ -476,29 +479,68 @@ def generate_demo(*, messages: int = 6000, days: int = 90, seed: int = 7, passwo
                 organization=organization, brand=brand, kind=kind, name=f"{brand.name}: {kind.label}"
             )
             alert_rule_save(rule=rule, actor=None)
-    # The workers classify the demo's messages in the background (once committed), as on arrival.
-    inbound_ids = list(
-        Message.objects.filter(organization=organization, direction=Message.Direction.INBOUND)
-        .order_by("sent_at")
-        .values_list("pk", flat=True)
-    )
-    closed_ids = list(
-        Conversation.objects.filter(organization=organization, status=Conversation.Status.CLOSED).values_list(
-            "pk", flat=True
-        )
-    )
-
-    def work_for_the_workers():
-        from apps.replies.tasks import resolution_examples_record_task
-
-        messages_classify_later(inbound_ids)
-        # Suggested replies learn from the demo's resolved conversations, as from real ones.
-        for start in range(0, len(closed_ids), 200):
-            resolution_examples_record_task.delay(closed_ids[start : start + 200])
-
-    transaction.on_commit(work_for_the_workers)
     customers = len({p["identities"][k].customer_id for p in people for k in p["kinds"]})
     return DemoResult(credentials=credentials, messages=written, customers=customers)
+
+
+def demo_classify(*, processes: int = 1, progress=None) -> int:
+    """Classify the demo's inbound messages here and now, in the classifier's batches (spread over
+    `processes` processes: the machine's cores, idle while the demo is made), then teach suggested replies
+    from its resolved conversations and build the dashboards' rollups: the demo is complete when `dev.py run`
+    prints its URL, instead of leaving minutes of work to the workers (which would also hold back live
+    messages). `progress(done, total)` after each batch. Returns how many messages were classified."""
+    from apps.analytics.services import rollups_refresh
+    from apps.classification.services import BATCH
+    from apps.replies.services import resolution_examples_record
+
+    organizations = Organization.objects.filter(slug__in=DEMO_SLUGS)
+    waiting = list(
+        Message.objects.filter(
+            organization__in=organizations, direction=Message.Direction.INBOUND, classified_at__isnull=True
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    batches = [waiting[start : start + BATCH] for start in range(0, len(waiting), BATCH)]
+    done = 0
+    for classified in _classified(batches, processes):
+        done += classified
+        if progress:
+            progress(done, len(waiting))
+    closed = list(
+        Conversation.objects.filter(
+            organization__in=organizations, status=Conversation.Status.CLOSED
+        ).values_list("pk", flat=True)
+    )
+    for start in range(0, len(closed), 200):
+        resolution_examples_record(conversation_ids=closed[start : start + 200])
+    rollups_refresh()
+    return done
+
+
+def _classified(batches: list[list[int]], processes: int):
+    """How many messages of each batch were classified, as the batches are done: here, or in `processes`
+    fresh processes (spawned, not forked: the classifier's libraries keep thread pools that a forked child
+    cannot use), which see only committed rows."""
+    from apps.classification.services import messages_classify
+
+    if processes <= 1 or len(batches) <= 1:
+        for batch in batches:
+            yield messages_classify(message_ids=batch)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    from . import processes as demo_processes
+
+    with ProcessPoolExecutor(
+        processes,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=demo_processes.start,
+        initargs=(connection.settings_dict["NAME"],),
+    ) as pool:
+        for future in as_completed([pool.submit(demo_processes.classify, batch) for batch in batches]):
+            yield future.result()
 
 
 def demo_exists() -> bool:

@@ -52,6 +52,7 @@ RELAY_LIMIT = 5000
 PROCESSING_TASKS = (
     "apps.ingestion.tasks.process_payload_task",
     "apps.ingestion.tasks.process_payload_batch_task",
+    "apps.ingestion.tasks.process_import_chunk_task",  # on the bulk queue (cxm/queues.py)
 )
 
 

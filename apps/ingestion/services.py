@@ -54,16 +54,17 @@ class Received:
 def payloads_enqueue(payload_ids: list[int], *, per_task: int = ENQUEUE_BATCH) -> bool:
     """Send the processing tasks of payloads already committed: one that also takes the payloads waiting
     beside it for a lone payload, tasks of `per_task` for many (1 for payloads that each carry a task's
-    worth of messages: import chunks). False when the broker could not take them (the relay, relay.py,
-    sends them once it can)."""
-    from .tasks import process_payload_batch_task, process_payload_task
+    worth of messages: import chunks, which go to the bulk queue). False when the broker could not take them
+    (the relay, relay.py, sends them once it can)."""
+    from .tasks import process_import_chunk_task, process_payload_batch_task, process_payload_task
 
     try:
         if len(payload_ids) == 1 and per_task > 1:
             process_payload_task.delay(payload_ids[0])
         elif payload_ids:
+            task = process_import_chunk_task if per_task == 1 else process_payload_batch_task
             for start in range(0, len(payload_ids), per_task):
-                process_payload_batch_task.delay(payload_ids[start : start + per_task])
+                task.delay(payload_ids[start : start + per_task])
     except Exception:  # broker down: the payload is stored; the relay (relay.py) sends it again
         logger.warning(
             "could not enqueue payloads; they will be requeued",

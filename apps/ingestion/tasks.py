@@ -56,9 +56,8 @@ def _process_alone(task, payload_id: int) -> None:
         services.payload_broken(payload_id=payload_id, reason=f"{type(error).__name__}: {error}")
 
 
-@shared_task(
+_BATCH_OPTIONS = dict(
     bind=True,
-    name="apps.ingestion.tasks.process_payload_batch_task",
     acks_late=True,
     reject_on_worker_lost=True,
     autoretry_for=TRANSIENT,
@@ -68,19 +67,33 @@ def _process_alone(task, payload_id: int) -> None:
     max_retries=12,
     ignore_result=True,
 )
+
+
+@shared_task(name="apps.ingestion.tasks.process_payload_batch_task", **_BATCH_OPTIONS)
 def process_payload_batch_task(self, payload_ids: list[int]) -> None:
     """Many payloads in one task and one transaction; should anything unexpected break the batch, each
     payload is then processed on its own, so that one bad payload cannot hold back the others."""
+    _process_batch(self, payload_ids)
+
+
+@shared_task(name="apps.ingestion.tasks.process_import_chunk_task", **_BATCH_OPTIONS)
+def process_import_chunk_task(self, payload_ids: list[int]) -> None:
+    """The same for an import's chunks, on the bulk queue (settings.CELERY_TASK_ROUTES): a file of a
+    million rows must not hold back the messages that arrive live meanwhile."""
+    _process_batch(self, payload_ids)
+
+
+def _process_batch(task, payload_ids: list[int]) -> None:
     try:
         services.payloads_process(payload_ids=payload_ids)
         return
     except TRANSIENT:
-        if self.request.retries < self.max_retries:
+        if task.request.retries < task.max_retries:
             raise
     except Exception:
         logger.warning("batch failed; processing its payloads one by one", exc_info=True)
     for payload_id in payload_ids:  # one bad payload must not hold back the others
-        _process_alone(self, payload_id)
+        _process_alone(task, payload_id)
 
 
 @shared_task(name="apps.ingestion.tasks.requeue_stuck_payloads_task", ignore_result=True)

@@ -18,6 +18,7 @@ class Notification(TenantModel):
         ALERT = "alert", "Raised an alert on"
         CHANNEL_FAILING = "channel_failing", "Reports a channel failing"
         CHANNEL_RECOVERED = "channel_recovered", "Reports a channel working again"
+        UNSNOOZED = "unsnoozed", "Brought back from snooze"
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"

@@ -16,6 +16,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cxm.queues import one_machine_workers
+
 from .postgres import EmbeddedPostgres
 from .redis import EmbeddedRedis
 
@@ -332,13 +334,16 @@ def command_run(argv: list[str]) -> int:
         manage(env, "collectstatic", "--no-input", "-v", "0")
         # Creates the demo organisation, its users and generated demo data only when the database is empty.
         demo_messages = env.get("CXM_DEMO_MESSAGES", "6000")
-        manage(env, "seed_demo", "--if-empty", "--quiet-credentials", "--messages", demo_messages)
+        # It classifies the demo's messages on every core before the workers start: complete when announced.
+        cores = str(os.cpu_count() or 1)
+        demo = ["--if-empty", "--quiet-credentials", "--messages", demo_messages, "--processes", cores]
+        manage(env, "seed_demo", *demo)
         port = int(env.get("CXM_WEB_PORT", RUN_PORTS["web"]))
         supervisor = Supervisor(env)
         for name, server in servers.items():
             supervisor.watch_server(name, server.alive, server.restart)
         host = env.get("CXM_HOST", "127.0.0.1")
-        concurrency = env.get("CXM_WORKER_CONCURRENCY", "2")
+        concurrency = env.get("CXM_WORKER_CONCURRENCY", "1")
         schedule = VAR / "celerybeat-schedule"
         # The lifespan's shutdown publishes the tasks the webhook intake still holds (uvicorn re-raises
         # SIGTERM once it has stopped, so no atexit handler would run).
@@ -347,11 +352,10 @@ def command_run(argv: list[str]) -> int:
             f"{PYTHON} -m uvicorn cxm.asgi:application --host {host} --port {port} --no-access-log "
             "--lifespan on".split(),
         )
-        supervisor.spawn(
-            "worker",
-            f"{PYTHON} -m celery --quiet -A cxm worker --loglevel INFO --concurrency {concurrency} "
-            "--hostname worker@%h".split(),
-        )
+        # A worker for live work alone beside one for every queue (cxm/queues.py).
+        for name, arguments in one_machine_workers(int(concurrency)).items():
+            celery = [PYTHON, "-m", "celery", "--quiet", "-A", "cxm", "worker", "--loglevel", "INFO"]
+            supervisor.spawn(name, [*celery, *arguments])
         supervisor.spawn(
             "beat", f"{PYTHON} -m celery --quiet -A cxm beat --loglevel INFO --schedule {schedule}".split()
         )

@@ -1,6 +1,9 @@
 """Tasks really run on a Celery worker process, through the real Redis broker."""
 
+import os
+import signal
 import time
+from pathlib import Path
 
 import pytest
 from django.core.cache import cache
@@ -8,6 +11,7 @@ from django.test import Client
 
 from apps.core.prerequisites import MIN_POSTGRES_MAJOR
 from apps.core.tasks import HEARTBEAT_KEY, echo_task, heartbeat_task
+from tests.conftest import spawn_worker, stop_worker, task_events
 
 pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
 
@@ -41,3 +45,79 @@ def test_health_reports_every_component_up(celery_worker):
     assert {"vector", "pg_trgm", "unaccent"} <= set(report["checks"]["database"]["extensions"])
     # Any supported PostgreSQL: the embedded 18, or the one DATABASE_URL names (15 or later).
     assert int(report["checks"]["database"]["version"].split(".")[0]) >= MIN_POSTGRES_MAJOR
+
+
+def test_killed_worker_children_are_replaced_by_ones_that_serve_tasks_within_ten_seconds():
+    """Under load: tasks keep arriving while the pool's processes are killed with SIGKILL (the OOM killer, an
+    operator); the replacements must be taking tasks within 10 s. Both are killed, so that any task done
+    after the kill was done by a replacement."""
+    worker = spawn_worker(f"kill-child-{os.getpid()}@localhost", concurrency=2, events=True)
+    try:
+        with task_events() as tasks:
+            for n in range(500):
+                echo_task.delay(n)
+            children = wait_for(lambda: _children(worker.pid) if len(_children(worker.pid)) == 2 else None)
+            wait_for(lambda: any("succeeded" in task["states"] for task in tasks.values()))
+            for child in children:
+                os.kill(child, signal.SIGKILL)
+            killed_at = time.monotonic()
+            for n in range(2000):  # the load goes on
+                echo_task.delay(n)
+
+            def done_after_the_kill():
+                return [
+                    t["at"]["succeeded"] for t in tasks.values() if t["at"].get("succeeded", 0) > killed_at
+                ]
+
+            first = min(wait_for(done_after_the_kill, timeout=60))
+        assert _children(worker.pid).isdisjoint(children)
+        assert first - killed_at < 10, (
+            f"the replacements took their first task {first - killed_at:.1f} s after"
+        )
+    finally:
+        stop_worker(worker)
+
+
+def _children(pid: int) -> set[int]:
+    children = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # a process that ended meanwhile
+            continue
+        if int(fields[1]) == pid:
+            children.add(int(stat.parent.name))
+    return children
+
+
+def wait_for(condition, timeout: float = 60):
+    deadline = time.monotonic() + timeout
+    while not (result := condition()):
+        assert time.monotonic() < deadline, f"{condition.__name__} never held"
+        time.sleep(0.05)
+    return result
+
+
+def test_a_worker_takes_live_work_first_then_maintenance_then_classification_then_bulk():
+    """Queued before the worker starts, a backlog of classification and import tasks does not hold back a
+    live message's task, nor beat's (cxm/queues.py)."""
+    from apps.classification.tasks import classify_messages_task
+    from apps.ingestion.tasks import process_import_chunk_task, process_payload_batch_task
+
+    with task_events() as tasks:
+        sent = []
+        for _ in range(10):
+            sent += [process_import_chunk_task.delay([]).id, classify_messages_task.delay([]).id]
+        sent += [echo_task.delay("maintenance").id, process_payload_batch_task.delay([]).id]
+        worker = spawn_worker(f"priority-{os.getpid()}@localhost", events=True)
+        try:
+            wait_for(lambda: all("succeeded" in tasks.get(task_id, {}).get("states", ()) for task_id in sent))
+        finally:
+            stop_worker(worker)
+    started = sorted((tasks[task_id]["at"]["started"], tasks[task_id]["name"]) for task_id in sent)
+    assert [name.rsplit(".", 1)[1] for _, name in started] == [
+        "process_payload_batch_task",
+        "echo_task",
+        *["classify_messages_task"] * 10,
+        *["process_import_chunk_task"] * 10,
+    ]

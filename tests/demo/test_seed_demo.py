@@ -3,6 +3,7 @@ from django.core.management import call_command
 
 from apps.accounts.models import Brand, Membership, Organization, Role
 from apps.alerts.models import AlertRule
+from apps.analytics.models import DirtyBucket, IntentDaily
 from apps.connectors.kinds import ChannelKind
 from apps.connectors.models import Channel
 from apps.conversations.models import Conversation, Message
@@ -52,6 +53,12 @@ def test_seed_demo_runs_once(capsys, settings, tmp_path):
     call_command("seed_demo", "--messages", "200")
     first = capsys.readouterr().out
     assert "Demo logins" in first and "marketer" in first
+    # Complete when it says so: every inbound message classified, the dashboards' rollups built.
+    inbound = Message.objects.filter(direction=Message.Direction.INBOUND)
+    assert inbound.count() >= 200 and not inbound.filter(classified_at=None).exists()
+    assert f"classified {inbound.count():,} of {inbound.count():,}" in first
+    assert not DirtyBucket.objects.exists()
+    assert IntentDaily.objects.filter(organization__slug="acme").exists()
     call_command("seed_demo", "--if-empty")
     assert Organization.objects.filter(slug="acme").count() == 1
     assert "marketer" in capsys.readouterr().out

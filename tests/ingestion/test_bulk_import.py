@@ -9,7 +9,7 @@ from apps.connectors.kinds import ChannelKind
 from apps.conversations.models import Message
 from apps.ingestion.bulk_import import ROWS_PER_PAYLOAD, import_file
 from apps.ingestion.models import RawPayload
-from apps.ingestion.tasks import process_payload_batch_task
+from apps.ingestion.tasks import process_import_chunk_task
 from tests.factories import ChannelFactory
 from tests.ingestion.conftest import message
 
@@ -29,7 +29,7 @@ def _import(channel, rows: list) -> object:
 def _process_waiting(channel) -> None:
     """What the workers do with the payloads the import enqueued (a task per chunk)."""
     for pk in RawPayload.objects.filter(channel=channel, status="received").order_by("pk").values_list("pk"):
-        process_payload_batch_task(list(pk))
+        process_import_chunk_task(list(pk))
 
 
 def test_valid_rows_go_in_chunks_and_each_bad_row_is_kept_with_its_number(import_channel):

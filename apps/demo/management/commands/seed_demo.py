@@ -3,7 +3,7 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from apps.demo.generate import demo_exists, generate_demo
+from apps.demo.generate import demo_classify, demo_exists, generate_demo
 
 CREDENTIALS_FILE = "demo-credentials.txt"
 
@@ -17,8 +17,14 @@ class Command(BaseCommand):
         parser.add_argument("--days", type=int, default=90)
         parser.add_argument("--seed", type=int, default=7)
         parser.add_argument("--quiet-credentials", action="store_true", help="Don't print the demo logins.")
+        parser.add_argument(
+            "--processes",
+            type=int,
+            default=1,
+            help="Processes that classify the demo's messages (the cores).",
+        )
 
-    def handle(self, *args, if_empty, messages, days, seed, quiet_credentials, **options):
+    def handle(self, *args, if_empty, messages, days, seed, quiet_credentials, processes, **options):
         self.quiet_credentials = quiet_credentials
         path = settings.VAR_DIR / CREDENTIALS_FILE
         if demo_exists():
@@ -33,11 +39,22 @@ class Command(BaseCommand):
             "".join(f"{user}\t{password}\t{role}\n" for user, password, role in result.credentials)
         )
         path.chmod(0o600)
+        generated = time.monotonic()
+        self.stdout.write(f"Classifying the demo's {result.messages} inbound messages…")
+        classified = demo_classify(processes=processes, progress=self._progress)
         self.stdout.write(
-            f"Demo ready in {time.monotonic() - started:.1f}s: {result.messages} inbound messages, "
+            f"Demo ready in {time.monotonic() - started:.1f}s: {result.messages} inbound messages "
+            f"({classified} classified in {time.monotonic() - generated:.1f}s), "
             f"{result.customers} customer profiles."
         )
         self._print_credentials(path)
+
+    def _progress(self, done: int, total: int) -> None:
+        # A line every tenth, not every batch: the output of `dev.py run` stays readable.
+        tenth = done * 10 // total
+        if tenth != getattr(self, "_tenth", 0) or done == total:
+            self._tenth = tenth
+            self.stdout.write(f"  classified {done:,} of {total:,}")
 
     def _print_credentials(self, path):
         if self.quiet_credentials or not path.exists():
