@@ -4,15 +4,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('notifications', '0003_notification_brand_channel'),
+        ("notifications", "0003_notification_brand_channel"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='notification',
-            name='kind',
-            field=models.CharField(choices=[('mention', 'Mentioned you in a note'), ('assigned', 'Assigned you a conversation'), ('alert', 'Raised an alert on'), ('channel_failing', 'Reports a channel failing'), ('channel_recovered', 'Reports a channel working again'), ('unsnoozed', 'Brought back from snooze')], max_length=20),
+            model_name="notification",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("mention", "Mentioned you in a note"),
+                    ("assigned", "Assigned you a conversation"),
+                    ("alert", "Raised an alert on"),
+                    ("channel_failing", "Reports a channel failing"),
+                    ("channel_recovered", "Reports a channel working again"),
+                    ("unsnoozed", "Brought back from snooze"),
+                ],
+                max_length=20,
+            ),
         ),
     ]
