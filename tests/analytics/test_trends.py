@@ -104,6 +104,10 @@ def test_a_seeded_spike_shows_on_the_trends_panel_and_raises_a_trend_alert(
     assert Alert.objects.filter(rule=rule).count() == len(alerts)
 
     client = login(admin)
+    detail = client.get(reverse("alerts:detail", args=[top.pk])).content.decode()
+    assert f"“{top.subject}” in 12 messages today, usually 0.0 a day" in detail
+    rules = client.get(reverse("alerts:rules")).content.decode()
+    assert "Emerging term, phrase or hashtag: score ≥ 3" in rules and "the day (UTC)" in rules
     params = {"brand": brand_a.pk, "from": (day - timedelta(days=6)).isoformat(), "to": day.isoformat()}
     page = client.get(reverse("analytics:dashboard"), params).content.decode()
     assert f'hx-get="{reverse("analytics:panel", args=["trends"])}?' in page
