@@ -170,3 +170,9 @@ def test_stop_words_of_every_product_language_stay_out_of_the_top_terms(brand_a,
     for meaningful in ("produk", "objednávkou", "zamówieniem", "приложение", "refund", "pedido", "lieferung"):
         assert meaningful in terms, meaningful
     assert not any(" " in term for term in terms)  # phrases are the trends', not the top terms'
+    # The rollup's phrases are message_phrases(), the rule in Python: counted once per message.
+    phrases = dict(
+        TermDaily.objects.filter(brand=brand_a, day=today, term__contains=" ").values_list("term", "messages")
+    )
+    assert phrases == {phrase: 2 for text in texts.values() for phrase in message_phrases(text)}
+    assert "pengiriman cepat" in phrases and "produk yang" not in phrases
