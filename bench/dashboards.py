@@ -306,6 +306,17 @@ def _raw_sql(figure: str, *, level: bool) -> str:
         "hashtags": f"""SELECT t.term, count(*) FROM chosen p, LATERAL (SELECT DISTINCT
             (regexp_matches(lower(left(p.text, {TEXT_LIMIT})), '{TOKEN_PATTERN}', 'g'))[1] AS term) t
             WHERE t.term LIKE '#%%' GROUP BY 1 ORDER BY 2 DESC LIMIT 20""",
+        # The trends' counts (the last day against the 14 before, per language and term), words and hashtags
+        # only: the bare SQL leaves out the phrases the rollup also counts, so it is the cheaper side.
+        "trends": f"""SELECT p.language, t.term,
+                count(*) FILTER (WHERE p.sent_at >= %(end)s - interval '1 day') AS recent,
+                count(*) FILTER (WHERE p.sent_at < %(end)s - interval '1 day') AS baseline
+            FROM chosen p, LATERAL (SELECT DISTINCT
+            (regexp_matches(lower(left(p.text, {TEXT_LIMIT})), '{TOKEN_PATTERN}', 'g'))[1] AS term) t
+            WHERE p.sent_at >= %(end)s - interval '15 days' AND t.term !~ '^@'
+              AND length(ltrim(t.term, '#')) BETWEEN 2 AND 60 AND t.term !~ '^#?[0-9]+$'
+              AND t.term <> ALL(%(stop_words)s)
+            GROUP BY 1, 2 HAVING count(*) FILTER (WHERE p.sent_at >= %(end)s - interval '1 day') >= 5""",
         "authors+influencers": """, authors AS MATERIALIZED (
                 SELECT i.id, i.followers, count(*) AS n FROM chosen p
                 JOIN customers_identity i ON i.id = p.author_identity_id GROUP BY 1, 2)
@@ -387,6 +398,7 @@ def measure() -> None:
         "channels": lambda f: selectors.channel_mix(membership=membership, filters=f),
         "terms": lambda f: list(selectors.top_terms(membership=membership, filters=f)),
         "hashtags": lambda f: list(selectors.top_terms(membership=membership, filters=f, hashtags=True)),
+        "trends": lambda f: selectors.emerging_terms(membership=membership, filters=f),
         "authors+influencers": lambda f: selectors.author_leaders(membership=membership, filters=f),
         "response_team": lambda f: selectors.response_times(membership=membership, filters=f, by="team"),
         "response_channel": lambda f: selectors.response_times(
@@ -396,6 +408,7 @@ def measure() -> None:
     # The page's panels fetched after the first paint (views.PANELS), and the figures each one draws.
     panels = {
         "terms": ["terms", "hashtags"],
+        "trends": ["trends"],
         "authors": ["authors+influencers"],
         "response-team": ["response_team"],
         "response-channel": ["response_channel"],

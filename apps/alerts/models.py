@@ -16,8 +16,11 @@ class AlertRule(TenantModel):
         NEGATIVE_SHARE_ANOMALY = "negative_share_anomaly", "Unusual share of negative messages"
         VOLUME_THRESHOLD = "volume_threshold", "Message volume above a threshold"
         NEGATIVE_SHARE_THRESHOLD = "negative_share_threshold", "Negative share above a threshold"
+        # A term, phrase or hashtag far above its own usual daily level (apps/analytics/trends.py): the
+        # sensitivity is its z-score, the minimum volume its messages today; the window is the UTC day.
+        TERM_TREND = "term_trend", "Emerging term, phrase or hashtag"
 
-    ANOMALY_KINDS = (Kind.VOLUME_ANOMALY, Kind.NEGATIVE_SHARE_ANOMALY)
+    ANOMALY_KINDS = (Kind.VOLUME_ANOMALY, Kind.NEGATIVE_SHARE_ANOMALY, Kind.TERM_TREND)
     # What people set, on the rules page and through the API alike.
     EDITABLE_FIELDS = [
         "brand",
@@ -78,7 +81,7 @@ class AlertRule(TenantModel):
                 condition=models.Q(window_hours__gte=1, window_hours__lte=24), name="alert_rule_window_hours"
             ),
             models.CheckConstraint(
-                condition=models.Q(kind__in=["volume_anomaly", "negative_share_anomaly"])
+                condition=models.Q(kind__in=["volume_anomaly", "negative_share_anomaly", "term_trend"])
                 | models.Q(threshold__isnull=False),
                 name="alert_rule_threshold_given",
             ),
@@ -94,6 +97,10 @@ class AlertRule(TenantModel):
     @property
     def is_share(self) -> bool:
         return self.kind in self.SHARE_KINDS
+
+    @property
+    def is_trend(self) -> bool:
+        return self.kind == self.Kind.TERM_TREND
 
 
 class Alert(TenantModel):
@@ -115,6 +122,9 @@ class Alert(TenantModel):
     expected = models.FloatField(null=True, blank=True, help_text="The baseline (median of previous weeks).")
     score = models.FloatField(null=True, blank=True, help_text="Robust z-score (anomalies).")
     volume = models.PositiveIntegerField(default=0, help_text="Inbound messages in the window.")
+    subject = models.CharField(
+        max_length=80, blank=True, help_text="Trends: the emerging term, phrase or hashtag, and its language."
+    )
     # The highest figure while the spike lasted, and when it was seen.
     peak_observed = models.FloatField()
     peak_at = models.DateTimeField()
@@ -145,3 +155,7 @@ class Alert(TenantModel):
     @property
     def is_share(self) -> bool:
         return self.kind in AlertRule.SHARE_KINDS
+
+    @property
+    def is_trend(self) -> bool:
+        return self.kind == AlertRule.Kind.TERM_TREND

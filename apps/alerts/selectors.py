@@ -47,9 +47,16 @@ def open_alert_count(*, membership: Membership) -> int:
 
 
 def window_samples(
-    *, brand: Brand, start: datetime, end: datetime, negative_only: bool = False, limit: int = SAMPLE_SIZE
+    *,
+    brand: Brand,
+    start: datetime,
+    end: datetime,
+    negative_only: bool = False,
+    containing: str = "",
+    limit: int = SAMPLE_SIZE,
 ) -> list[int]:
-    """The ids of the window's most telling inbound messages: highest priority first, then the latest."""
+    """The ids of the window's most telling inbound messages (those holding `containing` when given, for a
+    trend): highest priority first, then the latest."""
     messages = Message.objects.filter(
         organization_id=brand.organization_id,
         conversation__brand_id=brand.pk,
@@ -59,6 +66,8 @@ def window_samples(
     )
     if negative_only:
         messages = messages.filter(sentiment="negative")
+    if containing:
+        messages = messages.filter(text__icontains=containing)
     ordered = messages.order_by(F("priority").desc(nulls_last=True), "-sent_at", "-id")
     return list(ordered.values_list("id", flat=True)[:limit])
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -48,6 +48,7 @@ class Finding:
     observed: float
     expected: float | None
     score: float | None
+    subject: str = ""
 
 
 # --- rules -----------------------------------------------------------------------------------------------
@@ -147,17 +148,56 @@ def alert_rule_evaluate(
     if counts is None:
         counts, history_start = _brand_series(rule.brand_id, now)
     AlertRule.objects.filter(pk=rule.pk).update(last_evaluated_at=now)
-    finding = _finding(rule, counts, now=now, history_start=history_start)
-    if finding is None:
-        return None, False
-    latest = rule.alerts.order_by("-last_seen_at", "-id").first()
-    if latest is not None and latest.last_seen_at >= now - timedelta(hours=rule.cooldown_hours):
-        return _alert_continue(latest, finding, now), False
-    return _alert_raise(rule, finding, now), True
+    if rule.is_trend:
+        findings = _trend_findings(rule, now=now)
+    else:
+        finding = _finding(rule, counts, now=now, history_start=history_start)
+        findings = [finding] if finding else []
+    first, raised = None, False
+    for finding in findings:
+        # A trend rule follows each emerging term on its own: one alert per term while it lasts.
+        latest = rule.alerts.filter(subject=finding.subject).order_by("-last_seen_at", "-id").first()
+        if latest is not None and latest.last_seen_at >= now - timedelta(hours=rule.cooldown_hours):
+            alert, created = _alert_continue(latest, finding, now), False
+        else:
+            alert, created = _alert_raise(rule, finding, now), True
+        first, raised = first or alert, raised or created
+    return first, raised
 
 
-def _samples(rule: AlertRule, start: datetime, end: datetime) -> list[int]:
-    return selectors.window_samples(brand=rule.brand, start=start, end=end, negative_only=rule.is_share)
+#: A trend rule raises for the strongest few emerging terms of an evaluation (a term, its phrase and its
+#: hashtag often rise together; more would be one crisis told many times).
+TREND_ALERTS_PER_EVALUATION = 3
+
+
+def _trend_findings(rule: AlertRule, *, now: datetime) -> list[Finding]:
+    """The rule's brand's terms emerging today (UTC) against their previous days (apps/analytics/trends.py),
+    from the rollups that _brand_series has just brought up to date."""
+    from apps.analytics.selectors import brand_emerging_terms
+    from apps.analytics.services import day_start
+
+    today = now.astimezone(UTC).date()
+    trends = brand_emerging_terms(
+        brand_id=rule.brand_id, day=today, min_count=rule.min_volume, min_score=rule.sensitivity
+    )
+    start = day_start(today)
+    return [
+        Finding(
+            Observation(start=start, end=now, inbound=trend.recent, negative=0),
+            observed=trend.recent,
+            expected=trend.usual,
+            score=trend.score,
+            subject=f"{trend.term} · {trend.language}" if trend.language else trend.term,
+        )
+        for trend in trends[:TREND_ALERTS_PER_EVALUATION]
+    ]
+
+
+def _samples(rule: AlertRule, start: datetime, end: datetime, subject: str = "") -> list[int]:
+    term = subject.split(" · ")[0].lstrip("#") if rule.is_trend else ""
+    return selectors.window_samples(
+        brand=rule.brand, start=start, end=end, negative_only=rule.is_share, containing=term
+    )
 
 
 def _alert_continue(alert: Alert, finding: Finding, now: datetime) -> Alert:
@@ -167,7 +207,7 @@ def _alert_continue(alert: Alert, finding: Finding, now: datetime) -> Alert:
     if finding.observed > alert.peak_observed:
         alert.peak_observed, alert.peak_at = finding.observed, now
     if not alert.sample_message_ids:
-        alert.sample_message_ids = _samples(alert.rule, alert.window_start, alert.window_end)
+        alert.sample_message_ids = _samples(alert.rule, alert.window_start, alert.window_end, alert.subject)
     alert.save()
     return alert
 
@@ -185,10 +225,11 @@ def _alert_raise(rule: AlertRule, finding: Finding, now: datetime) -> Alert:
         expected=finding.expected,
         score=finding.score,
         volume=round(observation.inbound),
+        subject=finding.subject,
         peak_observed=finding.observed,
         peak_at=now,
         last_seen_at=now,
-        sample_message_ids=_samples(rule, observation.start, observation.end),
+        sample_message_ids=_samples(rule, observation.start, observation.end, finding.subject),
     )
     audit_record(
         organization=rule.organization,
@@ -210,6 +251,9 @@ def alert_url(alert: Alert) -> str:
 
 def alert_summary(alert: Alert) -> str:
     """One line: what happened, in numbers."""
+    if alert.is_trend:
+        usual = f", usually {alert.expected:.1f} a day" if alert.expected is not None else ""
+        return f"{alert.brand.name}: “{alert.subject}” in {alert.observed:.0f} messages today{usual}"
     unit = "% negative" if alert.is_share else " messages"
     figure = f"{alert.observed:.0f}{unit}"
     usual = f", usually {alert.expected:.0f}{unit}" if alert.expected is not None else ""
@@ -274,6 +318,7 @@ def alert_payload(alert: Alert) -> dict:
         "expected": alert.expected,
         "score": alert.score,
         "volume": alert.volume,
+        "subject": alert.subject,
         "sample_message_ids": alert.sample_message_ids,
     }
 

@@ -9,7 +9,7 @@ belong to conversations, not to mentions) and filter on the conversation's chann
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from django.db import connection
@@ -21,6 +21,7 @@ from django.db.models import (
     FloatField,
     IntegerField,
     Max,
+    Min,
     OuterRef,
     Q,
     QuerySet,
@@ -48,6 +49,7 @@ from .models import (
     VoiceDaily,
 )
 from .services import LEVEL_ORDER, day_start
+from .trends import BASELINE_DAYS, MIN_COUNT, MIN_SCORE, Trend, emerging
 
 #: Ranges up to this many days are drawn per hour; longer ones per day.
 HOURLY_UP_TO_DAYS = 3
@@ -220,16 +222,53 @@ def share_of_voice(*, membership, filters: Filters) -> list[tuple[str, int]]:
 
 
 def top_terms(*, membership, filters: Filters, hashtags: bool = False, limit: int | None = 20) -> QuerySet:
-    """(term, messages containing it), most first; hashtags or words. `limit=None` gives them all."""
+    """(term, messages containing it), most first; hashtags or words (phrases are the trends'). `limit=None`
+    gives them all."""
     rows = (
         _rollup(TermDaily, membership, filters)
         .filter(is_hashtag=hashtags)
+        .exclude(term__contains=" ")
         .values("term")
         .annotate(n=Sum("messages"))
         .order_by("-n", "term")
         .values_list("term", "n")
     )
     return rows[:limit] if limit else rows
+
+
+def _trends(rows: QuerySet, *, day: date, first_day: date | None, min_count: int, min_score: float):
+    """trends.emerging() over TermDaily rows of one brand: `day` against the days before it."""
+    if first_day is None:
+        return []
+    baseline_days = min(BASELINE_DAYS, (day - first_day).days)
+    counts = (
+        rows.filter(day__gte=day - timedelta(days=max(baseline_days, 0)), day__lte=day)
+        .values("language", "term")
+        .annotate(
+            recent=Coalesce(Sum("messages", filter=Q(day=day)), 0),
+            baseline=Coalesce(Sum("messages", filter=Q(day__lt=day)), 0),
+        )
+        .filter(recent__gte=min_count)
+        .values_list("language", "term", "recent", "baseline")
+    )
+    return emerging(counts, baseline_days=baseline_days, min_count=min_count, min_score=min_score)
+
+
+def emerging_terms(*, membership, filters: Filters, limit: int | None = 20) -> list[Trend]:
+    """The terms, phrases and hashtags emerging on the range's last day (trends.py), in each language, for
+    the dashboard's channel, language and level."""
+    history = replace(filters, since=date.min)
+    first_day = _rollup(MessageDaily, membership, history).aggregate(first=Min("day"))["first"]
+    rows = _rollup(TermDaily, membership, history)
+    found = _trends(rows, day=filters.until, first_day=first_day, min_count=MIN_COUNT, min_score=MIN_SCORE)
+    return found[:limit] if limit else found
+
+
+def brand_emerging_terms(*, brand_id: int, day: date, min_count: int, min_score: float) -> list[Trend]:
+    """emerging_terms() of a whole brand, for the alerts. Not scoped to a membership: callers are workers."""
+    first_day = MessageDaily.objects.filter(brand_id=brand_id).aggregate(first=Min("day"))["first"]
+    rows = TermDaily.objects.filter(brand_id=brand_id)
+    return _trends(rows, day=day, first_day=first_day, min_count=min_count, min_score=min_score)
 
 
 AUTHOR_COLUMNS = [

@@ -97,18 +97,32 @@ _INSERT_PAIR_ROLLUPS = f"""{_PAIRS}
            p.level, p.author_identity_id, i.followers, count(*)
     FROM pairs p JOIN customers_identity i ON i.id = p.author_identity_id GROUP BY 2, 3, 4, 5, 6, 7, 8
 ), terms AS (
-    SELECT p.brand_id, (p.sent_at AT TIME ZONE 'UTC')::date AS day, p.channel_id, p.language, p.level,
-           t.term
+    -- Each message's distinct kept tokens, and its phrases: two kept words (not hashtags) side by side.
+    SELECT p.brand_id, (p.sent_at AT TIME ZONE 'UTC')::date AS day, p.channel_id, p.language, p.level, t.term
     FROM pairs p, LATERAL (
-        SELECT DISTINCT (regexp_matches(lower(left(p.text, {TEXT_LIMIT})), '{TOKEN_PATTERN}', 'g'))[1] AS term
+        SELECT DISTINCT v.term
+        FROM (
+            SELECT token, kept, lead(token) OVER (ORDER BY n) AS next_token,
+                   lead(kept) OVER (ORDER BY n) AS next_kept
+            FROM (
+                SELECT r.m[1] AS token, r.n,
+                       r.m[1] NOT LIKE '@%%' AND length(ltrim(r.m[1], '#')) BETWEEN 2 AND 60
+                       AND r.m[1] !~ '^#?[0-9]+$' AND r.m[1] <> ALL(%(stop_words)s) AS kept
+                FROM regexp_matches(lower(left(p.text, {TEXT_LIMIT})), '{TOKEN_PATTERN}', 'g')
+                     WITH ORDINALITY AS r(m, n)
+            ) k
+        ) w, LATERAL (VALUES
+            (CASE WHEN kept THEN token END),
+            (CASE WHEN kept AND next_kept AND token NOT LIKE '#%%' AND next_token NOT LIKE '#%%'
+                       AND length(token) + length(next_token) < 60 THEN token || ' ' || next_token END)
+        ) v(term)
+        WHERE v.term IS NOT NULL
     ) t
 )
 INSERT INTO analytics_termdaily
     (organization_id, brand_id, day, channel_id, language, level, term, is_hashtag, messages)
 SELECT %(organization)s, brand_id, day, channel_id, language, level, term, term LIKE '#%%', count(*)
 FROM terms
-WHERE term NOT LIKE '@%%' AND length(ltrim(term, '#')) BETWEEN 2 AND 60 AND term !~ '^#?[0-9]+$'
-  AND term <> ALL(%(stop_words)s)
 GROUP BY 2, 3, 4, 5, 6, 7
 """
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 from django.http import Http404, QueryDict, StreamingHttpResponse
@@ -26,6 +26,7 @@ from apps.search.selectors import SearchRequest
 from . import selectors
 from .models import OWN_LEVEL
 from .selectors import Filters
+from .trends import BASELINE_DAYS
 
 PRESETS = {"1d": 1, "7d": 7, "30d": 30, "90d": 90, "365d": 365}
 DEFAULT_PRESET = "30d"
@@ -259,6 +260,16 @@ def _terms_panel(membership, filters: Filters) -> dict:
     }
 
 
+def _trends_panel(membership, filters: Filters) -> dict:
+    rows = []
+    for trend in selectors.emerging_terms(membership=membership, filters=filters, limit=TABLE_ROWS):
+        # The drill-down: that day's messages in the trend's language holding the term (a phrase quoted).
+        day = replace(filters, since=filters.until, language=trend.language)
+        query = f'"{trend.term}"' if trend.kind == "phrase" else trend.term
+        rows.append((trend, search_url(day, query)))
+    return {"trends": rows, "trend_day": filters.until, "baseline_days": BASELINE_DAYS}
+
+
 def _authors_panel(membership, filters: Filters) -> dict:
     authors, influencers = selectors.author_leaders(membership=membership, filters=filters, limit=TABLE_ROWS)
     return {"authors": authors, "influencers": influencers}
@@ -279,6 +290,7 @@ def _response_times_panel(by: str):
 #: Response times are two panels, fetched side by side: each sorts a year of conversations.
 PANELS = {
     "terms": (("Top terms", "Top hashtags"), _terms_panel),
+    "trends": (("Emerging terms",), _trends_panel),
     "authors": (("Top authors", "Influencers"), _authors_panel),
     "response-team": (("Response times by team",), _response_times_panel("team")),
     "response-channel": (("Response times by channel",), _response_times_panel("channel")),

@@ -376,6 +376,7 @@ class AlertSerializer(serializers.ModelSerializer):
             "expected",
             "score",
             "volume",
+            "subject",
             "peak_observed",
             "peak_at",
             "sample_message_ids",

@@ -24,6 +24,7 @@ from tests.factories import (
     TeamFactory,
     membership_create,
 )
+from tests.ingestion.conftest import post_signed, webhook_channel  # noqa: F401 (fixtures shared here)
 
 LEVEL_ORDER = ["to_brand", "about_brand", "competitor", "category"]
 WORDS = [
