@@ -80,7 +80,10 @@ def push_message_events(event: str, messages: list[Message]) -> None:
             live_send(
                 conversation_group(conversation_id),
                 "conversation.event",
-                {"event": "message.updated", "messages": [m.pk for m in messages if m.conversation_id == conversation_id]},
+                {
+                    "event": "message.updated",
+                    "messages": [m.pk for m in messages if m.conversation_id == conversation_id],
+                },
             )
 
 

@@ -70,7 +70,9 @@ def test_an_edit_a_reaction_and_a_deletion_show_live_on_the_open_conversation(
     from playwright.sync_api import expect
 
     channel, agent = off_loop(_desk, org_a)
-    _deliver(asgi_server, channel, {"update_id": 1, "business_message": _business_message("My order is late")})
+    _deliver(
+        asgi_server, channel, {"update_id": 1, "business_message": _business_message("My order is late")}
+    )
     conversation_id = off_loop(
         lambda: Message.objects.get(channel=channel, external_id=f"{CUSTOMER['id']}:7").conversation_id
     )

@@ -36,6 +36,7 @@ from ..base import (
     TransientError,
 )
 from ..kinds import ChannelKind
+from ..normalized import decode_json
 from .client import feed_client, feed_get
 from .parsers import (
     document_text,
@@ -45,7 +46,6 @@ from .parsers import (
     read_feed,
     says_something,
 )
-from ..normalized import decode_json
 
 logger = logging.getLogger(__name__)
 
