@@ -15,6 +15,7 @@ from a public test suite, e.g. CPython's email tests, feedparser's, teloxide's; 
                                       # things, as its listings hold them; Bluesky: posts,
                                       # notifications, actors)
      "content_type": "…",             # feeds: what the site answers
+     "phone_number_id": "…",          # WhatsApp: the case gets a channel of its own for this number
      "expect": {"outcome": "stored" | "applied" | "ignored" | "rejected" | "poll_error",
                 "event": "…",         # ignored: the event type named
                 "reason": "…",        # ignored / rejected / poll_error: a part of the reason
@@ -81,6 +82,7 @@ class Entry:
         self.brand, self.client, self.site, self.mailbox = brand, client, site, mailbox
         self.platforms = platforms
         meta = {"app_secret": APP_SECRET, "verify_token": VERIFY_TOKEN, "access_token": PAGE_TOKEN}
+        self.meta = meta
         self.channels = {
             "telegram": self._channel(ChannelKind.TELEGRAM, bot_token=TOKEN, webhook_secret=TELEGRAM_SECRET),
             "whatsapp": self._channel(ChannelKind.WHATSAPP, **meta, phone_number_id=PHONE_NUMBER_ID),
@@ -112,6 +114,10 @@ class Entry:
         if entry == "email":
             return self._poll_mail(body)
         channel = self.channels[entry]
+        if "phone_number_id" in case:  # a collected WhatsApp payload: a channel of its own, for its number
+            channel = self._channel(
+                ChannelKind.WHATSAPP, **self.meta, phone_number_id=case["phone_number_id"]
+            )
         for sent in case.get("sent", []):  # what CXM sent before, which the payload's receipts are about
             conversation = ConversationFactory(channel=channel, external_thread_id=sent["to"])
             MessageFactory(
