@@ -11,7 +11,7 @@ from a public test suite, e.g. CPython's email tests, feedparser's, teloxide's; 
      "payload": {…} | "raw": "…",     # JSON payload, or the feed / mail as text ("raw_b64" for bytes)
      "visitor": "<32 hex>", "messages": ["…"],   # the widget: what a visitor types
      "serve": {…},                    # polled platforms: what the fake answers (X: tweets, users,
-                                      # data_as_object; Mastodon: statuses, notifications; Reddit:
+                                      # data_as_object; Mastodon: statuses, notifications, queries; Reddit:
                                       # things, as its listings hold them; Bluesky: posts,
                                       # notifications, actors)
      "content_type": "…",             # feeds: what the site answers
@@ -234,7 +234,7 @@ class Entry:
             fake.notifications = list(serve.get("notifications", []))
             fields = {
                 "credentials": {"access_token": fake.access_token},
-                "settings": {"instance": fake.url, "queries": ["nimbus"]},
+                "settings": {"instance": fake.url, "queries": serve.get("queries", ["nimbus"])},
             }
         channel = ChannelFactory(brand=self.brand, kind=entry, **fields)
         before = self._last_pk()
