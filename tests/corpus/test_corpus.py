@@ -204,7 +204,11 @@ class Entry:
             fake.data_as_object = bool(serve.get("data_as_object"))
             fields = {
                 "credentials": {"bearer_token": fake.bearer_token},
-                "settings": {"api_base": fake.url, "user_id": fake.brand_user_id, "query": '"Nimbus"'},
+                "settings": {
+                    "api_base": fake.url,
+                    "user_id": fake.brand_user_id,
+                    "query": serve.get("query", '"Nimbus"'),
+                },
             }
         elif entry == "reddit":
             fake.things = list(serve["things"])
