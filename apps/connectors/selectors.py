@@ -34,20 +34,55 @@ def channel_rejected_payloads(*, channel, limit: int = 50):
 
 
 def channel_ignored_events(*, channel) -> list[dict]:
-    """The channel's ignored payloads counted by event type, most frequent first, each with the reason
-    given for its latest one: {"event_type", "count", "last_seen", "reason"}."""
+    """The channel's ignored events counted by event type, most frequent first, each with the reason given
+    for its latest one: {"event_type", "count", "last_seen", "reason"}. Counted are the payloads ignored
+    whole, and the payloads that stored or applied something yet also carried ignored events (kept in their
+    outcome, e.g. a WhatsApp notification with a message and a status for no message): `count` is the
+    number of payloads in which the event type was ignored."""
+    from django.db import connection
     from django.db.models import Count, Max
 
     from apps.ingestion.models import RawPayload
 
     ignored = RawPayload.objects.filter(channel=channel, status=RawPayload.Status.IGNORED)
     by_type = ignored.values("event_type").annotate(count=Count("id"), last_seen=Max("received_at"))
-    events = list(by_type.order_by("-count"))
-    for event in events:
+    events = {event["event_type"]: event for event in by_type}
+    for event in events.values():
         event["reason"] = (
             ignored.filter(event_type=event["event_type"])
             .order_by("-received_at")
             .values_list("ignored_reason", flat=True)
             .first()
         )
-    return events
+    table = RawPayload._meta.db_table
+    # Events inside payloads that were not ignored whole: one row per event type, the payloads counted once
+    # however often they name it, with the reason the latest one gave.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT event, count(DISTINCT id), max(received_at),
+                   (array_agg(reason ORDER BY received_at DESC))[1]
+            FROM (
+                SELECT p.id, p.received_at, e->>'event' AS event, e->>'reason' AS reason
+                FROM {table} p, jsonb_array_elements(p.outcome->'ignored') e
+                WHERE p.channel_id = %s AND p.status IN (%s, %s)
+                  AND jsonb_typeof(p.outcome->'ignored') = 'array'
+            ) inside
+            GROUP BY event
+            """,
+            [channel.pk, RawPayload.Status.PROCESSED, RawPayload.Status.APPLIED],
+        )
+        for event_type, count, last_seen, reason in cursor.fetchall():
+            event = events.get(event_type)
+            if event is None:
+                events[event_type] = {
+                    "event_type": event_type,
+                    "count": count,
+                    "last_seen": last_seen,
+                    "reason": reason,
+                }
+                continue
+            event["count"] += count
+            if last_seen > event["last_seen"]:
+                event["last_seen"], event["reason"] = last_seen, reason
+    return sorted(events.values(), key=lambda event: (-event["count"], event["event_type"] or ""))

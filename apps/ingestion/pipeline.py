@@ -71,6 +71,20 @@ def push_message_events(event: str, messages: list[Message]) -> None:
         )
     for (organization_id, brand_id), items in by_brand.items():
         inbox_send(organization_id, brand_id, {"event": event, "messages": items})
+    if event == "message.updated":
+        # The open conversation pages show edits, deletions and reactions at once. Their sockets joined the
+        # conversation's group only once the viewer was found allowed to see it (ConversationConsumer).
+        from apps.inbox.consumers import conversation_group, live_send
+
+        for conversation_id in {message.conversation_id for message in messages}:
+            live_send(
+                conversation_group(conversation_id),
+                "conversation.event",
+                {
+                    "event": "message.updated",
+                    "messages": [m.pk for m in messages if m.conversation_id == conversation_id],
+                },
+            )
 
 
 def index_for_search(messages: list[Message]) -> None:

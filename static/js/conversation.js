@@ -51,6 +51,7 @@
   document.addEventListener("htmx:wsOpen", (event) => {
     if (!isPageSocket(event)) return;
     socket = event.detail.socketWrapper;
+    page().dataset.live = "true"; // what waits for live events (and the browser tests) can look at
     clearInterval(heartbeat);
     heartbeat = setInterval(() => send({ type: "heartbeat" }), HEARTBEAT_MS);
   });
@@ -58,6 +59,7 @@
   document.addEventListener("htmx:wsClose", (event) => {
     if (!isPageSocket(event)) return;
     socket = null;
+    delete page().dataset.live;
     clearInterval(heartbeat);
     viewers = [];
     typing.clear();
@@ -80,8 +82,9 @@
       // Whoever left stopped typing too.
       const present = new Set(viewers.map((viewer) => viewer.user));
       for (const user of typing.keys()) if (!present.has(user)) typing.delete(user);
-    } else if (data.event === "note" && data.user !== me) {
-      // A colleague added a note: the thread shows it without a reload.
+    } else if ((data.event === "note" && data.user !== me) || data.event === "message.updated") {
+      // A colleague added a note, or a message was edited, deleted or reacted to on its platform: the
+      // thread shows it without a reload.
       const thread = document.getElementById("thread");
       if (thread) htmx.ajax("GET", thread.dataset.threadUrl, { target: "#thread", swap: "outerHTML" });
       return;

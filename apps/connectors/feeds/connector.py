@@ -28,12 +28,15 @@ from ..base import (
     Connector,
     FetchedItem,
     FetchResult,
+    Ignored,
     InboundMessage,
+    Interpretation,
     PayloadRejected,
     RateLimited,
     TransientError,
 )
 from ..kinds import ChannelKind
+from ..normalized import decode_json
 from .client import feed_client, feed_get
 from .parsers import (
     document_text,
@@ -41,6 +44,7 @@ from .parsers import (
     keyword_pattern,
     message_from_document,
     read_feed,
+    says_something,
 )
 
 logger = logging.getLogger(__name__)
@@ -189,6 +193,17 @@ class FeedConnector(Connector):
 
     def parse(self, channel, body: bytes, headers: dict[str, str]) -> list[InboundMessage]:
         return [message_from_document(body, ratings_from_title=self.ratings_from_title)]
+
+    def interpret(self, channel, body: bytes, headers: dict[str, str]) -> Interpretation:
+        # Feeds publish entries that hold only a date, an author or a category (feedparser's own test
+        # suite is full of them): nothing to store, but not dropped without a word either.
+        document = decode_json(body)
+        entry = document.get("entry") if isinstance(document, dict) else None
+        if isinstance(entry, dict) and not says_something(entry):
+            return Interpretation(
+                ignored=[Ignored("feed entry", "the entry has no title, text, link or media to store")]
+            )
+        return Interpretation(messages=self.parse(channel, body, headers))
 
     def send(self, channel, message, reply_to: str = "") -> str:
         raise PayloadRejected(

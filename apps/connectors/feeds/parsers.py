@@ -289,12 +289,19 @@ def read_feed(body: bytes, *, content_type: str, feed_url: str, fetched_url: str
     if content_type:
         headers["content-type"] = content_type
     # A stream, never bytes or str: given those, feedparser would open a URL or a local file they name.
-    parsed = feedparser.parse(
-        io.BytesIO(body),
-        response_headers=headers,
-        sanitize_html=True,
-        resolve_relative_uris=True,
-    )
+    try:
+        parsed = feedparser.parse(
+            io.BytesIO(body),
+            response_headers=headers,
+            sanitize_html=True,
+            resolve_relative_uris=True,
+        )
+    except (KeyError, AttributeError, IndexError, TypeError, ValueError) as error:
+        # feedparser itself can trip on odd but real markup (6.0.14: a <textInput> inside an <item> raises
+        # KeyError 'textinput', as its own test suite shows): the feed's error, not a crash of the poll.
+        raise PayloadRejected(
+            f"{feed_url} could not be read by the feed parser: {type(error).__name__}: {error}"[:1000]
+        ) from None
     version = parsed.get("version") or ""
     if not version and not parsed.entries:
         reason = _why_not_a_feed(parsed, body, content_type, fetched_url)
@@ -305,14 +312,14 @@ def read_feed(body: bytes, *, content_type: str, feed_url: str, fetched_url: str
         _entry_document(entry, parsed.feed, feed_url=feed_url, fetched_url=fetched_url, version=version)
         for entry in parsed.entries[:MAX_ENTRIES_PER_FEED]
     ]
-    # A broken entry can come out of the tolerant parser empty: nothing to say, nothing to store.
-    documents = [document for document in documents if _says_something(document["entry"])]
-    if problem and not documents:
+    # A broken feed whose entries all came out of the tolerant parser empty is the feed's error. Empty
+    # entries of a readable feed are still fetched, and ignored with their reason (`says_something`).
+    if problem and not any(says_something(document["entry"]) for document in documents):
         raise PayloadRejected(f"{feed_url} is a broken feed with no readable entry: {problem}"[:1000])
     return FeedDocuments(documents, problem)
 
 
-def _says_something(entry: dict) -> bool:
+def says_something(entry: dict) -> bool:
     return any(entry.get(key) for key in ("title", "summary", "content", "link", "media"))
 
 

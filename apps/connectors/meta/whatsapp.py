@@ -179,6 +179,16 @@ def interpret_whatsapp(entry: dict, *, phone_number_id: str = "") -> Interpretat
     for change in changes(entry):
         value = change["value"]
         field = str(change.get("field") or "messages")
+        if field == "smb_message_echoes":
+            # Coexistence (pywa's test data): what the business sent, edited or deleted in the WhatsApp
+            # Business app. Not stored yet; said so, rather than called a notification about the account.
+            result.ignored.append(
+                Ignored(
+                    field,
+                    "messages the business sent from the WhatsApp Business app (coexistence), not stored",
+                )
+            )
+            continue
         if field != "messages":
             result.ignored.append(
                 Ignored(field[:100], f"a '{field}' notification, about the account, not a message")

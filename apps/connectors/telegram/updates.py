@@ -244,7 +244,13 @@ def _author(message: dict) -> InboundAuthor:
         )
     user = message.get("from")
     if not isinstance(user, dict) or user.get("id") is None:
-        raise PayloadRejected("a Telegram message has neither 'from' nor 'sender_chat'")
+        # `from` is optional in the Bot API; in a private chat the chat itself is the person (a venue sent
+        # without `from` in teloxide's test suite, issue 481).
+        private = message.get("chat")
+        if isinstance(private, dict) and private.get("type") == "private" and private.get("id") is not None:
+            user = private
+        else:
+            raise PayloadRejected("a Telegram message has neither 'from' nor 'sender_chat'")
     username = user.get("username") or ""
     name = " ".join(part for part in (user.get("first_name"), user.get("last_name")) if part)
     author = InboundAuthor(
