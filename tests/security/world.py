@@ -101,6 +101,7 @@ def _brand_objects(org_a, brand, prefix: str, owner, admin) -> dict:
             organization=org_a,
             recipient=owner.user,
             kind=Notification.Kind.ASSIGNED,
+            brand=conversation.brand,
             conversation=conversation,
         ),
         "api_token": api_token_create(membership=owner, name=f"{prefix} token", issuer=admin)[0],
