@@ -14,13 +14,10 @@ import json
 import os
 import signal
 import socket
-import subprocess
 import time
 from pathlib import Path
 
 import pytest
-import redis
-from django.conf import settings
 from django.db import connection
 
 from apps.connectors.kinds import ChannelKind
@@ -28,8 +25,6 @@ from apps.conversations.models import Conversation, Message
 from apps.ingestion.bulk_import import ROWS_PER_PAYLOAD, import_file
 from apps.ingestion.models import RawPayload
 from apps.ingestion.services import payload_receive
-from cxm.stack.postgres import EmbeddedPostgres
-from cxm.stack.redis import EmbeddedRedis
 from tests.conftest import spawn_beat, spawn_web, spawn_worker, stop_worker
 from tests.factories import ChannelFactory
 from tests.ingestion.conftest import message
@@ -219,53 +214,6 @@ def test_http_load_with_a_worker_child_killed(webhook_channel, stack):
     os.kill(int(children[0]), signal.SIGKILL)
     fault_end = time.monotonic()
     _wait_processed(webhook_channel, load, fault_end)
-
-
-@pytest.fixture
-def restartable_redis():
-    """Kills the Redis the tests were given (its queue lost, as in a crash) and starts it again: the embedded
-    one, or an external one through the command in CXM_TEST_REDIS_RESTART (`dev.py test --external`)."""
-    if command := os.environ.get("CXM_TEST_REDIS_RESTART"):
-        return lambda: subprocess.run(command, shell=True, check=True, capture_output=True)
-    if "CXM_EMBEDDED_REDIS_PORT" not in os.environ:
-        pytest.skip(
-            "REDIS_URL is a server these tests cannot restart: CXM_TEST_REDIS_RESTART (a command) is unset"
-        )
-
-    def kill_and_start() -> None:
-        port = int(os.environ["CXM_EMBEDDED_REDIS_PORT"])
-        client = redis.Redis.from_url(settings.REDIS_URL)
-        os.kill(client.info("server")["process_id"], signal.SIGKILL)  # the queue is gone, as in a crash
-        time.sleep(1)
-        # The replacement serves the rest of the session; the test stack shuts down whatever Redis answers
-        # on its port when it stops.
-        EmbeddedRedis(
-            datadir=Path(os.environ["CXM_EMBEDDED_REDIS_DATADIR"]), port=port, persistent=False
-        ).start()
-
-    return kill_and_start
-
-
-@pytest.fixture
-def restartable_postgres():
-    """Stops the PostgreSQL the tests were given immediately (no checkpoint, every connection dropped, crash
-    recovery from the WAL on start) and starts it again: the embedded one, or an external one through the
-    pg_ctl (or pg_ctlcluster) command in CXM_TEST_PG_CTL, to which `stop -m immediate` / `start` is added."""
-    if command := os.environ.get("CXM_TEST_PG_CTL"):
-        return (
-            lambda: subprocess.run(
-                f"{command} stop -m immediate", shell=True, check=True, capture_output=True
-            ),
-            lambda: subprocess.run(f"{command} start", shell=True, check=True, capture_output=True),
-        )
-    if "CXM_EMBEDDED_PG_DATADIR" not in os.environ:
-        pytest.skip(
-            "DATABASE_URL is a server these tests cannot restart: set CXM_TEST_PG_CTL to its pg_ctl command"
-        )
-    postgres = EmbeddedPostgres(
-        datadir=Path(os.environ["CXM_EMBEDDED_PG_DATADIR"]), port=int(os.environ["CXM_EMBEDDED_PG_PORT"])
-    )
-    return lambda: postgres.stop("immediate"), postgres.start
 
 
 def test_http_load_with_redis_killed_and_restarted(webhook_channel, stack, restartable_redis):

@@ -2,11 +2,9 @@
 web server stopped right after answering (the intake publishes the tasks it still holds)."""
 
 import json
-import os
 import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import pytest
 import redis
@@ -16,7 +14,6 @@ from django.db import connection
 from apps.connectors.webhook.connector import sign
 from apps.ingestion.models import RawPayload
 from apps.ingestion.relay import queue_keys, task_payload_ids
-from cxm.stack.postgres import EmbeddedPostgres
 from tests.conftest import spawn_web, stop_worker
 from tests.ingestion.conftest import SECRET, message
 from tests.ingestion.load import WebhookLoad
@@ -36,17 +33,17 @@ def _timed_post(url: str, data: bytes | None = None, headers: dict | None = None
     return status, answer_headers, body, time.monotonic() - started
 
 
-def test_postgres_down_webhooks_and_health_answer_503_within_a_second(webhook_channel, celery_worker):
-    postgres = EmbeddedPostgres(
-        datadir=Path(os.environ["CXM_EMBEDDED_PG_DATADIR"]), port=int(os.environ["CXM_EMBEDDED_PG_PORT"])
-    )
+def test_postgres_down_webhooks_and_health_answer_503_within_a_second(
+    webhook_channel, celery_worker, restartable_postgres
+):
+    stop_postgres, start_postgres = restartable_postgres
     port = _free_port()
     web = spawn_web(port)
     base = f"http://127.0.0.1:{port}"
     url = f"{base}/hooks/{webhook_channel.webhook_token}/"
     try:
         connection.close()
-        postgres.stop("immediate")
+        stop_postgres()
         try:
             for n in range(5):  # the first request after the outage, then those while it is known
                 body = json.dumps(message(n)).encode()
@@ -65,7 +62,7 @@ def test_postgres_down_webhooks_and_health_answer_503_within_a_second(webhook_ch
             report = json.loads(answer)
             assert not report["checks"]["database"]["ok"] and report["checks"]["redis"]["ok"]
         finally:
-            postgres.start()
+            start_postgres()
         # Back up: the same deliveries are taken and processed.
         for n in range(5):
             body = json.dumps(message(n)).encode()
