@@ -11,3 +11,12 @@ class ClassificationConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "apps.classification"
     verbose_name = "Classification"
+
+    def ready(self):
+        from apps.conversations.hooks import messages_stored
+        from apps.ingestion import hooks
+
+        from . import services
+
+        hooks.before_insert.connect(services.messages_detect_language_before_insert)
+        messages_stored.connect(services.messages_classify_on_arrival)

@@ -15,6 +15,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from apps.accounts.models import Brand, Organization
+from apps.conversations.hooks import messages_changed
 from apps.conversations.models import Message
 from apps.conversations.services import conversations_refresh_labels
 from apps.core.audit import audit_record
@@ -316,9 +317,21 @@ def _update_from_values(table: str, columns: list[tuple[str, str]], rows: list[t
 
 
 def _push_classified(messages: list[Message]) -> None:
-    from apps.ingestion.pipeline import push_message_events
+    messages_changed.send("message.classified", messages)
 
-    push_message_events("message.classified", messages)
+
+def messages_detect_language_before_insert(messages: list[Message]) -> None:
+    """The language of new messages that came without one (ingestion's before_insert hook): listening's
+    lang: filters read it, and search indexes the text in it. Their insert writes it."""
+    messages_detect_language(messages, save=False)
+
+
+def messages_classify_on_arrival(messages: list[Message]) -> None:
+    """Sentiment, intent, relevance, priority: the models run in tasks of their own once the messages are
+    committed (the messages_stored hook), so a slow or broken model never holds up ingestion. Until then a
+    message waits with classified_at empty, and the beat's classify-waiting sweep comes back to it."""
+    if settings.CLASSIFY_ON_ARRIVAL:
+        messages_classify_later([m.pk for m in messages if m.direction == Message.Direction.INBOUND])
 
 
 def messages_classify_later(message_ids: list[int]) -> None:

@@ -236,9 +236,9 @@ def message_deliver(*, message_id: int) -> None:
 
 def _announce_delivery(messages) -> None:
     """The open inboxes see the reply's new status (sent, failed with its reason) once it is committed."""
-    from apps.ingestion.pipeline import push_message_events
+    from apps.conversations.hooks import messages_changed
 
-    transaction.on_commit(lambda: push_message_events("message.delivery", messages))
+    transaction.on_commit(lambda: messages_changed.send("message.delivery", messages))
 
 
 def message_delivery_failed(*, message_id: int, reason: str) -> None:

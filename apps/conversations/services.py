@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -17,6 +16,7 @@ from django.utils import timezone
 from apps.core.audit import audit_record
 from apps.webhooks import events as webhook_events
 
+from .hooks import conversations_changed
 from .models import Conversation, Message, Tag, ThreadAlias
 
 logger = logging.getLogger(__name__)
@@ -343,19 +343,10 @@ def _checked(conversations: Iterable[Conversation]) -> list[Conversation]:
 
 
 def _announce(conversations: Iterable[Conversation]) -> None:
-    """Tell the open inboxes, once the transaction commits, that these conversations changed: one event
-    per brand, so that an agent limited to some brands hears only of theirs (InboxConsumer)."""
-    from apps.inbox.consumers import inbox_send
-
-    by_brand: dict[tuple[int, int], list[int]] = defaultdict(list)
-    for conversation in conversations:
-        by_brand[(conversation.organization_id, conversation.brand_id)].append(conversation.pk)
-
-    def send() -> None:
-        for (organization_id, brand_id), ids in by_brand.items():
-            inbox_send(organization_id, brand_id, {"event": "conversation.updated", "conversations": ids})
-
-    transaction.on_commit(send)
+    """Tell the apps that react (the open inboxes among them), once the transaction commits, that these
+    conversations changed."""
+    changed = list(conversations)
+    transaction.on_commit(lambda: conversations_changed.send(changed))
 
 
 def _assign(conversations: list[Conversation], assignee, actor) -> None:

@@ -377,13 +377,11 @@ def messages_ingest(items: list[Item]) -> list[Message]:
                 metadata=inbound.metadata,
             )
         )
-    for step in pipeline.BEFORE_INSERT:
-        step(messages)
+    pipeline.before_insert(messages)
     counters = _conversation_counters(messages)
     existing = [(conversation, counter) for conversation, counter in counters if conversation.pk is not None]
     _open_conversations(opened, counters)
     bulk_sql.insert(messages)
     _update_conversations(existing)
-    for step in pipeline.STEPS:
-        step(messages)
+    pipeline.in_transaction(messages)
     return messages

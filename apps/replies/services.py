@@ -40,9 +40,9 @@ def texts_encode(texts: list[str]) -> np.ndarray:
 def _announce(event: str, message) -> None:
     """Tell the open inboxes and conversation pages, once committed, of a new reply ("message.created") or
     of a change of its delivery status ("message.delivery")."""
-    from apps.ingestion.pipeline import push_message_events
+    from apps.conversations.hooks import messages_changed
 
-    transaction.on_commit(lambda: push_message_events(event, [message]))
+    transaction.on_commit(lambda: messages_changed.send(event, [message]))
 
 
 def _refuse_beyond_limits(conversation, channel, **reply) -> None:

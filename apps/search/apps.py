@@ -5,3 +5,10 @@ class SearchConfig(AppConfig):
     name = "apps.search"
     label = "search"
     verbose_name = "Search"
+
+    def ready(self):
+        from apps.conversations.hooks import messages_stored
+
+        from .services import messages_index_stored
+
+        messages_stored.connect(messages_index_stored)

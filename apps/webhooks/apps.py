@@ -14,6 +14,11 @@ class WebhooksConfig(AppConfig):
     verbose_name = "Outbound webhooks"
 
     def ready(self):
+        from apps.conversations.hooks import messages_stored
+
+        from . import events
+
+        messages_stored.connect(events.messages_created)  # only where an endpoint listens (a cached check)
         # Any change of an endpoint, from the services or the Django admin, clears the cached subscriptions.
         endpoint = self.get_model("WebhookEndpoint")
         post_save.connect(_forget_subscriptions, sender=endpoint, dispatch_uid="webhooks-forget-save")

@@ -1,0 +1,22 @@
+"""The pipeline's steps, for the apps above ingestion to plug into (apps/core/hooks.py).
+
+`payload → connector parses → messages built → before_insert → rows written (messages, conversations'
+counters) → in_transaction → commit → apps.conversations.hooks.messages_stored / messages_changed`.
+
+The two hooks here run inside the payload's transaction, on the list of new messages of a batch (a
+batch costs a few statements, never a few per message):
+"""
+
+from apps.core.hooks import Hook
+
+before_insert = Hook(
+    "ingestion.before_insert",
+    """`send(messages)`: fill in the new messages before their rows are written, so that the insert writes
+    them once (classification: the language of messages that came without one).""",
+)
+
+in_transaction = Hook(
+    "ingestion.in_transaction",
+    """`send(messages)`: the messages are written, inside the payload's transaction; receivers may write
+    rows that must commit or roll back with them (listening: mentions of brands and competitors).""",
+)
