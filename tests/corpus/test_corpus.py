@@ -16,6 +16,7 @@ from a public test suite, e.g. CPython's email tests, feedparser's, teloxide's; 
                                       # notifications, actors)
      "content_type": "…",             # feeds: what the site answers
      "phone_number_id": "…",          # WhatsApp: the case gets a channel of its own for this number
+     "own_channel": true,             # signed webhooks: a channel of its own (its suite reuses its ids)
      "expect": {"outcome": "stored" | "applied" | "ignored" | "rejected" | "poll_error",
                 "event": "…",         # ignored: the event type named
                 "reason": "…",        # ignored / rejected / poll_error: a part of the reason
@@ -118,6 +119,8 @@ class Entry:
             channel = self._channel(
                 ChannelKind.WHATSAPP, **self.meta, phone_number_id=case["phone_number_id"]
             )
+        elif case.get("own_channel"):  # a collected payload whose ids another one of its suite reuses
+            channel = self._channel(channel.kind, **channel.credentials)
         for sent in case.get("sent", []):  # what CXM sent before, which the payload's receipts are about
             conversation = ConversationFactory(channel=channel, external_thread_id=sent["to"])
             MessageFactory(
@@ -228,6 +231,7 @@ class Entry:
         elif entry == "bluesky":
             fake.posts = list(serve.get("posts", []))
             fake.notifications = list(serve.get("notifications", []))
+            fake.ignores_reasons = bool(serve.get("ignores_reasons"))
             fake.actors.update({actor["did"]: actor for actor in serve.get("actors", [])})
             fields = {
                 "credentials": {"identifier": fake.handle, "app_password": fake.app_password},

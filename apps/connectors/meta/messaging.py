@@ -242,7 +242,13 @@ def parse_messaging(
         elif "delivery" in event or "read" in event:
             _receipt_event(event, result, "delivery" if "delivery" in event else "read")
         else:
-            kind = next((key for key in event if key not in ("sender", "recipient", "timestamp")), "event")
-            reason = IGNORED_EVENTS.get(kind) or f"a '{kind}' event, which this connector does not know"
+            kind = next((key for key in event if key not in ("sender", "recipient", "timestamp")), "")
+            if not kind:  # e.g. a standby notice: another app owns the thread under the handover protocol
+                kind, reason = (
+                    "empty event",
+                    "an event holding only its sender and recipient, nothing to store",
+                )
+            else:
+                reason = IGNORED_EVENTS.get(kind) or f"a '{kind}' event, which this connector does not know"
             result.ignored.append(Ignored(kind[:100], reason))
     return result
