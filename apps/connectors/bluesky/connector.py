@@ -14,7 +14,9 @@ session.
 
 Reads: app.bsky.notification.listNotifications (reasons mention, reply, quote) and
 app.bsky.feed.searchPosts (sort=latest, `since` the last poll's newest post less a margin), both newest
-first, paged with their `cursor` until a page reaches what the previous poll saw. Authors' follower counts
+first, paged with their `cursor` until a page reaches what the previous poll saw. Notifications with no
+post to store (likes, follows... which a server may list despite `reasons`) are kept as payloads of their
+own and ignored with their reason, never dropped at fetch time. Authors' follower counts
 come from app.bsky.actor.getProfiles (25 at a time). Each post becomes one raw payload whose external id is
 its at:// URI; its thread is the `reply.root` of its record, so a reply threads under its root post.
 

@@ -19,7 +19,9 @@ Listings are read newest first and paged with `after` until a page reaches what 
 (the fullnames kept in the cursor) or older posts, at most MAX_PAGES pages. `before=<fullname>` is not used:
 a listing anchored on a post that was since deleted answers empty forever. Every post (t3), comment (t1)
 or private message (t4) becomes one raw payload whose external id is its fullname, so one found by two
-listings, or by two polls, is stored once.
+listings, or by two polls, is stored once. Nothing a listing holds is dropped at fetch time: a thing by a
+deleted account keeps its text and is stored by a stranger (`deleted:<fullname>`), one whose text was
+deleted or removed, or a message from Reddit itself (no author), is ignored with that reason.
 
 Rate limits: Reddit reports X-Ratelimit-Remaining / X-Ratelimit-Reset (seconds) on each response; a
 request is not sent once the remaining budget is spent (RateLimited until the reset), nor after an HTTP 429.
