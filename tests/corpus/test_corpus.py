@@ -11,9 +11,9 @@ from a public test suite, e.g. CPython's email tests, feedparser's, teloxide's; 
      "payload": {…} | "raw": "…",     # JSON payload, or the feed / mail as text ("raw_b64" for bytes)
      "visitor": "<32 hex>", "messages": ["…"],   # the widget: what a visitor types
      "serve": {…},                    # polled platforms: what the fake answers (X: tweets, users,
-                                      # data_as_object; Mastodon: statuses, notifications, queries; Reddit:
-                                      # things, as its listings hold them; Bluesky: posts,
-                                      # notifications, actors)
+                                      # data_as_object; Mastodon: statuses, notifications, queries,
+                                      # ignores_types; Reddit: things, as its listings hold them;
+                                      # Bluesky: posts, notifications, actors, ignores_reasons)
      "content_type": "…",             # feeds: what the site answers
      "phone_number_id": "…",          # WhatsApp: the case gets a channel of its own for this number
      "own_channel": true,             # signed webhooks: a channel of its own (its suite reuses its ids)
@@ -240,6 +240,7 @@ class Entry:
         else:
             fake.statuses = list(serve.get("statuses", []))
             fake.notifications = list(serve.get("notifications", []))
+            fake.ignores_types = bool(serve.get("ignores_types"))
             fields = {
                 "credentials": {"access_token": fake.access_token},
                 "settings": {"instance": fake.url, "queries": serve.get("queries", ["nimbus"])},

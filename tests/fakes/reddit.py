@@ -253,6 +253,9 @@ class FakeReddit(FakePlatform):
         entries = []
         for thing in self.things:
             data = thing["data"]
+            if thing["kind"] == "t4":  # private messages (and modmail) are listed as they were received
+                entries.append(thing)
+                continue
             if thing["kind"] != "t1" or data["author"].lower() == me:
                 continue
             parent = self.find(data["parent_id"])
