@@ -69,6 +69,16 @@ def _text(message: dict, attachments: list[dict]) -> str:
     return ""
 
 
+# Why an echo of the account's own message is not stored.
+ECHO_REASONS = {
+    "messenger": "the echo of a message CXM sent, stored when it was sent",
+    "instagram": (
+        "the echo of a message the account sent: Instagram's echoes cannot tell CXM's replies (stored when "
+        "sent) from messages sent in the Instagram app, so none is stored"
+    ),
+}
+
+
 def _message_event(
     event: dict, result: Interpretation, *, keep_echo: Callable[[dict], bool], platform: str
 ) -> InboundMessage | None:
@@ -87,9 +97,7 @@ def _message_event(
         raise PayloadRejected(f"a {platform} message event has no 'message.mid'")
     echo = bool(message.get("is_echo"))
     if echo and not keep_echo(message):
-        result.ignored.append(
-            Ignored("message_echo", "the echo of a message CXM sent, stored when it was sent")
-        )
+        result.ignored.append(Ignored("message_echo", ECHO_REASONS.get(platform, ECHO_REASONS["messenger"])))
         return None
     # The customer is the sender of what they write and the recipient of what the brand writes.
     customer_id = _id(event.get("recipient") if echo else event.get("sender"))
