@@ -13,7 +13,8 @@ from a public test suite, e.g. CPython's email tests, feedparser's, teloxide's; 
      "serve": {…},                    # polled platforms: what the fake answers (X: tweets, users,
                                       # data_as_object; Mastodon: statuses, notifications, queries,
                                       # ignores_types; Reddit: things, as its listings hold them;
-                                      # Bluesky: posts, notifications, actors, ignores_reasons)
+                                      # Bluesky: posts, notifications, actors, queries,
+                                      # ignores_reasons)
      "content_type": "…",             # feeds: what the site answers
      "phone_number_id": "…",          # WhatsApp: the case gets a channel of its own for this number
      "own_channel": true,             # signed webhooks: a channel of its own (its suite reuses its ids)
@@ -235,7 +236,7 @@ class Entry:
             fake.actors.update({actor["did"]: actor for actor in serve.get("actors", [])})
             fields = {
                 "credentials": {"identifier": fake.handle, "app_password": fake.app_password},
-                "settings": {"service": fake.url, "queries": ["nimbus"]},
+                "settings": {"service": fake.url, "queries": serve.get("queries", ["nimbus"])},
             }
         else:
             fake.statuses = list(serve.get("statuses", []))
