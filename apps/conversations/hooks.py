@@ -28,3 +28,10 @@ conversations_changed = Hook(
     """Conversations whose status, assignee, tags, priority or snooze changed, committed:
     `send(conversations)`, a list of Conversation.""",
 )
+
+messages_text_changed = Hook(
+    "messages.text_changed",
+    """Text was added to stored messages after they were stored, committed: `send(messages)`, a list of
+    Message, e.g. the text read in their images (apps.ocr, `Message.image_text`). Listening tags them
+    again, the classifier classifies them again and search indexes them again.""",
+)

@@ -99,12 +99,23 @@ def check_classifier() -> dict:
     return {"waiting": waiting[:10_001].count(), **({"last_error": failing[:200]} if failing else {})}
 
 
+def check_ocr() -> dict:
+    """Whether image attachments are read (apps.ocr). OCR being off is not a failure: the report says so
+    and why, and messages keep their images unread."""
+    import importlib.util
+
+    if importlib.util.find_spec("rapidocr_onnxruntime") is None:
+        return {"enabled": False, "reason": "rapidocr-onnxruntime is not installed: images are not read"}
+    return {"enabled": True, "engine": "rapidocr-onnxruntime"}
+
+
 CHECKS = {
     "database": check_database,
     "redis": check_redis,
     "worker": check_worker,
     "search": check_search,
     "classifier": check_classifier,
+    "ocr": check_ocr,
 }
 
 

@@ -7,9 +7,12 @@ class ListeningConfig(AppConfig):
     verbose_name = "Listening"
 
     def ready(self):
+        from apps.conversations.hooks import messages_text_changed
         from apps.ingestion import hooks
 
         from .services import messages_apply_listening
 
-        # Tags new messages to / about a brand, a competitor or the category, in the payload's transaction.
+        # Tags new messages to / about a brand, a competitor or the category, in the payload's transaction;
+        # again when text is added to them (the text in their images), before the classifier reads the tags.
         hooks.in_transaction.connect(messages_apply_listening)
+        messages_text_changed.connect(messages_apply_listening)

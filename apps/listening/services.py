@@ -96,7 +96,7 @@ def _matchers(organization_id: int):
 
 
 def _mentions_of(message, matchers) -> list[Mention]:
-    document = Document(text=message.text, language=message.language, channel=message.channel.kind)
+    document = Document(text=message.searchable_text, language=message.language, channel=message.channel.kind)
     found: dict[tuple[int, str, str], int | None] = {}
     if message.channel.kind in PRIVATE_KINDS:
         found[(message.conversation.brand_id, Level.TO_BRAND, "")] = None

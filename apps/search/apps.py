@@ -7,8 +7,9 @@ class SearchConfig(AppConfig):
     verbose_name = "Search"
 
     def ready(self):
-        from apps.conversations.hooks import messages_stored
+        from apps.conversations.hooks import messages_stored, messages_text_changed
 
         from .services import messages_index_stored
 
         messages_stored.connect(messages_index_stored)
+        messages_text_changed.connect(messages_index_stored)
