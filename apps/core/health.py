@@ -99,14 +99,18 @@ def check_classifier() -> dict:
     return {"waiting": waiting[:10_001].count(), **({"last_error": failing[:200]} if failing else {})}
 
 
+# The OCR engine's package (apps.ocr.engine): it ships its models, so installed means usable.
+OCR_PACKAGE = "rapidocr_onnxruntime"
+
+
 def check_ocr() -> dict:
-    """Whether image attachments are read (apps.ocr). OCR being off is not a failure: the report says so
-    and why, and messages keep their images unread."""
+    """Whether image attachments are read (apps.ocr asks here too). OCR being off is not a failure: the
+    report says so and why, and messages keep their images unread."""
     import importlib.util
 
-    if importlib.util.find_spec("rapidocr_onnxruntime") is None:
-        return {"enabled": False, "reason": "rapidocr-onnxruntime is not installed: images are not read"}
-    return {"enabled": True, "engine": "rapidocr-onnxruntime"}
+    if importlib.util.find_spec(OCR_PACKAGE) is None:
+        return {"enabled": False, "reason": f"{OCR_PACKAGE} is not installed: images are not read"}
+    return {"enabled": True, "engine": OCR_PACKAGE}
 
 
 CHECKS = {

@@ -5,16 +5,17 @@ as ONNX files inside the wheel, run by ONNX Runtime. Its recogniser reads Latin 
 accented letters of French, German, Spanish, Portuguese...), Chinese (simplified and traditional) and
 digits; it does not read Cyrillic, Arabic, Devanagari or Hangul (MODEL_CARD.md, "Text in images").
 
-Where the package is not installed, OCR is off: `available()` says why, /health/ shows it, and messages
+Where the package is not installed, OCR is off: `available()` is false, /health/ says why, and messages
 keep their images unread.
 """
 
 from __future__ import annotations
 
 import base64
-import importlib.util
 import io
 import threading
+
+from apps.core.health import check_ocr
 
 # Larger images are refused before decoding (a decompression bomb), and those kept are scaled down to
 # this long side: the detector works at ~1,000 px, and photographs' text stays legible.
@@ -32,11 +33,9 @@ class ImageUnreadable(ValueError):
     """Bytes that are not an image Pillow can decode, or one too large to read."""
 
 
-def available() -> tuple[bool, str]:
-    """Whether OCR can run here, and the engine's name or why not."""
-    if importlib.util.find_spec("rapidocr_onnxruntime") is None:
-        return False, "rapidocr-onnxruntime is not installed: images are not read"
-    return True, "rapidocr-onnxruntime (PP-OCRv4, Latin and Chinese)"
+def available() -> bool:
+    """Whether OCR can run here: the same answer as /health/'s "ocr" check."""
+    return check_ocr()["enabled"]
 
 
 def _reader():

@@ -46,7 +46,7 @@ def image_urls(message: Message) -> list[str]:
 def messages_read_images_on_arrival(messages: list[Message]) -> None:
     """The messages_stored hook: a task per inbound message with images (none while OCR is off)."""
     ids = [m.pk for m in messages if m.direction == Message.Direction.INBOUND and image_urls(m)]
-    if not ids or not engine.available()[0]:
+    if not ids or not engine.available():
         return
     from .tasks import read_images_task
 
@@ -65,16 +65,18 @@ class FetchFailed(Exception):
 def _fetch(url: str) -> bytes:
     """The image's bytes, from a public address only (apps.core.outbound), at most MAX_BYTES."""
     try:
-        with guarded_http_client(timeout=FETCH_TIMEOUT_SECONDS, follow_redirects=True) as client:
-            with client.stream("GET", url) as response:
-                if response.status_code != 200:
-                    raise FetchFailed(f"the image's server answered HTTP {response.status_code}")
-                data = bytearray()
-                for chunk in response.iter_bytes():
-                    data += chunk
-                    if len(data) > MAX_BYTES:
-                        raise FetchFailed(f"the image is larger than {MAX_BYTES // (1024 * 1024)} MiB")
-                return bytes(data)
+        with (
+            guarded_http_client(timeout=FETCH_TIMEOUT_SECONDS, follow_redirects=True) as client,
+            client.stream("GET", url) as response,
+        ):
+            if response.status_code != 200:
+                raise FetchFailed(f"the image's server answered HTTP {response.status_code}")
+            data = bytearray()
+            for chunk in response.iter_bytes():
+                data += chunk
+                if len(data) > MAX_BYTES:
+                    raise FetchFailed(f"the image is larger than {MAX_BYTES // (1024 * 1024)} MiB")
+            return bytes(data)
     except DestinationRefused as error:
         raise FetchFailed(f"refused: {error}") from error
     except httpx.HTTPError as error:
@@ -93,7 +95,7 @@ def message_read_images(*, message_id: int) -> str:
     """Read the message's images and store their text; returns the text (outside any transaction: the
     fetches and OCR take seconds)."""
     message = Message.objects.filter(pk=message_id).first()
-    if message is None or not engine.available()[0]:
+    if message is None or not engine.available():
         return ""
     images = [_read_one(url) for url in image_urls(message)]
     image_text = "\n".join(i["text"] for i in images if i.get("text"))[:MAX_IMAGE_TEXT_CHARS]

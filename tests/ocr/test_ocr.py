@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from apps.accounts.models import Role
 from apps.conversations.models import Message
+from apps.core import health
 from apps.core.health import check_ocr
 from apps.listening.models import Mention
 from apps.listening.services import listening_queries_create_defaults
@@ -72,8 +73,15 @@ def test_bytes_that_are_not_an_image_are_refused_with_a_reason():
         engine.read(b"<html>not found</html>")
 
 
-def test_health_says_whether_ocr_is_on():
-    assert check_ocr() == {"enabled": True, "engine": "rapidocr-onnxruntime"}
+def test_health_says_whether_ocr_is_on(monkeypatch):
+    assert check_ocr() == {"enabled": True, "engine": "rapidocr_onnxruntime"}
+    assert engine.available()
+    monkeypatch.setattr(health, "OCR_PACKAGE", "rapidocr_not_installed_here")
+    assert check_ocr() == {
+        "enabled": False,
+        "reason": "rapidocr_not_installed_here is not installed: images are not read",
+    }
+    assert not engine.available()
 
 
 def _wait_for(predicate, what: str, timeout: float = 180):
