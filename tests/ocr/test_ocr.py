@@ -141,3 +141,17 @@ def test_a_brand_named_only_in_an_image_is_found_classified_searchable_and_shown
     page = agent.get(reverse("inbox:conversation", args=[stored.conversation_id])).content.decode()
     assert 'src="data:image/jpeg;base64,' in page and "Text in the image:" in page
     assert "cracked" in page and "Image not read: the image&#x27;s server answered HTTP 404" in page
+
+
+@pytest.mark.django_db
+def test_the_elasticsearch_document_holds_the_text_in_images(brand_a):
+    from apps.search.backends.elasticsearch import message_document
+    from tests.factories import ChannelFactory, ConversationFactory, MessageFactory
+
+    conversation = ConversationFactory(channel=ChannelFactory(brand=brand_a))
+    stored = MessageFactory(
+        conversation=conversation, text="[image]", image_text="Nimbus #fail", language="en"
+    )
+    document = message_document(stored)
+    assert document["text"] == "[image]\nNimbus #fail" == stored.searchable_text
+    assert document["text_en"] == document["text"] and document["hashtags"] == ["fail"]
