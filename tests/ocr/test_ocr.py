@@ -82,6 +82,13 @@ def test_health_says_whether_ocr_is_on(monkeypatch):
         "reason": "rapidocr_not_installed_here is not installed: images are not read",
     }
     assert not engine.available()
+    # Installed, but OpenCV's system libraries missing (a slim image without libgl1): off, and why.
+    monkeypatch.setattr(health, "OCR_PACKAGE", "rapidocr_onnxruntime")
+    monkeypatch.setattr(health, "OCR_SYSTEM_LIBRARIES", ("libGL.so.1", "libnot-installed-here.so.0"))
+    assert check_ocr() == {
+        "enabled": False,
+        "reason": "libnot-installed-here.so.0 is missing (install libgl1 and libglib2.0-0)",
+    }
 
 
 def _wait_for(predicate, what: str, timeout: float = 180):
