@@ -143,6 +143,7 @@ def listening_preview(*, membership, query: str, limit: int = 20) -> dict:
     sql, params = to_postgres(
         node,
         text_column="conversations_message.text",
+        extra_text_column="conversations_message.image_text",  # as the matcher reads searchable_text
         language_column="conversations_message.language",
         channel_column="connectors_channel.kind",
     )
