@@ -177,7 +177,7 @@ def _check_reach(membership: Membership, issuer: Membership | None) -> None:
 def _sockets_reconsider(membership: Membership) -> None:
     """Once committed, close the person's open live sockets in this organisation: they reconnect and are
     let in (or not) with their new role and brands, instead of hearing what the old ones allowed."""
-    from apps.inbox.consumers import live_send, user_group
+    from apps.core.live import live_send, user_group
 
     organization_id, user_id = membership.organization_id, membership.user_id
     transaction.on_commit(lambda: live_send(user_group(organization_id, user_id), "membership.changed", {}))

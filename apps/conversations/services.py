@@ -600,7 +600,7 @@ def note_add(*, conversation: Conversation, author, text: str) -> Message:
 
 def _tell_viewers(conversation_id: int, payload: dict) -> None:
     """The pages open on the conversation (ConversationConsumer)."""
-    from apps.inbox.consumers import conversation_group, live_send
+    from apps.core.live import conversation_group, live_send
 
     live_send(conversation_group(conversation_id), "conversation.event", payload)
 

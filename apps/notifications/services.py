@@ -48,7 +48,7 @@ def notifications_send(
 
 
 def _push(notifications: list[Notification]) -> None:
-    from apps.inbox.consumers import live_send, user_group
+    from apps.core.live import live_send, user_group
 
     for notification in notifications:
         payload = {
