@@ -20,12 +20,11 @@ from django.utils import timezone
 
 from apps.accounts.models import Brand, Membership, Role, Team
 from apps.accounts.tenancy import scoped
-from apps.classification.language import DEFAULT_LANGUAGES
-from apps.classification.models import Sentiment
 from apps.connectors.models import Channel
 from apps.core.parsing import ascii_int
-from apps.listening.models import Level, Mention
+from apps.listening.models import Mention
 
+from .labels import DEFAULT_LANGUAGES, Level, Sentiment
 from .models import Conversation, Message, Tag
 
 INBOX_VIEWS = {

@@ -17,6 +17,7 @@ from apps.core.audit import audit_record
 from apps.webhooks import events as webhook_events
 
 from .hooks import conversations_changed
+from .labels import UNDETERMINED, WAITING_MAX, WAITING_PER_HOUR
 from .models import Conversation, Message, Tag, ThreadAlias
 
 logger = logging.getLogger(__name__)
@@ -255,8 +256,6 @@ def messages_apply_updates(*, channel, updates) -> tuple[list[Message], list]:
 def conversations_reprioritise() -> int:
     """Raise the priority of open conversations as they wait for the brand (beat, every few minutes):
     the priority of the customer's latest message plus a bonus per hour of waiting, capped."""
-    from apps.classification.priority import WAITING_MAX, WAITING_PER_HOUR
-
     with connection.cursor() as cursor:
         cursor.execute(
             """
@@ -285,8 +284,6 @@ def conversations_refresh_labels(*, conversation_ids: Iterable[int]) -> int:
     """Copy onto each conversation the labels the inbox filters on: sentiment and intent of its latest
     inbound message that has them (classified or corrected), language of its latest inbound message
     that has one (not "und"). Call it whenever those messages' labels change; one UPDATE for all."""
-    from apps.classification.language import UNDETERMINED
-
     with connection.cursor() as cursor:
         cursor.execute(
             """

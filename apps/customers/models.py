@@ -3,8 +3,9 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Upper
 
-from apps.connectors.kinds import ChannelKind
 from apps.core.models import TenantModel
+
+from .kinds import ChannelKind
 
 
 class Customer(TenantModel):
