@@ -6,6 +6,7 @@ from django.db import transaction
 from django.http import HttpResponseRedirect
 
 from .admin_base import OrganisationAdminOnly, TenantAdmin, _is_platform_operator
+from .hooks import brand_created
 from .models import Brand, Membership, Organization, Team, User
 from .permissions import account_manageable_by, current_membership
 from .services import MembershipError, member_invite, membership_remove, membership_update
@@ -39,9 +40,7 @@ class BrandAdmin(TenantAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         if not change:
-            from apps.listening.services import listening_queries_create_defaults
-
-            listening_queries_create_defaults(brand=obj)
+            brand_created.send(obj)
 
 
 @admin.register(Team)

@@ -1,6 +1,7 @@
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
+from .hooks import brand_created
 from .models import Brand, Membership, Organization, Role, Team, User
 
 # Django-admin permissions given to organisation admins: every model of CXM's own apps.
@@ -40,8 +41,6 @@ def brand_create(
     competitors: list[str] | None = None,
     category_terms: list[str] | None = None,
 ) -> Brand:
-    from apps.listening.services import listening_queries_create_defaults
-
     brand = Brand.objects.create(
         organization=organization,
         name=name,
@@ -50,8 +49,9 @@ def brand_create(
         competitors=competitors or [],
         category_terms=category_terms or [],
     )
-    # A new brand listens from the first message: starter queries from its handles, names and rivals.
-    listening_queries_create_defaults(brand=brand)
+    # A new brand listens from the first message: listening adds starter queries from its handles, names and
+    # rivals.
+    brand_created.send(brand)
     return brand
 
 
