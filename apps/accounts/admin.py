@@ -5,6 +5,8 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpResponseRedirect
 
+from apps.core.models import AuditEvent
+
 from .admin_base import OrganisationAdminOnly, TenantAdmin, _is_platform_operator
 from .hooks import brand_created
 from .models import Brand, Membership, Organization, Team, User
@@ -210,3 +212,20 @@ class UserAdmin(OrganisationAdminOnly, DjangoUserAdmin):
             for name, opts in fieldsets
             if name != "Permissions"
         ]
+
+
+# The audit log is core's (apps/core/models.py); its admin needs the tenant admin, which is accounts'.
+@admin.register(AuditEvent)
+class AuditEventAdmin(TenantAdmin):
+    list_display = ["created_at", "action", "target_type", "target_id", "actor", "organization"]
+    list_filter = ["action", "target_type"]
+    search_fields = ["target_id", "action"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

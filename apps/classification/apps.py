@@ -15,12 +15,14 @@ class ClassificationConfig(AppConfig):
     def ready(self):
         from apps.conversations.hooks import messages_stored
         from apps.core.health import check_register
+        from apps.customers.hooks import customer_erasing
         from apps.ingestion import hooks
 
         from . import services
         from .health import check_classifier
 
         check_register("classifier", check_classifier, needs_database=True)
+        customer_erasing.connect(services.training_examples_erase_of_customer)
 
         hooks.before_insert.connect(services.messages_detect_language_before_insert)
         messages_stored.connect(services.messages_classify_on_arrival)

@@ -677,6 +677,11 @@ def training_examples_erase(*, message_ids: list[int]) -> int:
     return removed
 
 
+def training_examples_erase_of_customer(*, message_ids: list[int], **_) -> None:
+    """Receiver of customers.hooks.customer_erasing."""
+    training_examples_erase(message_ids=message_ids)
+
+
 def classification_settings_update(
     *, organization_id: int, intent_labels: str, min_examples_to_train, retrain_automatically: bool, user=None
 ) -> ClassificationSettings:

@@ -521,3 +521,10 @@ def payloads_requeue_stuck(*, older_than: timedelta = timedelta(minutes=10)) -> 
         for source in {source for _, source in stuck}:
             _enqueue([pk for pk, of in stuck if of == source], source=source)
     return len(stuck)
+
+
+def payloads_erase(*, payload_ids: list[int], **_) -> None:
+    """Receiver of customers.hooks.customer_erasing: the raw payloads a person's messages came in."""
+    RawPayload.objects.filter(pk__in=payload_ids).update(
+        body=b"", headers={}, rejection_reason="erased on request"
+    )

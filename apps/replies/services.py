@@ -231,3 +231,8 @@ def resolution_examples_record(*, conversation_ids: Iterable[int]) -> int:
                 },
             )
     return len(conversations)
+
+
+def resolution_examples_erase(*, conversation_ids: list[int], **_) -> None:
+    """Receiver of customers.hooks.customer_erasing: reply examples built from their conversations."""
+    ResolutionExample.objects.filter(conversation_id__in=conversation_ids).delete()
