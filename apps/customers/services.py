@@ -9,7 +9,6 @@ an agent confirms or rejects.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import Q
@@ -19,7 +18,8 @@ from apps.core import bulk_sql
 from apps.core.audit import audit_record
 
 from .hooks import customer_erasing
-from .models import Customer, CustomerMerge, Identity, MergeSuggestion
+from .models import Customer, CustomerMerge, Identity, MergeSuggestion, StrongLink
+from .selectors import active_customer
 
 PROFILE_FIELDS = ("display_name", "attributes", "lifetime_value")
 
@@ -39,24 +39,6 @@ def normalise_phone(phone: str) -> str:
 
 def normalise_handle(handle: str) -> str:
     return handle.strip().lstrip("@").lower()
-
-
-def active_customer(customer: Customer) -> Customer:
-    """Follow merges to the profile that holds the person now."""
-    seen = set()
-    while customer.merged_into_id and customer.pk not in seen:
-        seen.add(customer.pk)
-        customer = customer.merged_into
-    return customer
-
-
-@dataclass(frozen=True)
-class StrongLink:
-    """An explicit statement that an identity belongs with another one, e.g. ("website", "user-42")."""
-
-    kind: str
-    external_id: str
-    reason: str
 
 
 def _strong_matches(identity: Identity, links: list[StrongLink]) -> list[tuple[Customer, str]]:
