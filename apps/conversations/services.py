@@ -124,42 +124,6 @@ def conversation_set_status(
     return conversation
 
 
-@transaction.atomic
-def reply_create(
-    *, conversation: Conversation, author, text: str, channel=None, send_at: datetime | None = None
-) -> Message:
-    """An agent's reply: stored as an outbound message, then delivered by a worker through the connector.
-
-    `channel` may be another channel of the same brand where the customer has an identity; `send_at`
-    schedules the delivery.
-    """
-    from apps.connectors.tasks import send_message_task
-
-    channel = channel or conversation.channel
-    if channel.brand_id != conversation.brand_id:
-        raise ValueError("a reply goes out on a channel of the conversation's brand")
-    scheduled = send_at is not None and send_at > timezone.now()
-    message = Message.objects.create(
-        organization_id=conversation.organization_id,
-        conversation=conversation,
-        channel=channel,
-        direction=Message.Direction.OUTBOUND,
-        text=text,
-        author_user=author,
-        sent_at=send_at or timezone.now(),
-        delivery_status=Message.Delivery.SCHEDULED if scheduled else Message.Delivery.QUEUED,
-    )
-    updates: dict = {"message_count": F("message_count") + 1, "last_message_at": message.sent_at}
-    if conversation.first_response_at is None:
-        updates["first_response_at"] = message.sent_at
-    Conversation.objects.filter(pk=conversation.pk).update(**updates)
-    if not scheduled:
-        # Scheduled replies are sent by send_scheduled_messages_task when due, not as broker ETAs, which
-        # Redis would redeliver after its visibility timeout.
-        transaction.on_commit(lambda: send_message_task.delay(message.pk))
-    return message
-
-
 def tag_get_or_create(*, organization, name: str) -> Tag:
     tag, _ = Tag.objects.get_or_create(organization=organization, name=name.strip()[:60])
     return tag
