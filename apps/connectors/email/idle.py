@@ -6,8 +6,8 @@ channels). A watcher logs in, selects the mailbox, sends IDLE and waits; when th
 (`* n EXISTS`, `* n RECENT`) it runs `poll` (ingestion's `channel_poll`), the very fetch the beat poll runs
 (cursor by UID, raw payloads stored first, idempotent), on a second connection while IDLE goes on. IDLE is
 ended and sent again every 25 minutes (RFC 2177: at least every 29, since servers may log out a client idle
-for 30). An error closes the connection and the watcher reconnects after an exponential back-off; a server that does not
-offer IDLE is asked again after an hour, and its mailbox is polled meanwhile.
+for 30). An error closes the connection and the watcher reconnects after an exponential back-off; a server
+that does not offer IDLE is asked again after an hour, and its mailbox is polled meanwhile.
 
 Polling and IDLE share one channel without a flag: while a watcher idles, `last_fetch_at` moves forward
 every 20 s (the mailbox is known to be up to date: the server would have said otherwise), so
