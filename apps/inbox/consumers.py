@@ -6,8 +6,8 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from apps.accounts.tenancy import brand_visible_to, scoped
-from apps.connectors.livechat.consumers import SlidingWindow
 from apps.core.live import conversation_group, live_send, organization_group, user_group
+from apps.core.throttle import SlidingWindow
 
 from .presence import PageView, presence_leave, presence_touch, presence_viewers
 
