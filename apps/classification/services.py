@@ -17,7 +17,7 @@ from django.utils import timezone
 from apps.accounts.models import Brand, Organization
 from apps.conversations.hooks import messages_changed
 from apps.conversations.models import Message
-from apps.conversations.services import conversations_refresh_labels
+from apps.conversations.services import SPAM, conversations_refresh_labels
 from apps.core.audit import audit_record
 from apps.listening.models import Level, Mention
 from apps.search.services import messages_labels_changed
@@ -713,3 +713,20 @@ def classification_settings_update(
         data={"intent_labels": labels, "min_examples_to_train": minimum},
     )
     return found
+
+
+def conversations_spam_learn(*, conversations, actor, **_) -> None:
+    """Receiver of conversations.hooks.marked_spam: where the organisation's intents include "spam", the
+    latest inbound message of each conversation is corrected to it, so that the brand's model learns."""
+    if SPAM in classification_settings(conversations[0].organization_id).intent_labels:
+        latest_inbound = (
+            Message.objects.filter(
+                conversation_id__in=[c.pk for c in conversations], direction=Message.Direction.INBOUND
+            )
+            .select_related("conversation", "organization")
+            .order_by("conversation_id", "-sent_at", "-id")
+            .distinct("conversation_id")
+        )
+        for message in latest_inbound:
+            label_correct(message=message, task=Task.INTENT, label=SPAM, user=actor)
+        conversations_refresh_labels(conversation_ids=[c.pk for c in conversations])

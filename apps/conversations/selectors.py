@@ -346,6 +346,18 @@ def _attach_previews(conversations: list[Conversation], membership: Membership) 
         conversation.preview = latest.get(conversation.pk, "")
 
 
+def conversation_members(*, conversation: Conversation) -> QuerySet[Membership]:
+    """The members who may work on the conversation (be assigned it, be mentioned in its notes, view it
+    live): the inbox roles of its organisation, with access to its brand."""
+    brands = Membership.brands.through.objects.filter(membership_id=OuterRef("pk"))
+    return (
+        Membership.objects.filter(organization_id=conversation.organization_id, role__in=INBOX_ROLES)
+        .filter(~Exists(brands) | Exists(brands.filter(brand_id=conversation.brand_id)))
+        .select_related("user")
+        .order_by("user__username")
+    )
+
+
 def inbox_counts(*, membership: Membership) -> dict[str, int]:
     """How many conversations each view holds (before the filter bar's filters), counted up to COUNT_CAP:
     a count of COUNT_CAP means "at least that many". Each is an index-only count; with the filters, a

@@ -22,6 +22,12 @@ in_transaction = Hook(
     rows that must commit or roll back with them (listening: mentions of brands and competitors).""",
 )
 
+conversations_opened = Hook(
+    "ingestion.conversations_opened",
+    """`send(conversations)`: the conversations a batch opened, inside the payload's transaction, right after
+    their rows are written (webhooks: "conversation.created").""",
+)
+
 channel_failing = Hook(
     "ingestion.channel_failing",
     """A polling channel just became failing (polling.channel_poll_failed: too many failures in a row, or

@@ -86,3 +86,36 @@ def channel_recovered_notify(channel) -> None:
     notifications_send(
         recipients=_admins(channel), kind=Notification.Kind.CHANNEL_RECOVERED, channel=channel, actor=None
     )
+
+
+# Receivers of the conversations' hooks (connected in NotificationsConfig.ready()).
+
+
+def note_mentions_notify(*, conversation, note, author, mentioned, **_) -> None:
+    """conversations.hooks.note_added: the members the note mentions."""
+    notifications_send(
+        recipients=mentioned,
+        kind=Notification.Kind.MENTION,
+        conversation=conversation,
+        actor=author,
+        message=note,
+    )
+
+
+def assignee_notify(*, conversation, assignee, actor, **_) -> None:
+    """conversations.hooks.assigned: the new assignee."""
+    if assignee is not None:
+        notifications_send(
+            recipients=[assignee], kind=Notification.Kind.ASSIGNED, conversation=conversation, actor=actor
+        )
+
+
+def unsnoozed_notify(*, conversation, **_) -> None:
+    """conversations.hooks.unsnoozed: the assignee of the conversation that woke up."""
+    if conversation.assignee is not None:
+        notifications_send(
+            recipients=[conversation.assignee],
+            kind=Notification.Kind.UNSNOOZED,
+            conversation=conversation,
+            actor=None,
+        )

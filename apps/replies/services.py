@@ -272,3 +272,8 @@ def reply_create(
         # Redis would redeliver after its visibility timeout.
         transaction.on_commit(lambda: send_message_task.delay(message.pk))
     return message
+
+
+def on_status_set(*, conversation, **_) -> None:
+    """Receiver of conversations.hooks.status_set: a closed conversation's resolution is recorded."""
+    resolution_example_record_if_closed(conversation=conversation)
