@@ -20,12 +20,12 @@ from apps.conversations.models import Message
 from apps.conversations.services import SPAM, conversations_refresh_labels
 from apps.core.audit import audit_record
 from apps.listening.models import Level, Mention
-from apps.search.services import messages_labels_changed
 
 from . import engine, language, relevance, targets
 from .engine import ClassifierUnavailable, best, label_scores
 from .evaluation import scores as evaluation_scores
 from .heads import Head
+from .hooks import labels_changed
 from .models import (
     DEFAULT_INTENT_LABELS,
     RELEVANCE_LABELS,
@@ -107,7 +107,7 @@ def messages_classify(*, message_ids: list[int]) -> int:
     with transaction.atomic():
         _store(messages, results)
     transaction.on_commit(lambda: _push_classified(messages))
-    transaction.on_commit(lambda: messages_labels_changed([m.pk for m in messages]))
+    transaction.on_commit(lambda: labels_changed.send([m.pk for m in messages]))
     return len(messages)
 
 
@@ -425,7 +425,7 @@ def _apply_correction(message: Message, task: str, label: str, mention: Mention 
     message.save(update_fields=["classification", *([task] if mention is None else [])])
     if mention is None and task in (Task.SENTIMENT, Task.INTENT):
         conversations_refresh_labels(conversation_ids=[message.conversation_id])
-        transaction.on_commit(lambda: messages_labels_changed([message.pk]))
+        transaction.on_commit(lambda: labels_changed.send([message.pk]))
 
 
 def _labels_for(organization_id: int, task: str) -> list[str]:
