@@ -3,8 +3,9 @@
 Ingestion knows none of the apps that react to messages: it sends hooks, and they plug in
 (docs/architecture.md). Before the insert, `hooks.before_insert` fills in the new messages (language), so
 that the insert writes them once (routing: each inbound message's response deadline by its SLA policy, as
-`message.sla_due_at`). The deadline (`sla_deadline`) is written with each conversation's counters by ingest. `hooks.in_transaction` runs inside the payload's transaction once the
-messages are stored (they may write): listening queries. `after_commit` sends the domain's hooks once the
+`message.sla_due_at`). The deadline (`sla_deadline`) is written with each conversation's counters by
+ingest. `hooks.in_transaction` runs inside the payload's transaction once the messages are stored (they may
+write): listening queries. `after_commit` sends the domain's hooks once the
 messages are visible to everyone: classification (its own tasks), live events, search indexing, webhooks,
 rollups.
 """

@@ -4,15 +4,26 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('notifications', '0004_notification_kind_unsnoozed'),
+        ("notifications", "0004_notification_kind_unsnoozed"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='notification',
-            name='kind',
-            field=models.CharField(choices=[('mention', 'Mentioned you in a note'), ('assigned', 'Assigned you a conversation'), ('alert', 'Raised an alert on'), ('channel_failing', 'Reports a channel failing'), ('channel_recovered', 'Reports a channel working again'), ('unsnoozed', 'Brought back from snooze'), ('sla_warning', 'Has an SLA deadline near on'), ('sla_breached', 'Missed an SLA deadline on')], max_length=20),
+            model_name="notification",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("mention", "Mentioned you in a note"),
+                    ("assigned", "Assigned you a conversation"),
+                    ("alert", "Raised an alert on"),
+                    ("channel_failing", "Reports a channel failing"),
+                    ("channel_recovered", "Reports a channel working again"),
+                    ("unsnoozed", "Brought back from snooze"),
+                    ("sla_warning", "Has an SLA deadline near on"),
+                    ("sla_breached", "Missed an SLA deadline on"),
+                ],
+                max_length=20,
+            ),
         ),
     ]

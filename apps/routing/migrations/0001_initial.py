@@ -7,143 +7,503 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('connectors', '0003_channel_health'),
-        ('conversations', '0006_message_updates'),
+        ("accounts", "0001_initial"),
+        ("connectors", "0003_channel_health"),
+        ("conversations", "0006_message_updates"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='BusinessHours',
+            name="BusinessHours",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120)),
-                ('timezone', models.CharField(default='UTC', max_length=64)),
-                ('weekly', models.JSONField(blank=True, default=dict)),
-                ('brand', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.brand')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.organization')),
-                ('team', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.team')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=120)),
+                ("timezone", models.CharField(default="UTC", max_length=64)),
+                ("weekly", models.JSONField(blank=True, default=dict)),
+                (
+                    "brand",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="accounts.brand",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="accounts.organization",
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="accounts.team",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'business hours',
-                'ordering': ['name'],
+                "verbose_name_plural": "business hours",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='SLAPolicy',
+            name="SLAPolicy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120)),
-                ('channel_kind', models.CharField(blank=True, choices=[('email', 'Email'), ('livechat', 'Live chat'), ('whatsapp', 'WhatsApp'), ('messenger', 'Facebook Messenger'), ('instagram', 'Instagram'), ('telegram', 'Telegram'), ('x', 'X'), ('reddit', 'Reddit'), ('mastodon', 'Mastodon'), ('bluesky', 'Bluesky'), ('reviews', 'Reviews'), ('forum', 'Forum'), ('feed', 'Blogs and news (RSS/Atom)'), ('webhook', 'Signed webhook API'), ('import', 'Bulk import (CSV / JSON lines)')], max_length=20)),
-                ('priority_level', models.CharField(blank=True, choices=[('urgent', 'Urgent'), ('high', 'High'), ('normal', 'Normal'), ('low', 'Low')], max_length=10)),
-                ('first_response_minutes', models.PositiveIntegerField(default=240)),
-                ('next_response_minutes', models.PositiveIntegerField(blank=True, null=True)),
-                ('resolution_minutes', models.PositiveIntegerField(blank=True, null=True)),
-                ('warn_before_minutes', models.PositiveIntegerField(default=30)),
-                ('escalate_notify', models.BooleanField(default=True, help_text='On a breach, notify the agent and team.')),
-                ('escalate_reassign', models.BooleanField(default=False, help_text='On a breach, give it to another agent.')),
-                ('escalate_raise_priority', models.BooleanField(default=False, help_text='On a breach, make it urgent.')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('brand', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.brand')),
-                ('business_hours', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='routing.businesshours')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.organization')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=120)),
+                (
+                    "channel_kind",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("email", "Email"),
+                            ("livechat", "Live chat"),
+                            ("whatsapp", "WhatsApp"),
+                            ("messenger", "Facebook Messenger"),
+                            ("instagram", "Instagram"),
+                            ("telegram", "Telegram"),
+                            ("x", "X"),
+                            ("reddit", "Reddit"),
+                            ("mastodon", "Mastodon"),
+                            ("bluesky", "Bluesky"),
+                            ("reviews", "Reviews"),
+                            ("forum", "Forum"),
+                            ("feed", "Blogs and news (RSS/Atom)"),
+                            ("webhook", "Signed webhook API"),
+                            ("import", "Bulk import (CSV / JSON lines)"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "priority_level",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("urgent", "Urgent"),
+                            ("high", "High"),
+                            ("normal", "Normal"),
+                            ("low", "Low"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("first_response_minutes", models.PositiveIntegerField(default=240)),
+                ("next_response_minutes", models.PositiveIntegerField(blank=True, null=True)),
+                ("resolution_minutes", models.PositiveIntegerField(blank=True, null=True)),
+                ("warn_before_minutes", models.PositiveIntegerField(default=30)),
+                (
+                    "escalate_notify",
+                    models.BooleanField(default=True, help_text="On a breach, notify the agent and team."),
+                ),
+                (
+                    "escalate_reassign",
+                    models.BooleanField(default=False, help_text="On a breach, give it to another agent."),
+                ),
+                (
+                    "escalate_raise_priority",
+                    models.BooleanField(default=False, help_text="On a breach, make it urgent."),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "brand",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="accounts.brand",
+                    ),
+                ),
+                (
+                    "business_hours",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="routing.businesshours",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="accounts.organization",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'SLA policy',
-                'verbose_name_plural': 'SLA policies',
-                'ordering': ['name'],
+                "verbose_name": "SLA policy",
+                "verbose_name_plural": "SLA policies",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='ConversationSLA',
+            name="ConversationSLA",
             fields=[
-                ('conversation', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='sla', serialize=False, to='conversations.conversation')),
-                ('resolution_due_at', models.DateTimeField(blank=True, null=True)),
-                ('paused_at', models.DateTimeField(blank=True, null=True)),
-                ('response_warned_due', models.DateTimeField(blank=True, null=True)),
-                ('response_breached_due', models.DateTimeField(blank=True, null=True)),
-                ('resolution_warned', models.BooleanField(default=False)),
-                ('resolution_breached', models.BooleanField(default=False)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.organization')),
-                ('policy', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='routing.slapolicy')),
+                (
+                    "conversation",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="sla",
+                        serialize=False,
+                        to="conversations.conversation",
+                    ),
+                ),
+                ("resolution_due_at", models.DateTimeField(blank=True, null=True)),
+                ("paused_at", models.DateTimeField(blank=True, null=True)),
+                ("response_warned_due", models.DateTimeField(blank=True, null=True)),
+                ("response_breached_due", models.DateTimeField(blank=True, null=True)),
+                ("resolution_warned", models.BooleanField(default=False)),
+                ("resolution_breached", models.BooleanField(default=False)),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="accounts.organization",
+                    ),
+                ),
+                (
+                    "policy",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="routing.slapolicy",
+                    ),
+                ),
             ],
             options={
-                'abstract': False,
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='TeamRouting',
+            name="TeamRouting",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('strategy', models.CharField(choices=[('manual', 'Manual (agents pick)'), ('round_robin', 'Round-robin'), ('least_busy', 'Least busy')], default='round_robin', max_length=12)),
-                ('position', models.PositiveIntegerField(default=0)),
-                ('channel_kinds', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(choices=[('email', 'Email'), ('livechat', 'Live chat'), ('whatsapp', 'WhatsApp'), ('messenger', 'Facebook Messenger'), ('instagram', 'Instagram'), ('telegram', 'Telegram'), ('x', 'X'), ('reddit', 'Reddit'), ('mastodon', 'Mastodon'), ('bluesky', 'Bluesky'), ('reviews', 'Reviews'), ('forum', 'Forum'), ('feed', 'Blogs and news (RSS/Atom)'), ('webhook', 'Signed webhook API'), ('import', 'Bulk import (CSV / JSON lines)')], max_length=20), blank=True, default=list, size=None)),
-                ('languages', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(max_length=16), blank=True, default=list, size=None)),
-                ('brands', models.ManyToManyField(blank=True, related_name='+', to='accounts.brand')),
-                ('business_hours', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='routing.businesshours')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.organization')),
-                ('team', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='routing', to='accounts.team')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "strategy",
+                    models.CharField(
+                        choices=[
+                            ("manual", "Manual (agents pick)"),
+                            ("round_robin", "Round-robin"),
+                            ("least_busy", "Least busy"),
+                        ],
+                        default="round_robin",
+                        max_length=12,
+                    ),
+                ),
+                ("position", models.PositiveIntegerField(default=0)),
+                (
+                    "channel_kinds",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.CharField(
+                            choices=[
+                                ("email", "Email"),
+                                ("livechat", "Live chat"),
+                                ("whatsapp", "WhatsApp"),
+                                ("messenger", "Facebook Messenger"),
+                                ("instagram", "Instagram"),
+                                ("telegram", "Telegram"),
+                                ("x", "X"),
+                                ("reddit", "Reddit"),
+                                ("mastodon", "Mastodon"),
+                                ("bluesky", "Bluesky"),
+                                ("reviews", "Reviews"),
+                                ("forum", "Forum"),
+                                ("feed", "Blogs and news (RSS/Atom)"),
+                                ("webhook", "Signed webhook API"),
+                                ("import", "Bulk import (CSV / JSON lines)"),
+                            ],
+                            max_length=20,
+                        ),
+                        blank=True,
+                        default=list,
+                        size=None,
+                    ),
+                ),
+                (
+                    "languages",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.CharField(max_length=16), blank=True, default=list, size=None
+                    ),
+                ),
+                ("brands", models.ManyToManyField(blank=True, related_name="+", to="accounts.brand")),
+                (
+                    "business_hours",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="routing.businesshours",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="accounts.organization",
+                    ),
+                ),
+                (
+                    "team",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="routing",
+                        to="accounts.team",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['position', 'id'],
+                "ordering": ["position", "id"],
             },
         ),
         migrations.CreateModel(
-            name='AgentProfile',
+            name="AgentProfile",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('online', 'Online'), ('away', 'Away'), ('busy', 'Busy'), ('offline', 'Offline')], default='offline', max_length=10)),
-                ('status_changed_at', models.DateTimeField(blank=True, null=True)),
-                ('auto_away', models.BooleanField(default=False)),
-                ('capacity', models.PositiveIntegerField(default=10, help_text='Open conversations at once, each weighted by its channel kind.')),
-                ('languages', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(max_length=16), blank=True, default=list, help_text='Languages spoken (ISO codes); empty: any.', size=None)),
-                ('channel_kinds', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(choices=[('email', 'Email'), ('livechat', 'Live chat'), ('whatsapp', 'WhatsApp'), ('messenger', 'Facebook Messenger'), ('instagram', 'Instagram'), ('telegram', 'Telegram'), ('x', 'X'), ('reddit', 'Reddit'), ('mastodon', 'Mastodon'), ('bluesky', 'Bluesky'), ('reviews', 'Reviews'), ('forum', 'Forum'), ('feed', 'Blogs and news (RSS/Atom)'), ('webhook', 'Signed webhook API'), ('import', 'Bulk import (CSV / JSON lines)')], max_length=20), blank=True, default=list, size=None)),
-                ('last_assigned_at', models.DateTimeField(blank=True, null=True)),
-                ('membership', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='routing', to='accounts.membership')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.organization')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("online", "Online"),
+                            ("away", "Away"),
+                            ("busy", "Busy"),
+                            ("offline", "Offline"),
+                        ],
+                        default="offline",
+                        max_length=10,
+                    ),
+                ),
+                ("status_changed_at", models.DateTimeField(blank=True, null=True)),
+                ("auto_away", models.BooleanField(default=False)),
+                (
+                    "capacity",
+                    models.PositiveIntegerField(
+                        default=10, help_text="Open conversations at once, each weighted by its channel kind."
+                    ),
+                ),
+                (
+                    "languages",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.CharField(max_length=16),
+                        blank=True,
+                        default=list,
+                        help_text="Languages spoken (ISO codes); empty: any.",
+                        size=None,
+                    ),
+                ),
+                (
+                    "channel_kinds",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.CharField(
+                            choices=[
+                                ("email", "Email"),
+                                ("livechat", "Live chat"),
+                                ("whatsapp", "WhatsApp"),
+                                ("messenger", "Facebook Messenger"),
+                                ("instagram", "Instagram"),
+                                ("telegram", "Telegram"),
+                                ("x", "X"),
+                                ("reddit", "Reddit"),
+                                ("mastodon", "Mastodon"),
+                                ("bluesky", "Bluesky"),
+                                ("reviews", "Reviews"),
+                                ("forum", "Forum"),
+                                ("feed", "Blogs and news (RSS/Atom)"),
+                                ("webhook", "Signed webhook API"),
+                                ("import", "Bulk import (CSV / JSON lines)"),
+                            ],
+                            max_length=20,
+                        ),
+                        blank=True,
+                        default=list,
+                        size=None,
+                    ),
+                ),
+                ("last_assigned_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "membership",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="routing",
+                        to="accounts.membership",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="accounts.organization",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['organization', 'status'], name='agent_profile_status')],
+                "indexes": [models.Index(fields=["organization", "status"], name="agent_profile_status")],
             },
         ),
         migrations.CreateModel(
-            name='Holiday',
+            name="Holiday",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('date', models.DateField()),
-                ('name', models.CharField(blank=True, max_length=120)),
-                ('calendar', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='holidays', to='routing.businesshours')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.organization')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("date", models.DateField()),
+                ("name", models.CharField(blank=True, max_length=120)),
+                (
+                    "calendar",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="holidays",
+                        to="routing.businesshours",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="accounts.organization",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['date'],
-                'constraints': [models.UniqueConstraint(fields=('calendar', 'date'), name='holiday_once_per_day')],
+                "ordering": ["date"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("calendar", "date"), name="holiday_once_per_day")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='SLAOutcome',
+            name="SLAOutcome",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('target', models.CharField(choices=[('first_response', 'first response'), ('next_response', 'next response'), ('resolution', 'resolution')], max_length=16)),
-                ('due_at', models.DateTimeField()),
-                ('done_at', models.DateTimeField()),
-                ('met', models.BooleanField()),
-                ('agent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('brand', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.brand')),
-                ('channel', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='connectors.channel')),
-                ('conversation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='sla_outcomes', to='conversations.conversation')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.organization')),
-                ('team', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='accounts.team')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "target",
+                    models.CharField(
+                        choices=[
+                            ("first_response", "first response"),
+                            ("next_response", "next response"),
+                            ("resolution", "resolution"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("due_at", models.DateTimeField()),
+                ("done_at", models.DateTimeField()),
+                ("met", models.BooleanField()),
+                (
+                    "agent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "brand",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="accounts.brand"
+                    ),
+                ),
+                (
+                    "channel",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="connectors.channel"
+                    ),
+                ),
+                (
+                    "conversation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="sla_outcomes",
+                        to="conversations.conversation",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="accounts.organization",
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="accounts.team",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['organization', 'done_at'], name='sla_outcome_time')],
-                'constraints': [models.UniqueConstraint(fields=('conversation', 'target', 'due_at'), name='sla_outcome_once')],
+                "indexes": [models.Index(fields=["organization", "done_at"], name="sla_outcome_time")],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("conversation", "target", "due_at"), name="sla_outcome_once"
+                    )
+                ],
             },
         ),
     ]
