@@ -14,4 +14,34 @@
       htmx.trigger(document.body, "notifications-changed");
     }
   });
+
+  // The header's availability (apps/routing): an online agent who touches nothing for data-idle-minutes
+  // is set away (auto=1), and online again on their next input after such an idle away.
+  let idleTimer = null;
+  const availability = () => document.getElementById("availability");
+  const postAvailability = (status) => {
+    const form = availability();
+    if (!form || form.tagName !== "FORM") return;
+    htmx.ajax("POST", form.getAttribute("action"), {
+      target: form, swap: "outerHTML", values: { status, auto: "1" },
+    });
+  };
+  const activity = () => {
+    const form = availability();
+    if (!form || form.tagName !== "FORM") return;
+    if (form.dataset.status === "away" && form.dataset.autoAway === "1") {
+      form.dataset.autoAway = "";
+      postAvailability("online");
+    }
+    clearTimeout(idleTimer);
+    const minutes = parseFloat(form.dataset.idleMinutes || "0");
+    if (minutes > 0 && form.dataset.status === "online") {
+      idleTimer = setTimeout(() => postAvailability("away"), minutes * 60000);
+    }
+  };
+  ["keydown", "pointerdown", "pointermove", "scroll"].forEach((name) =>
+    document.addEventListener(name, activity, { passive: true, capture: true }));
+  document.addEventListener("htmx:afterSettle", (event) => {
+    if (event.target && event.target.id === "availability") activity();
+  });
 })();
