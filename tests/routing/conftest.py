@@ -1,0 +1,3 @@
+"""Shared fixtures of the routing tests."""
+
+from tests.ingestion.conftest import post_signed, webhook_channel  # noqa: F401 (fixtures shared here)
