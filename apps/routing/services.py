@@ -357,7 +357,10 @@ def sla_row_ensure(conversation: Conversation, config=None) -> ConversationSLA:
         calendar = config.policy_calendar(
             policy, brand_id=conversation.brand_id, team_id=conversation.team_id
         )
-        resolution_due = calendar.add(conversation.created_at, policy.resolution_minutes)
+        # The clock starts with the customer's first message, not with when CXM stored it (a poll, an import).
+        first = conversation.messages.filter(direction=Message.Direction.INBOUND).order_by("sent_at").first()
+        started = first.sent_at if first else conversation.created_at
+        resolution_due = calendar.add(started, policy.resolution_minutes)
     row, _ = ConversationSLA.objects.get_or_create(
         conversation=conversation,
         defaults={

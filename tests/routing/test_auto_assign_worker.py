@@ -26,7 +26,8 @@ def _wait_for(predicate, timeout=120, what="timed out"):
 
 def _loads(*memberships) -> list[int]:
     return [
-        Conversation.objects.filter(assignee=m.user, status=Conversation.Status.OPEN).count() for m in memberships
+        Conversation.objects.filter(assignee=m.user, status=Conversation.Status.OPEN).count()
+        for m in memberships
     ]
 
 
