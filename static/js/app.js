@@ -23,8 +23,18 @@
     const form = availability();
     if (!form || form.tagName !== "FORM") return;
     htmx.ajax("POST", form.getAttribute("action"), {
-      target: form, swap: "outerHTML", values: { status, auto: "1" },
+      source: form, target: form, swap: "outerHTML", values: { status, auto: "1" },
     });
+  };
+  // (Re)start the idle countdown of an online agent.
+  const arm = () => {
+    const form = availability();
+    clearTimeout(idleTimer);
+    if (!form || form.tagName !== "FORM") return;
+    const minutes = parseFloat(form.dataset.idleMinutes || "0");
+    if (minutes > 0 && form.dataset.status === "online") {
+      idleTimer = setTimeout(() => postAvailability("away"), minutes * 60000);
+    }
   };
   const activity = () => {
     const form = availability();
@@ -32,16 +42,19 @@
     if (form.dataset.status === "away" && form.dataset.autoAway === "1") {
       form.dataset.autoAway = "";
       postAvailability("online");
+      return;
     }
-    clearTimeout(idleTimer);
-    const minutes = parseFloat(form.dataset.idleMinutes || "0");
-    if (minutes > 0 && form.dataset.status === "online") {
-      idleTimer = setTimeout(() => postAvailability("away"), minutes * 60000);
-    }
+    arm();
   };
   ["keydown", "pointerdown", "pointermove", "scroll"].forEach((name) =>
     document.addEventListener(name, activity, { passive: true, capture: true }));
-  document.addEventListener("htmx:afterSettle", (event) => {
-    if (event.target && event.target.id === "availability") activity();
+  // A swapped-in control (its first load, a change of status) starts its own countdown.
+  let armedFor = null;
+  document.addEventListener("htmx:afterSettle", () => {
+    const form = availability();
+    if (form && form !== armedFor) {
+      armedFor = form;
+      arm();
+    }
   });
 })();
