@@ -7,7 +7,7 @@ import pytest
 
 from apps.accounts.models import Role
 from apps.routing.models import AgentProfile, BusinessHours, SLAPolicy
-from tests.connectors.livechat.test_widget_browser import CHROMIUM, asgi_server, off_loop, page  # noqa: F401
+from tests.connectors.livechat.test_widget_browser import CHROMIUM, off_loop
 from tests.factories import PASSWORD, TeamFactory, membership_create
 
 pytestmark = [
