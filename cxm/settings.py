@@ -242,6 +242,11 @@ CELERY_BEAT_SCHEDULE = {
     },
     # SLA deadlines near are warned of, those passed escalated (each once).
     "sla-check": {"task": "apps.routing.tasks.sla_check_task", "schedule": _every(60.0)},
+    # Agents whose app was closed without going offline are set offline; their conversations requeued.
+    "agents-gone-offline": {
+        "task": "apps.routing.tasks.agents_gone_offline_task",
+        "schedule": _every(300.0),
+    },
 }
 
 # A polled channel whose poll fails waits this long before the next one, twice as long after each further

@@ -43,6 +43,9 @@ class AgentProfile(TenantModel):
         help_text="Languages spoken (ISO codes); empty: any.",
     )
     channel_kinds = _choices_array(ChannelKind.choices)  # empty: any
+    # When the agent's app last asked for the header's control (each page, and every few minutes while one
+    # is open): an agent whose app has been closed for a while is set offline (apps.routing.tasks).
+    last_seen_at = models.DateTimeField(null=True, blank=True)
     # Round-robin takes the eligible agent who was given a conversation longest ago.
     last_assigned_at = models.DateTimeField(null=True, blank=True)
 

@@ -34,6 +34,8 @@ ESCALATED_PRIORITY = 75.0
 #: old deadlines) is recorded as missed without escalating or notifying anyone.
 BREACH_LOOKBACK = timedelta(hours=6)
 SLA_CHECK_BATCH = 500
+#: An agent whose app has not been seen this long is set offline (the open app asks every 5 minutes).
+GONE_AFTER = timedelta(minutes=15)
 
 
 def activity_record(*, conversation: Conversation, actor, action: str, explanation: str, **data) -> None:
@@ -91,6 +93,30 @@ def availability_set(*, membership: Membership, status: str, actor, auto: bool =
     if status == Availability.OFFLINE:
         conversations_requeue(user=membership.user, organization_id=membership.organization_id, actor=actor)
     return profile
+
+
+def agent_seen(membership: Membership) -> AgentProfile:
+    """The agent's app is open (it asked for the header's control): one UPDATE."""
+    profile = agent_profile_get(membership)
+    profile.last_seen_at = timezone.now()
+    AgentProfile.objects.filter(pk=profile.pk).update(last_seen_at=profile.last_seen_at)
+    return profile
+
+
+def agents_gone_offline(*, now: datetime | None = None) -> int:
+    """Set offline the agents whose app has not been seen for GONE_AFTER (a closed laptop, a crashed
+    browser), which puts their conversations back in the queue (beat)."""
+    now = now or timezone.now()
+    gone = (
+        AgentProfile.objects.exclude(status=Availability.OFFLINE)
+        .filter(last_seen_at__lt=now - GONE_AFTER)
+        .select_related("membership__organization", "membership__user")
+    )
+    count = 0
+    for profile in gone:
+        availability_set(membership=profile.membership, status=Availability.OFFLINE, actor=None)
+        count += 1
+    return count
 
 
 def agent_profile_update(

@@ -28,3 +28,8 @@ def requeue_agent_task(user_id: int, organization_id: int) -> int:
     if user is None:
         return 0
     return services.conversations_requeue(user=user, organization_id=organization_id, actor=None)
+
+
+@shared_task(time_limit=300, soft_time_limit=280)
+def agents_gone_offline_task() -> int:
+    return services.agents_gone_offline()

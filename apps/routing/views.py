@@ -40,6 +40,7 @@ def availability(request):
         services.availability_set(
             membership=membership, status=status, actor=request.user, auto=request.POST.get("auto") == "1"
         )
+    services.agent_seen(membership)
     return render(request, "routing/_availability.html", _control(membership))
 
 

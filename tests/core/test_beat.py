@@ -38,6 +38,7 @@ ENTRIES = {
     "evaluate-alert-rules": "apps.alerts.tasks.evaluate_alert_rules_task",
     "webhook-deliveries-due": "apps.webhooks.tasks.webhook_deliveries_due_task",
     "sla-check": "apps.routing.tasks.sla_check_task",
+    "agents-gone-offline": "apps.routing.tasks.agents_gone_offline_task",
 }
 
 
