@@ -188,8 +188,11 @@ def agent_profiles(*, organization) -> QuerySet[AgentProfile]:
     return AgentProfile.objects.filter(organization=organization).select_related("user", "membership")
 
 
-def sla_met_rates(*, organization, since: datetime, by: str, brand_ids=None) -> list[dict]:
-    """SLA met % per `by` (team, agent, channel, brand) over the outcomes since `since`."""
+def sla_met_rates(
+    *, organization, since: datetime, by: str, brand_ids=None, until: datetime | None = None
+) -> list[dict]:
+    """SLA met % per `by` (team, agent, channel, brand) over the deadlines met or missed from `since` (to
+    `until`), of the brands `brand_ids` (None: every brand)."""
     from .models import SLAOutcome
 
     column = {
@@ -199,6 +202,8 @@ def sla_met_rates(*, organization, since: datetime, by: str, brand_ids=None) -> 
         "brand": "brand__name",
     }[by]
     outcomes = SLAOutcome.objects.filter(organization=organization, done_at__gte=since)
+    if until is not None:
+        outcomes = outcomes.filter(done_at__lt=until)
     if brand_ids is not None:
         outcomes = outcomes.filter(brand_id__in=brand_ids)
     rows = (

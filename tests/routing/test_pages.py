@@ -197,3 +197,9 @@ def test_the_api_manages_routing_and_reports_sla_met(client, org_a, brand_a, adm
     assert client.get("/api/v1/sla-report/?by=planet", **auth).status_code == 400
     client.force_login(admin.user)
     assert "66.7 %" in client.get("/org/routing/sla/").content.decode()
+    # The brand dashboard's card: this brand, the dashboard's dates, the tables alone
+    day = now.date().isoformat()
+    card = client.get(f"/org/routing/sla/?brand={brand_a.pk}&since={day}&until={day}", HTTP_HX_REQUEST="true")
+    assert "66.7 %" in card.content.decode() and "<html" not in card.content.decode()
+    other = client.get(f"/org/routing/sla/?brand=999999&since={day}&until={day}", HTTP_HX_REQUEST="true")
+    assert "66.7 %" not in other.content.decode()
