@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from apps.accounts.models import Membership
 from apps.conversations.models import Conversation, Message
-from apps.conversations.services import _announce, conversation_assign_to
+from apps.conversations.services import _announce, conversation_assign_to, conversations_bulk_set_status
 from apps.core.audit import audit_record
 
 from . import hooks
@@ -254,6 +254,28 @@ def conversation_auto_assign(
         return chosen.membership
 
 
+def conversations_customer_answered(*, conversation_ids) -> int:
+    """The customer wrote in conversations that were waiting on them (pending): they are open again, and
+    their SLA clocks run again (through the status change)."""
+    waiting = list(
+        Conversation.objects.filter(pk__in=list(conversation_ids), status=Conversation.Status.PENDING)
+        .select_related("organization")
+        .order_by("pk")
+    )
+    for conversation in waiting:
+        with transaction.atomic():
+            conversations_bulk_set_status(
+                conversations=[conversation], status=Conversation.Status.OPEN, actor=None
+            )
+            activity_record(
+                conversation=conversation,
+                actor=None,
+                action="routing.customer_answered",
+                explanation="The customer answered: open again, and its SLA clocks run again.",
+            )
+    return len(waiting)
+
+
 def conversations_route_new(*, conversation_ids) -> int:
     """Auto-assign the unassigned ones of these conversations (new messages were stored in them)."""
     assigned = 0
@@ -447,7 +469,8 @@ def sla_conversations_changed(conversations) -> None:
         if current is None:
             continue
         if current.status == Conversation.Status.PENDING and row.paused_at is None:
-            ConversationSLA.objects.filter(pk=row.pk).update(paused_at=now)
+            ConversationSLA.objects.filter(pk=row.pk).update(paused_at=now, paused_due_at=current.sla_due_at)
+            Conversation.objects.filter(pk=current.pk).update(sla_due_at=None)
         elif current.status != Conversation.Status.PENDING and row.paused_at is not None:
             sla_resume(conversation=current, row=row, now=now)
         if (
@@ -472,10 +495,14 @@ def sla_resume(*, conversation: Conversation, row: ConversationSLA, now: datetim
         left = calendar.between(row.paused_at, due).total_seconds() / 60
         return calendar.add(now, left) if due > row.paused_at else due
 
+    # A deadline set during the pause (the customer wrote: a new response target) stands as it is.
+    due = min(
+        (d for d in (shifted(row.paused_due_at), conversation.sla_due_at) if d is not None), default=None
+    )
     with transaction.atomic():
-        Conversation.objects.filter(pk=conversation.pk).update(sla_due_at=shifted(conversation.sla_due_at))
+        Conversation.objects.filter(pk=conversation.pk).update(sla_due_at=due)
         ConversationSLA.objects.filter(pk=row.pk).update(
-            paused_at=None, resolution_due_at=shifted(row.resolution_due_at)
+            paused_at=None, paused_due_at=None, resolution_due_at=shifted(row.resolution_due_at)
         )
     logger.info("SLA clock of conversation %s resumed after %.0f open minutes", conversation.pk, minutes)
 
