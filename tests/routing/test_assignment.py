@@ -135,3 +135,25 @@ def test_a_customer_writing_again_after_a_reply_gets_the_next_response_target(or
     receive(2, again)
     conversation.refresh_from_db()
     assert abs(conversation.sla_due_at - (again + timedelta(minutes=30))) < timedelta(seconds=1)
+
+
+def test_a_customer_answering_a_pending_conversation_opens_it_and_restarts_its_clock(
+    org_a, brand_a, django_capture_on_commit_callbacks
+):
+    from apps.conversations.services import conversations_bulk_set_status
+    from apps.routing.models import ConversationSLA
+    from apps.routing.services import conversations_customer_answered, sla_row_ensure
+
+    agent = membership_create(org_a, Role.COMMUNITY_MANAGER, username="ann").user
+    due = timezone.now() + timedelta(hours=1)
+    conversation = ConversationFactory(channel__brand=brand_a, sla_due_at=due)
+    sla_row_ensure(conversation)
+    with django_capture_on_commit_callbacks(execute=True):
+        conversations_bulk_set_status(conversations=[conversation], status="pending", actor=agent)
+    assert ConversationSLA.objects.get().paused_at is not None
+    with django_capture_on_commit_callbacks(execute=True):
+        assert conversations_customer_answered(conversation_ids=[conversation.pk]) == 1
+    conversation.refresh_from_db()
+    assert conversation.status == "open" and conversation.sla_due_at >= due
+    assert ConversationSLA.objects.get().paused_at is None
+    assert AuditEvent.objects.filter(action="routing.customer_answered").exists()
