@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('routing', '0002_agent_last_seen'),
+        ("routing", "0002_agent_last_seen"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='conversationsla',
-            name='paused_due_at',
+            model_name="conversationsla",
+            name="paused_due_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
     ]
