@@ -287,6 +287,36 @@ def conversations_route_new(*, conversation_ids) -> int:
     return assigned
 
 
+def channel_weights_set(*, organization, weights: dict, actor) -> dict:
+    """How much an open conversation of each channel kind weighs in an agent's load (kinds not given: the
+    defaults). Raises ValueError for an unknown kind or a weight outside 0.1–10."""
+    from apps.connectors.kinds import ChannelKind
+
+    clean = {}
+    for kind, weight in weights.items():
+        if kind not in ChannelKind.values:
+            raise ValueError(f"“{kind}” is not a channel kind")
+        try:
+            value = float(weight)
+        except (TypeError, ValueError):
+            raise ValueError(f"{kind}: “{weight}” is not a number") from None
+        if not 0.1 <= value <= 10:
+            raise ValueError(f"{kind}: a weight is from 0.1 to 10")
+        clean[kind] = value
+    settings = dict(organization.settings or {})
+    settings["routing"] = {**settings.get("routing", {}), "channel_weights": clean}
+    organization.settings = settings
+    organization.save(update_fields=["settings"])
+    audit_record(
+        organization=organization,
+        actor=actor,
+        action="routing.channel_weights",
+        target=organization,
+        data={"channel_weights": clean},
+    )
+    return clean
+
+
 def team_routing_save(
     *,
     team,

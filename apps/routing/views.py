@@ -122,6 +122,25 @@ def agent_update(request, pk: int):
 
 @admin_required
 @require_POST
+def weights_update(request):
+    """The channel weights, as "livechat=2 whatsapp=1.5" (kinds not named weigh 1 or their default)."""
+    weights = {}
+    for word in request.POST.get("weights", "").replace(",", " ").split():
+        kind, _, weight = word.partition("=")
+        weights[kind.strip()] = weight.strip()
+    try:
+        services.channel_weights_set(
+            organization=current_membership(request).organization, weights=weights, actor=request.user
+        )
+    except ValueError as error:
+        flash.error(request, str(error))
+    else:
+        flash.success(request, "Saved the channel weights.")
+    return redirect("routing:settings")
+
+
+@admin_required
+@require_POST
 def team_update(request, pk: int):
     membership = current_membership(request)
     team = get_visible_or_404(Team, membership, pk=pk)

@@ -98,6 +98,13 @@ def test_an_admin_sets_up_policies_hours_holidays_teams_and_agents_on_the_page(c
         ["email"],
     )
 
+    assert client.post("/org/routing/weights/", {"weights": "livechat=3 email=0.5"}).status_code == 302
+    org_a.refresh_from_db()
+    assert org_a.settings["routing"]["channel_weights"] == {"livechat": 3.0, "email": 0.5}
+    client.post("/org/routing/weights/", {"weights": "pigeon=2"})
+    org_a.refresh_from_db()
+    assert "pigeon" not in org_a.settings["routing"]["channel_weights"]
+
     page = client.get("/org/routing/").content.decode()
     assert "Paris" in page and "Xmas" in page and "Chat" in page and "ann" in page
     actions = set(AuditEvent.objects.values_list("action", flat=True))
