@@ -32,6 +32,11 @@ def _stored(messages) -> None:
 
 
 def _changed(event, messages) -> None:
+    if event == "message.classified":
+        from .services import sla_priority_changed
+
+        sla_priority_changed(conversation_ids={m.conversation_id for m in messages})
+        return
     if event != "message.created":
         return
     from .services import sla_response_sent

@@ -419,6 +419,56 @@ def sla_deadlines_fill(messages: list[Message]) -> None:
         message.sla_due_at = calendar.add(message.sent_at, minutes)
 
 
+def sla_priority_changed(*, conversation_ids) -> int:
+    """The classifier set the conversations' priority: where the policy of their new priority level has
+    shorter targets, the running deadlines are brought forward (never pushed back). Returns how many."""
+    changed = 0
+    conversations = Conversation.objects.filter(
+        pk__in=list(conversation_ids), status=Conversation.Status.OPEN, sla_due_at__isnull=False
+    ).select_related("channel")
+    for conversation in conversations:
+        config = routing_config(conversation.organization_id)
+        policy = config.policy(
+            brand_id=conversation.brand_id,
+            channel_kind=conversation.channel.kind,
+            priority_level=conversation.priority_level,
+        )
+        if policy is None:
+            continue
+        calendar = config.policy_calendar(
+            policy, brand_id=conversation.brand_id, team_id=conversation.team_id
+        )
+        # The clock runs from the customer's first message since the brand last answered.
+        last_answer = (
+            conversation.messages.filter(direction=Message.Direction.OUTBOUND).order_by("-sent_at").first()
+        )
+        waiting = conversation.messages.filter(direction=Message.Direction.INBOUND)
+        if last_answer is not None:
+            waiting = waiting.filter(sent_at__gt=last_answer.sent_at)
+        first_waiting = waiting.order_by("sent_at").first()
+        if first_waiting is None:
+            continue
+        minutes = policy.first_response_minutes
+        if last_answer is not None and policy.next_response_minutes:
+            minutes = policy.next_response_minutes
+        due = calendar.add(first_waiting.sent_at, minutes)
+        if due < conversation.sla_due_at:
+            Conversation.objects.filter(pk=conversation.pk).update(sla_due_at=due)
+            ConversationSLA.objects.filter(conversation=conversation).update(policy=policy)
+            activity_record(
+                conversation=conversation,
+                actor=None,
+                action="routing.sla_policy",
+                explanation=(
+                    f"Priority {conversation.priority_level}: “{policy.name}” applies, the response is now "
+                    f"due at {due:%Y-%m-%d %H:%M} UTC."
+                ),
+                policy=policy.pk,
+            )
+            changed += 1
+    return changed
+
+
 def sla_row_ensure(conversation: Conversation, config=None) -> ConversationSLA:
     """The conversation's SLA row, made with its resolution deadline the first time."""
     row = ConversationSLA.objects.filter(conversation=conversation).first()

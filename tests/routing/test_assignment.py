@@ -157,3 +157,28 @@ def test_a_customer_answering_a_pending_conversation_opens_it_and_restarts_its_c
     assert conversation.status == "open" and conversation.sla_due_at >= due
     assert ConversationSLA.objects.get().paused_at is None
     assert AuditEvent.objects.filter(action="routing.customer_answered").exists()
+
+
+def test_a_message_classified_urgent_brings_the_deadline_forward_to_the_urgent_policy(org_a, brand_a):
+    from apps.routing.services import sla_priority_changed
+
+    routing_setting_save(
+        instance=SLAPolicy(organization=org_a, name="Normal", first_response_minutes=240), actor=None
+    )
+    routing_setting_save(
+        instance=SLAPolicy(
+            organization=org_a, name="Urgent", priority_level="urgent", first_response_minutes=15
+        ),
+        actor=None,
+    )
+    sent = timezone.now() - timedelta(minutes=5)
+    conversation = ConversationFactory(channel__brand=brand_a, sla_due_at=sent + timedelta(minutes=240))
+    from tests.factories import MessageFactory
+
+    MessageFactory(conversation=conversation, sent_at=sent)
+    assert sla_priority_changed(conversation_ids=[conversation.pk]) == 0  # priority 0: no change
+    Conversation.objects.filter(pk=conversation.pk).update(priority=90)  # what the classifier writes
+    assert sla_priority_changed(conversation_ids=[conversation.pk]) == 1
+    conversation.refresh_from_db()
+    assert conversation.sla_due_at == sent + timedelta(minutes=15)
+    assert "“Urgent” applies" in AuditEvent.objects.get(action="routing.sla_policy").data["explanation"]
