@@ -34,6 +34,8 @@ ESCALATED_PRIORITY = 75.0
 #: old deadlines) is recorded as missed without escalating or notifying anyone.
 BREACH_LOOKBACK = timedelta(hours=6)
 SLA_CHECK_BATCH = 500
+#: The reason given when a new message routes a conversation.
+NEW_MESSAGE = "new message"
 #: An agent whose app has not been seen this long is set offline (the open app asks every 5 minutes).
 GONE_AFTER = timedelta(minutes=15)
 
@@ -197,6 +199,7 @@ def conversation_auto_assign(
         # agent who had the last free slot.
         routing = TeamRouting.objects.select_for_update().select_related("team").get(pk=routing.pk)
         team = routing.team
+        already_queued = conversation.team_id == team.pk
         if conversation.team_id != team.pk:
             Conversation.objects.filter(pk=conversation.pk).update(team=team)
             conversation.team = team
@@ -210,6 +213,8 @@ def conversation_auto_assign(
         free = [p for p in profiles if loads[p.user_id] + weight <= p.capacity]
         why = f" ({reason})" if reason else ""
         if not free:
+            if already_queued and reason == NEW_MESSAGE:
+                return None  # another message of a conversation in the queue: its activity said why already
             explanation = f"Waiting in {team.name}'s queue{why}: " + (
                 "no agent of the team is online with the skills for it."
                 if not profiles
@@ -282,7 +287,7 @@ def conversations_route_new(*, conversation_ids) -> int:
     for conversation in Conversation.objects.filter(
         pk__in=list(conversation_ids), assignee__isnull=True, status__in=Conversation.ACTIVE_STATUSES
     ).order_by("pk"):
-        if conversation_auto_assign(conversation, reason="new message") is not None:
+        if conversation_auto_assign(conversation, reason=NEW_MESSAGE) is not None:
             assigned += 1
     return assigned
 
