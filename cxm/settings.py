@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "apps.api",
     "apps.webhooks",
     "apps.alerts",
+    "apps.routing",
     "apps.demo",
 ]
 
@@ -238,6 +239,13 @@ CELERY_BEAT_SCHEDULE = {
     "webhook-deliveries-due": {
         "task": "apps.webhooks.tasks.webhook_deliveries_due_task",
         "schedule": _every(60.0),
+    },
+    # SLA deadlines near are warned of, those passed escalated (each once).
+    "sla-check": {"task": "apps.routing.tasks.sla_check_task", "schedule": _every(60.0)},
+    # Agents whose app was closed without going offline are set offline; their conversations requeued.
+    "agents-gone-offline": {
+        "task": "apps.routing.tasks.agents_gone_offline_task",
+        "schedule": _every(300.0),
     },
 }
 

@@ -43,6 +43,7 @@ from apps.notifications.services import notifications_mark_read
 
 from .conversation_selectors import (
     THREAD_MODES,
+    conversation_activity,
     conversation_members,
     customer_brand_thread,
     customer_profile,
@@ -309,6 +310,7 @@ def conversation_detail(request, pk: int):
             **_profile_context(membership, conversation),
             **_thread_context(request, membership, conversation),
             "thread_modes": THREAD_MODES,
+            "activity": conversation_activity(conversation=conversation),
         },
     )
 
