@@ -190,7 +190,7 @@ def team_for(conversation: Conversation) -> TeamRouting | None:
 def eligible_agents(*, conversation: Conversation, team) -> QuerySet[AgentProfile]:
     """Online agents of the team who may work on the conversation's brand (their membership's brand limits)
     and have its channel kind and language among their skills; capacity is checked by the caller."""
-    from apps.inbox.conversation_selectors import conversation_members
+    from apps.conversations.selectors import conversation_members
 
     members = conversation_members(conversation=conversation).filter(user__teams=team)
     profiles = AgentProfile.objects.filter(

@@ -683,7 +683,7 @@ def _label(target: str) -> str:
 def _team_and_assignee(conversation: Conversation) -> list:
     recipients = [conversation.assignee] if conversation.assignee else []
     if conversation.team_id and not recipients:
-        from apps.inbox.conversation_selectors import conversation_members
+        from apps.conversations.selectors import conversation_members
 
         members = conversation_members(conversation=conversation).filter(user__teams=conversation.team_id)
         recipients = [membership.user for membership in members]
