@@ -86,55 +86,23 @@ def check_search() -> dict:
     return {"backend": "postgresql"}
 
 
-def check_classifier() -> dict:
-    """The shipped models are in place; how many messages wait for the classifier, and why if it fails."""
-    from apps.classification.engine import defaults_dir
-    from apps.conversations.models import Message
-
-    missing = [task for task in ("sentiment", "intent") if not (defaults_dir() / f"{task}.npz").is_file()]
-    if missing:
-        raise RuntimeError(f"missing default models in {defaults_dir()}: {', '.join(missing)}")
-    waiting = Message.objects.filter(classified_at__isnull=True, direction=Message.Direction.INBOUND)
-    failing = waiting.exclude(classification_error="").values_list("classification_error", flat=True).first()
-    return {"waiting": waiting[:10_001].count(), **({"last_error": failing[:200]} if failing else {})}
-
-
-# The OCR engine's package (apps.ocr.engine): it ships its models, so installed means usable.
-OCR_PACKAGE = "rapidocr_onnxruntime"
-OCR_SYSTEM_LIBRARIES = ("libGL.so.1", "libglib-2.0.so.0")
-
-
-def check_ocr() -> dict:
-    """Whether image attachments are read (apps.ocr asks here too). OCR being off is not a failure: the
-    report says so and why, and messages keep their images unread."""
-    import ctypes
-    import importlib.util
-
-    if importlib.util.find_spec(OCR_PACKAGE) is None:
-        return {"enabled": False, "reason": f"{OCR_PACKAGE} is not installed: images are not read"}
-    # Installed is not enough: OpenCV (which it imports) needs these system libraries (Debian's libgl1 and
-    # libglib2.0-0). Loading them takes milliseconds; importing the engine would take a second or more,
-    # too long for /health/.
-    for library in OCR_SYSTEM_LIBRARIES:
-        try:
-            ctypes.CDLL(library)
-        except OSError:
-            return {"enabled": False, "reason": f"{library} is missing (install libgl1 and libglib2.0-0)"}
-    return {"enabled": True, "engine": OCR_PACKAGE}
-
-
 CHECKS = {
     "database": check_database,
     "redis": check_redis,
     "worker": check_worker,
     "search": check_search,
-    "classifier": check_classifier,
-    "ocr": check_ocr,
 }
 
 
 # Checks that read the database: skipped while it is down (each would wait for Django's pool).
-NEEDS_DATABASE = {"search", "classifier"}
+NEEDS_DATABASE = {"search"}
+
+
+def check_register(name: str, check: Callable[[], dict], *, needs_database: bool = False) -> None:
+    """An app above core adds its own check (from its AppConfig.ready(): the classifier's models...)."""
+    CHECKS[name] = check
+    if needs_database:
+        NEEDS_DATABASE.add(name)
 
 
 def health_report() -> dict:

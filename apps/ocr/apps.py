@@ -9,7 +9,10 @@ class OcrConfig(AppConfig):
 
     def ready(self):
         from apps.conversations.hooks import messages_stored
+        from apps.core.health import check_register
 
+        from .health import check_ocr
         from .services import messages_read_images_on_arrival
 
+        check_register("ocr", check_ocr)
         messages_stored.connect(messages_read_images_on_arrival)

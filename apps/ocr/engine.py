@@ -15,7 +15,7 @@ import base64
 import io
 import threading
 
-from apps.core.health import check_ocr
+from .health import check_ocr
 
 # Larger images are refused before decoding (a decompression bomb), and those kept are scaled down to
 # this long side: the detector works at ~1,000 px, and photographs' text stays legible.

@@ -45,10 +45,10 @@ from django.utils.dateparse import parse_datetime
 from apps.connectors.kinds import ChannelKind
 from apps.connectors.meta.webhooks import sign as meta_sign
 from apps.connectors.models import Channel
-from apps.connectors.services import channel_poll
 from apps.connectors.webhook.connector import sign as cxm_sign
 from apps.conversations.models import Message
 from apps.ingestion.models import RawPayload
+from apps.ingestion.polling import channel_poll
 from tests.connectors.livechat.helpers import livechat_channel, send_message, start
 from tests.factories import ChannelFactory, ConversationFactory, MessageFactory
 from tests.fakes.meta import APP_SECRET, PAGE_TOKEN, PHONE_NUMBER_ID, VERIFY_TOKEN

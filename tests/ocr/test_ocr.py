@@ -13,11 +13,10 @@ from django.urls import reverse
 
 from apps.accounts.models import Role
 from apps.conversations.models import Message
-from apps.core import health
-from apps.core.health import check_ocr
 from apps.listening.models import Mention
 from apps.listening.services import listening_queries_create_defaults
-from apps.ocr import engine
+from apps.ocr import engine, health
+from apps.ocr.health import check_ocr
 from tests.factories import membership_create
 from tests.fakes.http import FakeHTTPServer, Response
 from tests.ingestion.conftest import message

@@ -9,7 +9,7 @@ from apps.connectors.bluesky import connector as bluesky_module
 from apps.connectors.bluesky.connector import BlueskyConnector
 from apps.connectors.models import Channel
 from apps.connectors.registry import connector_for
-from apps.connectors.services import channel_poll
+from apps.ingestion.polling import channel_poll
 from tests.fakes.http import Response
 
 pytestmark = pytest.mark.django_db

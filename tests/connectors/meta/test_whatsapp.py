@@ -8,11 +8,11 @@ from apps.accounts.models import Role
 from apps.connectors.base import PayloadRejected, RateLimited
 from apps.connectors.kinds import ChannelKind
 from apps.connectors.registry import connector_for
-from apps.connectors.services import message_deliver
 from apps.conversations.models import Conversation, Message
-from apps.conversations.services import reply_create
 from apps.customers.models import Customer, Identity
 from apps.ingestion.models import RawPayload
+from apps.replies.delivery import message_deliver
+from apps.replies.services import reply_create
 from tests.factories import IdentityFactory
 from tests.fakes.meta import (
     DISPLAY_PHONE,

@@ -10,7 +10,7 @@ from apps.connectors.models import Channel
 from apps.connectors.reddit import connector as reddit_module
 from apps.connectors.reddit.connector import RedditConnector, default_query
 from apps.connectors.registry import connector_for
-from apps.connectors.services import channel_poll
+from apps.ingestion.polling import channel_poll
 from tests.factories import BrandFactory
 from tests.fakes.http import Response
 
