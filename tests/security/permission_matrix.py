@@ -136,6 +136,7 @@ URLS = {
     "ingestion:webhook": post(PUBLIC, token="webhook_channel.webhook_token"),
     "livechat:demo": get(ON_OTHER_BRAND, token="livechat_channel.webhook_token"),
     # REST API (session authentication here; tokens pin the same memberships)
+    "api_home": get(PUBLIC),  # a redirect to the docs, which need a login
     "api:api-root": get(EVERY_MEMBER),
     "api:schema": get(EVERY_MEMBER),
     "api:docs": get(EVERY_MEMBER),
