@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "apps.notifications",
     "apps.analytics",
     "apps.search",
+    "apps.reader",
     "apps.api",
     "apps.webhooks",
     "apps.alerts",

@@ -47,6 +47,7 @@ urlpatterns = [
     path("inbox/replies/", include("apps.replies.urls")),
     path("customers/", include("apps.customers.urls")),
     path("search/", include("apps.search.urls")),
+    path("read/", include("apps.reader.urls")),
     path("notifications/", include("apps.notifications.urls")),
     path("dashboards/", include("apps.analytics.urls")),
     path("hooks/", include("apps.ingestion.urls")),

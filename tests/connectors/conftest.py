@@ -5,6 +5,7 @@ from apps.conversations.models import Conversation
 from apps.conversations.services import reply_create
 from apps.ingestion.models import RawPayload
 from apps.ingestion.services import payload_process
+from tests.connectors.livechat.test_widget_browser import asgi_server, page  # noqa: F401 (browser fixtures)
 from tests.factories import membership_create
 
 

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from apps.accounts.models import Role
 from apps.connectors.models import Channel
-from tests.connectors.livechat.test_widget_browser import CHROMIUM, asgi_server, off_loop, page  # noqa: F401
+from tests.connectors.livechat.test_widget_browser import CHROMIUM, off_loop
 from tests.factories import PASSWORD, membership_create
 from tests.fakes.telegram import TOKEN, FakeTelegram
 

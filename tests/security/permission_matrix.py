@@ -120,7 +120,11 @@ URLS = {
     "notifications:menu": get(INBOX_WORKERS),
     "notifications:read_all": post(INBOX_WORKERS),
     "notifications:read": post(ONLY_THE_AGENT, pk="notification"),
-    "search:index": get(INBOX_WORKERS),
+    "search:index": get(EVERY_MEMBER),  # marketers' hits open the read-only pages
+    # Read-only messages: the conversations behind the dashboards' figures, for every role
+    "reader:conversations": get(EVERY_MEMBER),
+    "reader:conversation": get(frozenset({"admin", "agent", "marketer"}), pk="conversation"),
+    "reader:author": get(frozenset({"admin", "agent", "marketer"}), pk="customer"),
     # Search reindexing is the platform operators' (superusers), not an organisation's.
     "search:reindex": get(NOBODY),
     "search:reindex_start": post(NOBODY),
