@@ -18,6 +18,15 @@ from .models import Customer, CustomerMerge, Identity, MergeSuggestion
 PHONE_MIN_DIGITS = 4
 
 
+def active_customer(customer: Customer) -> Customer:
+    """Follow merges to the profile that holds the person now."""
+    seen = set()
+    while customer.merged_into_id and customer.pk not in seen:
+        seen.add(customer.pk)
+        customer = customer.merged_into
+    return customer
+
+
 @dataclass(frozen=True)
 class CustomerFilters:
     """The customer list's filters, from its querystring; a value that makes no sense is left out."""

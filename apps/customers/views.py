@@ -6,7 +6,6 @@ from django.views.decorators.http import require_POST
 from apps.accounts.models import Brand
 from apps.accounts.permissions import current_membership, inbox_required, personal_data_required
 from apps.accounts.tenancy import get_visible_or_404, scoped
-from apps.connectors.models import Channel
 from apps.core.parsing import ascii_int
 
 from . import selectors, services
@@ -28,6 +27,11 @@ def customer_list(request):
     )
     params = request.GET.copy()
     params.pop("page", None)
+    # The filter's channels are read through the member's brands: connectors sit above customers.
+    brands = list(scoped(Brand, membership).prefetch_related("channels").order_by("name"))
+    channels = sorted(
+        (channel for brand in brands for channel in brand.channels.all()), key=lambda channel: channel.name
+    )
     return render(
         request,
         "customers/list.html",
@@ -39,8 +43,8 @@ def customer_list(request):
             "page": page,
             "has_next": len(found) > PAGE_SIZE,
             "querystring": params.urlencode(),
-            "brands": scoped(Brand, membership).only("name").order_by("name"),
-            "channels": scoped(Channel, membership).only("name", "kind").order_by("name"),
+            "brands": brands,
+            "channels": channels,
         },
     )
 
@@ -50,7 +54,7 @@ def customer_detail(request, pk: int):
     membership = current_membership(request)
     customer = get_visible_or_404(Customer, membership, pk=pk)
     if customer.merged_into_id:
-        return redirect("customers:detail", pk=services.active_customer(customer).pk)
+        return redirect("customers:detail", pk=selectors.active_customer(customer).pk)
     return render(
         request,
         "customers/detail.html",

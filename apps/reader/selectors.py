@@ -9,8 +9,8 @@ from datetime import datetime
 from django.db.models import QuerySet
 
 from apps.accounts.tenancy import scoped
-from apps.connectors.kinds import PRIVATE_KINDS
 from apps.conversations.models import Conversation, Message
+from apps.customers.kinds import PRIVATE_KINDS
 from apps.customers.models import Customer, Identity
 
 PAGE_SIZE = 50

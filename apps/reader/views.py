@@ -10,10 +10,10 @@ from apps.accounts.permissions import current_membership, dashboards_required
 from apps.accounts.tenancy import get_visible_or_404
 from apps.classification.models import Task
 from apps.classification.selectors import label_choices
-from apps.connectors.kinds import PRIVATE_KINDS
 from apps.conversations.models import Conversation
 from apps.conversations.selectors import InboxQuery, inbox_conversations
 from apps.core.parsing import ascii_int
+from apps.customers.kinds import PRIVATE_KINDS
 from apps.customers.models import Customer
 
 from .selectors import reader_author_messages, reader_author_name, reader_thread
