@@ -5,11 +5,15 @@ Polling lives in apps/ingestion/polling.py, delivering replies in apps/replies/d
 
 from __future__ import annotations
 
+import logging
+
 from apps.core.audit import audit_record
 
 from .base import PayloadRejected, TransientError
 from .models import Channel
 from .registry import connector_for
+
+logger = logging.getLogger(__name__)
 
 
 def channel_set_status(*, channel: Channel, status: str, actor) -> Channel:
