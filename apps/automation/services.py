@@ -182,7 +182,16 @@ def rule_apply(*, rule: Rule, subject: Subject, chain: tuple[int, ...] = ()) -> 
                 actor=None,
                 action="automation.rule_applied",
                 target=conversation,
-                data={"rule": rule.pk, "rule_name": rule.name, "event": subject.event, "outcomes": outcomes},
+                data={
+                    "rule": rule.pk,
+                    "rule_name": rule.name,
+                    "event": subject.event,
+                    "outcomes": outcomes,
+                    "explanation": f"Rule “{rule.name}” ({Trigger(subject.event).label.lower()}): "
+                    + "; ".join(
+                        o["did"] if o["ok"] else f"{o['type']} refused: {o['did']}" for o in outcomes
+                    ),
+                },
             )
     finally:
         _chain.reset(token)
@@ -407,6 +416,12 @@ def auto_replies_send(*, message_ids: Iterable[int]) -> int:
                         "language": language,
                         "message": record.message_id,
                         "refused": record.refused,
+                        "explanation": (
+                            f"Sent the {reply.get_kind_display().lower()} acknowledgement"
+                            f" ({language or 'default'})"
+                            if record.message_id
+                            else f"{reply.get_kind_display()} acknowledgement not sent: {record.refused}"
+                        ),
                     },
                 )
                 sent += record.message_id is not None
@@ -520,7 +535,14 @@ def survey_send(*, conversation_id: int) -> Survey | None:
             actor=None,
             action="automation.survey_sent",
             target=conversation,
-            data={"survey": survey.pk, "buttons": metadata is not None, "refused": survey.refused},
+            data={
+                "survey": survey.pk,
+                "buttons": metadata is not None,
+                "refused": survey.refused,
+                "explanation": f"Satisfaction survey not sent: {survey.refused}"
+                if survey.refused
+                else "Satisfaction survey sent" + (" with rating buttons" if metadata else " with a link"),
+            },
         )
         return survey
 
@@ -544,6 +566,8 @@ def survey_answer(*, survey: Survey, rating: int, via: str, comment: str | None 
         "comment": survey.comment,
         "via": via,
         "conversation": survey.conversation_id,
+        "explanation": f"The customer rated the conversation {survey.rating}/5"
+        + (f": “{survey.comment}”" if survey.comment else ""),
     }
     for target in (survey.conversation, survey.customer):
         audit_record(
@@ -684,16 +708,28 @@ def rule_webhook_call(*, conversation_id: int, url: str, rule_id: int | None = N
         with guarded_http_client(timeout=10, follow_redirects=False) as client:
             response = client.post(url, json=payload, headers={"User-Agent": "CXM-Automation/1"})
     except DestinationRefused as error:
-        _webhook_audit(conversation, url, rule_id, ok=False, error=str(error))
+        _webhook_audit(
+            conversation, url, rule_id, ok=False, error=str(error), explanation=f"Webhook refused: {error}"
+        )
         return
     except httpx.HTTPError as error:
         raise WebhookCallFailed(str(error) or type(error).__name__) from error
     if response.status_code >= 500 or response.status_code == 429:
         raise WebhookCallFailed(f"HTTP {response.status_code}")
-    _webhook_audit(conversation, url, rule_id, ok=response.status_code < 400, status=response.status_code)
+    _webhook_audit(
+        conversation,
+        url,
+        rule_id,
+        ok=response.status_code < 400,
+        status=response.status_code,
+        explanation=f"Webhook {url} answered HTTP {response.status_code}",
+    )
 
 
 def rule_webhook_failed(*, conversation_id: int, url: str, rule_id, error: Exception) -> None:
     conversation = _conversations([conversation_id]).get(conversation_id)
     if conversation is not None:
-        _webhook_audit(conversation, url, rule_id, ok=False, error=f"gave up: {error}"[:500])
+        reason = f"gave up: {error}"[:500]
+        _webhook_audit(
+            conversation, url, rule_id, ok=False, error=reason, explanation=f"Webhook {url}: {reason}"
+        )

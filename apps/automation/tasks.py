@@ -11,14 +11,21 @@ from . import services
 logger = logging.getLogger(__name__)
 
 
-@shared_task(name="apps.automation.tasks.automation_messages_task", ignore_result=True, time_limit=300)
+@shared_task(
+    name="apps.automation.tasks.automation_messages_task",
+    ignore_result=True,
+    soft_time_limit=240,
+    time_limit=300,
+)
 def automation_messages_task(message_ids: list[int], chain: list[int] | None = None) -> None:
     """New inbound messages: survey answers, acknowledgements, then the rules of "message received" and,
     for conversations they opened, "conversation created"."""
     services.messages_automate(message_ids=message_ids, chain=tuple(chain or ()))
 
 
-@shared_task(name="apps.automation.tasks.rules_run_task", ignore_result=True, time_limit=300)
+@shared_task(
+    name="apps.automation.tasks.rules_run_task", ignore_result=True, soft_time_limit=240, time_limit=300
+)
 def rules_run_task(
     event: str, conversation_ids: list[int], message_ids: list[int], chain: list[int], extra: dict
 ) -> None:
@@ -27,12 +34,16 @@ def rules_run_task(
     )
 
 
-@shared_task(name="apps.automation.tasks.no_reply_sweep_task", ignore_result=True, time_limit=300)
+@shared_task(
+    name="apps.automation.tasks.no_reply_sweep_task", ignore_result=True, soft_time_limit=240, time_limit=300
+)
 def no_reply_sweep_task() -> int:
     return services.no_reply_due()
 
 
-@shared_task(name="apps.automation.tasks.survey_send_task", ignore_result=True, time_limit=120)
+@shared_task(
+    name="apps.automation.tasks.survey_send_task", ignore_result=True, soft_time_limit=100, time_limit=120
+)
 def survey_send_task(conversation_id: int) -> None:
     services.survey_send(conversation_id=conversation_id)
 
@@ -41,6 +52,7 @@ def survey_send_task(conversation_id: int) -> None:
     bind=True,
     name="apps.automation.tasks.rule_webhook_call_task",
     ignore_result=True,
+    soft_time_limit=50,
     time_limit=60,
     max_retries=3,
 )

@@ -6,157 +6,393 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('connectors', '0003_channel_health'),
-        ('conversations', '0006_message_updates'),
-        ('customers', '0003_reddit_identities_by_username'),
+        ("accounts", "0001_initial"),
+        ("connectors", "0003_channel_health"),
+        ("conversations", "0006_message_updates"),
+        ("customers", "0003_reddit_identities_by_username"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AutoReply',
+            name="AutoReply",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('first_contact', 'First contact'), ('out_of_hours', 'Outside business hours')], max_length=16)),
-                ('texts', models.JSONField(default=dict)),
-                ('default_language', models.CharField(default='en', max_length=16)),
-                ('window_hours', models.PositiveIntegerField(default=24, help_text='At most one per conversation this long.')),
-                ('active', models.BooleanField(default=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('brand', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.brand')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.organization')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("first_contact", "First contact"),
+                            ("out_of_hours", "Outside business hours"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("texts", models.JSONField(default=dict)),
+                ("default_language", models.CharField(default="en", max_length=16)),
+                (
+                    "window_hours",
+                    models.PositiveIntegerField(
+                        default=24, help_text="At most one per conversation this long."
+                    ),
+                ),
+                ("active", models.BooleanField(default=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "brand",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="accounts.brand"
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="accounts.organization",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'auto-replies',
-                'ordering': ['brand__name', 'kind'],
+                "verbose_name_plural": "auto-replies",
+                "ordering": ["brand__name", "kind"],
             },
         ),
         migrations.CreateModel(
-            name='AutoReplySent',
+            name="AutoReplySent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('refused', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('auto_reply', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='sent', to='automation.autoreply')),
-                ('conversation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='conversations.conversation')),
-                ('message', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='conversations.message')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.organization')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("refused", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "auto_reply",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="sent",
+                        to="automation.autoreply",
+                    ),
+                ),
+                (
+                    "conversation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="conversations.conversation",
+                    ),
+                ),
+                (
+                    "message",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="conversations.message",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="accounts.organization",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='Rule',
+            name="Rule",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('trigger', models.CharField(choices=[('message.received', 'A message is received'), ('message.classified', 'A message is classified'), ('conversation.created', 'A conversation is created'), ('conversation.changed', 'A conversation changes (status, assignee, tags, priority)'), ('status.changed', "A conversation's status changes"), ('sla.warning', 'An SLA target is about to be breached'), ('sla.breached', 'An SLA target is breached'), ('no_reply', 'The customer waits for a reply for a time'), ('customer.changed', 'A customer attribute changes')], max_length=32)),
-                ('conditions', models.JSONField(blank=True, default=list)),
-                ('actions', models.JSONField(default=list)),
-                ('position', models.PositiveIntegerField(default=100)),
-                ('stop_processing', models.BooleanField(default=False, help_text='A match stops the later rules.')),
-                ('wait_minutes', models.PositiveIntegerField(default=60)),
-                ('active', models.BooleanField(default=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('brand', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.brand')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.organization')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "trigger",
+                    models.CharField(
+                        choices=[
+                            ("message.received", "A message is received"),
+                            ("message.classified", "A message is classified"),
+                            ("conversation.created", "A conversation is created"),
+                            (
+                                "conversation.changed",
+                                "A conversation changes (status, assignee, tags, priority)",
+                            ),
+                            ("status.changed", "A conversation's status changes"),
+                            ("sla.warning", "An SLA target is about to be breached"),
+                            ("sla.breached", "An SLA target is breached"),
+                            ("no_reply", "The customer waits for a reply for a time"),
+                            ("customer.changed", "A customer attribute changes"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("conditions", models.JSONField(blank=True, default=list)),
+                ("actions", models.JSONField(default=list)),
+                ("position", models.PositiveIntegerField(default=100)),
+                (
+                    "stop_processing",
+                    models.BooleanField(default=False, help_text="A match stops the later rules."),
+                ),
+                ("wait_minutes", models.PositiveIntegerField(default=60)),
+                ("active", models.BooleanField(default=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "brand",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="accounts.brand",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="accounts.organization",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['position', 'pk'],
+                "ordering": ["position", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='RuleRun',
+            name="RuleRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('event', models.CharField(max_length=32)),
-                ('outcomes', models.JSONField(default=list)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('conversation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='conversations.conversation')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.organization')),
-                ('rule', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='runs', to='automation.rule')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("event", models.CharField(max_length=32)),
+                ("outcomes", models.JSONField(default=list)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "conversation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="conversations.conversation",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="accounts.organization",
+                    ),
+                ),
+                (
+                    "rule",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="runs", to="automation.rule"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='Survey',
+            name="Survey",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('token', models.CharField(max_length=32, unique=True)),
-                ('language', models.CharField(blank=True, max_length=16)),
-                ('refused', models.TextField(blank=True, help_text='Why the channel could not take the survey.')),
-                ('sent_at', models.DateTimeField(auto_now_add=True)),
-                ('rating', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('comment', models.TextField(blank=True)),
-                ('via', models.CharField(blank=True, choices=[('channel', 'Channel buttons'), ('link', 'Survey page')], max_length=8)),
-                ('answered_at', models.DateTimeField(blank=True, null=True)),
-                ('agent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('brand', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.brand')),
-                ('channel', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='connectors.channel')),
-                ('conversation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='conversations.conversation')),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='customers.customer')),
-                ('message', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='conversations.message')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.organization')),
-                ('team', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='accounts.team')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("token", models.CharField(max_length=32, unique=True)),
+                ("language", models.CharField(blank=True, max_length=16)),
+                (
+                    "refused",
+                    models.TextField(blank=True, help_text="Why the channel could not take the survey."),
+                ),
+                ("sent_at", models.DateTimeField(auto_now_add=True)),
+                ("rating", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("comment", models.TextField(blank=True)),
+                (
+                    "via",
+                    models.CharField(
+                        blank=True,
+                        choices=[("channel", "Channel buttons"), ("link", "Survey page")],
+                        max_length=8,
+                    ),
+                ),
+                ("answered_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "agent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "brand",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="accounts.brand"
+                    ),
+                ),
+                (
+                    "channel",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="connectors.channel"
+                    ),
+                ),
+                (
+                    "conversation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="conversations.conversation",
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="customers.customer"
+                    ),
+                ),
+                (
+                    "message",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="conversations.message",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="accounts.organization",
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="accounts.team",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-sent_at'],
+                "ordering": ["-sent_at"],
             },
         ),
         migrations.CreateModel(
-            name='SurveySettings',
+            name="SurveySettings",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('active', models.BooleanField(default=True)),
-                ('questions', models.JSONField(default=dict)),
-                ('thanks', models.JSONField(default=dict)),
-                ('default_language', models.CharField(default='en', max_length=16)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('brand', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.brand')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.organization')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("active", models.BooleanField(default=True)),
+                ("questions", models.JSONField(default=dict)),
+                ("thanks", models.JSONField(default=dict)),
+                ("default_language", models.CharField(default="en", max_length=16)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "brand",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="accounts.brand"
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="accounts.organization",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'survey settings',
+                "verbose_name_plural": "survey settings",
             },
         ),
         migrations.AddConstraint(
-            model_name='autoreply',
-            constraint=models.UniqueConstraint(fields=('brand', 'kind'), name='autoreply_once_per_brand'),
+            model_name="autoreply",
+            constraint=models.UniqueConstraint(fields=("brand", "kind"), name="autoreply_once_per_brand"),
         ),
         migrations.AddIndex(
-            model_name='autoreplysent',
-            index=models.Index(fields=['conversation', 'auto_reply', '-created_at'], name='autoreply_recent'),
+            model_name="autoreplysent",
+            index=models.Index(fields=["conversation", "auto_reply", "-created_at"], name="autoreply_recent"),
         ),
         migrations.AddIndex(
-            model_name='rule',
-            index=models.Index(fields=['organization', 'trigger', 'active'], name='rule_trigger'),
+            model_name="rule",
+            index=models.Index(fields=["organization", "trigger", "active"], name="rule_trigger"),
         ),
         migrations.AddIndex(
-            model_name='rulerun',
-            index=models.Index(fields=['rule', 'conversation', '-created_at'], name='rulerun_recent'),
+            model_name="rulerun",
+            index=models.Index(fields=["rule", "conversation", "-created_at"], name="rulerun_recent"),
         ),
         migrations.AddIndex(
-            model_name='survey',
-            index=models.Index(fields=['organization', 'brand', '-sent_at'], name='survey_brand_recent'),
+            model_name="survey",
+            index=models.Index(fields=["organization", "brand", "-sent_at"], name="survey_brand_recent"),
         ),
         migrations.AddIndex(
-            model_name='survey',
-            index=models.Index(fields=['conversation', '-sent_at'], name='survey_conversation'),
+            model_name="survey",
+            index=models.Index(fields=["conversation", "-sent_at"], name="survey_conversation"),
         ),
         migrations.AddConstraint(
-            model_name='survey',
-            constraint=models.CheckConstraint(condition=models.Q(('rating__isnull', True), models.Q(('rating__gte', 1), ('rating__lte', 5)), _connector='OR'), name='survey_rating_1_to_5'),
+            model_name="survey",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("rating__isnull", True),
+                    models.Q(("rating__gte", 1), ("rating__lte", 5)),
+                    _connector="OR",
+                ),
+                name="survey_rating_1_to_5",
+            ),
         ),
     ]
