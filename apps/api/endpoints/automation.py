@@ -48,7 +48,7 @@ class RuleSerializer(serializers.ModelSerializer):
 
 class AutoReplySerializer(serializers.ModelSerializer):
     brand = ScopedPrimaryKeyRelatedField(Brand)
-    texts = serializers.DictField(child=serializers.CharField(max_length=4000), max_length=50)
+    texts = serializers.DictField(child=serializers.CharField(max_length=4000))
 
     class Meta:
         model = AutoReply
