@@ -93,7 +93,7 @@ def receiver():
         yield server
 
 
-def wait_for(condition, timeout: float = 40, what: str = "the condition"):
+def wait_for(condition, timeout: float = 120, what: str = "the condition"):
     deadline = time.monotonic() + timeout
     while not (result := condition()):
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
