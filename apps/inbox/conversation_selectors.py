@@ -21,6 +21,7 @@ CUSTOMER_THREAD_LIMIT = 500
 PROFILE_CONVERSATIONS = 50
 PROFILE_NOTES = 20
 PROFILE_MERGES = 20
+ACTIVITY_LIMIT = 100
 
 
 def conversation_members(*, conversation: Conversation) -> QuerySet[Membership]:
@@ -89,4 +90,21 @@ def customer_profile(*, conversation: Conversation, membership: Membership) -> C
         notes=list(notes),
         suggestions=list(customer_pending_suggestions(customer=customer)),
         merges=list(customer_merges(customer=customer)[:PROFILE_MERGES]),
+    )
+
+
+def conversation_activity(*, conversation: Conversation) -> list:
+    """The conversation's activity, newest first: its audit log (assignments and why, routing, SLA warnings
+    and breaches, status changes, rules' actions), each event's `data["explanation"]` in words where the
+    service gave one."""
+    from apps.core.models import AuditEvent
+
+    return list(
+        AuditEvent.objects.filter(
+            organization_id=conversation.organization_id,
+            target_type=Conversation._meta.label_lower,
+            target_id=str(conversation.pk),
+        )
+        .select_related("actor")
+        .order_by("-created_at", "-pk")[:ACTIVITY_LIMIT]
     )

@@ -45,6 +45,7 @@ from apps.notifications.services import notifications_mark_read
 
 from .conversation_selectors import (
     THREAD_MODES,
+    conversation_activity,
     conversation_members,
     customer_brand_thread,
     customer_profile,

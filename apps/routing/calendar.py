@@ -120,3 +120,30 @@ class AlwaysOpen:
 
 
 ALWAYS_OPEN = AlwaysOpen()
+
+
+def weekly_from_text(text: str) -> dict:
+    """The settings page's hours, one weekday a line: "mon 09:00-12:00 13:00-17:00" → weekly mapping."""
+    weekly: dict[str, list] = {}
+    for line in text.splitlines():
+        words = line.replace(",", " ").split()
+        if not words:
+            continue
+        day = words[0].lower()[:3]
+        if day not in WEEKDAYS:
+            raise ValueError(f"“{words[0]}” is not a weekday (mon, tue, wed, thu, fri, sat, sun)")
+        for span in words[1:]:
+            start, sep, end = span.partition("-")
+            if not sep:
+                raise ValueError(f"“{span}” is not hours like 09:00-17:00")
+            weekly.setdefault(day, []).append([start, end])
+    weekly_parse(weekly)
+    return weekly
+
+
+def weekly_to_text(weekly: dict) -> str:
+    return "\n".join(
+        f"{day} " + " ".join(f"{start}-{end}" for start, end in weekly[day])
+        for day in WEEKDAYS
+        if weekly.get(day)
+    )

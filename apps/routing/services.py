@@ -281,16 +281,33 @@ def team_routing_save(
 # ------------------------------------------------------------------------------- SLA policies, calendars
 
 
-def routing_setting_saved(*, instance, actor, action: str) -> None:
-    """After a policy, calendar or holiday was saved or deleted: every process reloads them; audited."""
+def routing_setting_save(*, instance, actor):
+    """Save an SLA policy, business hours or a holiday (checked first); every process reloads them."""
+    created = instance.pk is None
+    instance.full_clean()
+    instance.save()
+    routing_config_changed(instance.organization_id)
+    kind = instance._meta.model_name
+    audit_record(
+        organization=instance.organization,
+        actor=actor,
+        action=f"routing.{kind}_{'created' if created else 'updated'}",
+        target=instance,
+        data={"name": str(instance)},
+    )
+    return instance
+
+
+def routing_setting_delete(*, instance, actor) -> None:
     routing_config_changed(instance.organization_id)
     audit_record(
         organization=instance.organization,
         actor=actor,
-        action=action,
+        action=f"routing.{instance._meta.model_name}_deleted",
         target=instance,
         data={"name": str(instance)},
     )
+    instance.delete()
 
 
 # ----------------------------------------------------------------------------------------- SLA clocks
@@ -340,7 +357,10 @@ def sla_row_ensure(conversation: Conversation, config=None) -> ConversationSLA:
         calendar = config.policy_calendar(
             policy, brand_id=conversation.brand_id, team_id=conversation.team_id
         )
-        resolution_due = calendar.add(conversation.created_at, policy.resolution_minutes)
+        # The clock starts with the customer's first message, not with when CXM stored it (a poll, an import).
+        first = conversation.messages.filter(direction=Message.Direction.INBOUND).order_by("sent_at").first()
+        started = first.sent_at if first else conversation.created_at
+        resolution_due = calendar.add(started, policy.resolution_minutes)
     row, _ = ConversationSLA.objects.get_or_create(
         conversation=conversation,
         defaults={

@@ -14,4 +14,47 @@
       htmx.trigger(document.body, "notifications-changed");
     }
   });
+
+  // The header's availability (apps/routing): an online agent who touches nothing for data-idle-minutes
+  // is set away (auto=1), and online again on their next input after such an idle away.
+  let idleTimer = null;
+  const availability = () => document.getElementById("availability");
+  const postAvailability = (status) => {
+    const form = availability();
+    if (!form || form.tagName !== "FORM") return;
+    htmx.ajax("POST", form.getAttribute("action"), {
+      source: form, target: form, swap: "outerHTML", values: { status, auto: "1" },
+    });
+  };
+  // (Re)start the idle countdown of an online agent.
+  const arm = () => {
+    const form = availability();
+    clearTimeout(idleTimer);
+    if (!form || form.tagName !== "FORM") return;
+    const minutes = parseFloat(form.dataset.idleMinutes || "0");
+    if (minutes > 0 && form.dataset.status === "online") {
+      idleTimer = setTimeout(() => postAvailability("away"), minutes * 60000);
+    }
+  };
+  const activity = () => {
+    const form = availability();
+    if (!form || form.tagName !== "FORM") return;
+    if (form.dataset.status === "away" && form.dataset.autoAway === "1") {
+      form.dataset.autoAway = "";
+      postAvailability("online");
+      return;
+    }
+    arm();
+  };
+  ["keydown", "pointerdown", "pointermove", "scroll"].forEach((name) =>
+    document.addEventListener(name, activity, { passive: true, capture: true }));
+  // A swapped-in control (its first load, a change of status) starts its own countdown.
+  let armedFor = null;
+  document.addEventListener("htmx:afterSettle", () => {
+    const form = availability();
+    if (form && form !== armedFor) {
+      armedFor = form;
+      arm();
+    }
+  });
 })();
