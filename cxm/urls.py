@@ -41,11 +41,8 @@ urlpatterns = [
     path("org/listening/", include("apps.listening.urls")),
     path("org/classifiers/", include("apps.classification.urls")),
     path("org/webhooks/", include("apps.webhooks.urls")),
-<<<<<<< HEAD
-    path("automation/", include("apps.automation.urls")),
-=======
     path("org/routing/", include("apps.routing.urls")),
->>>>>>> i17a
+    path("automation/", include("apps.automation.urls")),
     path("alerts/", include("apps.alerts.urls")),
     path("inbox/", include("apps.inbox.urls")),
     path("inbox/replies/", include("apps.replies.urls")),

@@ -19,7 +19,6 @@ from apps.conversations.selectors import (
     INBOX_VIEWS,
     MAX_PAGE,
     InboxQuery,
-    conversation_activity,
     conversation_thread,
     inbox_agents,
     inbox_conversations,
