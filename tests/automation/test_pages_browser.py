@@ -21,7 +21,8 @@ pytestmark = [
 OVERFLOW = """Math.max(0, ...[...document.querySelectorAll('#main *')]
   .map(e => Math.ceil(e.getBoundingClientRect().right - innerWidth)))"""
 WIDEST = """[...document.querySelectorAll('#main *')]
-  .filter(e => e.getBoundingClientRect().right > innerWidth + 1).slice(0, 5).map(e => e.tagName + '.' + e.className + '#' + e.id)"""
+  .filter(e => e.getBoundingClientRect().right > innerWidth + 1).slice(0, 5)
+  .map(e => e.tagName + '.' + e.className + '#' + e.id)"""
 
 
 def _world(org, brand):
