@@ -51,7 +51,7 @@ def messages_stored(messages) -> None:
         wanted = interest(organization_id)
         answers = any("csat:" in str(m.metadata or "") for m in batch)
         if answers or wanted & {Trigger.MESSAGE_RECEIVED, Trigger.CONVERSATION_CREATED, "auto_reply"}:
-            automation_messages_task.delay([m.pk for m in batch], list(current_chain()))
+            automation_messages_task.delay([m.pk for m in batch], list(current_chain()), sorted(wanted))
 
 
 def messages_changed(event: str, messages) -> None:

@@ -625,10 +625,18 @@ def survey_answers_record(*, message_ids: Iterable[int]) -> int:
 # ------------------------------------------------------------------------------------ events of messages
 
 
-def messages_automate(*, message_ids: Iterable[int], chain: tuple[int, ...] = ()) -> None:
+def messages_automate(
+    *, message_ids: Iterable[int], chain: tuple[int, ...] = (), wanted: Iterable[str] | None = None
+) -> None:
     """New inbound messages (automation_messages_task): survey answers are recorded and nothing else;
     the others are acknowledged where the brand asks for it, then go through the rules of "message
     received" and, in the conversations they opened, of "conversation created"."""
+    # What the organisation automates (receivers.interest): the parts it does not are skipped unread.
+    wanted = (
+        set(wanted)
+        if wanted is not None
+        else {Trigger.CONVERSATION_CREATED, Trigger.MESSAGE_RECEIVED, "auto_reply"}
+    )
     messages = list(
         Message.objects.filter(pk__in=list(message_ids), direction=Message.Direction.INBOUND).order_by(
             "sent_at", "pk"
@@ -644,18 +652,23 @@ def messages_automate(*, message_ids: Iterable[int], chain: tuple[int, ...] = ()
     first: dict[int, Message] = {}
     for message in others:
         first.setdefault(message.conversation_id, message)
-    created = {
-        conversation_id
-        for conversation_id, message in first.items()
-        if not Message.objects.filter(conversation_id=conversation_id, sent_at__lte=message.sent_at)
-        .exclude(pk__in=ids)
-        .exclude(direction=Message.Direction.NOTE)
-        .exists()
-    }
-    auto_replies_send(message_ids=ids)
-    if created:
-        rules_run(event=Trigger.CONVERSATION_CREATED, conversation_ids=created, message_ids=ids, chain=chain)
-    rules_run(event=Trigger.MESSAGE_RECEIVED, conversation_ids=set(first), message_ids=ids, chain=chain)
+    if "auto_reply" in wanted:
+        auto_replies_send(message_ids=ids)
+    if Trigger.CONVERSATION_CREATED in wanted:
+        created = {
+            conversation_id
+            for conversation_id, message in first.items()
+            if not Message.objects.filter(conversation_id=conversation_id, sent_at__lte=message.sent_at)
+            .exclude(pk__in=ids)
+            .exclude(direction=Message.Direction.NOTE)
+            .exists()
+        }
+        if created:
+            rules_run(
+                event=Trigger.CONVERSATION_CREATED, conversation_ids=created, message_ids=ids, chain=chain
+            )
+    if Trigger.MESSAGE_RECEIVED in wanted:
+        rules_run(event=Trigger.MESSAGE_RECEIVED, conversation_ids=set(first), message_ids=ids, chain=chain)
 
 
 # ------------------------------------------------------------------------------ the webhook action
