@@ -30,6 +30,8 @@ import ingestion  # noqa: E402 - sets the benchmark's environment before Django 
 ROOT = ingestion.ROOT
 RULES = 100
 AIM = 0.80
+# Fewer senders than bench/ingestion.py: the figure wanted is a ratio, not the machine's peak.
+CLIENTS = 2
 
 
 def _channel(name: str):
@@ -74,7 +76,7 @@ def _rules(channel) -> None:
 
 def _measure(app, channel, messages: int) -> tuple[float, float, str]:
     started = time.perf_counter()
-    stored_rate, _, cpu = ingestion.webhook_rate(channel, messages, clients=4)
+    stored_rate, _, cpu = ingestion.webhook_rate(channel, messages, clients=CLIENTS)
     ingestion._wait_idle(app)
     applied_rate = messages / (time.perf_counter() - started)
     return stored_rate, applied_rate, cpu
