@@ -29,9 +29,13 @@ class Subject:
     message: object | None = None
     extra: dict = field(default_factory=dict)  # previous status, SLA target, changed attribute names
 
-    @functools.cached_property
+    @property
     def identities(self) -> list:
-        return list(self.conversation.customer.identities.all())
+        # Kept on the conversation: every rule and message of an event reads them once.
+        conversation = self.conversation
+        if not hasattr(conversation, "_automation_identities"):
+            conversation._automation_identities = list(conversation.customer.identities.all())
+        return conversation._automation_identities
 
 
 # ----------------------------------------------------------------------------------------------- conditions

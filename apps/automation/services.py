@@ -141,6 +141,14 @@ def _matches(rule: Rule, subject: Subject) -> bool:
     return all(condition_holds(subject, condition) for condition in rule.conditions)
 
 
+def _first_match(rule: Rule, event: str, conversation, messages: list, extra: dict) -> Subject | None:
+    for message in messages:
+        subject = Subject(event=event, conversation=conversation, message=message, extra=extra)
+        if _matches(rule, subject):
+            return subject
+    return None
+
+
 def _capped(rule: Rule, conversation: Conversation) -> bool:
     since = timezone.now() - timedelta(hours=1)
     return (
@@ -215,11 +223,13 @@ def rules_run(
         logger.warning("automation: rule chain %s stopped at depth %d (%s)", chain, len(chain), event)
         return 0
     conversations = _conversations(conversation_ids)
-    latest: dict[int, Message] = {}
+    # Each conversation's new messages, newest first: a rule is tested against each of them and acts once
+    # per conversation and event, on the newest message that matches.
+    new: dict[int, list[Message]] = {}
     for message in (
-        Message.objects.filter(pk__in=list(message_ids)).select_related("channel").order_by("sent_at", "pk")
+        Message.objects.filter(pk__in=list(message_ids)).select_related("channel").order_by("-sent_at", "-pk")
     ):
-        latest[message.conversation_id] = message
+        new.setdefault(message.conversation_id, []).append(message)
     matched = 0
     for conversation in conversations.values():
         rules = active_rules(conversation.organization_id, event)
@@ -228,10 +238,8 @@ def rules_run(
         for rule in rules:
             if rule.pk in chain:
                 continue
-            subject = Subject(
-                event=event, conversation=conversation, message=latest.get(conversation.pk), extra=extra or {}
-            )
-            if not _matches(rule, subject):
+            subject = _first_match(rule, event, conversation, new.get(conversation.pk) or [None], extra or {})
+            if subject is None:
                 continue
             if _capped(rule, conversation):
                 logger.warning("automation: rule %s capped on conversation %s", rule.pk, conversation.pk)
