@@ -42,7 +42,7 @@ def test_the_api_saves_a_rule_through_the_registry_and_refuses_what_it_does_not_
 
     unknown = {**rule, "conditions": [{"field": "horoscope", "op": "in", "value": "leo"}]}
     response = client.post("/api/v1/automation-rules/", unknown, content_type="application/json")
-    assert response.status_code == 400 and "unknown condition" in response.json()["detail"]
+    assert response.status_code == 400 and "Unknown condition “horoscope”" in response.json()["detail"]
     bad_value = {**rule, "actions": [{"type": "set_priority", "value": "urgent"}]}
     response = client.post("/api/v1/automation-rules/", bad_value, content_type="application/json")
     assert response.status_code == 400 and "is not a number" in response.json()["detail"]
