@@ -92,6 +92,14 @@ def _number(value) -> float:
         raise RuleInvalid(f"“{value}” is not a number") from error
 
 
+def _id(value) -> int:
+    """A row's id as the rule names it, or RuleInvalid (never a lookup error reaching the caller)."""
+    text = str(value).strip()
+    if not text.isdigit() or len(text) > 18:
+        raise RuleInvalid(f"“{value}” is not an id")
+    return int(text)
+
+
 def compare(actual, op: str, value) -> bool:
     """The generic operators: lists compare case-insensitively, numbers as numbers."""
     if op in ("exists", "missing"):
@@ -178,9 +186,9 @@ def _listening_match(subject: Subject, condition: dict) -> bool:
 def _clean_query(value, organization):
     from apps.listening.models import ListeningQuery
 
-    if not ListeningQuery.objects.filter(pk=str(value).strip() or 0, organization=organization).exists():
+    if not ListeningQuery.objects.filter(pk=_id(value), organization=organization).exists():
         raise RuleInvalid(f"no listening query #{value} in this organisation")
-    return int(value)
+    return _id(value)
 
 
 def _within_hours(subject: Subject, condition: dict) -> str:
@@ -252,7 +260,7 @@ for _condition in (
 
 
 def condition_holds(subject: Subject, condition: dict) -> bool:
-    entry = CONDITIONS.get(condition.get("field"))
+    entry = CONDITIONS.get(str(condition.get("field")))
     if entry is None:
         return False  # a condition whose app is gone never holds: the rule stays quiet, not wrong
     actual = entry.read(subject, condition)
@@ -267,10 +275,10 @@ def condition_holds(subject: Subject, condition: dict) -> bool:
 
 
 def condition_clean(condition: dict, organization) -> dict:
-    entry = CONDITIONS.get(condition.get("field"))
+    entry = CONDITIONS.get(str(condition.get("field")))
     if entry is None:
         raise RuleInvalid(f"unknown condition “{condition.get('field')}”")
-    op = condition.get("op") or entry.ops[0]
+    op = str(condition.get("op") or entry.ops[0])
     if op not in entry.ops:
         words = ", ".join(OP_WORDS[o] for o in entry.ops)
         raise RuleInvalid(f"{entry.label}: the operator must be one of: {words}")
@@ -317,7 +325,7 @@ def register_action(action: Action) -> Action:
 def _clean_team(value, organization):
     from apps.accounts.models import Team
 
-    team = Team.objects.filter(organization=organization, pk=str(value).strip() or 0).first()
+    team = Team.objects.filter(organization=organization, pk=_id(value)).first()
     if team is None:
         raise RuleInvalid(f"no team #{value} in this organisation")
     return team.pk
@@ -335,7 +343,7 @@ def _assign_team(conversation, value) -> str:
 def _clean_agent(value, organization):
     from apps.accounts.models import Membership
 
-    membership = Membership.objects.filter(organization=organization, user_id=str(value).strip() or 0).first()
+    membership = Membership.objects.filter(organization=organization, user_id=_id(value)).first()
     if membership is None or not membership.can_work_inbox:
         raise RuleInvalid(f"user #{value} does not work this organisation's inbox")
     return membership.user_id
@@ -406,8 +414,8 @@ def _set_status(conversation, value) -> str:
 
 def _clean_minutes(value, organization):
     minutes = _number(value)
-    if minutes < 1:
-        raise RuleInvalid("snooze for at least a minute")
+    if not 1 <= minutes <= 60 * 24 * 365:
+        raise RuleInvalid("snooze for a minute to a year")
     return int(minutes)
 
 
@@ -422,9 +430,9 @@ def _snooze(conversation, value) -> str:
 def _clean_saved_reply(value, organization):
     from apps.replies.models import SavedReply
 
-    if not SavedReply.objects.filter(organization=organization, pk=str(value).strip() or 0).exists():
+    if not SavedReply.objects.filter(organization=organization, pk=_id(value)).exists():
         raise RuleInvalid(f"no saved reply #{value} in this organisation")
-    return int(value)
+    return _id(value)
 
 
 def _send_saved_reply(conversation, value) -> str:
@@ -527,7 +535,7 @@ for _action in (
 
 
 def action_clean(action: dict, organization) -> dict:
-    entry = ACTIONS.get(action.get("type"))
+    entry = ACTIONS.get(str(action.get("type")))
     if entry is None:
         raise RuleInvalid(f"unknown action “{action.get('type')}”")
     value = action.get("value", "")

@@ -54,6 +54,8 @@ def rule_clean(*, rule: Rule) -> Rule:
         raise RuleInvalid("that brand belongs to another organisation")
     if rule.trigger not in Trigger.values:
         raise RuleInvalid(f"unknown trigger “{rule.trigger}”")
+    if not isinstance(rule.conditions or [], list) or not isinstance(rule.actions or [], list):
+        raise RuleInvalid("conditions and actions are lists")
     conditions = [c for c in (rule.conditions or []) if isinstance(c, dict) and c.get("field")]
     actions = [a for a in (rule.actions or []) if isinstance(a, dict) and a.get("type")]
     if len(conditions) > MAX_CONDITIONS or len(actions) > MAX_ACTIONS:
@@ -326,6 +328,8 @@ def auto_reply_save(*, auto_reply: AutoReply, actor) -> AutoReply:
     }
     if not auto_reply.texts:
         raise RuleInvalid("write the acknowledgement in at least one language")
+    if not 1 <= (auto_reply.window_hours or 0) <= 24 * 365:
+        raise RuleInvalid("the window is an hour to a year")
     if auto_reply.default_language not in auto_reply.texts:
         raise RuleInvalid(f"write it in the default language ({auto_reply.default_language}) too")
     try:
