@@ -37,8 +37,8 @@ WARM_UP = 200
 
 def _channel(name: str):
     from apps.accounts.services import brand_create, organization_create
-    from apps.connectors.kinds import ChannelKind
     from apps.connectors.models import Channel
+    from apps.customers.kinds import ChannelKind
 
     organization = organization_create(name=f"Bench {name} {uuid.uuid4().hex[:6]}")
     brand = brand_create(organization=organization, name=f"Bench {name}")

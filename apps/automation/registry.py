@@ -157,7 +157,7 @@ def _attribute(subject: Subject, condition: dict):
 
 @functools.lru_cache(maxsize=512)
 def _compiled_query(query_id: int, version: str):
-    from apps.connectors.kinds import ChannelKind
+    from apps.customers.kinds import ChannelKind
     from apps.listening.models import ListeningQuery
     from apps.listening.query import compile_matcher
 
@@ -458,7 +458,7 @@ def _note(conversation, value) -> str:
 def _notify(conversation, value) -> str:
     from django.contrib.auth import get_user_model
 
-    from apps.inbox.conversation_selectors import conversation_members
+    from apps.conversations.selectors import conversation_members
     from apps.notifications.models import Notification
     from apps.notifications.services import notifications_send
 

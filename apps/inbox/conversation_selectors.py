@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Exists, F, OuterRef, QuerySet
+from django.db.models import F
 
 from apps.accounts.models import Membership
 from apps.accounts.tenancy import scoped
 from apps.conversations.models import Conversation, Message
-from apps.conversations.selectors import INBOX_ROLES
+from apps.conversations.selectors import conversation_members  # noqa: F401 (its home is conversations)
 from apps.customers.models import Customer, CustomerMerge, Identity, MergeSuggestion
 from apps.customers.selectors import customer_identities, customer_merges, customer_pending_suggestions
 
@@ -22,18 +22,6 @@ PROFILE_CONVERSATIONS = 50
 PROFILE_NOTES = 20
 PROFILE_MERGES = 20
 ACTIVITY_LIMIT = 100
-
-
-def conversation_members(*, conversation: Conversation) -> QuerySet[Membership]:
-    """The members who may work on the conversation (be assigned it, be mentioned in its notes, view it
-    live): the inbox roles of its organisation, with access to its brand."""
-    brands = Membership.brands.through.objects.filter(membership_id=OuterRef("pk"))
-    return (
-        Membership.objects.filter(organization_id=conversation.organization_id, role__in=INBOX_ROLES)
-        .filter(~Exists(brands) | Exists(brands.filter(brand_id=conversation.brand_id)))
-        .select_related("user")
-        .order_by("user__username")
-    )
 
 
 def customer_brand_thread(*, conversation: Conversation, membership: Membership) -> list[Message]:

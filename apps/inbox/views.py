@@ -23,7 +23,6 @@ from apps.conversations.selectors import (
     inbox_agents,
     inbox_conversations,
     inbox_counts,
-    inbox_filter_choices,
 )
 from apps.conversations.services import (
     ConversationActionError,
@@ -49,7 +48,7 @@ from .conversation_selectors import (
     customer_brand_thread,
     customer_profile,
 )
-from .selectors import saved_views
+from .selectors import inbox_filter_choices, saved_views
 from .services import SavedViewError, saved_view_delete, saved_view_save
 
 # The id of the list's container: its own refresh (live events) replaces the URL instead of pushing one.

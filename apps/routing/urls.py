@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.settings_page, name="settings"),
     path("availability/", views.availability, name="availability"),
     path("agents/<int:pk>/", views.agent_update, name="agent"),
+    path("weights/", views.weights_update, name="weights"),
     path("teams/<int:pk>/", views.team_update, name="team"),
     path("policies/new/", views.policy_new, name="policy_new"),
     path("policies/<int:pk>/", views.policy_edit, name="policy_edit"),

@@ -1,12 +1,13 @@
 """Routing's pages: the agent's availability control (the header), the admin's routing and SLA settings
 (/org/routing/), and the SLA report (dashboards)."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from django.contrib import messages as flash
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.dateparse import parse_date
 from django.views.decorators.http import require_POST
 
 from apps.accounts.models import Team
@@ -40,6 +41,7 @@ def availability(request):
         services.availability_set(
             membership=membership, status=status, actor=request.user, auto=request.POST.get("auto") == "1"
         )
+    services.agent_seen(membership)
     return render(request, "routing/_availability.html", _control(membership))
 
 
@@ -115,6 +117,25 @@ def agent_update(request, pk: int):
     if status in Availability.values and status != profile.status:
         services.availability_set(membership=profile.membership, status=status, actor=request.user)
     flash.success(request, f"Saved {profile.user.username}'s routing.")
+    return redirect("routing:settings")
+
+
+@admin_required
+@require_POST
+def weights_update(request):
+    """The channel weights, as "livechat=2 whatsapp=1.5" (kinds not named weigh 1 or their default)."""
+    weights = {}
+    for word in request.POST.get("weights", "").replace(",", " ").split():
+        kind, _, weight = word.partition("=")
+        weights[kind.strip()] = weight.strip()
+    try:
+        services.channel_weights_set(
+            organization=current_membership(request).organization, weights=weights, actor=request.user
+        )
+    except ValueError as error:
+        flash.error(request, str(error))
+    else:
+        flash.success(request, "Saved the channel weights.")
     return redirect("routing:settings")
 
 
@@ -232,26 +253,38 @@ def holiday_delete(request, pk: int):
 
 @dashboards_required
 def sla_report(request):
-    """SLA met % by team, agent, channel and brand over the last days, within the member's brands."""
+    """SLA met % by team, agent, channel and brand, within the member's brands: over the last `days` days,
+    or from `since` to `until` (dates) and for one `brand` as the brand dashboard asks for its card (htmx:
+    the tables alone)."""
     membership = current_membership(request)
     try:
         days = int(request.GET.get("days", 30))
     except ValueError:
         days = 30
     days = days if days in REPORT_DAYS else 30
-    since = timezone.now() - timedelta(days=days)
-    brand_ids = membership.brand_ids if membership.limited_to_brands else None
+    since_day, until_day = (
+        parse_date(request.GET.get("since") or ""),
+        parse_date(request.GET.get("until") or ""),
+    )
+    if since_day and until_day and since_day <= until_day:
+        since = datetime.combine(since_day, time.min, tzinfo=UTC)
+        until = datetime.combine(until_day + timedelta(days=1), time.min, tzinfo=UTC)
+    else:
+        since, until = timezone.now() - timedelta(days=days), None
+    visible = _brands(membership)
+    brand_ids = list(visible.values_list("pk", flat=True)) if membership.limited_to_brands else None
+    brand = request.GET.get("brand", "")
+    if brand.isdigit():
+        brand_ids = list(visible.filter(pk=int(brand)).values_list("pk", flat=True))
     tables = [
         (
             label,
             selectors.sla_met_rates(
-                organization=membership.organization, since=since, by=by, brand_ids=brand_ids
+                organization=membership.organization, since=since, until=until, by=by, brand_ids=brand_ids
             ),
         )
         for by, label in (("team", "Team"), ("agent", "Agent"), ("channel", "Channel"), ("brand", "Brand"))
     ]
-    return render(
-        request,
-        "routing/sla_report.html",
-        {"section": "dashboards", "tables": tables, "days": days, "choices": REPORT_DAYS},
-    )
+    context = {"section": "dashboards", "tables": tables, "days": days, "choices": REPORT_DAYS}
+    template = "routing/sla_report.html#tables" if request.htmx else "routing/sla_report.html"
+    return render(request, template, context)

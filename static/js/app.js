@@ -26,17 +26,21 @@
       source: form, target: form, swap: "outerHTML", values: { status, auto: "1" },
     });
   };
-  // (Re)start the idle countdown of an online agent.
+  // The idle countdown of an online agent, from their last input (a control swapped in by the periodic
+  // refresh keeps the countdown it had).
+  let lastInput = Date.now();
   const arm = () => {
     const form = availability();
     clearTimeout(idleTimer);
     if (!form || form.tagName !== "FORM") return;
     const minutes = parseFloat(form.dataset.idleMinutes || "0");
     if (minutes > 0 && form.dataset.status === "online") {
-      idleTimer = setTimeout(() => postAvailability("away"), minutes * 60000);
+      const left = Math.max(0, lastInput + minutes * 60000 - Date.now());
+      idleTimer = setTimeout(() => postAvailability("away"), left);
     }
   };
   const activity = () => {
+    lastInput = Date.now();
     const form = availability();
     if (!form || form.tagName !== "FORM") return;
     if (form.dataset.status === "away" && form.dataset.autoAway === "1") {

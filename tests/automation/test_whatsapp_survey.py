@@ -8,8 +8,8 @@ from django.db import transaction
 
 from apps.automation.models import Survey, SurveySettings
 from apps.automation.services import messages_automate, survey_send
-from apps.connectors.services import message_deliver
 from apps.conversations.models import Conversation, Message
+from apps.replies.delivery import message_deliver
 from tests.connectors.meta.conftest import graph, ingest, post_webhook, whatsapp_channel  # noqa: F401
 from tests.fakes.meta import PHONE_NUMBER_ID, WA_ID, whatsapp_text, whatsapp_value, whatsapp_webhook
 

@@ -98,6 +98,13 @@ def test_an_admin_sets_up_policies_hours_holidays_teams_and_agents_on_the_page(c
         ["email"],
     )
 
+    assert client.post("/org/routing/weights/", {"weights": "livechat=3 email=0.5"}).status_code == 302
+    org_a.refresh_from_db()
+    assert org_a.settings["routing"]["channel_weights"] == {"livechat": 3.0, "email": 0.5}
+    client.post("/org/routing/weights/", {"weights": "pigeon=2"})
+    org_a.refresh_from_db()
+    assert "pigeon" not in org_a.settings["routing"]["channel_weights"]
+
     page = client.get("/org/routing/").content.decode()
     assert "Paris" in page and "Xmas" in page and "Chat" in page and "ann" in page
     actions = set(AuditEvent.objects.values_list("action", flat=True))
@@ -197,3 +204,9 @@ def test_the_api_manages_routing_and_reports_sla_met(client, org_a, brand_a, adm
     assert client.get("/api/v1/sla-report/?by=planet", **auth).status_code == 400
     client.force_login(admin.user)
     assert "66.7 %" in client.get("/org/routing/sla/").content.decode()
+    # The brand dashboard's card: this brand, the dashboard's dates, the tables alone
+    day = now.date().isoformat()
+    card = client.get(f"/org/routing/sla/?brand={brand_a.pk}&since={day}&until={day}", HTTP_HX_REQUEST="true")
+    assert "66.7 %" in card.content.decode() and "<html" not in card.content.decode()
+    other = client.get(f"/org/routing/sla/?brand=999999&since={day}&until={day}", HTTP_HX_REQUEST="true")
+    assert "66.7 %" not in other.content.decode()

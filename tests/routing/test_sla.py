@@ -94,6 +94,8 @@ def test_the_clock_pauses_while_waiting_on_the_customer_over_a_weekend_and_a_hol
     with time_machine.travel(FRIDAY_4PM_PARIS + timedelta(minutes=30), tick=False):
         conversations_bulk_set_status(conversations=[conversation], status="pending", actor=agent)
     assert ConversationSLA.objects.get().paused_at == FRIDAY_4PM_PARIS + timedelta(minutes=30)
+    conversation.refresh_from_db()
+    assert conversation.sla_due_at is None  # nothing is due from the brand while it waits on the customer
     # And the customer answers on Tuesday at 10:00 Paris time, which reopens it
     tuesday_10am = datetime(2026, 12, 8, 9, 0, tzinfo=UTC)
     with time_machine.travel(tuesday_10am, tick=False):

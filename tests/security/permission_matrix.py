@@ -89,6 +89,7 @@ URLS = {
     "routing:settings": get(ADMINS),
     "routing:availability": get(INBOX_WORKERS),
     "routing:agent": post(ADMIN_OF_A, pk="agent_profile"),
+    "routing:weights": post(ADMINS),
     "routing:team": post(ADMIN_OF_A, pk="team"),
     "routing:policy_new": get(ADMINS),
     "routing:policy_edit": get(ADMIN_OF_A, pk="sla_policy"),
