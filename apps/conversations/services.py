@@ -104,6 +104,7 @@ def conversation_set_status(
     *, conversation: Conversation, status: str, actor, snoozed_until: datetime | None = None
 ) -> Conversation:
     conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
+    previous = conversation.status
     conversation.status = status
     conversation.snoozed_until = snoozed_until if status == Conversation.Status.SNOOZED else None
     conversation.resolved_at = timezone.now() if status == Conversation.Status.CLOSED else None
@@ -116,7 +117,7 @@ def conversation_set_status(
         target=conversation,
         data={"status": status},
     )
-    status_set.send(conversation=conversation, actor=actor)
+    status_set.send(conversation=conversation, actor=actor, previous=previous)
     return conversation
 
 
@@ -479,7 +480,8 @@ def note_add(*, conversation: Conversation, author, text: str) -> Message:
     )
     # Notifications tells the members mentioned; webhooks announce the note.
     note_added.send(conversation=conversation, note=note, author=author, mentioned=mentioned)
-    transaction.on_commit(lambda: _tell_viewers(conversation.pk, {"event": "note", "user": author.pk}))
+    author_id = getattr(author, "pk", None)  # None: written by an automation rule
+    transaction.on_commit(lambda: _tell_viewers(conversation.pk, {"event": "note", "user": author_id}))
     return note
 
 
@@ -553,3 +555,41 @@ def conversation_untag(*, conversation: Conversation, tag: Tag, actor) -> None:
             data={"tag": tag.name},
         )
         _announce([conversation])
+
+
+@transaction.atomic
+def conversation_set_team(*, conversation: Conversation, team, actor) -> Conversation:
+    """Put the conversation in a team's queue (None: no team's)."""
+    conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
+    if team is not None and team.organization_id != conversation.organization_id:
+        raise ConversationActionError("that team belongs to another organisation")
+    conversation.team = team
+    conversation.save(update_fields=["team", "updated_at"])
+    audit_record(
+        organization=conversation.organization,
+        actor=actor,
+        action="conversation.team",
+        target=conversation,
+        data={"team": team.pk if team else None, "team_name": team.name if team else ""},
+    )
+    _announce([conversation])
+    return conversation
+
+
+@transaction.atomic
+def conversation_set_priority(*, conversation: Conversation, priority: float, actor) -> Conversation:
+    """Set the conversation's priority (0–100); waiting raises it again later (conversations_reprioritise)."""
+    if not 0 <= priority <= 100:
+        raise ConversationActionError("a priority is between 0 and 100")
+    conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
+    conversation.priority = priority
+    conversation.save(update_fields=["priority", "updated_at"])
+    audit_record(
+        organization=conversation.organization,
+        actor=actor,
+        action="conversation.priority",
+        target=conversation,
+        data={"priority": priority},
+    )
+    _announce([conversation])
+    return conversation
