@@ -9,9 +9,12 @@ from rest_framework.test import APIClient
 from apps.accounts.models import Role
 from apps.alerts.models import Alert, AlertRule
 from apps.api.services import api_token_create
+from apps.automation.models import AutoReply, Rule, Survey, Trigger
 from apps.connectors.kinds import ChannelKind
 from apps.conversations.models import Message, Tag
 from apps.listening.models import Level, ListeningQuery, Mention
+from apps.routing.models import BusinessHours, Holiday, SLAOutcome, SLAPolicy, TeamRouting
+from apps.routing.services import agent_profile_get
 from apps.webhooks.models import WebhookDelivery, WebhookEndpoint
 from tests.factories import (
     BrandFactory,
@@ -20,6 +23,7 @@ from tests.factories import (
     CustomerFactory,
     IdentityFactory,
     MessageFactory,
+    TeamFactory,
     membership_create,
 )
 
@@ -40,7 +44,8 @@ def api():
 def organisation_data(organization, brand, *, prefix: str) -> dict:
     """One brand's worth of everything the API serves: a channel with secret credentials, a customer with
     an identity, a conversation with an inbound message, a note and a tag, a listening query and a
-    mention."""
+    mention, alerts, a webhook, automation (a rule, an acknowledgement, a survey) and routing (an agent, a
+    team's routing, business hours with a holiday, an SLA policy and a deadline met)."""
     channel = ChannelFactory(
         brand=brand,
         name=f"{prefix} mail",
@@ -99,8 +104,71 @@ def organisation_data(organization, brand, *, prefix: str) -> dict:
     delivery = WebhookDelivery.objects.create(
         organization=organization, endpoint=endpoint, event="message.created", payload={"text": prefix}
     )
+    automation_rule = Rule.objects.create(
+        organization=organization,
+        brand=brand,
+        name=f"{prefix} tag complaints",
+        trigger=Trigger.MESSAGE_RECEIVED,
+        actions=[{"type": "tag", "value": f"{prefix}-tag"}],
+    )
+    auto_reply = AutoReply.objects.create(
+        organization=organization,
+        brand=brand,
+        kind=AutoReply.Kind.FIRST_CONTACT,
+        texts={"en": f"{prefix}: thanks, we got it"},
+    )
+    survey = Survey.objects.create(
+        organization=organization,
+        brand=brand,
+        conversation=conversation,
+        customer=customer,
+        channel=channel,
+        token=f"{prefix.lower()}-survey-token",
+        rating=2,
+    )
+    agent = membership_create(
+        organization, Role.COMMUNITY_MANAGER, brands=[brand], username=f"{prefix}-agent"
+    )
+    agent_profile = agent_profile_get(agent)
+    team = TeamFactory(organization=organization, name=f"{prefix} team")
+    team.members.add(agent.user)
+    business_hours = BusinessHours.objects.create(
+        organization=organization,
+        brand=brand,
+        team=team,
+        name=f"{prefix} hours",
+        weekly={"mon": [["09:00", "17:00"]]},
+    )
+    holiday = Holiday.objects.create(
+        organization=organization, calendar=business_hours, date=now.date(), name=f"{prefix} holiday"
+    )
+    TeamRouting.objects.create(organization=organization, team=team, business_hours=business_hours)
+    sla_policy = SLAPolicy.objects.create(
+        organization=organization, brand=brand, name=f"{prefix} SLA", business_hours=business_hours
+    )
+    sla_outcome = SLAOutcome.objects.create(
+        organization=organization,
+        conversation=conversation,
+        brand=brand,
+        channel=channel,
+        team=team,
+        agent=agent.user,
+        target="first_response",
+        due_at=now,
+        done_at=now - timedelta(minutes=5),
+        met=True,
+    )
     return {
         "brand": brand,
+        "automation_rule": automation_rule,
+        "auto_reply": auto_reply,
+        "survey": survey,
+        "agent_profile": agent_profile,
+        "team": team,
+        "business_hours": business_hours,
+        "holiday": holiday,
+        "sla_policy": sla_policy,
+        "sla_outcome": sla_outcome,
         "channel": channel,
         "rule": rule,
         "alert": alert,
