@@ -15,6 +15,8 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from apps.core.parsing import ascii_int
+
 
 class RuleInvalid(ValueError):
     """A rule's condition or action that cannot be run; the message says which and why."""
@@ -94,10 +96,10 @@ def _number(value) -> float:
 
 def _id(value) -> int:
     """A row's id as the rule names it, or RuleInvalid (never a lookup error reaching the caller)."""
-    text = str(value).strip()
-    if not text.isdigit() or len(text) > 18:
+    number = ascii_int(str(value))
+    if number is None:
         raise RuleInvalid(f"“{value}” is not an id")
-    return int(text)
+    return number
 
 
 def compare(actual, op: str, value) -> bool:

@@ -14,6 +14,7 @@ from apps.accounts.models import Team
 from apps.accounts.permissions import admin_required, current_membership, dashboards_required, inbox_required
 from apps.accounts.tenancy import get_visible_or_404, scoped
 from apps.connectors.kinds import ChannelKind
+from apps.core.parsing import ascii_int
 
 from . import selectors, services
 from .forms import BusinessHoursForm, HolidayForm, SLAPolicyForm
@@ -160,7 +161,9 @@ def team_update(request, pk: int):
         strategy=strategy,
         position=max(position, 0),
         brands=list(
-            _brands(membership).filter(pk__in=[b for b in request.POST.getlist("brands") if b.isdigit()])
+            _brands(membership).filter(
+                pk__in=[b for b in map(ascii_int, request.POST.getlist("brands")) if b is not None]
+            )
         ),
         channel_kinds=[kind for kind in request.POST.getlist("channel_kinds") if kind in ChannelKind.values],
         languages=request.POST.get("languages", "").replace(",", " ").split(),
@@ -273,9 +276,9 @@ def sla_report(request):
         since, until = timezone.now() - timedelta(days=days), None
     visible = _brands(membership)
     brand_ids = list(visible.values_list("pk", flat=True)) if membership.limited_to_brands else None
-    brand = request.GET.get("brand", "")
-    if brand.isdigit():
-        brand_ids = list(visible.filter(pk=int(brand)).values_list("pk", flat=True))
+    brand = ascii_int(request.GET.get("brand"))
+    if brand is not None:
+        brand_ids = list(visible.filter(pk=brand).values_list("pk", flat=True))
     tables = [
         (
             label,

@@ -46,6 +46,10 @@ def test_the_api_saves_a_rule_through_the_registry_and_refuses_what_it_does_not_
     bad_value = {**rule, "actions": [{"type": "set_priority", "value": "urgent"}]}
     response = client.post("/api/v1/automation-rules/", bad_value, content_type="application/json")
     assert response.status_code == 400 and "is not a number" in response.json()["detail"]
+    # "²" passes str.isdigit() but not int(): a reason, not a 500.
+    odd_id = {**rule, "actions": [{"type": "assign_team", "value": "²"}]}
+    response = client.post("/api/v1/automation-rules/", odd_id, content_type="application/json")
+    assert response.status_code == 400 and "is not an id" in response.json()["detail"]
     foreign = {**rule, "brand": brand_b.pk}
     assert (
         client.post("/api/v1/automation-rules/", foreign, content_type="application/json").status_code == 400

@@ -6,9 +6,8 @@ admin. Org A's words carry MARK_A (and `other_brand`'s words MARK_OTHER_BRAND) s
 someone who may not see them can be searched for them.
 """
 
-from apps.accounts.models import Membership, Role, Team
+from apps.accounts.models import Membership, Role
 from apps.api.services import api_token_create
-from apps.automation.models import AutoReply, Rule, Survey
 from apps.classification.models import ClassificationSettings, ClassifierVersion, TrainingExample
 from apps.connectors.kinds import ChannelKind
 from apps.conversations.models import Message, ThreadAlias
@@ -19,7 +18,7 @@ from apps.inbox.models import SavedView
 from apps.ingestion.models import ImportJob, RawPayload
 from apps.notifications.models import Notification
 from apps.replies.models import EMBEDDING_DIM, ResolutionExample, SavedReply
-from apps.routing.models import AgentProfile, BusinessHours, Holiday, SLAPolicy
+from apps.routing.models import AgentProfile
 from tests.api.conftest import organisation_data
 from tests.factories import BrandFactory, ChannelFactory, CustomerFactory, MessageFactory, membership_create
 
@@ -53,7 +52,8 @@ def build_world(org_a, org_b) -> dict:
 
 
 def _brand_objects(org_a, brand, prefix: str, owner, admin) -> dict:
-    """One of everything on `brand`; the saved view, notification and token are `owner`'s."""
+    """One of everything on `brand` (organisation_data()'s automation and routing objects among them); the
+    saved view, notification, token and agent profile are `owner`'s."""
     data = organisation_data(org_a, brand, prefix=prefix)
     conversation, customer, channel = data["conversation"], data["customer"], data["channel"]
     candidate = CustomerFactory(organization=org_a, display_name=f"{prefix} candidate")
@@ -63,7 +63,6 @@ def _brand_objects(org_a, brand, prefix: str, owner, admin) -> dict:
         "organization": org_a,
         "user": owner.user,
         "membership": Membership.objects.get(pk=owner.pk),
-        "team": Team.objects.create(organization=org_a, name=f"{prefix} team"),
         "suggestion": MergeSuggestion.objects.create(
             organization=org_a, customer=customer, candidate=candidate, reason="same name"
         ),
@@ -118,32 +117,7 @@ def _brand_objects(org_a, brand, prefix: str, owner, admin) -> dict:
             brand=brand, kind=ChannelKind.WEBHOOK, credentials={"signing_secret": "s"}
         ),
         "livechat_channel": ChannelFactory(brand=brand, kind=ChannelKind.LIVECHAT, settings={}),
-        "automation_rule": Rule.objects.create(
-            organization=org_a,
-            brand=brand,
-            name=f"{prefix} rule",
-            trigger="message.received",
-            actions=[{"type": "tag", "value": "x"}],
-        ),
-        "auto_reply": AutoReply.objects.create(
-            organization=org_a, brand=brand, kind=AutoReply.Kind.FIRST_CONTACT, texts={"en": f"{prefix} hi"}
-        ),
-        "survey": Survey.objects.create(
-            organization=org_a,
-            brand=brand,
-            conversation=conversation,
-            customer=customer,
-            channel=channel,
-            token=f"{prefix}-token"[:32],
-        ),
     }
-    objects["business_hours"] = BusinessHours.objects.create(
-        organization=org_a, brand=brand, name=f"{prefix} hours", weekly={"mon": [["09:00", "17:00"]]}
-    )
-    objects["holiday"] = Holiday.objects.create(
-        organization=org_a, calendar=objects["business_hours"], date="2026-12-25", name=f"{prefix} holiday"
-    )
-    objects["sla_policy"] = SLAPolicy.objects.create(organization=org_a, brand=brand, name=f"{prefix} policy")
     objects["agent_profile"] = AgentProfile.objects.create(
         organization=org_a, membership=owner, user=owner.user
     )
