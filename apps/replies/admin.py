@@ -13,7 +13,7 @@ class SavedReplyAdmin(TenantAdmin):
     list_display = ["title", "scope", "folder", "brand", "team", "language", "usage_count", "updated_at"]
     list_filter = ["scope", "language", "brand", "team"]
     search_fields = ["title", "body"]
-    exclude = ["created_by"]
+    exclude = ["created_by", "owner"]  # personal ones are their owners', on the saved replies page
 
     def save_model(self, request, obj, form, change):
         if not change and not obj.organization_id:

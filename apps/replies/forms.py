@@ -17,6 +17,10 @@ class _ShelfForm(forms.ModelForm):
     def __init__(self, *args, membership, **kwargs):
         super().__init__(*args, **kwargs)
         self.membership = membership
+        # What the model's clean() reads: a personal item is its maker's (cleared for wider scopes).
+        self.instance.organization_id = self.instance.organization_id or membership.organization_id
+        if self.instance.owner_id is None:
+            self.instance.owner = membership.user
         self.fields["scope"].choices = shelf_scopes(membership=membership)
         self.fields["brand"].queryset = scoped(Brand, membership)
         if membership.is_admin:

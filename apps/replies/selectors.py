@@ -54,6 +54,8 @@ def shelf_usable(model, *, membership, brand_id: int | None = None, team_id: int
     teams = Q(team=None) | Q(team__in=user.teams.all())
     if team_id:
         teams |= Q(team_id=team_id)
+    if brand_id is None and membership.is_admin:
+        teams = Q()  # the lists of admins, who manage every team's
     if brand_id is not None:
         brands = Q(brand=None) | Q(brand_id=brand_id)
     elif membership.limited_to_brands:

@@ -197,11 +197,11 @@ def macro_save(*, macro: Macro, membership) -> Macro:
     """Create or change a macro: its actions checked (macros.MacroRefused), the scoping rule applied."""
     from .macros import MacroRefused, macro_actions_clean
 
-    _shelf_check(macro, membership)
     try:
-        macro.actions = macro_actions_clean(macro.actions, organization_id=macro.organization_id)
+        macro.actions = macro_actions_clean(macro.actions, organization_id=membership.organization_id)
     except MacroRefused as error:
         raise ShelfRefused(str(error)) from error
+    _shelf_check(macro, membership)
     if macro.pk is None:
         macro.created_by = membership.user
     macro.save()

@@ -7,13 +7,12 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from apps.accounts.models import Role
 from apps.conversations.models import Conversation, Message
 from apps.conversations.services import conversation_set_status
 from apps.replies.models import ResolutionExample
 from apps.replies.services import resolution_examples_record
 from apps.replies.suggestions import reply_suggestions
-from tests.factories import BrandFactory, ChannelFactory, CustomerFactory, membership_create
+from tests.factories import BrandFactory, ChannelFactory, CustomerFactory
 
 from .conftest import conversation_on, hours_ago, outbound_reply
 from .factories import SavedReplyFactory
@@ -72,8 +71,9 @@ def test_drafts_come_from_the_most_similar_resolution_in_the_customers_language(
 
     found = reply_suggestions(conversation=conversation, membership=agent, agent=agent.user)
 
-    assert found.language == "es" and len(found.drafts) == 3
-    first, second, _ = found.drafts
+    # (The third resolution, thanks for praise, is below the similarity floor: no draft.)
+    assert found.language == "es" and len(found.drafts) == 2
+    first, second = found.drafts
     assert first.text == "Hola Ana, tu pedido sale mañana del almacén de Brand A. Un saludo, Sam"
     assert (first.source, first.conversation_id, first.in_customer_language) == (
         "resolution",
@@ -116,11 +116,8 @@ def test_another_organisations_or_brands_resolutions_are_never_suggested(
     everyone = reply_suggestions(conversation=conversation, membership=agent, agent=agent.user)
     texts = [draft.text for draft in everyone.drafts]
     assert "Org B's secret answer" not in texts and "Org B's saved secret" not in texts
-    assert "The sister brand's answer" in texts  # the organisation's other brand, after its own
-
-    limited = membership_create(org_a, Role.COMMUNITY_MANAGER, brands=[channel.brand])
-    only_brand_a = reply_suggestions(conversation=conversation, membership=limited, agent=limited.user)
-    assert "The sister brand's answer" not in [draft.text for draft in only_brand_a.drafts]
+    # The organisation's other brand answered the very same question: still not a draft for this brand.
+    assert "The sister brand's answer" not in texts and texts
 
 
 def test_the_suggestions_partial_says_why_and_renders_hostile_html_inert(
