@@ -479,8 +479,92 @@ def generate_demo(*, messages: int = 6000, days: int = 90, seed: int = 7, passwo
                 organization=organization, brand=brand, kind=kind, name=f"{brand.name}: {kind.label}"
             )
             alert_rule_save(rule=rule, actor=None)
+    _shelf_create(organization, brands, seed=seed)
     customers = len({p["identities"][k].customer_id for p in people for k in p["kinds"]})
     return DemoResult(credentials=credentials, messages=written, customers=customers)
+
+
+#: The demo's saved replies: the agents' replies of phrases.AGENT_REPLIES (same order in every language), each
+#: with the intent it answers, a title and a folder.
+SAVED_REPLIES = [
+    ("complaint", "Ask for the order number", "Complaints"),
+    ("complaint", "Escalated to a specialist", "Complaints"),
+    ("praise", "Thanks for the kind words", "Praise"),
+    ("question", "Details sent privately", "Questions"),
+    ("other", "Request received", "General"),
+    ("churn_risk", "Offer a call to stay", "Retention"),
+    ("feature_request", "Suggestion passed on", "Product feedback"),
+]
+_SHORT_TO_LONG = {"{first_name}": "{{customer.first_name}}", "{brand}": "{{brand.name}}"}
+
+
+def _shelf_create(organization, brands, *, seed: int) -> None:
+    """Saved replies and macros for each brand in each language of the demo, used a few times already (from
+    a random generator of their own, so that the rest of the demo stays as it was)."""
+    from apps.replies.models import Macro, SavedReply, Scope
+
+    rng = random.Random(seed + 1)
+    replies, macros = [], []
+    for brand in brands:
+        for language in phrases.LANGUAGES:
+            for index, (intent, title, folder) in enumerate(SAVED_REPLIES):
+                body = phrases.AGENT_REPLIES[language][index]
+                for short, long in _SHORT_TO_LONG.items():
+                    body = body.replace(short, long)
+                replies.append(
+                    SavedReply(
+                        organization=organization,
+                        scope=Scope.BRAND,
+                        brand=brand,
+                        folder=folder,
+                        title=f"{title} ({language})",
+                        body=body,
+                        language=language,
+                        intent=intent,
+                        usage_count=rng.randint(0, 40) * (3 if language == "en" else 1),
+                    )
+                )
+    SavedReply.objects.bulk_create(replies)
+    escalations = {(r.brand_id, r.language): r for r in replies if r.title.startswith("Escalated")}
+    for brand in brands:
+        for language in phrases.LANGUAGES:
+            actions = [
+                {"type": "saved_reply", "saved_reply": escalations[(brand.pk, language)].pk},
+                {"type": "tag", "tag": "escalated"},
+                {"type": "priority", "priority": 70.0},
+                {"type": "status", "status": "pending"},
+                {"type": "note", "text": "Escalated to a specialist; the customer was told within 24 h."},
+            ]
+            macros.append(
+                Macro(
+                    name=f"Escalate ({language})",
+                    folder="Complaints",
+                    actions=actions,
+                    usage_count=rng.randint(0, 9),
+                )
+            )
+        macros.append(
+            Macro(
+                name="Close as spam",
+                folder="Triage",
+                actions=[{"type": "tag", "tag": "spam"}, {"type": "status", "status": "closed"}],
+                usage_count=rng.randint(0, 30),
+            )
+        )
+        macros.append(
+            Macro(
+                name="Waiting for the customer: snooze a day",
+                folder="Triage",
+                actions=[
+                    {"type": "snooze", "hours": 24},
+                    {"type": "note", "text": "Asked {{customer.first_name}} for details; back tomorrow."},
+                ],
+                usage_count=rng.randint(0, 30),
+            )
+        )
+        for macro in macros[-len(phrases.LANGUAGES) - 2 :]:
+            macro.organization, macro.scope, macro.brand = organization, Scope.BRAND, brand
+    Macro.objects.bulk_create(macros)
 
 
 def demo_classify(*, processes: int = 1, progress=None) -> int:
