@@ -2,10 +2,10 @@
 
 The customer's latest message is encoded; the replies that resolved the most similar past conversations
 of the same organisation and brand (nearest by cosine distance, in PostgreSQL) and the closest saved replies
-the agent may use in this conversation are candidates when at least SIMILARITY_FLOOR similar. They are
-ranked by similarity, with a bonus for the customer's language and the question's intent and a malus for
-another known intent (an answer about a parcel is no answer to a feature request, however close the words);
-their variables are filled for this customer. Each draft says where it came from and why.
+the agent may use in this conversation are candidates when at least SIMILARITY_FLOOR similar. Those that
+answered the same intent as the customer's message come first, then those of an unknown intent; those of
+another known intent are left out (an answer about a parcel is no answer to a feature request, however
+close the words); within each, by similarity with a bonus for the customer's language. Their variables are filled for this customer. Each draft says where it came from and why.
 """
 
 from __future__ import annotations
@@ -26,10 +26,6 @@ CANDIDATES = 10
 LANGUAGE_BONUS = 0.15
 #: Below this cosine similarity a source is not a candidate at all: it answered another question.
 SIMILARITY_FLOOR = 0.45
-#: Added to the similarity of a source that answered the same intent as the customer's message...
-INTENT_BONUS = 0.1
-#: ...and taken from one that answered another (both known).
-INTENT_MALUS = 0.25
 
 
 @dataclass(frozen=True)
@@ -88,7 +84,6 @@ def reply_suggestions(*, conversation: Conversation, membership, agent, limit: i
         same_intent = (draft_intent == intent) if intent and draft_intent else None
         filled = variables_fill(text, values)
         score = similarity + (LANGUAGE_BONUS if same_language else 0.0)
-        score += {True: INTENT_BONUS, False: -INTENT_MALUS, None: 0.0}[same_intent]
         return Suggestion(
             text=filled.text,
             similarity=similarity,
@@ -132,8 +127,10 @@ def reply_suggestions(*, conversation: Conversation, membership, agent, limit: i
         for reply in saved_replies_nearest(saved_replies=saved_replies, vector=vector, limit=CANDIDATES)
     ]
     drafts: dict[str, Suggestion] = {}
-    for candidate in sorted(candidates, key=lambda c: -c.score):
-        if candidate.similarity >= SIMILARITY_FLOOR:
+    # Same intent first, then those of an intent not known; never another known intent's: the words of a
+    # question about a parcel are close to those of a request for parcel tracking, its answer is no answer.
+    for candidate in sorted(candidates, key=lambda c: (c.same_intent is not True, -c.score)):
+        if candidate.similarity >= SIMILARITY_FLOOR and candidate.same_intent is not False:
             drafts.setdefault(" ".join(candidate.text.split()).casefold(), candidate)
     return Suggestions(
         drafts=list(drafts.values())[:limit], question=question, language=language, intent=intent

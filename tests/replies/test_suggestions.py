@@ -11,7 +11,7 @@ from apps.conversations.models import Conversation, Message
 from apps.conversations.services import conversation_set_status
 from apps.replies.models import ResolutionExample
 from apps.replies.services import resolution_examples_record
-from apps.replies.suggestions import reply_suggestions
+from apps.replies.suggestions import SIMILARITY_FLOOR, reply_suggestions
 from tests.factories import BrandFactory, ChannelFactory, CustomerFactory
 
 from .conftest import conversation_on, hours_ago, outbound_reply
@@ -182,3 +182,74 @@ def test_closing_a_conversation_in_the_inbox_teaches_the_suggestions(brand_a, ag
     newcomer = conversation_on(channel, text="My order has not arrived, where is it?", language="en")
     found = reply_suggestions(conversation=newcomer, membership=agent, agent=agent.user)
     assert found.drafts[0].conversation_id == conversation.pk
+
+
+def _with_intent(conversation: Conversation, intent: str) -> Conversation:
+    """The classifier's intent on the customer's messages (as the pipeline stores it)."""
+    conversation.messages.filter(direction=Message.Direction.INBOUND).update(intent=intent)
+    Conversation.objects.filter(pk=conversation.pk).update(intent=intent)
+    conversation.refresh_from_db()
+    return conversation
+
+
+def test_nothing_below_the_similarity_floor_is_a_draft(brand_a, agent, django_capture_on_commit_callbacks):
+    channel = ChannelFactory(brand=brand_a)
+    with django_capture_on_commit_callbacks(execute=False):
+        praise = resolved(
+            channel, "I love the new app design!", "Thank you so much, Lee!", customer_name="Lee"
+        )
+    resolution_examples_record(conversation_ids=[praise.pk])
+    conversation = conversation_on(channel, text="My parcel never arrived and nobody answers.", language="en")
+
+    found = reply_suggestions(conversation=conversation, membership=agent, agent=agent.user)
+
+    assert found.drafts == [] and found.floor == SIMILARITY_FLOOR
+    close = conversation_on(channel, text="I really love the design of the new app!", language="en")
+    (draft,) = reply_suggestions(conversation=close, membership=agent, agent=agent.user).drafts
+    assert draft.conversation_id == praise.pk and draft.similarity >= SIMILARITY_FLOOR
+
+
+def test_the_same_intent_wins_over_close_words_and_the_reason_says_so(
+    brand_a, agent, login, django_capture_on_commit_callbacks
+):
+    channel = ChannelFactory(brand=brand_a)
+    with django_capture_on_commit_callbacks(execute=False):
+        parcel = _with_intent(
+            resolved(
+                channel,
+                "Where is my parcel? The tracking in the app shows nothing.",
+                "Hi Tom, your parcel left the warehouse this morning.",
+                customer_name="Tom Baker",
+            ),
+            "question",
+        )
+        feature = _with_intent(
+            resolved(
+                channel,
+                "Could you add parcel tracking to the app, please?",
+                "Thanks for the suggestion, Eve! I've passed it on to our product team.",
+                customer_name="Eve Doe",
+            ),
+            "feature_request",
+        )
+    resolution_examples_record(conversation_ids=[parcel.pk, feature.pk])
+    conversation = _with_intent(
+        conversation_on(channel, text="Please add live parcel tracking to the app.", language="en"),
+        "feature_request",
+    )
+
+    found = reply_suggestions(conversation=conversation, membership=agent, agent=agent.user)
+
+    # The parcel question is as close in words (above the floor), but answered another intent: left out.
+    (first,) = found.drafts
+    assert (first.conversation_id, first.intent, first.same_intent) == (feature.pk, "feature_request", True)
+    html = (
+        login(agent)
+        .get(reverse("replies:suggestions", args=[conversation.pk]), HTTP_HX_REQUEST="true")
+        .content.decode()
+    )
+    assert "same intent: feature_request" in html and "% similar" in html
+    assert (
+        "Only Brand A&#x27;s resolved conversations" in html
+        or "Only Brand A's resolved conversations" in html
+    )
