@@ -15,6 +15,11 @@ from tests.inbox.test_inbox_browser import _log_in
 from .conftest import conversation_on
 
 SCREENSHOTS = ROOT / "test-artifacts"
+# The elements of the page's content that reach beyond the screen's right edge (the top bar is the layout's,
+# tested with it).
+WIDER_THAN_THE_SCREEN = """Array.from(document.querySelectorAll("main *"))
+  .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1)
+  .slice(0, 5).map((e) => e.tagName + "." + e.className + "#" + e.id)"""
 
 pytestmark = [
     pytest.mark.skipif(not CHROMIUM.exists(), reason="no Chromium at /usr/bin/chromium for the browser test"),
@@ -143,3 +148,24 @@ def test_an_agent_runs_a_macro_on_one_conversation_then_on_several_and_undoes_ea
     status.get_by_role("button", name="Undo").click()
     expect(status).to_contain_text("Undone.")
     assert [off_loop(_state, c.pk) for c in (first, second)] == [("open", [])] * 2
+
+
+def test_the_pages_fit_a_phone(asgi_server, org_a, brand_a, page):
+    from playwright.sync_api import expect
+
+    agent, _ = off_loop(_desk, org_a, brand_a)
+    off_loop(
+        SavedReply.objects.create,
+        organization=org_a,
+        title="A rather long title for a saved reply that has to wrap on a phone screen",
+        folder="Deliveries and returns",
+        body="Hi {{customer.first_name}}, " + "averyveryverylongwordwithoutanyspaces" * 3,
+    )
+    _log_in(page, asgi_server.url, agent.user.username)
+    page.set_viewport_size({"width": 390, "height": 844})
+    for name in ("replies:saved_replies", "replies:saved_reply_new", "replies:macros", "replies:macro_new"):
+        page.goto(f"{asgi_server.url}{reverse(name)}")
+        expect(page.locator("h1")).to_be_visible()
+        page.screenshot(path=SCREENSHOTS / f"{name.split(':')[1]}-390.png", full_page=True)
+        wide = page.evaluate(WIDER_THAN_THE_SCREEN)
+        assert not wide, f"{name}: {wide} reach beyond 390 px"
