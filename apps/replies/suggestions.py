@@ -2,10 +2,12 @@
 
 The customer's latest message is encoded; the replies that resolved the most similar past conversations
 of the same organisation and brand (nearest by cosine distance, in PostgreSQL) and the closest saved replies
-the agent may use in this conversation are candidates when at least SIMILARITY_FLOOR similar. Those that
-answered the same intent as the customer's message come first, then those of an unknown intent; those of
-another known intent are left out (an answer about a parcel is no answer to a feature request, however
-close the words); within each, by similarity with a bonus for the customer's language. Their variables are filled for this customer. Each draft says where it came from and why.
+the agent may use in this conversation are candidates when at least SIMILARITY_FLOOR similar, and so are
+the saved replies written for the message's intent in the customer's language (their labels are the
+reason). Those that answered the same intent as the customer's message come first, then those of an
+unknown intent; those of another known intent are left out (an answer about a parcel is no answer to a
+feature request, however close the words); within each, those in the customer's language first, then by
+similarity. Their variables are filled for this customer. Each draft says where it came from and why.
 """
 
 from __future__ import annotations
@@ -19,11 +21,9 @@ from .services import saved_replies_embed, texts_encode
 from .variables import FilledText, variable_values, variables_fill
 
 DRAFTS = 3
-#: Candidates read from each source before ranking.
-CANDIDATES = 10
-#: Added to the similarity of a draft in the customer's language: the encoder is multilingual, so a reply
-#: in another language may be as close in meaning, but the customer would have to read it in that one.
-LANGUAGE_BONUS = 0.15
+#: Candidates read from each source before ranking (enough that some are left after the intent and the
+#: language are taken into account).
+CANDIDATES = 30
 #: Below this cosine similarity a source is not a candidate at all: it answered another question.
 SIMILARITY_FLOOR = 0.45
 
@@ -43,6 +43,7 @@ class Suggestion:
     score: float = 0.0
     intent: str = ""  # the intent the source answered, "" when not known
     same_intent: bool | None = None  # None: one of the two intents is not known
+    written_for: bool = False  # a saved reply written for the message's intent in its language
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,7 @@ def reply_suggestions(*, conversation: Conversation, membership, agent, limit: i
         same_language = bool(language) and draft_language == language
         same_intent = (draft_intent == intent) if intent and draft_intent else None
         filled = variables_fill(text, values)
-        score = similarity + (LANGUAGE_BONUS if same_language else 0.0)
+        score = similarity
         return Suggestion(
             text=filled.text,
             similarity=similarity,
@@ -126,11 +127,37 @@ def reply_suggestions(*, conversation: Conversation, membership, agent, limit: i
         )
         for reply in saved_replies_nearest(saved_replies=saved_replies, vector=vector, limit=CANDIDATES)
     ]
+    if intent and language:
+        # A saved reply written for this intent in this language answers it whatever its words: a reply
+        # reads little like the question it answers, so its similarity says less than its labels.
+        written_for = saved_replies.filter(intent=intent, language=language)
+        candidates += [
+            draft(
+                reply.body,
+                similarity=1.0 - reply.distance,
+                draft_language=reply.language,
+                draft_intent=reply.intent,
+                source="saved",
+                title=reply.title,
+                brand=reply.brand.name if reply.brand else "",
+                written_for=True,
+            )
+            for reply in saved_replies_nearest(saved_replies=written_for, vector=vector, limit=DRAFTS)
+        ]
     drafts: dict[str, Suggestion] = {}
+
     # Same intent first, then those of an intent not known; never another known intent's: the words of a
     # question about a parcel are close to those of a request for parcel tracking, its answer is no answer.
-    for candidate in sorted(candidates, key=lambda c: (c.same_intent is not True, -c.score)):
-        if candidate.similarity >= SIMILARITY_FLOOR and candidate.same_intent is not False:
+    # Within each, the customer's language first: the encoder is multilingual, an answer in another language
+    # may be as close in meaning, but the customer would have to read it in that one.
+    def rank(c: Suggestion) -> tuple:
+        # A draft in the customer's language before one written for any language, before another language.
+        language_tier = 0 if c.in_customer_language else 1 if not c.language or c.language == "und" else 2
+        return (c.same_intent is not True, language_tier, -c.score)
+
+    for candidate in sorted(candidates, key=rank):
+        above_floor = candidate.similarity >= SIMILARITY_FLOOR or candidate.written_for
+        if above_floor and candidate.same_intent is not False:
             drafts.setdefault(" ".join(candidate.text.split()).casefold(), candidate)
     return Suggestions(
         drafts=list(drafts.values())[:limit], question=question, language=language, intent=intent
