@@ -253,3 +253,37 @@ def test_the_same_intent_wins_over_close_words_and_the_reason_says_so(
         "Only Brand A&#x27;s resolved conversations" in html
         or "Only Brand A's resolved conversations" in html
     )
+
+
+def test_a_saved_reply_written_for_the_intent_in_the_language_is_a_draft_whatever_its_words(
+    brand_a, org_a, agent, login
+):
+    channel = ChannelFactory(brand=brand_a)
+    SavedReplyFactory(
+        organization=org_a,
+        title="Suggestion passed on",
+        intent="feature_request",
+        language="en",
+        body="Thanks for the idea, {{customer.first_name}}! Our product team reads every one.",
+    )
+    SavedReplyFactory(
+        organization=org_a, title="Order update", intent="question", language="en", body="It ships today."
+    )
+    SavedReplyFactory(
+        organization=org_a, title="Sugerencia", intent="feature_request", language="es", body="¡Gracias!"
+    )
+    conversation = _with_intent(
+        conversation_on(channel, text="Please let me export my invoices as CSV.", language="en"),
+        "feature_request",
+    )
+
+    (draft,) = reply_suggestions(conversation=conversation, membership=agent, agent=agent.user).drafts
+
+    assert (draft.title, draft.written_for, draft.same_intent) == ("Suggestion passed on", True, True)
+    assert draft.similarity < SIMILARITY_FLOOR  # its labels are the reason, and the page says so
+    html = (
+        login(agent)
+        .get(reverse("replies:suggestions", args=[conversation.pk]), HTTP_HX_REQUEST="true")
+        .content.decode()
+    )
+    assert "written for feature_request in en" in html and "Thanks for the idea, Ana!" in html
