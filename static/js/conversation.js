@@ -190,7 +190,7 @@
       if (knownReplies.has(article.dataset.message)) continue;
       knownReplies.add(article.dataset.message);
       if (article.dataset.author !== me) {
-        newReplies.push({ name: article.querySelector(".meta").textContent.split(" · ")[0].trim() });
+        newReplies.push({ name: article.dataset.authorName });
         warned = false;
       }
     }

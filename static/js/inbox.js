@@ -173,6 +173,7 @@
   // place on the rows that are still there.
   document.addEventListener("htmx:beforeSwap", (event) => {
     const target = event.detail.target;
+    if (!target) return;
     if (target === results()) focusWasInList = target.contains(document.activeElement);
     // The bulk bar's refusals (HTTP 400) carry the reason, its conflicts (HTTP 409) who changed what: show them.
     if (target.id === "inbox-action-status" && [400, 409].includes(event.detail.xhr.status)) {
@@ -182,7 +183,9 @@
   });
 
   document.addEventListener("htmx:afterSwap", (event) => {
-    if (event.detail.target.id === "conversation-pane") {
+    const target = event.detail.target;
+    if (!target) return; // a restore from htmx's history
+    if (target.id === "conversation-pane") {
       markOpen();
       // The conversation opened (a click, j/k): the keyboard goes to it, and on phones its screen shows.
       const title = document.getElementById("conversation-title");
@@ -193,7 +196,7 @@
       }
       return;
     }
-    if (event.detail.target !== results()) return;
+    if (target !== results()) return;
     const present = new Set(rows().map((row) => row.dataset.conversation));
     for (const id of Array.from(selected)) if (!present.has(id)) selected.delete(id);
     for (const row of rows()) checkbox(row).checked = selected.has(row.dataset.conversation);
