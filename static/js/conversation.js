@@ -291,8 +291,8 @@
   const SHORTCUTS = {
     r: () => document.getElementById("reply-text"),
     n: () => document.getElementById("note-text"),
-    a: () => document.querySelector('button[name="action"][value="assign_me"]'),
-    c: () => document.querySelector('button[name="action"][value="closed"]'),
+    a: () => document.querySelector('#conversation-controls button[name="action"][value="assign_me"]'),
+    c: () => document.querySelector('#conversation-controls button[name="action"][value="closed"]'),
     u: () => document.querySelector("[data-back-to-inbox]"),
     "?": () => document.getElementById("conversation-help"),
   };

@@ -26,6 +26,8 @@ from tests.fakes.telegram import CUSTOMER, DATE, TOKEN, FakeTelegram
 from .conftest import conversation_with, hours_ago
 
 ARTIFACTS = ROOT / "test-artifacts"
+# Screenshots leave the carets alone (caret="initial"): hiding them leaves an empty style attribute on every
+# field, which a later restore of htmx's history parses again, against the Content-Security-Policy.
 SECRET = "workspace-telegram-secret"
 CHAT = {"id": CUSTOMER["id"], "first_name": CUSTOMER["first_name"], "type": "private"}
 
@@ -78,14 +80,11 @@ def _no_sideways_scroll(page) -> None:
     wide = page.evaluate(
         """(limit) => Array.from(document.querySelectorAll("body *"))
             .filter((e) => e.getBoundingClientRect().right > limit + 1 && e.getClientRects().length)
-            .slice(0, 8).map((e) => `${e.tagName}#${e.id}.${e.className} ${Math.round(e.getBoundingClientRect().right)}`)""",
+            .slice(0, 8)
+            .map((e) => `${e.tagName}#${e.id}.${e.className} ${Math.round(e.getBoundingClientRect().right)}`)""",
         viewport,
     )
     assert width <= viewport, f"the page scrolls sideways: {width} px wide in {viewport} px: {wide}"
-
-
-# Screenshots leave the carets alone: hiding them leaves an empty style attribute on every field, which a later
-# restore of htmx's history would parse again, against the Content-Security-Policy.
 
 
 def _box(page, selector: str) -> dict:
@@ -315,9 +314,9 @@ def test_the_open_conversation_follows_customers_and_colleagues_live_and_keeps_t
         page.get_by_role("button", name="Send", exact=True).click()
         expect(page.locator("#thread .msg.outbound").filter(has_text="will write back soon")).to_have_count(1)
         assert telegram.sent and telegram.sent[0]["text"] == "On its way, Ana!"
-    # Through the webhook, the pipeline, a worker and the socket: well within a second of the worker's commit;
-    # the figure includes the webhook's round trip and the worker's pick-up.
-    print(f"inbound message shown {arrived:.2f} s after the webhook was posted")
+    # From the worker's commit to the open page: the event, the socket, the thread fetched again. (The test
+    # sees the commit by polling every 0.1 s: the figure may be up to that much short.)
+    print(f"inbound message shown {arrived:.2f} s after the worker stored it")
 
 
 # ------------------------------------------------------------------------------------------ safe concurrency
@@ -337,8 +336,9 @@ def test_two_agents_race_for_the_same_conversation_and_the_second_is_asked(asgi_
         expect(each.locator("[data-conversation-page]")).to_have_attribute("data-live", "true")
 
     # Both press "Assign to me" at once: both requests leave before either answer comes back.
-    page.evaluate("document.querySelector('button[value=assign_me]').click()")
-    other.evaluate("document.querySelector('button[value=assign_me]').click()")
+    press = "document.querySelector('#conversation-controls button[value=assign_me]').click()"
+    page.evaluate(press)
+    other.evaluate(press)
 
     # One of them got it; the other is told who took it, and when, and nothing of theirs was done.
     assignee = None

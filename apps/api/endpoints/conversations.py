@@ -82,7 +82,7 @@ class ConversationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tena
             "changed_at": change.at if change else None,
             "conversation": s.ConversationSerializer(current).data,
         }
-        return Response(s.ConflictSerializer(body).data, status=status.HTTP_409_CONFLICT)
+        return Response(body, status=status.HTTP_409_CONFLICT)
 
     @extend_schema(
         summary="Assign to a member who works on the brand, or unassign (null)",
