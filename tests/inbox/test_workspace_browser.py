@@ -81,7 +81,7 @@ def _no_sideways_scroll(page) -> None:
         """(limit) => Array.from(document.querySelectorAll("body *"))
             .filter((e) => e.getBoundingClientRect().right > limit + 1 && e.getClientRects().length)
             .slice(0, 8)
-            .map((e) => `${e.tagName}#${e.id}.${e.className} ${Math.round(e.getBoundingClientRect().right)}`)""",
+            .map((e) => `${e.tagName}#${e.id}.${e.className} ${e.getBoundingClientRect().right}`)""",
         viewport,
     )
     assert width <= viewport, f"the page scrolls sideways: {width} px wide in {viewport} px: {wide}"
