@@ -384,8 +384,17 @@ def _announce(conversations: Iterable[Conversation]) -> None:
         by_brand[(conversation.organization_id, conversation.brand_id)].append(conversation.pk)
 
     def send() -> None:
+        # Each conversation's version as committed: an open page that already shows it (its own agent's
+        # action) has nothing to fetch again.
+        every = [pk for ids in by_brand.values() for pk in ids]
+        versions = dict(Conversation.objects.filter(pk__in=every).values_list("pk", "version"))
         for (organization_id, brand_id), ids in by_brand.items():
-            inbox_send(organization_id, brand_id, {"event": "conversation.updated", "conversations": ids})
+            payload = {
+                "event": "conversation.updated",
+                "conversations": ids,
+                "versions": {str(pk): versions[pk] for pk in ids if pk in versions},
+            }
+            inbox_send(organization_id, brand_id, payload)
 
     transaction.on_commit(send)
 

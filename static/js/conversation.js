@@ -61,7 +61,8 @@
   });
 
   document.addEventListener("htmx:wsClose", (event) => {
-    if (!isPageSocket(event)) return;
+    // The socket of a conversation the agent moved away from (j/k) closes after the next one's may open.
+    if (!isPageSocket(event) || !event.target.isConnected) return;
     socket = null;
     delete page().dataset.live;
     clearInterval(heartbeat);
@@ -166,7 +167,13 @@
     if (!aboutOpen(data)) return;
     if (THREAD_EVENTS.has(data.event)) refreshThread();
     // A customer writing again reopens a closed conversation: its status changes with a new message too.
-    if (data.event === "conversation.updated" || data.event === "message.created") refreshControls();
+    if (data.event === "message.created") refreshControls();
+    if (data.event === "conversation.updated") {
+      // The agent's own action already shows that version (with what it said): nothing to fetch.
+      const controls = document.getElementById("conversation-controls");
+      const version = (data.versions || {})[String(openId())];
+      if (!controls || version === undefined || Number(controls.dataset.version) < version) refreshControls();
+    }
   });
 
   // --------------------------------------------------------------------------- two agents replying at once
@@ -197,6 +204,10 @@
   }
 
   function reset() {
+    // Another conversation: its own viewers and typists come with its socket.
+    viewers = [];
+    typing.clear();
+    showPresence();
     knownReplies = null;
     newReplies = [];
     warned = false;
