@@ -111,7 +111,7 @@ def test_three_panes_open_in_place_the_address_names_the_conversation_and_j_k_mo
     expect(page.locator("#conversation-title")).to_contain_text("Conversation 0")
     expect(page).to_have_url(re.compile(rf"/inbox/c/{first.pk}/$"))
     assert page.evaluate("window.stayed") is True
-    expect(page.locator("#reply-text")).to_be_visible()  # the composer came with it
+    expect(page.locator("#reply-text")).to_be_visible(timeout=15_000)  # the composer came with it
 
     # Three panes side by side: list, conversation, customer.
     listing, thread, profile = (
