@@ -229,6 +229,11 @@ def rollups_refresh_started() -> None:
     cache.delete(_REFRESH_QUEUED_KEY)
 
 
+def rollups_refresh_after_stored(messages) -> None:
+    """New messages are stored (the messages_stored hook): the dashboards count them within seconds."""
+    rollups_refresh_soon()
+
+
 def rollups_refresh_soon() -> None:
     """Ask a worker to refresh the rollups in a few seconds; requests in between ride on the same task."""
     from .tasks import refresh_rollups_task

@@ -3,6 +3,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 
+from apps.conversations.labels import Sentiment  # noqa: F401 (its home is the domain's vocabulary)
 from apps.core.models import TenantModel
 
 #: The intent labels an organisation starts with; each organisation may set its own.
@@ -22,12 +23,6 @@ class Task(models.TextChoices):
     SENTIMENT = "sentiment", "Sentiment"
     INTENT = "intent", "Intent"
     RELEVANCE = "relevance", "Relevance"
-
-
-class Sentiment(models.TextChoices):
-    NEGATIVE = "negative", "Negative"
-    NEUTRAL = "neutral", "Neutral"
-    POSITIVE = "positive", "Positive"
 
 
 RELEVANCE_LABELS = ["relevant", "irrelevant"]

@@ -15,16 +15,17 @@ from django.db.models import Max
 from django.utils import timezone
 
 from apps.accounts.models import Brand, Organization
+from apps.conversations.hooks import messages_changed
 from apps.conversations.models import Message
-from apps.conversations.services import conversations_refresh_labels
+from apps.conversations.services import SPAM, conversations_refresh_labels
 from apps.core.audit import audit_record
 from apps.listening.models import Level, Mention
-from apps.search.services import messages_labels_changed
 
 from . import engine, language, relevance, targets
 from .engine import ClassifierUnavailable, best, label_scores
 from .evaluation import scores as evaluation_scores
 from .heads import Head
+from .hooks import labels_changed
 from .models import (
     DEFAULT_INTENT_LABELS,
     RELEVANCE_LABELS,
@@ -106,7 +107,7 @@ def messages_classify(*, message_ids: list[int]) -> int:
     with transaction.atomic():
         _store(messages, results)
     transaction.on_commit(lambda: _push_classified(messages))
-    transaction.on_commit(lambda: messages_labels_changed([m.pk for m in messages]))
+    transaction.on_commit(lambda: labels_changed.send([m.pk for m in messages]))
     return len(messages)
 
 
@@ -316,9 +317,21 @@ def _update_from_values(table: str, columns: list[tuple[str, str]], rows: list[t
 
 
 def _push_classified(messages: list[Message]) -> None:
-    from apps.ingestion.pipeline import push_message_events
+    messages_changed.send("message.classified", messages)
 
-    push_message_events("message.classified", messages)
+
+def messages_detect_language_before_insert(messages: list[Message]) -> None:
+    """The language of new messages that came without one (ingestion's before_insert hook): listening's
+    lang: filters read it, and search indexes the text in it. Their insert writes it."""
+    messages_detect_language(messages, save=False)
+
+
+def messages_classify_on_arrival(messages: list[Message]) -> None:
+    """Sentiment, intent, relevance, priority: the models run in tasks of their own once the messages are
+    committed (the messages_stored hook), so a slow or broken model never holds up ingestion. Until then a
+    message waits with classified_at empty, and the beat's classify-waiting sweep comes back to it."""
+    if settings.CLASSIFY_ON_ARRIVAL:
+        messages_classify_later([m.pk for m in messages if m.direction == Message.Direction.INBOUND])
 
 
 def messages_classify_later(message_ids: list[int]) -> None:
@@ -412,7 +425,7 @@ def _apply_correction(message: Message, task: str, label: str, mention: Mention 
     message.save(update_fields=["classification", *([task] if mention is None else [])])
     if mention is None and task in (Task.SENTIMENT, Task.INTENT):
         conversations_refresh_labels(conversation_ids=[message.conversation_id])
-        transaction.on_commit(lambda: messages_labels_changed([message.pk]))
+        transaction.on_commit(lambda: labels_changed.send([message.pk]))
 
 
 def _labels_for(organization_id: int, task: str) -> list[str]:
@@ -664,6 +677,11 @@ def training_examples_erase(*, message_ids: list[int]) -> int:
     return removed
 
 
+def training_examples_erase_of_customer(*, message_ids: list[int], **_) -> None:
+    """Receiver of customers.hooks.customer_erasing."""
+    training_examples_erase(message_ids=message_ids)
+
+
 def classification_settings_update(
     *, organization_id: int, intent_labels: str, min_examples_to_train, retrain_automatically: bool, user=None
 ) -> ClassificationSettings:
@@ -695,3 +713,20 @@ def classification_settings_update(
         data={"intent_labels": labels, "min_examples_to_train": minimum},
     )
     return found
+
+
+def conversations_spam_learn(*, conversations, actor, **_) -> None:
+    """Receiver of conversations.hooks.marked_spam: where the organisation's intents include "spam", the
+    latest inbound message of each conversation is corrected to it, so that the brand's model learns."""
+    if SPAM in classification_settings(conversations[0].organization_id).intent_labels:
+        latest_inbound = (
+            Message.objects.filter(
+                conversation_id__in=[c.pk for c in conversations], direction=Message.Direction.INBOUND
+            )
+            .select_related("conversation", "organization")
+            .order_by("conversation_id", "-sent_at", "-id")
+            .distinct("conversation_id")
+        )
+        for message in latest_inbound:
+            label_correct(message=message, task=Task.INTENT, label=SPAM, user=actor)
+        conversations_refresh_labels(conversation_ids=[c.pk for c in conversations])

@@ -28,6 +28,7 @@ from apps.conversations.models import Conversation, Message, Tag
 from apps.customers.models import Identity
 from apps.customers.services import StrongLink, identity_resolve
 from apps.listening.services import messages_apply_listening
+from apps.routing import demo as routing_demo
 
 from . import phrases
 
@@ -479,6 +480,7 @@ def generate_demo(*, messages: int = 6000, days: int = 90, seed: int = 7, passwo
                 organization=organization, brand=brand, kind=kind, name=f"{brand.name}: {kind.label}"
             )
             alert_rule_save(rule=rule, actor=None)
+    routing_demo.routing_demo_create(organization=organization, brands=brands, now=now)
     customers = len({p["identities"][k].customer_id for p in people for k in p["kinds"]})
     return DemoResult(credentials=credentials, messages=written, customers=customers)
 

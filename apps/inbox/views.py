@@ -24,7 +24,6 @@ from apps.conversations.selectors import (
     inbox_agents,
     inbox_conversations,
     inbox_counts,
-    inbox_filter_choices,
 )
 from apps.conversations.services import (
     ConversationActionError,
@@ -47,11 +46,12 @@ from apps.notifications.services import notifications_mark_read
 
 from .conversation_selectors import (
     THREAD_MODES,
+    conversation_activity,
     conversation_members,
     customer_brand_thread,
     customer_profile,
 )
-from .selectors import saved_views
+from .selectors import inbox_filter_choices, saved_views
 from .services import SavedViewError, saved_view_delete, saved_view_save
 
 # The id of the list's container: its own refresh (live events) replaces the URL instead of pushing one.
@@ -415,6 +415,7 @@ def conversation_detail(request, pk: int):
         **_profile_context(membership, conversation),
         **_thread_context(request, membership, conversation),
         "thread_modes": THREAD_MODES,
+        "activity": conversation_activity(conversation=conversation),
         "list_url": _list_url(query),
     }
     if request.htmx and request.htmx.target == CONVERSATION_PANE_ID:

@@ -31,9 +31,9 @@ from apps.conversations.services import html_sanitise
 from apps.core import bulk_sql
 from apps.customers.models import Customer, Identity
 from apps.customers.services import identity_resolve, normalise_email, normalise_phone, suggest_weak_matches
-from apps.webhooks import events as webhook_events
 
 from . import pipeline
+from .hooks import conversations_opened
 
 
 @dataclass
@@ -308,7 +308,7 @@ def _open_conversations(opened: list[Conversation], counters: list[tuple[Convers
             conversation.sla_due_at = counter.sla_due
     if opened:
         bulk_sql.insert(opened)
-        webhook_events.conversations_created(opened)
+        conversations_opened.send(opened)
 
 
 def _update_conversations(counters: list[tuple[Conversation, _Counters]]) -> None:
@@ -377,13 +377,11 @@ def messages_ingest(items: list[Item]) -> list[Message]:
                 metadata=inbound.metadata,
             )
         )
-    for step in pipeline.BEFORE_INSERT:
-        step(messages)
+    pipeline.before_insert(messages)
     counters = _conversation_counters(messages)
     existing = [(conversation, counter) for conversation, counter in counters if conversation.pk is not None]
     _open_conversations(opened, counters)
     bulk_sql.insert(messages)
     _update_conversations(existing)
-    for step in pipeline.STEPS:
-        step(messages)
+    pipeline.in_transaction(messages)
     return messages

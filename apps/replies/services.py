@@ -8,9 +8,10 @@ from datetime import datetime
 
 import numpy as np
 from django.db import transaction
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import F, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
+from apps.conversations.models import Conversation, Message
 from apps.core.audit import audit_record
 
 from .limits import LimitIssue, reply_limits
@@ -40,9 +41,9 @@ def texts_encode(texts: list[str]) -> np.ndarray:
 def _announce(event: str, message) -> None:
     """Tell the open inboxes and conversation pages, once committed, of a new reply ("message.created") or
     of a change of its delivery status ("message.delivery")."""
-    from apps.ingestion.pipeline import push_message_events
+    from apps.conversations.hooks import messages_changed
 
-    transaction.on_commit(lambda: push_message_events(event, [message]))
+    transaction.on_commit(lambda: messages_changed.send(event, [message]))
 
 
 def _refuse_beyond_limits(conversation, channel, **reply) -> None:
@@ -55,8 +56,6 @@ def _refuse_beyond_limits(conversation, channel, **reply) -> None:
 def reply_send(*, conversation, author, text: str, channel=None, send_at: datetime | None = None):
     """An agent's reply, sent now or at `send_at` on the conversation's channel or another channel of its
     brand where the customer has an identity. Raises ReplyRefused when the channel's limits forbid it."""
-    from apps.conversations.services import reply_create
-
     channel = channel or conversation.channel
     _refuse_beyond_limits(conversation, channel, text=text, send_at=send_at)
     message = reply_create(
@@ -77,8 +76,9 @@ def reply_send(*, conversation, author, text: str, channel=None, send_at: dateti
 def reply_retry(*, message, actor):
     """Queue a failed reply again, if its channel's limits still allow it (a messaging window may have
     closed since). The reason of the failure stays in the audit log."""
-    from apps.connectors.tasks import send_message_task
     from apps.conversations.models import Message
+
+    from .tasks import send_message_task
 
     message = (
         Message.objects.select_for_update(of=("self",))
@@ -231,3 +231,49 @@ def resolution_examples_record(*, conversation_ids: Iterable[int]) -> int:
                 },
             )
     return len(conversations)
+
+
+def resolution_examples_erase(*, conversation_ids: list[int], **_) -> None:
+    """Receiver of customers.hooks.customer_erasing: reply examples built from their conversations."""
+    ResolutionExample.objects.filter(conversation_id__in=conversation_ids).delete()
+
+
+@transaction.atomic
+def reply_create(
+    *, conversation: Conversation, author, text: str, channel=None, send_at: datetime | None = None
+) -> Message:
+    """An agent's reply: stored as an outbound message, then delivered by a worker through the connector.
+
+    `channel` may be another channel of the same brand where the customer has an identity; `send_at`
+    schedules the delivery.
+    """
+    from .tasks import send_message_task  # tasks import these services
+
+    channel = channel or conversation.channel
+    if channel.brand_id != conversation.brand_id:
+        raise ValueError("a reply goes out on a channel of the conversation's brand")
+    scheduled = send_at is not None and send_at > timezone.now()
+    message = Message.objects.create(
+        organization_id=conversation.organization_id,
+        conversation=conversation,
+        channel=channel,
+        direction=Message.Direction.OUTBOUND,
+        text=text,
+        author_user=author,
+        sent_at=send_at or timezone.now(),
+        delivery_status=Message.Delivery.SCHEDULED if scheduled else Message.Delivery.QUEUED,
+    )
+    updates: dict = {"message_count": F("message_count") + 1, "last_message_at": message.sent_at}
+    if conversation.first_response_at is None:
+        updates["first_response_at"] = message.sent_at
+    Conversation.objects.filter(pk=conversation.pk).update(**updates)
+    if not scheduled:
+        # Scheduled replies are sent by send_scheduled_messages_task when due, not as broker ETAs, which
+        # Redis would redeliver after its visibility timeout.
+        transaction.on_commit(lambda: send_message_task.delay(message.pk))
+    return message
+
+
+def on_status_set(*, conversation, **_) -> None:
+    """Receiver of conversations.hooks.status_set: a closed conversation's resolution is recorded."""
+    resolution_example_record_if_closed(conversation=conversation)

@@ -16,6 +16,13 @@ logger = logging.getLogger(__name__)
 BATCH = 500
 
 
+def messages_index_stored(messages) -> None:
+    """Search indexing of newly stored messages, in a task: Elasticsearch gets the documents in bulk;
+    PostgreSQL indexes the text by itself, and the task adds the messages' words to the lexicon that typo
+    matching uses."""
+    messages_index_later([m.pk for m in messages])
+
+
 def messages_index_later(message_ids: Iterable[int]) -> None:
     """Queue indexing tasks for these messages, a batch each. Called after commit (ingestion,
     classification): a broker outage is logged, and the next reindex catches up."""

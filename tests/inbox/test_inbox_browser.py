@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from apps.accounts.models import Role
 from apps.conversations.models import Conversation
-from apps.ingestion.pipeline import push_message_events
+from apps.inbox.live import push_message_events
 from tests.connectors.livechat.test_widget_browser import CHROMIUM, ROOT, off_loop
 from tests.factories import PASSWORD, BrandFactory, ChannelFactory, membership_create
 

@@ -5,7 +5,7 @@ import pytest
 from django.urls import reverse
 
 from apps.conversations.models import Message
-from apps.ingestion.pipeline import push_message_events
+from apps.inbox.live import push_message_events
 from tests.connectors.livechat.test_widget_browser import CHROMIUM, ROOT, off_loop
 from tests.inbox.test_inbox_browser import _log_in
 
