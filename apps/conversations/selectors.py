@@ -387,7 +387,13 @@ def conversation_thread(*, conversation: Conversation) -> QuerySet[Message]:
 
 
 # The audit actions that change what an agent sees of a conversation (and its `version`).
-_CHANGES = ("conversation.assigned", "conversation.status", "conversation.tagged", "conversation.untagged")
+_CHANGES = (
+    "conversation.assigned",
+    "conversation.status",
+    "conversation.tagged",
+    "conversation.untagged",
+    "conversation.priority",
+)
 
 
 @dataclass(frozen=True)
@@ -448,6 +454,8 @@ def conversation_last_change(*, conversation: Conversation) -> ConversationChang
         text = (
             f"{actor} closed this" if status == Conversation.Status.CLOSED else f"{actor} set this to {label}"
         )
+    elif event.action == "conversation.priority":
+        text = f"{actor} set this to priority {event.data.get('priority', '')}"
     elif event.action == "conversation.tagged":
         text = f"{actor} tagged this “{event.data.get('tag', '')}”"
     else:

@@ -124,13 +124,18 @@ def conversation_set_status(
 
 
 @transaction.atomic
-def conversation_set_priority(*, conversation: Conversation, priority: float, actor) -> Conversation:
-    """Set the priority by hand (0–100); the waiting bonus goes on rising from it while the customer waits."""
+def conversation_set_priority(
+    *, conversation: Conversation, priority: float, actor, seen_version: int | None = None
+) -> Conversation:
+    """Set the priority by hand (0–100); the waiting bonus goes on rising from it while the customer waits.
+    With `seen_version`, refuses with ConversationChanged when someone changed it since."""
     if not 0 <= priority <= 100:
         raise ConversationActionError("a priority is from 0 to 100")
+    conversations_check_seen(conversations=[conversation], seen=_seen(conversation, seen_version))
     conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
     conversation.priority = priority
-    conversation.save(update_fields=["priority", "updated_at"])
+    conversation.version += 1
+    conversation.save(update_fields=["priority", "version", "updated_at"])
     audit_record(
         organization=conversation.organization,
         actor=actor,

@@ -9,6 +9,7 @@ longer works on a brand), and then as a whole: the run is one transaction.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -175,11 +176,17 @@ def _assignee(action: dict, actor):
 
 
 @transaction.atomic
-def macro_run(*, macro: Macro, conversations: list[Conversation], actor) -> MacroOutcome:
+def macro_run(
+    *, macro: Macro, conversations: list[Conversation], actor, seen: Mapping[int, int] | None = None
+) -> MacroOutcome:
     """Run the macro's actions in order on the conversations (at most BULK_LIMIT, one organisation) and
     record what each was before, for macro_undo. A saved reply goes into the composer only when the macro
     runs on one conversation (it is never sent by a macro); on many it is left out, and the outcome says so.
-    Raises MacroRefused (nothing done) when an action cannot be done on one of them."""
+    Raises MacroRefused (nothing done) when an action cannot be done on one of them. `seen` maps conversation
+    ids to the versions the agent saw (as every conversation action takes them): when one changed since,
+    conversations.services.ConversationChanged is raised before anything is done (None: no check). The
+    actions themselves go through the domain services without it: once the rows are locked and checked,
+    the macro's own earlier actions are the only changes they can meet."""
     from apps.conversations import services as domain
     from apps.conversations.services import ConversationActionError
 
@@ -199,6 +206,7 @@ def macro_run(*, macro: Macro, conversations: list[Conversation], actor) -> Macr
         .filter(pk__in=ids)
         .order_by("pk")
     )
+    domain.conversations_check_seen(conversations=locked, seen=seen)
     before = {c.pk: _state(c) for c in locked}
     tags_before = _tag_ids(ids)
     notes: dict[int, list[int]] = defaultdict(list)

@@ -14,6 +14,9 @@ from django.views.decorators.http import require_POST
 from apps.accounts.permissions import current_membership, inbox_required
 from apps.accounts.tenancy import get_visible_or_404, scoped
 from apps.conversations.models import Conversation
+from apps.conversations.selectors import conversation_last_change
+from apps.conversations.services import ConversationChanged
+from apps.core.parsing import ascii_int
 
 from .forms import MacroForm, SavedReplyForm
 from .macros import MacroRefused, macro_describe, macro_run, macro_undo
@@ -210,6 +213,27 @@ def _run_result(request, outcome=None, *, error: str = "", undone: list[str] | N
     return response
 
 
+def _changed_result(request, changed: ConversationChanged):
+    """Someone changed conversations since the agent looked: nothing was run. Say who did what and when
+    (HTTP 409, as the inbox's own actions do); the agent looks and runs the macro again."""
+    said = []
+    for conversation in changed.changed:
+        change = conversation_last_change(conversation=conversation)
+        said.append(
+            f"“{conversation}”: {change.text} {change.ago}." if change else f"“{conversation}” changed."
+        )
+    error = " ".join(
+        ["Changed since you looked: nothing was done.", *said, "Look, then run the macro again."]
+    )
+    return _run_result(request, error=error, status=409)
+
+
+def _posted_seen(request, conversations: list[Conversation], *, name=None) -> dict[int, int]:
+    """The versions the agent saw: the bulk form's `seen-<id>` per row, or the conversation's `seen`."""
+    versions = {c.pk: ascii_int(request.POST.get(name or f"seen-{c.pk}", "").strip()) for c in conversations}
+    return {pk: version for pk, version in versions.items() if version is not None}
+
+
 def _posted_macro(request, membership, conversation=None) -> Macro:
     chosen = request.POST.get("macro", "")
     if not chosen.isdigit():
@@ -228,7 +252,10 @@ def macro_run_one(request, pk: int):
     membership = current_membership(request)
     try:
         macro = _posted_macro(request, membership, conversation)
-        outcome = macro_run(macro=macro, conversations=[conversation], actor=request.user)
+        seen = _posted_seen(request, [conversation], name="seen")
+        outcome = macro_run(macro=macro, conversations=[conversation], actor=request.user, seen=seen)
+    except ConversationChanged as changed:
+        return _changed_result(request, changed)
     except MacroRefused as refused:
         return _run_result(request, error=str(refused), status=400)
     return _run_result(request, outcome)
@@ -252,7 +279,10 @@ def macro_run_bulk(request):
             raise MacroRefused("Select at least one conversation.")
         if macro.brand_id and any(c.brand_id != macro.brand_id for c in conversations):
             raise MacroRefused(f"“{macro}” is for {macro.brand} only: select only its conversations.")
-        outcome = macro_run(macro=macro, conversations=conversations, actor=request.user)
+        seen = _posted_seen(request, conversations)
+        outcome = macro_run(macro=macro, conversations=conversations, actor=request.user, seen=seen)
+    except ConversationChanged as changed:
+        return _changed_result(request, changed)
     except MacroRefused as refused:
         return _run_result(request, error=str(refused), status=400)
     return _run_result(request, outcome)

@@ -4,7 +4,7 @@ through apps.replies.macros."""
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -13,6 +13,9 @@ from apps.accounts.models import Brand, Team
 from apps.accounts.tenancy import scoped
 from apps.api.fields import ScopedPrimaryKeyRelatedField
 from apps.conversations.models import Conversation
+from apps.conversations.selectors import conversation_last_change
+from apps.conversations.services import ConversationChanged
+from apps.core.parsing import ascii_int
 from apps.replies.macros import MacroRefused, macro_run, macro_undo
 from apps.replies.models import Macro, MacroRun, SavedReply
 from apps.replies.selectors import shelf_editable, shelf_search, shelf_usable
@@ -53,6 +56,36 @@ class MacroSerializer(_ShelfSerializer):
 
 class MacroRunRequestSerializer(serializers.Serializer):
     conversations = serializers.ListField(child=serializers.IntegerField(), min_length=1, max_length=200)
+    versions = serializers.DictField(
+        child=serializers.IntegerField(min_value=0),
+        required=False,
+        help_text="Conversation id → the `version` the client saw (as every conversation action takes): when "
+        "one changed since, nothing is run (409). Conversations left out are not checked.",
+    )
+
+    def validate_versions(self, value: dict) -> dict[int, int]:
+        versions = {ascii_int(key): version for key, version in value.items()}
+        if None in versions:
+            raise serializers.ValidationError("keys are conversation ids")
+        return versions
+
+
+class MacroChangedSerializer(serializers.Serializer):
+    conversation = serializers.IntegerField()
+    version = serializers.IntegerField(help_text="Its version now: send it to run the macro over it anyway.")
+    change = serializers.CharField(allow_null=True, help_text="Who changed it last, and how.")
+    changed_at = serializers.DateTimeField(allow_null=True)
+
+
+class MacroConflictSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    changed = MacroChangedSerializer(many=True)
+
+
+MACRO_CONFLICT = OpenApiResponse(
+    MacroConflictSerializer,
+    description="Some conversations changed since the versions sent: nothing was run. Says which, who, when.",
+)
 
 
 class MacroRunSerializer(serializers.ModelSerializer):
@@ -165,7 +198,7 @@ class MacroViewSet(_ShelfViewSet):
     @extend_schema(
         summary="Run the macro on conversations (a saved reply it inserts comes back as `inserted_text`)",
         request=MacroRunRequestSerializer,
-        responses={201: MacroRunSerializer, 400: REFUSED, 404: NOT_FOUND},
+        responses={201: MacroRunSerializer, 400: REFUSED, 404: NOT_FOUND, 409: MACRO_CONFLICT},
     )
     @action(detail=True, methods=["post"])
     def run(self, request, pk=None):
@@ -177,7 +210,29 @@ class MacroViewSet(_ShelfViewSet):
         if len(conversations) != len(ids):
             return Response({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
         try:
-            outcome = macro_run(macro=macro, conversations=conversations, actor=request.user)
+            outcome = macro_run(
+                macro=macro,
+                conversations=conversations,
+                actor=request.user,
+                seen=asked.validated_data.get("versions"),
+            )
+        except ConversationChanged as changed:
+            return Response(
+                {
+                    "detail": "Someone changed conversations since those versions: nothing was run.",
+                    "changed": [
+                        {
+                            "conversation": c.pk,
+                            "version": c.version,
+                            "change": f"{d.text} {d.ago}" if d else None,
+                            "changed_at": d.at if d else None,
+                        }
+                        for c in changed.changed
+                        for d in [conversation_last_change(conversation=c)]
+                    ],
+                },
+                status=status.HTTP_409_CONFLICT,
+            )
         except MacroRefused as error:
             return self.refused(error)
         outcome.run.inserted_text = outcome.text
