@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "apps.notifications",
     "apps.analytics",
     "apps.search",
+    "apps.reader",
     "apps.api",
     "apps.webhooks",
     "apps.alerts",
@@ -389,6 +390,8 @@ SPECTACULAR_SETTINGS = {
         "ConversationStatusEnum": "apps.conversations.models.Conversation.Status",
         "ChannelStatusEnum": "apps.connectors.models.Channel.Status",
         "AlertKindEnum": "apps.alerts.models.AlertRule.Kind",
+        "AvailabilityEnum": "apps.routing.models.Availability",
+        "ChannelKindEnum": "apps.customers.kinds.ChannelKind",
     },
 }
 

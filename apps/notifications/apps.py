@@ -11,7 +11,6 @@ class NotificationsConfig(AppConfig):
         from apps.ingestion.hooks import channel_failing, channel_recovered
 
         from . import services
-        from .services import channel_failing_notify, channel_recovered_notify
 
         # The members a note mentions, a conversation's new assignee, the assignee of one that woke up.
         conversation_hooks.note_added.connect(services.note_mentions_notify)
@@ -19,5 +18,5 @@ class NotificationsConfig(AppConfig):
         conversation_hooks.unsnoozed.connect(services.unsnoozed_notify)
 
         # A polling channel that starts or stops failing: its organisation's admins are told.
-        channel_failing.connect(channel_failing_notify)
-        channel_recovered.connect(channel_recovered_notify)
+        channel_failing.connect(services.channel_failing_notify)
+        channel_recovered.connect(services.channel_recovered_notify)

@@ -9,10 +9,10 @@ from django.utils import timezone
 
 from apps.accounts.models import Role
 from apps.conversations.models import Conversation
-from apps.conversations.services import reply_create
 from apps.core.models import AuditEvent
 from apps.ingestion.models import RawPayload
 from apps.ingestion.services import payload_process
+from apps.replies.services import reply_create
 from apps.routing.models import AgentProfile, SLAPolicy, TeamRouting
 from apps.routing.services import (
     agent_profile_get,
