@@ -33,6 +33,7 @@ TASK_QUEUES = {
     "apps.replies.tasks.resolution_example_record_task": CLASSIFICATION,
     "apps.replies.tasks.resolution_examples_record_task": CLASSIFICATION,
     "apps.search.tasks.index_messages_task": CLASSIFICATION,
+    "apps.ocr.tasks.read_images_task": CLASSIFICATION,  # the text in images, then classified again
     # An import's chunks, a task's worth of messages each (apps.ingestion.services.payloads_enqueue).
     "apps.ingestion.tasks.process_import_chunk_task": BULK,
     "apps.ingestion.tasks.import_job_task": BULK,

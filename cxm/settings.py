@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "apps.notifications",
     "apps.analytics",
     "apps.search",
+    "apps.ocr",
     "apps.reader",
     "apps.api",
     "apps.webhooks",
