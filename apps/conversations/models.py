@@ -63,6 +63,10 @@ class Conversation(TenantModel):
     sentiment = models.CharField(max_length=10, blank=True)
     intent = models.CharField(max_length=40, blank=True)
     language = models.CharField(max_length=16, blank=True)
+    # Counts the changes agents see and act on (status, assignee, tags, merges): every action of the inbox
+    # and the API carries the version its agent saw, and a change made since is shown to them, never
+    # silently overwritten (services.conversations_check_seen).
+    version = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
