@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("conversations", "0006_message_updates"),
+        ("conversations", "0007_message_image_text"),
     ]
 
     operations = [
