@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "apps.webhooks",
     "apps.alerts",
     "apps.routing",
+    "apps.automation",
     "apps.demo",
 ]
 
@@ -249,6 +250,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.routing.tasks.agents_gone_offline_task",
         "schedule": _every(300.0),
     },
+    # Automation rules on conversations whose customer has waited longer than the rule says.
+    "automation-no-reply": {"task": "apps.automation.tasks.no_reply_sweep_task", "schedule": _every(60.0)},
 }
 
 # A polled channel whose poll fails waits this long before the next one, twice as long after each further

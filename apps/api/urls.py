@@ -8,6 +8,7 @@ from rest_framework.routers import DefaultRouter
 
 from .endpoints import (
     alerts,
+    automation,
     conversations,
     customers,
     dashboard,
@@ -37,6 +38,9 @@ router.register("dashboard", dashboard.DashboardViewSet, basename="dashboard")
 router.register("saved-replies", replies.SavedReplyViewSet, basename="saved-reply")
 router.register("macros", replies.MacroViewSet, basename="macro")
 router.register("macro-runs", replies.MacroRunViewSet, basename="macrorun")
+router.register("automation-rules", automation.RuleViewSet, basename="automation-rule")
+router.register("auto-replies", automation.AutoReplyViewSet, basename="auto-reply")
+router.register("satisfaction-surveys", automation.SurveyViewSet, basename="satisfaction-survey")
 router.register("agents", routing.AgentProfileViewSet, basename="agent")
 router.register("team-routing", routing.TeamRoutingViewSet, basename="team-routing")
 router.register("sla-policies", routing.SLAPolicyViewSet, basename="sla-policy")

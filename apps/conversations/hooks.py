@@ -42,8 +42,10 @@ messages_text_changed = Hook(
 status_set = Hook(
     "conversations.status_set",
     """A conversation's status was set (conversation_set_status: an agent, or CXM with actor None), inside
-    the transaction: `send(conversation=..., actor=...)`. Replies records what resolved a closed one;
-    webhooks announce the change.""",
+    the transaction: `send(conversation=..., actor=..., previous=...)`, previous being the status it had
+    before (the same when it was set again). Replies records what resolved a closed one; webhooks announce
+    the change; automation (on commit, when the status really changed) runs its status rules and sends the
+    satisfaction survey of a resolution.""",
 )
 
 note_added = Hook(

@@ -106,6 +106,7 @@ def conversation_set_status(
     *, conversation: Conversation, status: str, actor, snoozed_until: datetime | None = None
 ) -> Conversation:
     conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
+    previous = conversation.status
     conversation.status = status
     conversation.snoozed_until = snoozed_until if status == Conversation.Status.SNOOZED else None
     conversation.resolved_at = timezone.now() if status == Conversation.Status.CLOSED else None
@@ -119,7 +120,7 @@ def conversation_set_status(
         target=conversation,
         data={"status": status},
     )
-    status_set.send(conversation=conversation, actor=actor)
+    status_set.send(conversation=conversation, actor=actor, previous=previous)
     return conversation
 
 
@@ -127,10 +128,11 @@ def conversation_set_status(
 def conversation_set_priority(
     *, conversation: Conversation, priority: float, actor, seen_version: int | None = None
 ) -> Conversation:
-    """Set the priority by hand (0–100); the waiting bonus goes on rising from it while the customer waits.
-    With `seen_version`, refuses with ConversationChanged when someone changed it since."""
+    """Set the priority by hand (0–100; macros, automation rules); waiting raises it again later
+    (conversations_reprioritise). With `seen_version`, refuses with ConversationChanged when someone
+    changed it since."""
     if not 0 <= priority <= 100:
-        raise ConversationActionError("a priority is from 0 to 100")
+        raise ConversationActionError("a priority is between 0 and 100")
     conversations_check_seen(conversations=[conversation], seen=_seen(conversation, seen_version))
     conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
     conversation.priority = priority
@@ -552,7 +554,8 @@ def note_add(*, conversation: Conversation, author, text: str) -> Message:
     )
     # Notifications tells the members mentioned; webhooks announce the note.
     note_added.send(conversation=conversation, note=note, author=author, mentioned=mentioned)
-    transaction.on_commit(lambda: _tell_viewers(conversation.pk, {"event": "note", "user": author.pk}))
+    author_id = getattr(author, "pk", None)  # None: written by an automation rule
+    transaction.on_commit(lambda: _tell_viewers(conversation.pk, {"event": "note", "user": author_id}))
     return note
 
 
@@ -642,3 +645,22 @@ def conversation_untag(
             data={"tag": tag.name},
         )
         _announce([conversation])
+
+
+@transaction.atomic
+def conversation_set_team(*, conversation: Conversation, team, actor) -> Conversation:
+    """Put the conversation in a team's queue (None: no team's)."""
+    conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
+    if team is not None and team.organization_id != conversation.organization_id:
+        raise ConversationActionError("that team belongs to another organisation")
+    conversation.team = team
+    conversation.save(update_fields=["team", "updated_at"])
+    audit_record(
+        organization=conversation.organization,
+        actor=actor,
+        action="conversation.team",
+        target=conversation,
+        data={"team": team.pk if team else None, "team_name": team.name if team else ""},
+    )
+    _announce([conversation])
+    return conversation

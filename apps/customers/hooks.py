@@ -9,3 +9,10 @@ customer_erasing = Hook(
     conversations they had, the raw payloads their messages came in. Each receiver erases what its app kept
     of them (ingestion: the payloads; classification: training examples; replies: resolution examples).""",
 )
+
+attributes_changed = Hook(
+    "customers.attributes_changed",
+    """A customer's attributes were changed (customer_update), committed: `send(customer=..., keys=[...])`
+    with the names of the attributes written. Automation runs its customer rules on their open
+    conversations.""",
+)

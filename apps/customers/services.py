@@ -17,7 +17,7 @@ from django.utils import timezone
 from apps.core import bulk_sql
 from apps.core.audit import audit_record
 
-from .hooks import customer_erasing
+from .hooks import attributes_changed, customer_erasing
 from .models import Customer, CustomerMerge, Identity, MergeSuggestion, StrongLink
 from .selectors import active_customer
 
@@ -355,6 +355,9 @@ def customer_update(
         target=customer,
         data=changed,
     )
+    if attributes:
+        keys = sorted(attributes)
+        transaction.on_commit(lambda: attributes_changed.send(customer=customer, keys=keys))
     return customer
 
 

@@ -22,6 +22,7 @@ from apps.accounts.models import Organization, Role
 from apps.accounts.services import brand_create, member_add, organization_create, team_create
 from apps.alerts.models import AlertRule
 from apps.alerts.services import alert_rule_save
+from apps.automation import demo as automation_demo
 from apps.connectors.kinds import ChannelKind
 from apps.connectors.models import Channel
 from apps.conversations.models import Conversation, Message, Tag
@@ -482,6 +483,7 @@ def generate_demo(*, messages: int = 6000, days: int = 90, seed: int = 7, passwo
             alert_rule_save(rule=rule, actor=None)
     _shelf_create(organization, brands, seed=seed)
     routing_demo.routing_demo_create(organization=organization, brands=brands, now=now)
+    automation_demo.automation_demo_create(organization=organization, brands=brands, now=now, seed=seed)
     customers = len({p["identities"][k].customer_id for p in people for k in p["kinds"]})
     return DemoResult(credentials=credentials, messages=written, customers=customers)
 

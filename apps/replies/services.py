@@ -53,13 +53,26 @@ def _refuse_beyond_limits(conversation, channel, **reply) -> None:
 
 
 @transaction.atomic
-def reply_send(*, conversation, author, text: str, channel=None, send_at: datetime | None = None):
+def reply_send(
+    *,
+    conversation,
+    author,
+    text: str,
+    channel=None,
+    send_at: datetime | None = None,
+    metadata: dict | None = None,
+):
     """An agent's reply, sent now or at `send_at` on the conversation's channel or another channel of its
     brand where the customer has an identity. Raises ReplyRefused when the channel's limits forbid it."""
     channel = channel or conversation.channel
     _refuse_beyond_limits(conversation, channel, text=text, send_at=send_at)
     message = reply_create(
-        conversation=conversation, author=author, text=text, channel=channel, send_at=send_at
+        conversation=conversation,
+        author=author,
+        text=text,
+        channel=channel,
+        send_at=send_at,
+        metadata=metadata,
     )
     audit_record(
         organization=conversation.organization,
@@ -326,12 +339,19 @@ def resolution_examples_erase(*, conversation_ids: list[int], **_) -> None:
 
 @transaction.atomic
 def reply_create(
-    *, conversation: Conversation, author, text: str, channel=None, send_at: datetime | None = None
+    *,
+    conversation: Conversation,
+    author,
+    text: str,
+    channel=None,
+    send_at: datetime | None = None,
+    metadata: dict | None = None,
 ) -> Message:
     """An agent's reply: stored as an outbound message, then delivered by a worker through the connector.
 
     `channel` may be another channel of the same brand where the customer has an identity; `send_at`
-    schedules the delivery.
+    schedules the delivery; `metadata["buttons"]` ([{"text", "data"}]) asks the connectors that can for
+    buttons under the message (a satisfaction survey's ratings).
     """
     from .tasks import send_message_task  # tasks import these services
 
@@ -348,6 +368,7 @@ def reply_create(
         author_user=author,
         sent_at=send_at or timezone.now(),
         delivery_status=Message.Delivery.SCHEDULED if scheduled else Message.Delivery.QUEUED,
+        metadata=metadata or {},
     )
     updates: dict = {"message_count": F("message_count") + 1, "last_message_at": message.sent_at}
     if conversation.first_response_at is None:

@@ -39,6 +39,7 @@ ENTRIES = {
     "webhook-deliveries-due": "apps.webhooks.tasks.webhook_deliveries_due_task",
     "sla-check": "apps.routing.tasks.sla_check_task",
     "agents-gone-offline": "apps.routing.tasks.agents_gone_offline_task",
+    "automation-no-reply": "apps.automation.tasks.no_reply_sweep_task",
 }
 
 
