@@ -13,10 +13,12 @@ class ClassificationConfig(AppConfig):
     verbose_name = "Classification"
 
     def ready(self):
-        from apps.conversations.hooks import messages_stored
+        from apps.conversations.hooks import messages_changed, messages_stored
         from apps.ingestion import hooks
 
         from . import services
 
         hooks.before_insert.connect(services.messages_detect_language_before_insert)
         messages_stored.connect(services.messages_classify_on_arrival)
+        messages_stored.connect(services.needs_reply_on_stored)
+        messages_changed.connect(services.needs_reply_on_changed)

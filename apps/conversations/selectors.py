@@ -26,9 +26,11 @@ from apps.connectors.models import Channel
 from apps.core.parsing import ascii_int
 from apps.listening.models import Level, Mention
 
-from .models import Conversation, Message, Tag
+from .models import Conversation, Message, NeedsReply, Tag
 
 INBOX_VIEWS = {
+    # What waits for the brand and must be answered (or is not triaged yet): the agents' default view.
+    "needs_reply": "Needs reply",
     "mine": "Mine",
     "unassigned": "Unassigned",
     "team": "My team's",
@@ -55,6 +57,7 @@ MAX_PAGE = 20
 COUNT_CAP = 1000
 PREVIEW_CHARS = 160
 INBOX_ROLES = (Role.ADMIN, Role.COMMUNITY_MANAGER)
+NEEDS_REPLY_CHOICES = dict(NeedsReply.choices)
 _LANGUAGE_CODE = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})?$")
 
 
@@ -80,13 +83,15 @@ class InboxFilters:
     about: int | None = None
     level: str = ""
     competitor: str = ""
+    # The triage decision of what waits for the brand (apps.classification.triage).
+    needs_reply: str = ""
 
     def condition(self) -> Q:
         condition = Q()
         for name in ("brand", "channel", "assignee", "team"):
             if getattr(self, name) is not None:
                 condition &= Q(**{f"{name}_id": getattr(self, name)})
-        for name in ("sentiment", "intent", "language", "status"):
+        for name in ("sentiment", "intent", "language", "status", "needs_reply"):
             if getattr(self, name):
                 condition &= Q(**{name: getattr(self, name)})
         if self.priority:
@@ -135,13 +140,17 @@ class InboxQuery:
 
     view: str = "all"
     filters: InboxFilters = field(default_factory=InboxFilters)
+    # The view shown when the querystring names none (agents start on "needs_reply"), left out of it.
+    default_view: str = "all"
     sort: str = "priority"
     page: int = 1
     # Values of the querystring that were left out, and why: shown above the list.
     problems: tuple[str, ...] = ()
 
     @classmethod
-    def parse(cls, params: QueryDict, *, intent_labels: Collection[str]) -> InboxQuery:
+    def parse(
+        cls, params: QueryDict, *, intent_labels: Collection[str], default_view: str = "all"
+    ) -> InboxQuery:
         reader = _ParamReader(params)
         filters = InboxFilters(
             brand=reader.number("brand"),
@@ -159,6 +168,7 @@ class InboxQuery:
             about=reader.number("about"),
             level=reader.choice("level", Level.values),
             competitor=reader.text("competitor", max_length=200),
+            needs_reply=reader.choice("needs_reply", NEEDS_REPLY_CHOICES),
         )
         if (filters.level or filters.competitor) and filters.about is None:
             reader.problems.append("level, competitor: they need about=<brand>, the brand listening tagged")
@@ -170,7 +180,8 @@ class InboxQuery:
         if page > MAX_PAGE:
             reader.problems.append(f"page: the list stops at page {MAX_PAGE}; narrow it with a filter")
         return cls(
-            view=reader.choice("view", INBOX_VIEWS, default="all"),
+            view=reader.choice("view", INBOX_VIEWS, default=default_view),
+            default_view=default_view,
             filters=filters,
             sort=reader.choice("sort", INBOX_SORTS, default="priority"),
             page=min(max(page, 1), MAX_PAGE),
@@ -181,9 +192,9 @@ class InboxQuery:
         """The querystring's pairs, defaults left out; `changes` replaces view, sort or page."""
         query = replace(self, **changes)
         given = query.filters
-        pairs = [("view", query.view if query.view != "all" else "")]
+        pairs = [("view", query.view if query.view != query.default_view else "")]
         pairs += [(name, getattr(given, name)) for name in ("brand", "channel", "sentiment", "intent")]
-        pairs += [(name, getattr(given, name)) for name in ("language", "priority", "status")]
+        pairs += [(name, getattr(given, name)) for name in ("language", "priority", "status", "needs_reply")]
         pairs += [("tag", tag) for tag in given.tags]
         pairs += [("assignee", given.assignee), ("team", given.team)]
         pairs += [("from", given.date_from), ("to", given.date_to)]
@@ -277,6 +288,9 @@ class InboxPage:
 
 
 def _view_condition(view: str, membership: Membership) -> Q:
+    if view == "needs_reply":
+        # Not triaged yet counts: nothing is hidden before the classifier has read it.
+        return Q(needs_reply__in=[NeedsReply.REPLY, ""])
     if view == "mine":
         return Q(assignee_id=membership.user_id)
     if view == "unassigned":
@@ -318,7 +332,8 @@ def inbox_conversations(
         .filter(pk__in=page_ids.values("pk")[offset : offset + PAGE_SIZE + 1])
         .select_related("brand", "channel", "customer", "assignee")
         .only(
-            *("subject", "status", "priority", "sentiment", "intent", "language", "message_count"),
+            *("subject", "status", "priority", "sentiment", "intent", "language", "needs_reply"),
+            "message_count",
             *("last_message_at", "sla_due_at", "brand__name", "channel__kind", "channel__name"),
             *("customer__display_name", "assignee__username", "assignee__first_name", "assignee__last_name"),
         )
@@ -370,6 +385,7 @@ def inbox_filter_choices(*, membership: Membership, intent_labels: Collection[st
         "intents": list(intent_labels),
         "languages": sorted(DEFAULT_LANGUAGES),
         "priorities": [name for name, _ in Conversation.PRIORITY_LEVELS],
+        "needs_reply": NeedsReply.choices,
         "statuses": Conversation.Status.choices,
         "sorts": INBOX_SORTS,
     }

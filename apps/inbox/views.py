@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_POST
 
+from apps.accounts.models import Role
 from apps.accounts.permissions import current_membership, inbox_required
 from apps.accounts.tenancy import get_visible_or_404, scoped
 from apps.classification.models import Task
@@ -60,7 +61,9 @@ def index(request):
     """The inbox list. htmx requests (tabs, filters, pages, live refreshes) get only the results."""
     membership = current_membership(request)
     intent_labels = label_choices(organization_id=membership.organization_id)[Task.INTENT]
-    query = InboxQuery.parse(request.GET, intent_labels=intent_labels)
+    # Agents start on what needs a reply; admins, who look over everything, on all.
+    default_view = "all" if membership.role == Role.ADMIN else "needs_reply"
+    query = InboxQuery.parse(request.GET, intent_labels=intent_labels, default_view=default_view)
     page = inbox_conversations(
         membership=membership, view=query.view, filters=query.filters, sort=query.sort, page=query.page
     )
