@@ -81,7 +81,9 @@ def needs_reply_decision(message_or_conversation) -> dict:
         decision = message_or_conversation.needs_reply
         message = (
             Message.objects.filter(
-                conversation=message_or_conversation, direction=Message.Direction.INBOUND, needs_reply=decision
+                conversation=message_or_conversation,
+                direction=Message.Direction.INBOUND,
+                needs_reply=decision,
             )
             .exclude(needs_reply="")
             .only("needs_reply", "classification")

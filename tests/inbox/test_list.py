@@ -52,7 +52,13 @@ def test_each_view_shows_its_conversations(desk):
         "the team's",
     ]
     assert subjects(colleague, view="team") == []  # not in the team
-    assert inbox_counts(membership=agent) == {"mine": 2, "unassigned": 1, "team": 1, "all": 5}
+    assert inbox_counts(membership=agent) == {
+        "needs_reply": 5,
+        "mine": 2,
+        "unassigned": 1,
+        "team": 1,
+        "all": 5,
+    }
 
 
 def test_the_page_shows_tabs_with_counts_and_the_chosen_view(desk, login):

@@ -4,25 +4,48 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('classification', '0001_initial'),
+        ("classification", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='classifierversion',
-            name='task',
-            field=models.CharField(choices=[('sentiment', 'Sentiment'), ('intent', 'Intent'), ('relevance', 'Relevance'), ('needs_reply', 'Needs reply')], max_length=16),
+            model_name="classifierversion",
+            name="task",
+            field=models.CharField(
+                choices=[
+                    ("sentiment", "Sentiment"),
+                    ("intent", "Intent"),
+                    ("relevance", "Relevance"),
+                    ("needs_reply", "Needs reply"),
+                ],
+                max_length=16,
+            ),
         ),
         migrations.AlterField(
-            model_name='trainingexample',
-            name='source',
-            field=models.CharField(choices=[('correction', 'Agent correction'), ('imported', 'Imported'), ('behaviour', "Agents' behaviour")], default='correction', max_length=12),
+            model_name="trainingexample",
+            name="source",
+            field=models.CharField(
+                choices=[
+                    ("correction", "Agent correction"),
+                    ("imported", "Imported"),
+                    ("behaviour", "Agents' behaviour"),
+                ],
+                default="correction",
+                max_length=12,
+            ),
         ),
         migrations.AlterField(
-            model_name='trainingexample',
-            name='task',
-            field=models.CharField(choices=[('sentiment', 'Sentiment'), ('intent', 'Intent'), ('relevance', 'Relevance'), ('needs_reply', 'Needs reply')], max_length=16),
+            model_name="trainingexample",
+            name="task",
+            field=models.CharField(
+                choices=[
+                    ("sentiment", "Sentiment"),
+                    ("intent", "Intent"),
+                    ("relevance", "Relevance"),
+                    ("needs_reply", "Needs reply"),
+                ],
+                max_length=16,
+            ),
         ),
     ]

@@ -5,48 +5,102 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('connectors', '0003_channel_health'),
-        ('conversations', '0006_message_updates'),
-        ('customers', '0003_reddit_identities_by_username'),
+        ("accounts", "0001_initial"),
+        ("connectors", "0003_channel_health"),
+        ("conversations", "0006_message_updates"),
+        ("customers", "0003_reddit_identities_by_username"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='conversation',
-            name='conv_active_priority',
+            model_name="conversation",
+            name="conv_active_priority",
         ),
         migrations.RemoveIndex(
-            model_name='conversation',
-            name='conv_active_recent',
+            model_name="conversation",
+            name="conv_active_recent",
         ),
         migrations.RemoveIndex(
-            model_name='conversation',
-            name='conv_active_sla',
+            model_name="conversation",
+            name="conv_active_sla",
         ),
         migrations.AddField(
-            model_name='conversation',
-            name='needs_reply',
-            field=models.CharField(blank=True, choices=[('reply', 'Reply'), ('optional', 'Optional'), ('no_reply', 'No reply needed')], max_length=10),
+            model_name="conversation",
+            name="needs_reply",
+            field=models.CharField(
+                blank=True,
+                choices=[("reply", "Reply"), ("optional", "Optional"), ("no_reply", "No reply needed")],
+                max_length=10,
+            ),
         ),
         migrations.AddField(
-            model_name='message',
-            name='needs_reply',
-            field=models.CharField(blank=True, choices=[('reply', 'Reply'), ('optional', 'Optional'), ('no_reply', 'No reply needed')], max_length=10),
+            model_name="message",
+            name="needs_reply",
+            field=models.CharField(
+                blank=True,
+                choices=[("reply", "Reply"), ("optional", "Optional"), ("no_reply", "No reply needed")],
+                max_length=10,
+            ),
         ),
         migrations.AddIndex(
-            model_name='conversation',
-            index=models.Index(condition=models.Q(('status__in', ['open', 'pending'])), fields=['organization', '-priority', '-last_message_at', '-id'], include=('brand', 'channel', 'assignee', 'team', 'sentiment', 'intent', 'language', 'needs_reply', 'sla_due_at'), name='conv_active_priority'),
+            model_name="conversation",
+            index=models.Index(
+                condition=models.Q(("status__in", ["open", "pending"])),
+                fields=["organization", "-priority", "-last_message_at", "-id"],
+                include=(
+                    "brand",
+                    "channel",
+                    "assignee",
+                    "team",
+                    "sentiment",
+                    "intent",
+                    "language",
+                    "needs_reply",
+                    "sla_due_at",
+                ),
+                name="conv_active_priority",
+            ),
         ),
         migrations.AddIndex(
-            model_name='conversation',
-            index=models.Index(condition=models.Q(('status__in', ['open', 'pending'])), fields=['organization', 'last_message_at', 'id'], include=('brand', 'channel', 'assignee', 'team', 'sentiment', 'intent', 'language', 'needs_reply', 'priority', 'sla_due_at'), name='conv_active_recent'),
+            model_name="conversation",
+            index=models.Index(
+                condition=models.Q(("status__in", ["open", "pending"])),
+                fields=["organization", "last_message_at", "id"],
+                include=(
+                    "brand",
+                    "channel",
+                    "assignee",
+                    "team",
+                    "sentiment",
+                    "intent",
+                    "language",
+                    "needs_reply",
+                    "priority",
+                    "sla_due_at",
+                ),
+                name="conv_active_recent",
+            ),
         ),
         migrations.AddIndex(
-            model_name='conversation',
-            index=models.Index(condition=models.Q(('status__in', ['open', 'pending'])), fields=['organization', 'sla_due_at', 'id'], include=('brand', 'channel', 'assignee', 'team', 'sentiment', 'intent', 'language', 'needs_reply', 'priority', 'last_message_at'), name='conv_active_sla'),
+            model_name="conversation",
+            index=models.Index(
+                condition=models.Q(("status__in", ["open", "pending"])),
+                fields=["organization", "sla_due_at", "id"],
+                include=(
+                    "brand",
+                    "channel",
+                    "assignee",
+                    "team",
+                    "sentiment",
+                    "intent",
+                    "language",
+                    "needs_reply",
+                    "priority",
+                    "last_message_at",
+                ),
+                name="conv_active_sla",
+            ),
         ),
     ]
