@@ -13,7 +13,7 @@ class ClassificationConfig(AppConfig):
     verbose_name = "Classification"
 
     def ready(self):
-        from apps.conversations.hooks import messages_changed, messages_stored
+        from apps.conversations.hooks import messages_stored
         from apps.ingestion import hooks
 
         from . import services
@@ -21,4 +21,3 @@ class ClassificationConfig(AppConfig):
         hooks.before_insert.connect(services.messages_detect_language_before_insert)
         messages_stored.connect(services.messages_classify_on_arrival)
         messages_stored.connect(services.needs_reply_on_stored)
-        messages_changed.connect(services.needs_reply_on_changed)

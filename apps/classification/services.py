@@ -15,8 +15,8 @@ from django.db.models import Max
 from django.utils import timezone
 
 from apps.accounts.models import Brand, Organization
-from apps.conversations.hooks import messages_changed
 from apps.connectors.kinds import PRIVATE_KINDS
+from apps.conversations.hooks import messages_changed
 from apps.conversations.models import Conversation, Message
 from apps.conversations.services import conversations_refresh_labels, conversations_refresh_needs_reply
 from apps.core.audit import audit_record
@@ -31,8 +31,8 @@ from .models import (
     DEFAULT_INTENT_LABELS,
     RELEVANCE_LABELS,
     ClassificationSettings,
-    NeedsReply,
     ClassifierVersion,
+    NeedsReply,
     Sentiment,
     Task,
     TrainingExample,
@@ -372,10 +372,12 @@ def _store(messages: list[Message], results: dict) -> None:
     values = ", ".join(["(%s::bigint, %s::float8, %s::timestamptz, %s::text)"] * len(latest))
     with connection.cursor() as cursor:
         cursor.execute(
-            # Urgent messages (priority >= URGENT) that need a reply shorten a running SLA clock to URGENT_SLA:
-            # the clock is for what must be answered, not for what may wait (triage "optional", "no_reply").
+            # Urgent messages (priority >= URGENT) that need a reply shorten a running SLA clock to
+            # URGENT_SLA: the clock is for what must be answered, not for what may wait (triage "optional",
+            # "no_reply").
             f"""UPDATE conversations_conversation AS c SET priority = v.priority,
-                    sla_due_at = CASE WHEN v.priority >= %s AND c.sla_due_at IS NOT NULL AND v.needs_reply = %s
+                    sla_due_at = CASE WHEN v.priority >= %s AND c.sla_due_at IS NOT NULL
+                                           AND v.needs_reply = %s
                         THEN LEAST(c.sla_due_at, v.sent_at + %s) ELSE c.sla_due_at END
                 FROM (VALUES {values}) AS v(id, priority, sent_at, needs_reply)
                 WHERE c.id = v.id AND NOT EXISTS (
@@ -432,16 +434,11 @@ def messages_classify_on_arrival(messages: list[Message]) -> None:
 
 def needs_reply_on_stored(messages: list[Message]) -> None:
     """New messages change what waits for the brand (messages_stored hook): a reply read back from the
-    channel answers it, a new inbound message waits for the classifier (shown as needing a look, not hidden)."""
+    channel answers it, a new inbound message waits for the classifier (shown as needing a look, not
+    hidden)."""
     conversations_refresh_needs_reply(
         conversation_ids={m.conversation_id for m in messages if m.direction != Message.Direction.NOTE}
     )
-
-
-def needs_reply_on_changed(event: str, messages: list[Message]) -> None:
-    """An agent's reply (messages_changed "message.created") answers what waited in its conversation."""
-    if event == "message.created":
-        needs_reply_on_stored(messages)
 
 
 def messages_classify_later(message_ids: list[int]) -> None:

@@ -50,49 +50,55 @@ SIGNALS = {
     "others_answered": "someone else answered",
     "reply_to_brand": "a reply to the brand's own message",
     "private": "a private channel",
+    "positive": "positive",
 }
 NAMES = list(SIGNALS)
 INDEX = {name: i for i, name in enumerate(NAMES)}
 
 # The default's weights: one row per decision, one column per signal (missing: 0).
 _DEFAULT_WEIGHTS = {
+    # Needs a reply: something asked or wrong (a question, a complaint, a wish to buy, anger), more so from
+    # a wide audience or a valuable customer; less once answered, or when it is not about the brand.
     REPLY: {
-        "bias": -1.2,
-        "to_brand": 2.0,
+        "bias": -2.0,
+        "to_brand": 1.2,
         "about_brand": 0.2,
         "elsewhere": -2.0,
         "off_topic": -2.5,
-        "question": 2.2,
-        "complaint": 2.6,
-        "purchase": 1.8,
-        "praise": -1.2,
+        "question": 3.0,
+        "complaint": 3.2,
+        "purchase": 2.2,
+        "praise": -1.0,
         "spam": -5.0,
-        "negative": 1.0,
-        "reach": 1.5,
+        "negative": 1.5,
+        "reach": 2.0,
         "value": 1.0,
         "answered_before": 0.5,
         "known": 0.3,
         "answered": -3.5,
         "others_answered": -1.0,
-        "reply_to_brand": 1.2,
-        "private": 1.2,
+        "reply_to_brand": 0.8,
+        "private": 0.8,
+        "positive": -1.0,
     },
+    # A reply may do good: praise, talk about the brand, a wide audience.
     OPTIONAL: {
-        "bias": 0.0,
-        "to_brand": 0.4,
+        "to_brand": 0.6,
         "about_brand": 1.0,
         "elsewhere": -0.3,
         "off_topic": -1.0,
-        "question": 0.4,
-        "complaint": 0.6,
+        "question": 0.6,
+        "complaint": 0.3,
         "purchase": 0.8,
-        "praise": 1.4,
+        "praise": 1.5,
         "spam": -3.0,
         "negative": 0.4,
-        "reach": 1.2,
+        "reach": 1.0,
         "value": 0.6,
         "reply_to_brand": 0.6,
+        "positive": 1.0,
     },
+    # Nothing to say: spam, other brands' or the market's talk, what is not about the brand, what is answered.
     NO_REPLY: {
         "bias": 0.9,
         "elsewhere": 1.5,
@@ -165,6 +171,7 @@ class Facts:
             "others_answered": 1.0 if self.others_answered else 0.0,
             "reply_to_brand": 1.0 if self.reply_to_brand else 0.0,
             "private": 1.0 if self.private else 0.0,
+            "positive": round(self.sentiment_score if self.sentiment == "positive" else 0.0, 4),
         }
 
 

@@ -152,6 +152,7 @@ def reply_create(
     if conversation.first_response_at is None:
         updates["first_response_at"] = message.sent_at
     Conversation.objects.filter(pk=conversation.pk).update(**updates)
+    conversations_refresh_needs_reply(conversation_ids=[conversation.pk])  # the reply answers what waited
     if not scheduled:
         # Scheduled replies are sent by send_scheduled_messages_task when due, not as broker ETAs, which
         # Redis would redeliver after its visibility timeout.
@@ -255,7 +256,8 @@ def messages_apply_updates(*, channel, updates) -> tuple[list[Message], list]:
 def conversations_reprioritise() -> int:
     """Raise the priority of open conversations as they wait for the brand (beat, every few minutes):
     the priority of the customer's latest message plus a bonus per hour of waiting, capped. Only those that
-    need a reply (or are not triaged yet) wait: a conversation triaged "optional" or "no_reply" keeps its own."""
+    need a reply (or are not triaged yet) wait: a conversation triaged "optional" or "no_reply" keeps its
+    own."""
     from apps.classification.priority import WAITING_MAX, WAITING_PER_HOUR
 
     with connection.cursor() as cursor:
