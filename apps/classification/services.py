@@ -529,7 +529,10 @@ def _apply_correction(message: Message, task: str, label: str, mention: Mention 
                 item["corrected"] = True
     else:
         setattr(message, task, label)
-        classification[task] = {**classification.get(task, {}), "label": label, "corrected": True}
+        found = classification.get(task, {})
+        # What the model said stays beside the correction: the dashboards count how often agents overrule it.
+        predicted = found.get("predicted", found.get("label", ""))
+        classification[task] = {**found, "label": label, "corrected": True, "predicted": predicted}
     message.classification = classification
     message.save(update_fields=["classification", *([task] if mention is None else [])])
     if mention is None and task in (Task.SENTIMENT, Task.INTENT, Task.NEEDS_REPLY):

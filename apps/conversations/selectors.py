@@ -140,7 +140,7 @@ class InboxQuery:
 
     view: str = "all"
     filters: InboxFilters = field(default_factory=InboxFilters)
-    # The view shown when the querystring names none (agents start on "needs_reply"), left out of it.
+    # The view a bare querystring shows (agents start on "needs_reply"): left out of the querystring.
     default_view: str = "all"
     sort: str = "priority"
     page: int = 1
@@ -180,7 +180,11 @@ class InboxQuery:
         if page > MAX_PAGE:
             reader.problems.append(f"page: the list stops at page {MAX_PAGE}; narrow it with a filter")
         return cls(
-            view=reader.choice("view", INBOX_VIEWS, default=default_view),
+            # The default view is where a bare /inbox/ lands; a link with filters (a dashboard's drill-down)
+            # and no view means all of them.
+            view=reader.choice(
+                "view", INBOX_VIEWS, default=default_view if not any(params.values()) else "all"
+            ),
             default_view=default_view,
             filters=filters,
             sort=reader.choice("sort", INBOX_SORTS, default="priority"),
@@ -192,7 +196,7 @@ class InboxQuery:
         """The querystring's pairs, defaults left out; `changes` replaces view, sort or page."""
         query = replace(self, **changes)
         given = query.filters
-        pairs = [("view", query.view if query.view != query.default_view else "")]
+        pairs = [("view", query.view)]
         pairs += [(name, getattr(given, name)) for name in ("brand", "channel", "sentiment", "intent")]
         pairs += [(name, getattr(given, name)) for name in ("language", "priority", "status", "needs_reply")]
         pairs += [("tag", tag) for tag in given.tags]
@@ -201,7 +205,12 @@ class InboxQuery:
         pairs += [("about", given.about), ("level", given.level), ("competitor", given.competitor)]
         pairs += [("sort", query.sort if query.sort != "priority" else "")]
         pairs += [("page", query.page if query.page != 1 else "")]  # ids of 1 (brand=1...) stay
-        return [(name, str(value)) for name, value in pairs if value not in ("", None)]
+        pairs = [(name, str(value)) for name, value in pairs if value not in ("", None)]
+        # The view is left out where the page shows it anyway: "all" with any other value (a querystring
+        # with filters and no view means all), the default view alone (where a bare /inbox/ lands).
+        if (query.view == "all" and len(pairs) > 1) or pairs == [("view", query.default_view)]:
+            pairs = pairs[1:]
+        return pairs
 
     def querystring(self, **changes) -> str:
         return urlencode(self.params(**changes))

@@ -1,6 +1,7 @@
 """The inbox by the triage decision: "Needs reply" is the agents' first view (what is not triaged yet stays in
 it), a filter by decision, the chip on each row, and the one-click correction in a real browser."""
 
+import re
 from urllib.parse import urlsplit
 
 import pytest
@@ -96,3 +97,27 @@ def test_an_agent_corrects_the_decision_in_one_click(asgi_server, org_a, page):
         return message.needs_reply, conversation.needs_reply, example.label, example.source
 
     assert off_loop(then) == ("reply", "reply", "reply", TrainingExample.Source.CORRECTION)
+
+
+@pytest.mark.django_db
+def test_the_dashboard_shows_what_each_decision_held_back_and_what_agents_overruled(desk, triaged, login):
+    from apps.classification.services import label_correct
+
+    optional = Message.objects.get(conversation=triaged["optional"])
+    label_correct(message=optional, task=Task.NEEDS_REPLY, label="reply", user=desk["agent"].user)
+    no_reply = Message.objects.get(conversation=triaged["no_reply"])
+    label_correct(
+        message=no_reply, task=Task.NEEDS_REPLY, label="no_reply", user=desk["agent"].user
+    )  # agreed
+    admin = membership_create(desk["org"], Role.ADMIN)
+    params = {"brand": desk["brand"].pk, "range": "7d"}
+    panel = login(admin).get(reverse("analytics:panel", args=["needs-reply"]), params)
+    body = panel.content.decode()
+    # Three triaged, one waiting; "reply" now holds two (one overruled from "optional"), "no_reply" one,
+    # held back, which the agent confirmed.
+    assert 'id="needs-reply-held-back">1</strong> of 3 triaged' in body and "1 not triaged yet" in body
+    assert 'id="needs-reply-overruled">1<' in body
+    rows = re.findall(
+        r"<tr><td><a href=\"[^\"]*needs_reply=(\w+)[^\"]*\">[^<]+</a></td><td>(\d+)</td><td>(\d+)</td>", body
+    )
+    assert rows == [("reply", "2", "1"), ("optional", "0", "0"), ("no_reply", "1", "0")]
