@@ -27,10 +27,17 @@ TASK_QUEUES = {
     "apps.connectors.tasks.send_message_task": OUTBOUND,
     "apps.webhooks.tasks.webhook_deliver_task": OUTBOUND,
     "apps.alerts.tasks.alert_email_task": OUTBOUND,
+    # Auto-assignment of conversations that just got a message: live work, as the message itself.
+    "apps.routing.tasks.conversations_route_task": INGESTION,
     "apps.classification.tasks.classify_messages_task": CLASSIFICATION,
     "apps.replies.tasks.resolution_example_record_task": CLASSIFICATION,
     "apps.replies.tasks.resolution_examples_record_task": CLASSIFICATION,
     "apps.search.tasks.index_messages_task": CLASSIFICATION,
+    # Automation reacts to what was stored, as classification does: never ahead of live ingestion.
+    "apps.automation.tasks.automation_messages_task": CLASSIFICATION,
+    "apps.automation.tasks.rules_run_task": CLASSIFICATION,
+    "apps.automation.tasks.survey_send_task": CLASSIFICATION,
+    "apps.automation.tasks.rule_webhook_call_task": OUTBOUND,
     # An import's chunks, a task's worth of messages each (apps.ingestion.services.payloads_enqueue).
     "apps.ingestion.tasks.process_import_chunk_task": BULK,
     "apps.ingestion.tasks.import_job_task": BULK,

@@ -80,6 +80,8 @@ INSTALLED_APPS = [
     "apps.api",
     "apps.webhooks",
     "apps.alerts",
+    "apps.routing",
+    "apps.automation",
     "apps.demo",
 ]
 
@@ -239,6 +241,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.webhooks.tasks.webhook_deliveries_due_task",
         "schedule": _every(60.0),
     },
+    # SLA deadlines near are warned of, those passed escalated (each once).
+    "sla-check": {"task": "apps.routing.tasks.sla_check_task", "schedule": _every(60.0)},
+    # Automation rules on conversations whose customer has waited longer than the rule says.
+    "automation-no-reply": {"task": "apps.automation.tasks.no_reply_sweep_task", "schedule": _every(60.0)},
 }
 
 # A polled channel whose poll fails waits this long before the next one, twice as long after each further

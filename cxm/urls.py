@@ -41,6 +41,7 @@ urlpatterns = [
     path("org/listening/", include("apps.listening.urls")),
     path("org/classifiers/", include("apps.classification.urls")),
     path("org/webhooks/", include("apps.webhooks.urls")),
+    path("automation/", include("apps.automation.urls")),
     path("alerts/", include("apps.alerts.urls")),
     path("inbox/", include("apps.inbox.urls")),
     path("inbox/replies/", include("apps.replies.urls")),

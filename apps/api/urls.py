@@ -6,7 +6,16 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
-from .endpoints import alerts, conversations, customers, dashboard, listening, organisation, webhooks
+from .endpoints import (
+    alerts,
+    automation,
+    conversations,
+    customers,
+    dashboard,
+    listening,
+    organisation,
+    webhooks,
+)
 
 # No ".json" suffix routes: JSON is the only format, and the suffix reached actions that take no `format`
 # argument (a 500; found by tests/security/test_permission_matrix.py).
@@ -24,6 +33,9 @@ router.register("alerts", alerts.AlertViewSet, basename="alert")
 router.register("webhook-endpoints", webhooks.WebhookEndpointViewSet, basename="webhook-endpoint")
 router.register("webhook-deliveries", webhooks.WebhookDeliveryViewSet, basename="webhook-delivery")
 router.register("dashboard", dashboard.DashboardViewSet, basename="dashboard")
+router.register("automation-rules", automation.RuleViewSet, basename="automation-rule")
+router.register("auto-replies", automation.AutoReplyViewSet, basename="auto-reply")
+router.register("satisfaction-surveys", automation.SurveyViewSet, basename="satisfaction-survey")
 
 # Swagger UI and ReDoc are third-party pages that style themselves with inline styles, and ReDoc searches in
 # a blob: worker; their scripts still come from files (the split Swagger view) or carry a nonce (ReDoc's

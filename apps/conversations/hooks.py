@@ -28,3 +28,10 @@ conversations_changed = Hook(
     """Conversations whose status, assignee, tags, priority or snooze changed, committed:
     `send(conversations)`, a list of Conversation.""",
 )
+
+status_changed = Hook(
+    "conversations.status_changed",
+    """A conversation's status changed, committed: `send(conversation, previous, actor)` with the status it
+    had before (`actor` None when CXM changed it: a rule, the unsnooze sweep). Automation runs its
+    status rules and sends the satisfaction survey of a resolution.""",
+)

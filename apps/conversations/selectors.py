@@ -414,3 +414,20 @@ def conversation_thread(*, conversation: Conversation) -> QuerySet[Message]:
     return conversation.messages.select_related("author_identity", "author_user", "channel").order_by(
         "sent_at", "pk"
     )
+
+
+#: The latest entries of a conversation's activity shown on its page.
+ACTIVITY_LIMIT = 50
+
+
+def conversation_activity(*, conversation: Conversation, limit: int = ACTIVITY_LIMIT):
+    """What happened to the conversation, newest first: its audit log (assignments, statuses, tags, and what
+    CXM did by itself: rules, routing, acknowledgements, surveys, each with its explanation when it has
+    one)."""
+    from apps.core.models import AuditEvent
+
+    return AuditEvent.objects.filter(
+        organization_id=conversation.organization_id,
+        target_type=Conversation._meta.label_lower,
+        target_id=str(conversation.pk),
+    ).select_related("actor")[:limit]

@@ -16,7 +16,7 @@ from django.utils import timezone
 from apps.core.audit import audit_record
 from apps.webhooks import events as webhook_events
 
-from .hooks import conversations_changed
+from .hooks import conversations_changed, status_changed
 from .models import Conversation, Message, Tag, ThreadAlias
 
 logger = logging.getLogger(__name__)
@@ -104,6 +104,7 @@ def conversation_set_status(
     *, conversation: Conversation, status: str, actor, snoozed_until: datetime | None = None
 ) -> Conversation:
     conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
+    previous = conversation.status
     conversation.status = status
     conversation.snoozed_until = snoozed_until if status == Conversation.Status.SNOOZED else None
     conversation.resolved_at = timezone.now() if status == Conversation.Status.CLOSED else None
@@ -117,6 +118,9 @@ def conversation_set_status(
         data={"status": status},
     )
     webhook_events.conversation_status_changed(conversation, actor)
+    if previous != status:
+        changed = conversation
+        transaction.on_commit(lambda: status_changed.send(changed, previous, actor))
     from apps.replies.services import resolution_example_record_if_closed
 
     resolution_example_record_if_closed(conversation=conversation)
@@ -125,12 +129,19 @@ def conversation_set_status(
 
 @transaction.atomic
 def reply_create(
-    *, conversation: Conversation, author, text: str, channel=None, send_at: datetime | None = None
+    *,
+    conversation: Conversation,
+    author,
+    text: str,
+    channel=None,
+    send_at: datetime | None = None,
+    metadata: dict | None = None,
 ) -> Message:
     """An agent's reply: stored as an outbound message, then delivered by a worker through the connector.
 
     `channel` may be another channel of the same brand where the customer has an identity; `send_at`
-    schedules the delivery.
+    schedules the delivery; `metadata["buttons"]` ([{"text", "data"}]) asks the connectors that can for
+    buttons under the message (a satisfaction survey's ratings).
     """
     from apps.connectors.tasks import send_message_task
 
@@ -147,6 +158,7 @@ def reply_create(
         author_user=author,
         sent_at=send_at or timezone.now(),
         delivery_status=Message.Delivery.SCHEDULED if scheduled else Message.Delivery.QUEUED,
+        metadata=metadata or {},
     )
     updates: dict = {"message_count": F("message_count") + 1, "last_message_at": message.sent_at}
     if conversation.first_response_at is None:
@@ -633,7 +645,8 @@ def note_add(*, conversation: Conversation, author, text: str) -> Message:
         data={"message": note.pk, "mentioned": [user.pk for user in mentioned]},
     )
     webhook_events.note_created(note)
-    transaction.on_commit(lambda: _tell_viewers(conversation.pk, {"event": "note", "user": author.pk}))
+    author_id = getattr(author, "pk", None)  # None: written by an automation rule
+    transaction.on_commit(lambda: _tell_viewers(conversation.pk, {"event": "note", "user": author_id}))
     return note
 
 
@@ -721,3 +734,41 @@ def conversation_untag(*, conversation: Conversation, tag: Tag, actor) -> None:
             data={"tag": tag.name},
         )
         _announce([conversation])
+
+
+@transaction.atomic
+def conversation_set_team(*, conversation: Conversation, team, actor) -> Conversation:
+    """Put the conversation in a team's queue (None: no team's)."""
+    conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
+    if team is not None and team.organization_id != conversation.organization_id:
+        raise ConversationActionError("that team belongs to another organisation")
+    conversation.team = team
+    conversation.save(update_fields=["team", "updated_at"])
+    audit_record(
+        organization=conversation.organization,
+        actor=actor,
+        action="conversation.team",
+        target=conversation,
+        data={"team": team.pk if team else None, "team_name": team.name if team else ""},
+    )
+    _announce([conversation])
+    return conversation
+
+
+@transaction.atomic
+def conversation_set_priority(*, conversation: Conversation, priority: float, actor) -> Conversation:
+    """Set the conversation's priority (0–100); waiting raises it again later (conversations_reprioritise)."""
+    if not 0 <= priority <= 100:
+        raise ConversationActionError("a priority is between 0 and 100")
+    conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
+    conversation.priority = priority
+    conversation.save(update_fields=["priority", "updated_at"])
+    audit_record(
+        organization=conversation.organization,
+        actor=actor,
+        action="conversation.priority",
+        target=conversation,
+        data={"priority": priority},
+    )
+    _announce([conversation])
+    return conversation

@@ -18,6 +18,7 @@ from django.utils import timezone
 from apps.core import bulk_sql
 from apps.core.audit import audit_record
 
+from .hooks import attributes_changed
 from .models import Customer, CustomerMerge, Identity, MergeSuggestion
 
 PROFILE_FIELDS = ("display_name", "attributes", "lifetime_value")
@@ -372,6 +373,9 @@ def customer_update(
         target=customer,
         data=changed,
     )
+    if attributes:
+        keys = sorted(attributes)
+        transaction.on_commit(lambda: attributes_changed.send(customer, keys))
     return customer
 
 

@@ -20,6 +20,7 @@ from apps.conversations.selectors import (
     INBOX_VIEWS,
     MAX_PAGE,
     InboxQuery,
+    conversation_activity,
     conversation_thread,
     inbox_agents,
     inbox_conversations,
@@ -313,6 +314,7 @@ def conversation_detail(request, pk: int):
             **_profile_context(membership, conversation),
             **_thread_context(request, membership, conversation),
             "thread_modes": THREAD_MODES,
+            "activity": conversation_activity(conversation=conversation),
         },
     )
 

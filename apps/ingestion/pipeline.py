@@ -2,9 +2,10 @@
 
 Ingestion knows none of the apps that react to messages: it sends hooks, and they plug in
 (docs/architecture.md). Before the insert, `hooks.before_insert` fills in the new messages (language), so
-that the insert writes them once. Routing (the first-response deadline, `sla_deadline`) is written with each
-conversation's counters by ingest. `hooks.in_transaction` runs inside the payload's transaction once the
-messages are stored (they may write): listening queries. `after_commit` sends the domain's hooks once the
+that the insert writes them once (routing: each inbound message's response deadline by its SLA policy, as
+`message.sla_due_at`). The deadline (`sla_deadline`) is written with each conversation's counters by
+ingest. `hooks.in_transaction` runs inside the payload's transaction once the messages are stored (they may
+write): listening queries. `after_commit` sends the domain's hooks once the
 messages are visible to everyone: classification (its own tasks), live events, search indexing, webhooks,
 rollups.
 """
@@ -19,14 +20,18 @@ from apps.conversations.models import Message
 
 from . import hooks
 
-# First-response targets until SLA policies are configurable per brand.
+# Response targets of messages no SLA policy covers (apps.routing sets the others before the insert).
 SLA_PRIVATE = timedelta(hours=4)
 SLA_PUBLIC = timedelta(hours=24)
 
 
 def sla_deadline(message: Message) -> datetime:
-    """Routing: when the brand's first response to an inbound message is due. Ingestion starts the
+    """When the brand's response to an inbound message is due: the deadline a before_insert receiver gave it
+    (routing: the SLA policy in business hours), else the default targets. Ingestion starts the
     conversation's clock with it, in the statement that writes the conversation's counters."""
+    due = getattr(message, "sla_due_at", None)
+    if due is not None:
+        return due
     target = SLA_PRIVATE if message.channel.kind in PRIVATE_KINDS else SLA_PUBLIC
     return message.sent_at + target
 

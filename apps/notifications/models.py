@@ -19,6 +19,9 @@ class Notification(TenantModel):
         CHANNEL_FAILING = "channel_failing", "Reports a channel failing"
         CHANNEL_RECOVERED = "channel_recovered", "Reports a channel working again"
         UNSNOOZED = "unsnoozed", "Brought back from snooze"
+        SLA_WARNING = "sla_warning", "Has an SLA deadline near on"
+        SLA_BREACHED = "sla_breached", "Missed an SLA deadline on"
+        AUTOMATION = "automation", "An automation rule asks you to look at"
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"

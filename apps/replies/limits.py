@@ -46,6 +46,9 @@ class ChannelLimits:
     # How the customer is found on this channel: an identity of its kind, or any identity's email address.
     contact: str = "identity"
     comment_max_length: int | None = None  # in comment threads, where no messaging window applies
+    # Choice buttons under a message (`metadata["buttons"]`: a Telegram inline keyboard, WhatsApp reply
+    # buttons or a list), whose press comes back as an inbound message carrying the button's data.
+    buttons: bool = False
 
 
 @dataclass(frozen=True)

@@ -52,7 +52,15 @@ def _refuse_beyond_limits(conversation, channel, **reply) -> None:
 
 
 @transaction.atomic
-def reply_send(*, conversation, author, text: str, channel=None, send_at: datetime | None = None):
+def reply_send(
+    *,
+    conversation,
+    author,
+    text: str,
+    channel=None,
+    send_at: datetime | None = None,
+    metadata: dict | None = None,
+):
     """An agent's reply, sent now or at `send_at` on the conversation's channel or another channel of its
     brand where the customer has an identity. Raises ReplyRefused when the channel's limits forbid it."""
     from apps.conversations.services import reply_create
@@ -60,7 +68,12 @@ def reply_send(*, conversation, author, text: str, channel=None, send_at: dateti
     channel = channel or conversation.channel
     _refuse_beyond_limits(conversation, channel, text=text, send_at=send_at)
     message = reply_create(
-        conversation=conversation, author=author, text=text, channel=channel, send_at=send_at
+        conversation=conversation,
+        author=author,
+        text=text,
+        channel=channel,
+        send_at=send_at,
+        metadata=metadata,
     )
     audit_record(
         organization=conversation.organization,

@@ -37,6 +37,8 @@ ENTRIES = {
     "refresh-rollups": "apps.analytics.tasks.refresh_rollups_task",
     "evaluate-alert-rules": "apps.alerts.tasks.evaluate_alert_rules_task",
     "webhook-deliveries-due": "apps.webhooks.tasks.webhook_deliveries_due_task",
+    "sla-check": "apps.routing.tasks.sla_check_task",
+    "automation-no-reply": "apps.automation.tasks.no_reply_sweep_task",
 }
 
 

@@ -8,6 +8,7 @@ someone who may not see them can be searched for them.
 
 from apps.accounts.models import Membership, Role, Team
 from apps.api.services import api_token_create
+from apps.automation.models import AutoReply, Rule, Survey
 from apps.classification.models import ClassificationSettings, ClassifierVersion, TrainingExample
 from apps.connectors.kinds import ChannelKind
 from apps.conversations.models import Message, ThreadAlias
@@ -116,6 +117,24 @@ def _brand_objects(org_a, brand, prefix: str, owner, admin) -> dict:
             brand=brand, kind=ChannelKind.WEBHOOK, credentials={"signing_secret": "s"}
         ),
         "livechat_channel": ChannelFactory(brand=brand, kind=ChannelKind.LIVECHAT, settings={}),
+        "automation_rule": Rule.objects.create(
+            organization=org_a,
+            brand=brand,
+            name=f"{prefix} rule",
+            trigger="message.received",
+            actions=[{"type": "tag", "value": "x"}],
+        ),
+        "auto_reply": AutoReply.objects.create(
+            organization=org_a, brand=brand, kind=AutoReply.Kind.FIRST_CONTACT, texts={"en": f"{prefix} hi"}
+        ),
+        "survey": Survey.objects.create(
+            organization=org_a,
+            brand=brand,
+            conversation=conversation,
+            customer=customer,
+            channel=channel,
+            token=f"{prefix}-token"[:32],
+        ),
     }
     objects["auditevent"] = audit_record(
         organization=org_a, actor=None, action="matrix.test", target=customer

@@ -194,6 +194,28 @@ class InstagramConnector(MetaWebhookConnector):
         return str(data["message_id"])
 
 
+def _interactive(text: str, buttons: list[dict]) -> dict:
+    """WhatsApp's interactive message for choices: reply buttons (at most 3, titles of 20 characters), else
+    a list (at most 10 rows of 24); the answer comes back as an interactive reply with the choice's id."""
+    if len(buttons) <= 3:
+        return {
+            "type": "button",
+            "body": {"text": text[:1024]},
+            "action": {
+                "buttons": [
+                    {"type": "reply", "reply": {"id": b["data"][:256], "title": b["text"][:20]}}
+                    for b in buttons
+                ]
+            },
+        }
+    rows = [{"id": b["data"][:200], "title": b["text"][:24]} for b in buttons[:10]]
+    return {
+        "type": "list",
+        "body": {"text": text[:4096]},
+        "action": {"button": "Choose", "sections": [{"title": "Choose", "rows": rows}]},
+    }
+
+
 class WhatsAppConnector(MetaWebhookConnector):
     """WhatsApp Business numbers through the Cloud API (`object: "whatsapp_business_account"`)."""
 
@@ -202,7 +224,7 @@ class WhatsAppConnector(MetaWebhookConnector):
     max_text = 4096
     # What the reply composer checks (apps/replies/limits.py): free-form text only within the 24-hour
     # customer-service window (outside it WhatsApp takes approved templates, which CXM does not send yet).
-    limits = {"max_length": max_text, "window_hours": 24, "reaches": "customer"}
+    limits = {"max_length": max_text, "window_hours": 24, "reaches": "customer", "buttons": True}
 
     def interpret(self, channel, body: bytes, headers: dict[str, str]) -> Interpretation:
         """Messages, receipts (`statuses[]`), reactions / edits / revokes, and ignored events."""
@@ -228,6 +250,11 @@ class WhatsAppConnector(MetaWebhookConnector):
             "type": "text",
             "text": {"body": text, "preview_url": False},
         }
+        buttons = (message.metadata or {}).get("buttons")
+        if buttons:
+            payload.pop("text")
+            payload["type"] = "interactive"
+            payload["interactive"] = _interactive(text, buttons)
         if reply_to and _same_channel(channel, message):
             payload["context"] = {"message_id": reply_to}
         data = graph_post(channel, f"{phone_number_id}/messages", payload, what="WhatsApp send")

@@ -53,7 +53,12 @@ class TelegramConnector(Connector):
     kind = ChannelKind.TELEGRAM
     # What the reply composer checks (apps/replies/limits.py): sendMessage's 4096 UTF-16 units; a bot
     # writes to any customer with a Telegram identity who has started it; text only.
-    limits = {"max_length": MAX_TEXT_UTF16_UNITS, "length_unit": "utf-16", "reaches": "customer"}
+    limits = {
+        "max_length": MAX_TEXT_UTF16_UNITS,
+        "length_unit": "utf-16",
+        "reaches": "customer",
+        "buttons": True,
+    }
     receives_webhooks = True
     # Only channels whose settings say {"receive": "polling"} call getUpdates; the others answer empty.
     polls = True
@@ -121,6 +126,12 @@ class TelegramConnector(Connector):
         target = _reply_target(chat_id, reply_to) if message.conversation.channel_id == channel.pk else None
         if target is not None:
             params["reply_parameters"] = {"message_id": target, "allow_sending_without_reply": True}
+        buttons = (message.metadata or {}).get("buttons")
+        if buttons:
+            # An inline keyboard, one row: a press comes back as a callback_query with the button's data.
+            params["reply_markup"] = {
+                "inline_keyboard": [[{"text": b["text"], "callback_data": b["data"][:64]} for b in buttons]]
+            }
         result = bot_call(channel, "sendMessage", params)
         if not isinstance(result, dict) or result.get("message_id") is None:
             raise PayloadRejected("sendMessage answered without a message_id")

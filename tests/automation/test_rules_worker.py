@@ -1,0 +1,132 @@
+"""Rules through the real path: a signed Telegram webhook → ingestion on a real worker → the hooks → the
+automation task on the worker → the rule's actions, in the conversation's activity and the audit log."""
+
+import time
+
+import pytest
+from django.urls import reverse
+
+from apps.automation.models import Rule, RuleRun, Trigger
+from apps.automation.services import MAX_CHAIN, rule_save
+from apps.conversations.models import Conversation, Message
+from apps.core.models import AuditEvent
+from tests.fakes.telegram import message_update, private_message
+
+from .conftest import wait_for
+
+pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
+
+
+def test_a_rule_fires_on_a_real_inbound_webhook_and_its_actions_show_in_the_activity(
+    worker_env, celery_worker, telegram, telegram_channel, post_update, receiver, admin, login, org_a
+):
+    # Given a rule on received messages that speak of a refund (and one that never matches)
+    rule = rule_save(
+        rule=Rule(
+            organization=org_a,
+            name="Refunds to the top",
+            trigger=Trigger.MESSAGE_RECEIVED,
+            conditions=[
+                {"field": "text", "op": "contains", "value": "refund"},
+                {"field": "channel", "op": "in", "value": "telegram"},
+            ],
+            actions=[
+                {"type": "tag", "value": "refunds"},
+                {"type": "set_priority", "value": "80"},
+                {"type": "add_note", "value": "Refund asked: check the order first."},
+                {"type": "webhook", "value": receiver.hook_url},
+            ],
+        ),
+        actor=admin.user,
+    )
+    rule_save(
+        rule=Rule(
+            organization=org_a,
+            name="Never",
+            trigger=Trigger.MESSAGE_RECEIVED,
+            conditions=[{"field": "language", "op": "in", "value": "xx"}],
+            actions=[{"type": "tag", "value": "never"}],
+        ),
+        actor=admin.user,
+    )
+
+    # When the customer writes through the platform's signed webhook
+    response = post_update(telegram_channel, message_update(7001, private_message(41, "I want a refund now")))
+    assert response.status_code == 200
+
+    # Then the worker applied the rule's actions
+    run = wait_for(lambda: RuleRun.objects.filter(rule=rule).first(), what="the rule to run")
+    conversation = Conversation.objects.get(pk=run.conversation_id)
+    assert [o["ok"] for o in run.outcomes] == [True, True, True, True]
+    assert list(conversation.tags.values_list("name", flat=True)) == ["refunds"]
+    assert conversation.priority == 80
+    note = Message.objects.get(conversation=conversation, direction=Message.Direction.NOTE)
+    assert note.text == "Refund asked: check the order first." and note.author_user is None
+    wait_for(lambda: receiver.requests, what="the webhook call")
+    assert receiver.requests[0].json()["conversation"]["id"] == conversation.pk
+    assert receiver.requests[0].json()["rule"] == rule.pk
+    # … each in the audit log and in the conversation's activity on its page
+    applied = AuditEvent.objects.get(action="automation.rule_applied", target_id=str(conversation.pk))
+    assert applied.actor is None and applied.data["rule"] == rule.pk
+    assert (
+        "Refunds to the top" in applied.data["explanation"]
+        and "tagged refunds" in applied.data["explanation"]
+    )
+    assert AuditEvent.objects.filter(action="conversation.tagged", target_id=str(conversation.pk)).exists()
+    wait_for(
+        lambda: (
+            AuditEvent.objects.filter(action="automation.webhook_called", target_id=str(conversation.pk))
+            .filter(data__ok=True)
+            .exists()
+        ),
+        what="the webhook's outcome in the activity",
+    )
+    page = login(admin).get(reverse("inbox:conversation", args=[conversation.pk])).content.decode()
+    assert 'id="conversation-activity"' in page
+    assert "Rule “Refunds to the top” (a message is received): tagged refunds; priority set to 80" in page
+    assert "answered HTTP 200" in page
+    assert not RuleRun.objects.exclude(rule=rule).exists()
+
+
+def test_rules_that_answer_each_other_stop_and_a_rule_never_retriggers_itself(
+    worker_env, celery_worker, telegram, telegram_channel, post_update, admin, org_a
+):
+    # Given two rules on conversation changes that undo each other's work, and one that changes what
+    # would trigger itself
+    ping = rule_save(
+        rule=Rule(
+            organization=org_a,
+            name="Ping",
+            trigger=Trigger.CONVERSATION_CHANGED,
+            actions=[{"type": "set_priority", "value": "10"}],
+        ),
+        actor=admin.user,
+    )
+    pong = rule_save(
+        rule=Rule(
+            organization=org_a,
+            name="Pong",
+            trigger=Trigger.CONVERSATION_CHANGED,
+            actions=[{"type": "set_priority", "value": "90"}],
+        ),
+        actor=admin.user,
+    )
+    start = rule_save(
+        rule=Rule(
+            organization=org_a,
+            name="Tag what arrives",
+            trigger=Trigger.MESSAGE_RECEIVED,
+            actions=[{"type": "tag", "value": "seen"}],
+        ),
+        actor=admin.user,
+    )
+
+    # When a message arrives (the tag is a conversation change: Ping and Pong start answering each other)
+    post_update(telegram_channel, message_update(7002, private_message(42, "hello")))
+    wait_for(lambda: RuleRun.objects.filter(rule=start).exists(), what="the first rule")
+    time.sleep(6)  # long enough for an endless loop to show
+
+    # Then the chain stopped within its depth: each rule ran a bounded number of times
+    runs = RuleRun.objects.filter(rule__in=[ping, pong]).count()
+    assert 1 <= runs <= 2 * MAX_CHAIN
+    assert RuleRun.objects.filter(rule=start).count() == 1
