@@ -17,6 +17,7 @@ BENCHMARKS = [
     "search.py",
     "dashboards.py",
     "alerts.py",
+    "automation.py",
 ]
 
 if __name__ == "__main__":

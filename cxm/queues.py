@@ -23,8 +23,8 @@ DEFAULT_QUEUE = MAINTENANCE
 TASK_QUEUES = {
     "apps.ingestion.tasks.process_payload_task": INGESTION,
     "apps.ingestion.tasks.process_payload_batch_task": INGESTION,
-    "apps.connectors.tasks.poll_channel_task": INGESTION,
-    "apps.connectors.tasks.send_message_task": OUTBOUND,
+    "apps.ingestion.tasks.poll_channel_task": INGESTION,
+    "apps.replies.tasks.send_message_task": OUTBOUND,
     "apps.webhooks.tasks.webhook_deliver_task": OUTBOUND,
     "apps.alerts.tasks.alert_email_task": OUTBOUND,
     # Auto-assignment of conversations that just got a message: live work, as the message itself.

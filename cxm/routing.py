@@ -3,8 +3,8 @@
 from channels.routing import URLRouter
 from django.urls import path
 
-from apps.connectors.livechat.consumers import LivechatConsumer
 from apps.inbox.consumers import ConversationConsumer, InboxConsumer
+from apps.ingestion.livechat import LivechatConsumer
 
 # The website widget's socket. It checks the Origin itself, against the channel's allowed_origins, because
 # it is embedded on the brands' own sites, whose origins are not CXM's ALLOWED_HOSTS.

@@ -205,11 +205,11 @@ CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "apps.core.tasks.heartbeat_task", "schedule": _every(30.0)},
     # A payload whose task was lost (Redis lost its queue) is sent again; processing is idempotent.
     "poll-due-channels": {
-        "task": "apps.connectors.tasks.poll_due_channels_task",
+        "task": "apps.ingestion.tasks.poll_due_channels_task",
         "schedule": _every(float(os.environ.get("CXM_POLL_DUE_SECONDS", "30"))),
     },
     "send-scheduled-messages": {
-        "task": "apps.connectors.tasks.send_scheduled_messages_task",
+        "task": "apps.replies.tasks.send_scheduled_messages_task",
         "schedule": _every(30.0),
     },
     "requeue-stuck-payloads": {
@@ -243,12 +243,17 @@ CELERY_BEAT_SCHEDULE = {
     },
     # SLA deadlines near are warned of, those passed escalated (each once).
     "sla-check": {"task": "apps.routing.tasks.sla_check_task", "schedule": _every(60.0)},
+    # Agents whose app was closed without going offline are set offline; their conversations requeued.
+    "agents-gone-offline": {
+        "task": "apps.routing.tasks.agents_gone_offline_task",
+        "schedule": _every(300.0),
+    },
     # Automation rules on conversations whose customer has waited longer than the rule says.
     "automation-no-reply": {"task": "apps.automation.tasks.no_reply_sweep_task", "schedule": _every(60.0)},
 }
 
 # A polled channel whose poll fails waits this long before the next one, twice as long after each further
-# failure in a row (up to an hour; apps.connectors.services.channel_poll_failed).
+# failure in a row (up to an hour; apps.ingestion.polling.channel_poll_failed).
 CHANNEL_POLL_RETRY_SECONDS = float(os.environ.get("CXM_CHANNEL_POLL_RETRY_SECONDS", "30"))
 
 # Dashboards (apps.analytics): how long after a write the workers recompute the rollup days it touched. Each

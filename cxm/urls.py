@@ -37,10 +37,11 @@ urlpatterns = [
         "password/reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"
     ),
     path("org/", include("apps.accounts.urls")),
-    path("org/channels/", include("apps.connectors.urls")),
+    path("org/channels/", include("apps.ingestion.channel_urls")),
     path("org/listening/", include("apps.listening.urls")),
     path("org/classifiers/", include("apps.classification.urls")),
     path("org/webhooks/", include("apps.webhooks.urls")),
+    path("org/routing/", include("apps.routing.urls")),
     path("automation/", include("apps.automation.urls")),
     path("alerts/", include("apps.alerts.urls")),
     path("inbox/", include("apps.inbox.urls")),

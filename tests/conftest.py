@@ -14,6 +14,14 @@ from tests.factories import PASSWORD, BrandFactory, OrganizationFactory, members
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def pytest_collection_modifyitems(items):
+    """Every test of a *_browser.py module drives Chromium: mark it, so that a run can leave them out
+    (.ci/run's second pass, on the external servers)."""
+    for item in items:
+        if item.path.name.endswith("_browser.py"):
+            item.add_marker(pytest.mark.browser)
+
+
 @pytest.fixture
 def org_a(db):
     return OrganizationFactory(name="Org A")

@@ -5,7 +5,10 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpResponseRedirect
 
+from apps.core.models import AuditEvent
+
 from .admin_base import OrganisationAdminOnly, TenantAdmin, _is_platform_operator
+from .hooks import brand_created
 from .models import Brand, Membership, Organization, Team, User
 from .permissions import account_manageable_by, current_membership
 from .services import MembershipError, member_invite, membership_remove, membership_update
@@ -39,9 +42,7 @@ class BrandAdmin(TenantAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         if not change:
-            from apps.listening.services import listening_queries_create_defaults
-
-            listening_queries_create_defaults(brand=obj)
+            brand_created.send(obj)
 
 
 @admin.register(Team)
@@ -211,3 +212,20 @@ class UserAdmin(OrganisationAdminOnly, DjangoUserAdmin):
             for name, opts in fieldsets
             if name != "Permissions"
         ]
+
+
+# The audit log is core's (apps/core/models.py); its admin needs the tenant admin, which is accounts'.
+@admin.register(AuditEvent)
+class AuditEventAdmin(TenantAdmin):
+    list_display = ["created_at", "action", "target_type", "target_id", "actor", "organization"]
+    list_filter = ["action", "target_type"]
+    search_fields = ["target_id", "action"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

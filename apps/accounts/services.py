@@ -1,6 +1,7 @@
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
+from .hooks import brand_created
 from .models import Brand, Membership, Organization, Role, Team, User
 
 # Django-admin permissions given to organisation admins: every model of CXM's own apps.
@@ -40,8 +41,6 @@ def brand_create(
     competitors: list[str] | None = None,
     category_terms: list[str] | None = None,
 ) -> Brand:
-    from apps.listening.services import listening_queries_create_defaults
-
     brand = Brand.objects.create(
         organization=organization,
         name=name,
@@ -50,8 +49,9 @@ def brand_create(
         competitors=competitors or [],
         category_terms=category_terms or [],
     )
-    # A new brand listens from the first message: starter queries from its handles, names and rivals.
-    listening_queries_create_defaults(brand=brand)
+    # A new brand listens from the first message: listening adds starter queries from its handles, names and
+    # rivals.
+    brand_created.send(brand)
     return brand
 
 
@@ -177,7 +177,7 @@ def _check_reach(membership: Membership, issuer: Membership | None) -> None:
 def _sockets_reconsider(membership: Membership) -> None:
     """Once committed, close the person's open live sockets in this organisation: they reconnect and are
     let in (or not) with their new role and brands, instead of hearing what the old ones allowed."""
-    from apps.inbox.consumers import live_send, user_group
+    from apps.core.live import live_send, user_group
 
     organization_id, user_id = membership.organization_id, membership.user_id
     transaction.on_commit(lambda: live_send(user_group(organization_id, user_id), "membership.changed", {}))

@@ -5,7 +5,6 @@ from django.http import HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from apps.connectors.selectors import channel_list
 from apps.core.parsing import ascii_int
 
 from .middleware import SESSION_KEY
@@ -45,13 +44,21 @@ def switch_organization(request):
 def overview(request):
     membership = current_membership(request)
     brands = brand_list(membership=membership).annotate(channel_count=Count("channels", distinct=True))
+    # The channels of the brands the admin sees (connectors sit above accounts: read through the brands),
+    # by brand, kind and name.
+    brands = brands.prefetch_related("channels")
+    channels = [
+        channel
+        for brand in brands
+        for channel in sorted(brand.channels.all(), key=lambda channel: (channel.kind, channel.name))
+    ]
     return render(
         request,
         "accounts/overview.html",
         {
             "section": "org",
             "brands": brands,
-            "channels": channel_list(membership=membership),
+            "channels": channels,
             "teams": team_list(membership=membership),
             "members": member_list(membership=membership),
         },

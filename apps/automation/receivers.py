@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import time
 
+from django.db import transaction
+
 from .models import AutoReply, Rule, SurveySettings, Trigger
 
 VERSION_CHECK_SECONDS = 5.0
@@ -51,7 +53,7 @@ def messages_stored(messages) -> None:
         wanted = interest(organization_id)
         answers = any("csat:" in str(m.metadata or "") for m in batch)
         if answers or wanted & {Trigger.MESSAGE_RECEIVED, Trigger.CONVERSATION_CREATED, "auto_reply"}:
-            automation_messages_task.delay([m.pk for m in batch], list(current_chain()))
+            automation_messages_task.delay([m.pk for m in batch], list(current_chain()), sorted(wanted))
 
 
 def messages_changed(event: str, messages) -> None:
@@ -68,7 +70,13 @@ def conversations_changed(conversations) -> None:
             _queue(Trigger.CONVERSATION_CHANGED, {c.pk for c in batch})
 
 
-def status_changed(conversation, previous: str, actor) -> None:
+def status_set(*, conversation, previous: str, **_) -> None:
+    """Sent inside conversation_set_status's transaction: acted on once committed, when the status changed."""
+    if previous != conversation.status:
+        transaction.on_commit(lambda: _status_changed(conversation, previous))
+
+
+def _status_changed(conversation, previous: str) -> None:
     from .tasks import survey_send_task
 
     wanted = interest(conversation.organization_id)
@@ -78,7 +86,7 @@ def status_changed(conversation, previous: str, actor) -> None:
         survey_send_task.delay(conversation.pk)
 
 
-def customer_attributes_changed(customer, keys) -> None:
+def customer_attributes_changed(*, customer, keys, **_) -> None:
     from apps.conversations.models import Conversation
 
     if Trigger.CUSTOMER_CHANGED not in interest(customer.organization_id):
@@ -119,7 +127,7 @@ def connect() -> None:
     conversation_hooks.messages_stored.connect(messages_stored)
     conversation_hooks.messages_changed.connect(messages_changed)
     conversation_hooks.conversations_changed.connect(conversations_changed)
-    conversation_hooks.status_changed.connect(status_changed)
+    conversation_hooks.status_set.connect(status_set)
     customer_hooks.attributes_changed.connect(customer_attributes_changed)
     try:
         from apps.routing import hooks as routing_hooks

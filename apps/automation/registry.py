@@ -29,9 +29,13 @@ class Subject:
     message: object | None = None
     extra: dict = field(default_factory=dict)  # previous status, SLA target, changed attribute names
 
-    @functools.cached_property
+    @property
     def identities(self) -> list:
-        return list(self.conversation.customer.identities.all())
+        # Kept on the conversation: every rule and message of an event reads them once.
+        conversation = self.conversation
+        if not hasattr(conversation, "_automation_identities"):
+            conversation._automation_identities = list(conversation.customer.identities.all())
+        return conversation._automation_identities
 
 
 # ----------------------------------------------------------------------------------------------- conditions
@@ -86,6 +90,14 @@ def _number(value) -> float:
         return float(value)
     except (TypeError, ValueError) as error:
         raise RuleInvalid(f"“{value}” is not a number") from error
+
+
+def _id(value) -> int:
+    """A row's id as the rule names it, or RuleInvalid (never a lookup error reaching the caller)."""
+    text = str(value).strip()
+    if not text.isdigit() or len(text) > 18:
+        raise RuleInvalid(f"“{value}” is not an id")
+    return int(text)
 
 
 def compare(actual, op: str, value) -> bool:
@@ -145,7 +157,7 @@ def _attribute(subject: Subject, condition: dict):
 
 @functools.lru_cache(maxsize=512)
 def _compiled_query(query_id: int, version: str):
-    from apps.connectors.kinds import ChannelKind
+    from apps.customers.kinds import ChannelKind
     from apps.listening.models import ListeningQuery
     from apps.listening.query import compile_matcher
 
@@ -174,9 +186,9 @@ def _listening_match(subject: Subject, condition: dict) -> bool:
 def _clean_query(value, organization):
     from apps.listening.models import ListeningQuery
 
-    if not ListeningQuery.objects.filter(pk=str(value).strip() or 0, organization=organization).exists():
+    if not ListeningQuery.objects.filter(pk=_id(value), organization=organization).exists():
         raise RuleInvalid(f"no listening query #{value} in this organisation")
-    return int(value)
+    return _id(value)
 
 
 def _within_hours(subject: Subject, condition: dict) -> str:
@@ -278,7 +290,7 @@ register_condition(
 
 
 def condition_holds(subject: Subject, condition: dict) -> bool:
-    entry = CONDITIONS.get(condition.get("field"))
+    entry = CONDITIONS.get(str(condition.get("field")))
     if entry is None:
         return False  # a condition whose app is gone never holds: the rule stays quiet, not wrong
     actual = entry.read(subject, condition)
@@ -293,10 +305,10 @@ def condition_holds(subject: Subject, condition: dict) -> bool:
 
 
 def condition_clean(condition: dict, organization) -> dict:
-    entry = CONDITIONS.get(condition.get("field"))
+    entry = CONDITIONS.get(str(condition.get("field")))
     if entry is None:
         raise RuleInvalid(f"unknown condition “{condition.get('field')}”")
-    op = condition.get("op") or entry.ops[0]
+    op = str(condition.get("op") or entry.ops[0])
     if op not in entry.ops:
         words = ", ".join(OP_WORDS[o] for o in entry.ops)
         raise RuleInvalid(f"{entry.label}: the operator must be one of: {words}")
@@ -343,7 +355,7 @@ def register_action(action: Action) -> Action:
 def _clean_team(value, organization):
     from apps.accounts.models import Team
 
-    team = Team.objects.filter(organization=organization, pk=str(value).strip() or 0).first()
+    team = Team.objects.filter(organization=organization, pk=_id(value)).first()
     if team is None:
         raise RuleInvalid(f"no team #{value} in this organisation")
     return team.pk
@@ -361,7 +373,7 @@ def _assign_team(conversation, value) -> str:
 def _clean_agent(value, organization):
     from apps.accounts.models import Membership
 
-    membership = Membership.objects.filter(organization=organization, user_id=str(value).strip() or 0).first()
+    membership = Membership.objects.filter(organization=organization, user_id=_id(value)).first()
     if membership is None or not membership.can_work_inbox:
         raise RuleInvalid(f"user #{value} does not work this organisation's inbox")
     return membership.user_id
@@ -432,8 +444,8 @@ def _set_status(conversation, value) -> str:
 
 def _clean_minutes(value, organization):
     minutes = _number(value)
-    if minutes < 1:
-        raise RuleInvalid("snooze for at least a minute")
+    if not 1 <= minutes <= 60 * 24 * 365:
+        raise RuleInvalid("snooze for a minute to a year")
     return int(minutes)
 
 
@@ -448,9 +460,9 @@ def _snooze(conversation, value) -> str:
 def _clean_saved_reply(value, organization):
     from apps.replies.models import SavedReply
 
-    if not SavedReply.objects.filter(organization=organization, pk=str(value).strip() or 0).exists():
+    if not SavedReply.objects.filter(organization=organization, pk=_id(value)).exists():
         raise RuleInvalid(f"no saved reply #{value} in this organisation")
-    return int(value)
+    return _id(value)
 
 
 def _send_saved_reply(conversation, value) -> str:
@@ -476,7 +488,7 @@ def _note(conversation, value) -> str:
 def _notify(conversation, value) -> str:
     from django.contrib.auth import get_user_model
 
-    from apps.inbox.conversation_selectors import conversation_members
+    from apps.conversations.selectors import conversation_members
     from apps.notifications.models import Notification
     from apps.notifications.services import notifications_send
 
@@ -553,7 +565,7 @@ for _action in (
 
 
 def action_clean(action: dict, organization) -> dict:
-    entry = ACTIONS.get(action.get("type"))
+    entry = ACTIONS.get(str(action.get("type")))
     if entry is None:
         raise RuleInvalid(f"unknown action “{action.get('type')}”")
     value = action.get("value", "")

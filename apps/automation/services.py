@@ -54,6 +54,8 @@ def rule_clean(*, rule: Rule) -> Rule:
         raise RuleInvalid("that brand belongs to another organisation")
     if rule.trigger not in Trigger.values:
         raise RuleInvalid(f"unknown trigger “{rule.trigger}”")
+    if not isinstance(rule.conditions or [], list) or not isinstance(rule.actions or [], list):
+        raise RuleInvalid("conditions and actions are lists")
     conditions = [c for c in (rule.conditions or []) if isinstance(c, dict) and c.get("field")]
     actions = [a for a in (rule.actions or []) if isinstance(a, dict) and a.get("type")]
     if len(conditions) > MAX_CONDITIONS or len(actions) > MAX_ACTIONS:
@@ -141,6 +143,14 @@ def _matches(rule: Rule, subject: Subject) -> bool:
     return all(condition_holds(subject, condition) for condition in rule.conditions)
 
 
+def _first_match(rule: Rule, event: str, conversation, messages: list, extra: dict) -> Subject | None:
+    for message in messages:
+        subject = Subject(event=event, conversation=conversation, message=message, extra=extra)
+        if _matches(rule, subject):
+            return subject
+    return None
+
+
 def _capped(rule: Rule, conversation: Conversation) -> bool:
     since = timezone.now() - timedelta(hours=1)
     return (
@@ -215,11 +225,13 @@ def rules_run(
         logger.warning("automation: rule chain %s stopped at depth %d (%s)", chain, len(chain), event)
         return 0
     conversations = _conversations(conversation_ids)
-    latest: dict[int, Message] = {}
+    # Each conversation's new messages, newest first: a rule is tested against each of them and acts once
+    # per conversation and event, on the newest message that matches.
+    new: dict[int, list[Message]] = {}
     for message in (
-        Message.objects.filter(pk__in=list(message_ids)).select_related("channel").order_by("sent_at", "pk")
+        Message.objects.filter(pk__in=list(message_ids)).select_related("channel").order_by("-sent_at", "-pk")
     ):
-        latest[message.conversation_id] = message
+        new.setdefault(message.conversation_id, []).append(message)
     matched = 0
     for conversation in conversations.values():
         rules = active_rules(conversation.organization_id, event)
@@ -228,10 +240,8 @@ def rules_run(
         for rule in rules:
             if rule.pk in chain:
                 continue
-            subject = Subject(
-                event=event, conversation=conversation, message=latest.get(conversation.pk), extra=extra or {}
-            )
-            if not _matches(rule, subject):
+            subject = _first_match(rule, event, conversation, new.get(conversation.pk) or [None], extra or {})
+            if subject is None:
                 continue
             if _capped(rule, conversation):
                 logger.warning("automation: rule %s capped on conversation %s", rule.pk, conversation.pk)
@@ -318,6 +328,8 @@ def auto_reply_save(*, auto_reply: AutoReply, actor) -> AutoReply:
     }
     if not auto_reply.texts:
         raise RuleInvalid("write the acknowledgement in at least one language")
+    if not 1 <= (auto_reply.window_hours or 0) <= 24 * 365:
+        raise RuleInvalid("the window is an hour to a year")
     if auto_reply.default_language not in auto_reply.texts:
         raise RuleInvalid(f"write it in the default language ({auto_reply.default_language}) too")
     try:
@@ -625,10 +637,18 @@ def survey_answers_record(*, message_ids: Iterable[int]) -> int:
 # ------------------------------------------------------------------------------------ events of messages
 
 
-def messages_automate(*, message_ids: Iterable[int], chain: tuple[int, ...] = ()) -> None:
+def messages_automate(
+    *, message_ids: Iterable[int], chain: tuple[int, ...] = (), wanted: Iterable[str] | None = None
+) -> None:
     """New inbound messages (automation_messages_task): survey answers are recorded and nothing else;
     the others are acknowledged where the brand asks for it, then go through the rules of "message
     received" and, in the conversations they opened, of "conversation created"."""
+    # What the organisation automates (receivers.interest): the parts it does not are skipped unread.
+    wanted = (
+        set(wanted)
+        if wanted is not None
+        else {Trigger.CONVERSATION_CREATED, Trigger.MESSAGE_RECEIVED, "auto_reply"}
+    )
     messages = list(
         Message.objects.filter(pk__in=list(message_ids), direction=Message.Direction.INBOUND).order_by(
             "sent_at", "pk"
@@ -644,18 +664,23 @@ def messages_automate(*, message_ids: Iterable[int], chain: tuple[int, ...] = ()
     first: dict[int, Message] = {}
     for message in others:
         first.setdefault(message.conversation_id, message)
-    created = {
-        conversation_id
-        for conversation_id, message in first.items()
-        if not Message.objects.filter(conversation_id=conversation_id, sent_at__lte=message.sent_at)
-        .exclude(pk__in=ids)
-        .exclude(direction=Message.Direction.NOTE)
-        .exists()
-    }
-    auto_replies_send(message_ids=ids)
-    if created:
-        rules_run(event=Trigger.CONVERSATION_CREATED, conversation_ids=created, message_ids=ids, chain=chain)
-    rules_run(event=Trigger.MESSAGE_RECEIVED, conversation_ids=set(first), message_ids=ids, chain=chain)
+    if "auto_reply" in wanted:
+        auto_replies_send(message_ids=ids)
+    if Trigger.CONVERSATION_CREATED in wanted:
+        created = {
+            conversation_id
+            for conversation_id, message in first.items()
+            if not Message.objects.filter(conversation_id=conversation_id, sent_at__lte=message.sent_at)
+            .exclude(pk__in=ids)
+            .exclude(direction=Message.Direction.NOTE)
+            .exists()
+        }
+        if created:
+            rules_run(
+                event=Trigger.CONVERSATION_CREATED, conversation_ids=created, message_ids=ids, chain=chain
+            )
+    if Trigger.MESSAGE_RECEIVED in wanted:
+        rules_run(event=Trigger.MESSAGE_RECEIVED, conversation_ids=set(first), message_ids=ids, chain=chain)
 
 
 # ------------------------------------------------------------------------------ the webhook action

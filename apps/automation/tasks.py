@@ -17,10 +17,12 @@ logger = logging.getLogger(__name__)
     soft_time_limit=240,
     time_limit=300,
 )
-def automation_messages_task(message_ids: list[int], chain: list[int] | None = None) -> None:
+def automation_messages_task(
+    message_ids: list[int], chain: list[int] | None = None, wanted: list[str] | None = None
+) -> None:
     """New inbound messages: survey answers, acknowledgements, then the rules of "message received" and,
     for conversations they opened, "conversation created"."""
-    services.messages_automate(message_ids=message_ids, chain=tuple(chain or ()))
+    services.messages_automate(message_ids=message_ids, chain=tuple(chain or ()), wanted=wanted)
 
 
 @shared_task(

@@ -1,6 +1,6 @@
 """Language identification for short and mixed text (tweets, chat lines, reviews).
 
-Pure Python (no Django). Backed by ``lingua-language-detector`` (Rust core, its n-gram models ship
+Pure Python (no database). Backed by ``lingua-language-detector`` (Rust core, its n-gram models ship
 inside the wheel: nothing is downloaded). ``detect(texts)`` returns one ISO 639-1 code per text,
 or ``UNDETERMINED`` ("und") when the text has no letters to go on or no language is clearly ahead.
 
@@ -18,16 +18,10 @@ import re
 import threading
 from collections.abc import Iterable, Sequence
 
+# The codes are the domain's vocabulary (the inbox filters on them): apps/conversations/labels.py.
+from apps.conversations.labels import DEFAULT_LANGUAGES, UNDETERMINED
+
 __all__ = ["DEFAULT_LANGUAGES", "UNDETERMINED", "LanguageDetector", "detect", "detect_mixed", "preload"]
-
-UNDETERMINED = "und"
-
-#: Candidate languages by default: the languages the classifiers were measured on, plus the other
-#: widely used ones customers write in (ISO 639-1).
-DEFAULT_LANGUAGES: tuple[str, ...] = (
-    "ar", "de", "en", "es", "fr", "hi", "id", "it", "ja", "ko", "nl", "pl", "pt", "ru", "th", "tr",
-    "uk", "vi", "zh", "sv", "da", "nb", "fi", "el", "he", "cs", "ro", "hu", "fa", "ur", "bn",
-)  # fmt: skip
 
 _NOISE = re.compile(
     r"(?:https?://\S+|www\.\S+|\bhttps?\b|@\w+|[#＃]|&(?:amp|lt|gt|quot);|\d+(?:[.,:/]\d+)*)",

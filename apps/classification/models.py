@@ -3,6 +3,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 
+from apps.conversations.labels import Sentiment  # noqa: F401 (its home is the domain's vocabulary)
 from apps.conversations.models import NeedsReply  # noqa: F401 (the triage's labels: the domain's column)
 from apps.core.models import TenantModel
 
@@ -25,12 +26,6 @@ class Task(models.TextChoices):
     RELEVANCE = "relevance", "Relevance"
     # Whether the brand must answer (apps.classification.triage); it is also a Message field of that name.
     NEEDS_REPLY = "needs_reply", "Needs reply"
-
-
-class Sentiment(models.TextChoices):
-    NEGATIVE = "negative", "Negative"
-    NEUTRAL = "neutral", "Neutral"
-    POSITIVE = "positive", "Positive"
 
 
 RELEVANCE_LABELS = ["relevant", "irrelevant"]

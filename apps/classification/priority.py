@@ -15,6 +15,9 @@ from __future__ import annotations
 
 import math
 
+# The waiting bonus is the domain's vocabulary: conversations_reprioritise adds it in SQL.
+from apps.conversations.labels import WAITING_MAX, WAITING_PER_HOUR
+
 BASE = 20.0
 INTENT_WEIGHTS = {
     "churn_risk": 30.0,
@@ -27,7 +30,6 @@ INTENT_WEIGHTS = {
     "spam": -40.0,
 }
 TIER_VALUES = {"platinum": 10.0, "vip": 10.0, "gold": 7.0, "silver": 4.0, "bronze": 2.0}
-WAITING_PER_HOUR, WAITING_MAX = 2.0, 20.0
 
 
 def customer_value(attributes: dict | None) -> float:

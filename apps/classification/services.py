@@ -18,15 +18,15 @@ from apps.accounts.models import Brand, Organization
 from apps.connectors.kinds import PRIVATE_KINDS
 from apps.conversations.hooks import messages_changed
 from apps.conversations.models import Conversation, Message
-from apps.conversations.services import conversations_refresh_labels, conversations_refresh_needs_reply
+from apps.conversations.services import SPAM, conversations_refresh_labels, conversations_refresh_needs_reply
 from apps.core.audit import audit_record
 from apps.listening.models import Level, Mention
-from apps.search.services import messages_labels_changed
 
 from . import engine, language, relevance, targets, triage
 from .engine import ClassifierUnavailable, best, label_scores
 from .evaluation import scores as evaluation_scores
 from .heads import Head
+from .hooks import labels_changed
 from .models import (
     DEFAULT_INTENT_LABELS,
     RELEVANCE_LABELS,
@@ -109,7 +109,7 @@ def messages_classify(*, message_ids: list[int]) -> int:
     with transaction.atomic():
         _store(messages, results)
     transaction.on_commit(lambda: _push_classified(messages))
-    transaction.on_commit(lambda: messages_labels_changed([m.pk for m in messages]))
+    transaction.on_commit(lambda: labels_changed.send([m.pk for m in messages]))
     return len(messages)
 
 
@@ -537,7 +537,7 @@ def _apply_correction(message: Message, task: str, label: str, mention: Mention 
     message.save(update_fields=["classification", *([task] if mention is None else [])])
     if mention is None and task in (Task.SENTIMENT, Task.INTENT, Task.NEEDS_REPLY):
         conversations_refresh_labels(conversation_ids=[message.conversation_id])
-        transaction.on_commit(lambda: messages_labels_changed([message.pk]))
+        transaction.on_commit(lambda: labels_changed.send([message.pk]))
 
 
 def _labels_for(organization_id: int, task: str) -> list[str]:
@@ -867,6 +867,11 @@ def training_examples_erase(*, message_ids: list[int]) -> int:
     return removed
 
 
+def training_examples_erase_of_customer(*, message_ids: list[int], **_) -> None:
+    """Receiver of customers.hooks.customer_erasing."""
+    training_examples_erase(message_ids=message_ids)
+
+
 def classification_settings_update(
     *, organization_id: int, intent_labels: str, min_examples_to_train, retrain_automatically: bool, user=None
 ) -> ClassificationSettings:
@@ -898,3 +903,20 @@ def classification_settings_update(
         data={"intent_labels": labels, "min_examples_to_train": minimum},
     )
     return found
+
+
+def conversations_spam_learn(*, conversations, actor, **_) -> None:
+    """Receiver of conversations.hooks.marked_spam: where the organisation's intents include "spam", the
+    latest inbound message of each conversation is corrected to it, so that the brand's model learns."""
+    if SPAM in classification_settings(conversations[0].organization_id).intent_labels:
+        latest_inbound = (
+            Message.objects.filter(
+                conversation_id__in=[c.pk for c in conversations], direction=Message.Direction.INBOUND
+            )
+            .select_related("conversation", "organization")
+            .order_by("conversation_id", "-sent_at", "-id")
+            .distinct("conversation_id")
+        )
+        for message in latest_inbound:
+            label_correct(message=message, task=Task.INTENT, label=SPAM, user=actor)
+        conversations_refresh_labels(conversation_ids=[c.pk for c in conversations])

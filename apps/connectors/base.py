@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from apps.core.links import external_url
-from apps.customers.services import StrongLink
+from apps.customers.models import StrongLink
 
 
 class PayloadRejected(Exception):

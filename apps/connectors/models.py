@@ -34,7 +34,7 @@ class Channel(TenantModel):
     last_fetch_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     # Failed polls in a row (0 after a success); from POLL_FAILING_AFTER on, the channel is failing since
-    # `failing_since` and its organisation's admins were told (services.channel_poll_failed).
+    # `failing_since` and its organisation's admins were told (apps.ingestion.polling.channel_poll_failed).
     error_count = models.PositiveIntegerField(default=0)
     failing_since = models.DateTimeField(null=True, blank=True)
     # The channel's one poll chain: not polled before this time (a poll under way, or a back-off after

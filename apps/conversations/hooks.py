@@ -3,8 +3,11 @@
 These hooks live in the domain layer so that every layer above it may send them: ingestion when it stores
 payloads' messages, replies when an agent answers, the connectors' delivery reports, classification once
 the models ran, the conversation services when an agent acts. Receivers are connected in their apps'
-`AppConfig.ready()`; each is sent once the change is committed (from `transaction.on_commit` where the
-sender works in a transaction), so receivers see the rows.
+`AppConfig.ready()`. The first three are sent once the change is committed (from `transaction.on_commit`
+where the sender works in a transaction), so receivers see the rows. The agents' actions below them
+(status_set, note_added, assigned, unsnoozed, marked_spam) are sent inside the action's transaction, where
+the conversation services used to call the apps above by name: what receivers write commits or rolls back
+with the action.
 """
 
 from apps.core.hooks import Hook
@@ -29,9 +32,39 @@ conversations_changed = Hook(
     `send(conversations)`, a list of Conversation.""",
 )
 
-status_changed = Hook(
-    "conversations.status_changed",
-    """A conversation's status changed, committed: `send(conversation, previous, actor)` with the status it
-    had before (`actor` None when CXM changed it: a rule, the unsnooze sweep). Automation runs its
-    status rules and sends the satisfaction survey of a resolution.""",
+status_set = Hook(
+    "conversations.status_set",
+    """A conversation's status was set (conversation_set_status: an agent, or CXM with actor None), inside
+    the transaction: `send(conversation=..., actor=..., previous=...)`, previous being the status it had
+    before (the same when it was set again). Replies records what resolved a closed one; webhooks announce
+    the change; automation (on commit, when the status really changed) runs its status rules and sends the
+    satisfaction survey of a resolution.""",
+)
+
+note_added = Hook(
+    "conversations.note_added",
+    """An internal note was added (note_add), inside the transaction: `send(conversation=..., note=...,
+    author=..., mentioned=[users])`, mentioned being the members its @names point at who may work on the
+    conversation. Notifications tells them; webhooks announce the note.""",
+)
+
+assigned = Hook(
+    "conversations.assigned",
+    """A conversation was given to a member (conversation_assign_to), inside the transaction:
+    `send(conversation=..., assignee=..., actor=...)`, assignee None when it was unassigned. Notifications
+    tells the assignee.""",
+)
+
+unsnoozed = Hook(
+    "conversations.unsnoozed",
+    """A snoozed conversation's time came and it is open again (conversations_unsnooze_due, beat), inside the
+    transaction: `send(conversation=...)`, its assignee loaded. Notifications tells the assignee.""",
+)
+
+marked_spam = Hook(
+    "conversations.marked_spam",
+    """Conversations were closed and tagged spam (conversations_mark_spam), inside the transaction, before
+    the inboxes hear of it: `send(conversations=[...], actor=...)`. Classification corrects the latest
+    inbound message of each to the "spam" intent where the organisation has it, so that its model learns,
+    and refreshes the conversations' labels.""",
 )

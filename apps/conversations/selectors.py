@@ -18,14 +18,11 @@ from django.db.models.functions import Substr
 from django.http import QueryDict
 from django.utils import timezone
 
-from apps.accounts.models import Brand, Membership, Role, Team
+from apps.accounts.models import Membership, Role, Team
 from apps.accounts.tenancy import scoped
-from apps.classification.language import DEFAULT_LANGUAGES
-from apps.classification.models import Sentiment
-from apps.connectors.models import Channel
 from apps.core.parsing import ascii_int
-from apps.listening.models import Level, Mention
 
+from .labels import Level, Sentiment
 from .models import Conversation, Message, NeedsReply, Tag
 
 INBOX_VIEWS = {
@@ -110,15 +107,19 @@ class InboxFilters:
         return condition
 
     def _tagged(self) -> QuerySet:
-        # A mention the classifier judged not to be about the brand does not count, as on the dashboards.
-        tagged = Mention.objects.filter(message__conversation_id=OuterRef("pk"), brand_id=self.about).exclude(
-            relevant=False
-        )
+        # Listening's mentions (listening sits above conversations) are reached through the messages' reverse
+        # relation, every condition in one filter() so that they hold for one and the same mention. A mention
+        # the classifier judged not to be about the brand does not count, as on the dashboards.
+        mention = {"mentions__brand_id": self.about}
         if self.level:
-            tagged = tagged.filter(level=self.level)
+            mention["mentions__level"] = self.level
         if self.competitor:
-            tagged = tagged.filter(competitor=self.competitor)
-        return tagged
+            mention["mentions__competitor"] = self.competitor
+        return Message.objects.filter(
+            Q(mentions__relevant__isnull=True) | Q(mentions__relevant=True),
+            conversation_id=OuterRef("pk"),
+            **mention,
+        )
 
 
 def _priority_condition(level: str) -> Q:
@@ -371,6 +372,18 @@ def _attach_previews(conversations: list[Conversation], membership: Membership) 
         conversation.preview = latest.get(conversation.pk, "")
 
 
+def conversation_members(*, conversation: Conversation) -> QuerySet[Membership]:
+    """The members who may work on the conversation (be assigned it, be mentioned in its notes, view it
+    live): the inbox roles of its organisation, with access to its brand."""
+    brands = Membership.brands.through.objects.filter(membership_id=OuterRef("pk"))
+    return (
+        Membership.objects.filter(organization_id=conversation.organization_id, role__in=INBOX_ROLES)
+        .filter(~Exists(brands) | Exists(brands.filter(brand_id=conversation.brand_id)))
+        .select_related("user")
+        .order_by("user__username")
+    )
+
+
 def inbox_counts(*, membership: Membership) -> dict[str, int]:
     """How many conversations each view holds (before the filter bar's filters), counted up to COUNT_CAP:
     a count of COUNT_CAP means "at least that many". Each is an index-only count; with the filters, a
@@ -378,25 +391,6 @@ def inbox_counts(*, membership: Membership) -> dict[str, int]:
     return {
         view: _inbox_queryset(membership, view, InboxFilters()).order_by()[:COUNT_CAP].count()
         for view in INBOX_VIEWS
-    }
-
-
-def inbox_filter_choices(*, membership: Membership, intent_labels: Collection[str]) -> dict:
-    """The values the filter bar offers: the membership's brands and channels, the organisation's tags,
-    agents and teams, and the label sets."""
-    return {
-        "brands": scoped(Brand, membership).only("name").order_by("name"),
-        "channels": scoped(Channel, membership).only("name", "kind").order_by("name"),
-        "tags": scoped(Tag, membership).only("name").order_by("name"),
-        "agents": inbox_agents(membership=membership),
-        "teams": scoped(Team, membership).only("name").order_by("name"),
-        "sentiments": Sentiment.values,
-        "intents": list(intent_labels),
-        "languages": sorted(DEFAULT_LANGUAGES),
-        "priorities": [name for name, _ in Conversation.PRIORITY_LEVELS],
-        "needs_reply": NeedsReply.choices,
-        "statuses": Conversation.Status.choices,
-        "sorts": INBOX_SORTS,
     }
 
 
@@ -414,20 +408,3 @@ def conversation_thread(*, conversation: Conversation) -> QuerySet[Message]:
     return conversation.messages.select_related("author_identity", "author_user", "channel").order_by(
         "sent_at", "pk"
     )
-
-
-#: The latest entries of a conversation's activity shown on its page.
-ACTIVITY_LIMIT = 50
-
-
-def conversation_activity(*, conversation: Conversation, limit: int = ACTIVITY_LIMIT):
-    """What happened to the conversation, newest first: its audit log (assignments, statuses, tags, and what
-    CXM did by itself: rules, routing, acknowledgements, surveys, each with its explanation when it has
-    one)."""
-    from apps.core.models import AuditEvent
-
-    return AuditEvent.objects.filter(
-        organization_id=conversation.organization_id,
-        target_type=Conversation._meta.label_lower,
-        target_id=str(conversation.pk),
-    ).select_related("actor")[:limit]

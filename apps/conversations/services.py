@@ -14,9 +14,9 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from apps.core.audit import audit_record
-from apps.webhooks import events as webhook_events
 
-from .hooks import conversations_changed, status_changed
+from .hooks import assigned, conversations_changed, marked_spam, note_added, status_set, unsnoozed
+from .labels import UNDETERMINED, WAITING_MAX, WAITING_PER_HOUR
 from .models import Conversation, Message, Tag, ThreadAlias
 
 logger = logging.getLogger(__name__)
@@ -117,59 +117,8 @@ def conversation_set_status(
         target=conversation,
         data={"status": status},
     )
-    webhook_events.conversation_status_changed(conversation, actor)
-    if previous != status:
-        changed = conversation
-        transaction.on_commit(lambda: status_changed.send(changed, previous, actor))
-    from apps.replies.services import resolution_example_record_if_closed
-
-    resolution_example_record_if_closed(conversation=conversation)
+    status_set.send(conversation=conversation, actor=actor, previous=previous)
     return conversation
-
-
-@transaction.atomic
-def reply_create(
-    *,
-    conversation: Conversation,
-    author,
-    text: str,
-    channel=None,
-    send_at: datetime | None = None,
-    metadata: dict | None = None,
-) -> Message:
-    """An agent's reply: stored as an outbound message, then delivered by a worker through the connector.
-
-    `channel` may be another channel of the same brand where the customer has an identity; `send_at`
-    schedules the delivery; `metadata["buttons"]` ([{"text", "data"}]) asks the connectors that can for
-    buttons under the message (a satisfaction survey's ratings).
-    """
-    from apps.connectors.tasks import send_message_task
-
-    channel = channel or conversation.channel
-    if channel.brand_id != conversation.brand_id:
-        raise ValueError("a reply goes out on a channel of the conversation's brand")
-    scheduled = send_at is not None and send_at > timezone.now()
-    message = Message.objects.create(
-        organization_id=conversation.organization_id,
-        conversation=conversation,
-        channel=channel,
-        direction=Message.Direction.OUTBOUND,
-        text=text,
-        author_user=author,
-        sent_at=send_at or timezone.now(),
-        delivery_status=Message.Delivery.SCHEDULED if scheduled else Message.Delivery.QUEUED,
-        metadata=metadata or {},
-    )
-    updates: dict = {"message_count": F("message_count") + 1, "last_message_at": message.sent_at}
-    if conversation.first_response_at is None:
-        updates["first_response_at"] = message.sent_at
-    Conversation.objects.filter(pk=conversation.pk).update(**updates)
-    conversations_refresh_needs_reply(conversation_ids=[conversation.pk])  # the reply answers what waited
-    if not scheduled:
-        # Scheduled replies are sent by send_scheduled_messages_task when due, not as broker ETAs, which
-        # Redis would redeliver after its visibility timeout.
-        transaction.on_commit(lambda: send_message_task.delay(message.pk))
-    return message
 
 
 def tag_get_or_create(*, organization, name: str) -> Tag:
@@ -215,63 +164,11 @@ def messages_delivery_update(*, channel, updates, unmatched: list | None = None)
     return changed
 
 
-# Edits kept in a message's history, newest last; older ones beyond this are dropped from the history.
-MAX_EDITS_KEPT = 50
-
-
-def messages_apply_updates(*, channel, updates) -> tuple[list[Message], list]:
-    """Apply later changes (MessageUpdate: edits, deletions and revokes, reactions) to messages stored on
-    the channel, in the order given. Returns the messages changed and the updates naming no stored
-    message. A deleted message keeps its text (audit); an edit keeps the previous text in its history."""
-    from apps.connectors.base import MessageUpdate
-
-    targets = {update.target for update in updates}
-    messages = {
-        message.external_id: message
-        for message in Message.objects.filter(channel=channel, external_id__in=targets).select_for_update()
-    }
-    changed: dict[int, Message] = {}
-    unmatched = []
-    for update in updates:
-        message = messages.get(update.target)
-        if message is None:
-            unmatched.append(update)
-            continue
-        metadata = dict(message.metadata)
-        if update.action == MessageUpdate.EDIT:
-            if update.text and update.text != message.text:
-                edits = [*metadata.get("edits", []), {"text": message.text, "until": update.at.isoformat()}]
-                metadata["edits"] = edits[-MAX_EDITS_KEPT:]
-                message.text = update.text
-                message.html = ""
-            message.edited_at = update.at
-        elif update.action == MessageUpdate.DELETE:
-            message.deleted_at = message.deleted_at or update.at
-            if update.actor:
-                metadata["deleted_by"] = update.actor
-        elif update.action in (MessageUpdate.REACT, MessageUpdate.UNREACT):
-            reactions = dict(metadata.get("reactions", {}))
-            if update.action == MessageUpdate.REACT and update.emoji:
-                reactions[update.actor or "?"] = update.emoji
-            else:
-                reactions.pop(update.actor or "?", None)
-            metadata["reactions"] = reactions
-        message.metadata = metadata
-        changed[message.pk] = message
-    if changed:
-        Message.objects.bulk_update(
-            list(changed.values()), ["text", "html", "edited_at", "deleted_at", "metadata"]
-        )
-    return list(changed.values()), unmatched
-
-
 def conversations_reprioritise() -> int:
     """Raise the priority of open conversations as they wait for the brand (beat, every few minutes):
     the priority of the customer's latest message plus a bonus per hour of waiting, capped. Only those that
     need a reply (or are not triaged yet) wait: a conversation triaged "optional" or "no_reply" keeps its
     own."""
-    from apps.classification.priority import WAITING_MAX, WAITING_PER_HOUR
-
     with connection.cursor() as cursor:
         cursor.execute(
             """
@@ -335,8 +232,6 @@ def conversations_refresh_labels(*, conversation_ids: Iterable[int]) -> int:
     inbound message that has them (classified or corrected), language of its latest inbound message
     that has one (not "und"), and the triage decision of what waits for the brand (_PENDING_DECISION).
     Call it whenever those messages' labels change; one UPDATE for all."""
-    from apps.classification.language import UNDETERMINED
-
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
@@ -474,25 +369,12 @@ def conversations_bulk_set_status(*, conversations: Iterable[Conversation], stat
 @transaction.atomic
 def conversations_mark_spam(*, conversations: Iterable[Conversation], actor) -> int:
     """Close the conversations and tag them "spam"; where the organisation's intents include "spam", the
-    latest inbound message of each is corrected to it, so that the brand's model learns from it."""
-    from apps.classification.models import Task
-    from apps.classification.services import classification_settings, label_correct
-
+    latest inbound message of each is corrected to it (classification, on hooks.marked_spam), so that the
+    brand's model learns from it."""
     conversations = _checked(conversations)
     _tag(conversations, SPAM, actor)
     _set_status(conversations, Conversation.Status.CLOSED, actor)
-    if SPAM in classification_settings(conversations[0].organization_id).intent_labels:
-        latest_inbound = (
-            Message.objects.filter(
-                conversation_id__in=[c.pk for c in conversations], direction=Message.Direction.INBOUND
-            )
-            .select_related("conversation", "organization")
-            .order_by("conversation_id", "-sent_at", "-id")
-            .distinct("conversation_id")
-        )
-        for message in latest_inbound:
-            label_correct(message=message, task=Task.INTENT, label=SPAM, user=actor)
-        conversations_refresh_labels(conversation_ids=[c.pk for c in conversations])
+    marked_spam.send(conversations=conversations, actor=actor)
     _announce(conversations)
     return len(conversations)
 
@@ -597,7 +479,7 @@ UNSNOOZE_BATCH = 500
 
 def _mentioned_users(conversation: Conversation, text: str) -> list:
     """The members who may work on the conversation that the text mentions, matched case-insensitively."""
-    from apps.inbox.conversation_selectors import conversation_members
+    from .selectors import conversation_members
 
     candidates = set()
     for token in _MENTION.findall(text):
@@ -614,9 +496,6 @@ def note_add(*, conversation: Conversation, author, text: str) -> Message:
     """An internal note on the thread, never sent to the customer. Each @username in it of a member who may
     work on the conversation is notified; anyone else's name (another organisation, another brand, no
     inbox role) stays plain text."""
-    from apps.notifications.models import Notification
-    from apps.notifications.services import notifications_send
-
     text = text.strip()
     if not text:
         raise ConversationActionError("write the note first")
@@ -630,13 +509,6 @@ def note_add(*, conversation: Conversation, author, text: str) -> Message:
         author_user=author,
         metadata={"mentioned": [user.pk for user in mentioned]} if mentioned else None,
     )
-    notifications_send(
-        recipients=mentioned,
-        kind=Notification.Kind.MENTION,
-        conversation=conversation,
-        actor=author,
-        message=note,
-    )
     audit_record(
         organization=conversation.organization,
         actor=author,
@@ -644,7 +516,8 @@ def note_add(*, conversation: Conversation, author, text: str) -> Message:
         target=conversation,
         data={"message": note.pk, "mentioned": [user.pk for user in mentioned]},
     )
-    webhook_events.note_created(note)
+    # Notifications tells the members mentioned; webhooks announce the note.
+    note_added.send(conversation=conversation, note=note, author=author, mentioned=mentioned)
     author_id = getattr(author, "pk", None)  # None: written by an automation rule
     transaction.on_commit(lambda: _tell_viewers(conversation.pk, {"event": "note", "user": author_id}))
     return note
@@ -652,7 +525,7 @@ def note_add(*, conversation: Conversation, author, text: str) -> Message:
 
 def _tell_viewers(conversation_id: int, payload: dict) -> None:
     """The pages open on the conversation (ConversationConsumer)."""
-    from apps.inbox.consumers import conversation_group, live_send
+    from apps.core.live import conversation_group, live_send
 
     live_send(conversation_group(conversation_id), "conversation.event", payload)
 
@@ -661,9 +534,7 @@ def _tell_viewers(conversation_id: int, payload: dict) -> None:
 def conversation_assign_to(*, conversation: Conversation, assignee, actor) -> Conversation:
     """Assign the conversation to a member who may work on it (None: unassign it). The assignee is notified,
     unless they took it themselves; the open inboxes hear of it."""
-    from apps.inbox.conversation_selectors import conversation_members
-    from apps.notifications.models import Notification
-    from apps.notifications.services import notifications_send
+    from .selectors import conversation_members
 
     if (
         assignee is not None
@@ -671,10 +542,7 @@ def conversation_assign_to(*, conversation: Conversation, assignee, actor) -> Co
     ):
         raise ConversationActionError(f"{assignee} does not work on this brand's conversations")
     conversation = conversation_assign(conversation=conversation, assignee=assignee, actor=actor)
-    if assignee is not None:
-        notifications_send(
-            recipients=[assignee], kind=Notification.Kind.ASSIGNED, conversation=conversation, actor=actor
-        )
+    assigned.send(conversation=conversation, assignee=assignee, actor=actor)
     _announce([conversation])
     return conversation
 
@@ -695,9 +563,6 @@ def conversations_unsnooze_due(*, now: datetime | None = None) -> int:
     """Reopen the snoozed conversations whose time has come (beat, every minute; the actor is CXM) and tell
     each one's assignee. Rows that another transaction holds, and any beyond one batch, are left for the next
     run."""
-    from apps.notifications.models import Notification
-    from apps.notifications.services import notifications_send
-
     now = now or timezone.now()
     with transaction.atomic():
         due = list(
@@ -708,13 +573,7 @@ def conversations_unsnooze_due(*, now: datetime | None = None) -> int:
         )
         for conversation in due:
             conversation_set_status(conversation=conversation, status=Conversation.Status.OPEN, actor=None)
-            if conversation.assignee is not None:
-                notifications_send(
-                    recipients=[conversation.assignee],
-                    kind=Notification.Kind.UNSNOOZED,
-                    conversation=conversation,
-                    actor=None,
-                )
+            unsnoozed.send(conversation=conversation)
         _announce(due)
     return len(due)
 

@@ -86,30 +86,23 @@ def check_search() -> dict:
     return {"backend": "postgresql"}
 
 
-def check_classifier() -> dict:
-    """The shipped models are in place; how many messages wait for the classifier, and why if it fails."""
-    from apps.classification.engine import defaults_dir
-    from apps.conversations.models import Message
-
-    missing = [task for task in ("sentiment", "intent") if not (defaults_dir() / f"{task}.npz").is_file()]
-    if missing:
-        raise RuntimeError(f"missing default models in {defaults_dir()}: {', '.join(missing)}")
-    waiting = Message.objects.filter(classified_at__isnull=True, direction=Message.Direction.INBOUND)
-    failing = waiting.exclude(classification_error="").values_list("classification_error", flat=True).first()
-    return {"waiting": waiting[:10_001].count(), **({"last_error": failing[:200]} if failing else {})}
-
-
 CHECKS = {
     "database": check_database,
     "redis": check_redis,
     "worker": check_worker,
     "search": check_search,
-    "classifier": check_classifier,
 }
 
 
 # Checks that read the database: skipped while it is down (each would wait for Django's pool).
-NEEDS_DATABASE = {"search", "classifier"}
+NEEDS_DATABASE = {"search"}
+
+
+def check_register(name: str, check: Callable[[], dict], *, needs_database: bool = False) -> None:
+    """An app above core adds its own check (from its AppConfig.ready(): the classifier's models...)."""
+    CHECKS[name] = check
+    if needs_database:
+        NEEDS_DATABASE.add(name)
 
 
 def health_report() -> dict:

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.db import models
 
-from apps.accounts.tenancy import TenantManager
+from .tenancy import TenantManager
 
 
 class TenantModel(models.Model):

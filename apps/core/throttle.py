@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections import deque
 from dataclasses import dataclass
 
 from django.core.cache import cache
@@ -55,3 +56,19 @@ def client_address(request) -> str:
     """The address a request came from, as the server saw it (behind a proxy, run uvicorn with
     --proxy-headers and --forwarded-allow-ips so that this is the client's, not the proxy's)."""
     return request.META.get("REMOTE_ADDR") or "unknown"
+
+
+# Frames or messages a socket may send in a sliding window (the inbox's and the live-chat widget's).
+class SlidingWindow:
+    def __init__(self, limit: int, seconds: float):
+        self.limit, self.seconds, self.times = limit, seconds, deque()
+
+    def allow(self, now: float | None = None) -> tuple[bool, float]:
+        """(allowed, seconds to wait when not); an allowed event is counted."""
+        now = time.monotonic() if now is None else now
+        while self.times and self.times[0] <= now - self.seconds:
+            self.times.popleft()
+        if len(self.times) >= self.limit:
+            return False, round(self.times[0] + self.seconds - now, 1)
+        self.times.append(now)
+        return True, 0.0

@@ -1,10 +1,13 @@
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Upper
 
-from apps.connectors.kinds import ChannelKind
 from apps.core.models import TenantModel
+
+from .kinds import ChannelKind
 
 
 class Customer(TenantModel):
@@ -149,3 +152,12 @@ class CustomerMerge(TenantModel):
 
     def __str__(self):
         return f"{self.source_id} → {self.target_id}"
+
+
+@dataclass(frozen=True)
+class StrongLink:
+    """An explicit statement that an identity belongs with another one, e.g. ("website", "user-42")."""
+
+    kind: str
+    external_id: str
+    reason: str

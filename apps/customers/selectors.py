@@ -11,6 +11,15 @@ from apps.core.models import AuditEvent
 from .models import Customer, CustomerMerge, Identity, MergeSuggestion
 
 
+def active_customer(customer: Customer) -> Customer:
+    """Follow merges to the profile that holds the person now."""
+    seen = set()
+    while customer.merged_into_id and customer.pk not in seen:
+        seen.add(customer.pk)
+        customer = customer.merged_into
+    return customer
+
+
 def customer_list(*, membership, query: str = "") -> QuerySet[Customer]:
     customers = scoped(Customer, membership).filter(merged_into=None, erased_at=None)
     if query:

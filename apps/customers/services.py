@@ -9,7 +9,6 @@ an agent confirms or rejects.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import Q
@@ -18,8 +17,9 @@ from django.utils import timezone
 from apps.core import bulk_sql
 from apps.core.audit import audit_record
 
-from .hooks import attributes_changed
-from .models import Customer, CustomerMerge, Identity, MergeSuggestion
+from .hooks import attributes_changed, customer_erasing
+from .models import Customer, CustomerMerge, Identity, MergeSuggestion, StrongLink
+from .selectors import active_customer
 
 PROFILE_FIELDS = ("display_name", "attributes", "lifetime_value")
 
@@ -39,24 +39,6 @@ def normalise_phone(phone: str) -> str:
 
 def normalise_handle(handle: str) -> str:
     return handle.strip().lstrip("@").lower()
-
-
-def active_customer(customer: Customer) -> Customer:
-    """Follow merges to the profile that holds the person now."""
-    seen = set()
-    while customer.merged_into_id and customer.pk not in seen:
-        seen.add(customer.pk)
-        customer = customer.merged_into
-    return customer
-
-
-@dataclass(frozen=True)
-class StrongLink:
-    """An explicit statement that an identity belongs with another one, e.g. ("website", "user-42")."""
-
-    kind: str
-    external_id: str
-    reason: str
 
 
 def _strong_matches(identity: Identity, links: list[StrongLink]) -> list[tuple[Customer, str]]:
@@ -375,7 +357,7 @@ def customer_update(
     )
     if attributes:
         keys = sorted(attributes)
-        transaction.on_commit(lambda: attributes_changed.send(customer, keys))
+        transaction.on_commit(lambda: attributes_changed.send(customer=customer, keys=keys))
     return customer
 
 
@@ -385,10 +367,7 @@ def customer_erase(*, customer: Customer, actor) -> dict:
 
     Profiles merged into this one are the same person and are erased with it.
     """
-    from apps.classification.services import training_examples_erase
     from apps.conversations.models import Conversation, Message
-    from apps.ingestion.models import RawPayload
-    from apps.replies.models import ResolutionExample
 
     profiles = [customer, *Customer.objects.filter(merged_into=customer)]
     profile_ids = [profile.pk for profile in profiles]
@@ -401,15 +380,15 @@ def customer_erase(*, customer: Customer, actor) -> dict:
         | Q(conversation_id__in=conversation_ids, direction=Message.Direction.INBOUND)
     )
     payload_ids = list(their_messages.exclude(raw_payload=None).values_list("raw_payload_id", flat=True))
-    # What the classifier kept of their words goes too: per-brand segments, corrections, suggested-reply
-    # examples built from their conversations.
-    training_examples_erase(message_ids=list(their_messages.values_list("pk", flat=True)))
-    ResolutionExample.objects.filter(conversation_id__in=conversation_ids).delete()
+    # What the apps above kept of their words goes too: the raw payloads, the classifier's per-brand
+    # segments and corrections, suggested-reply examples built from their conversations.
+    customer_erasing.send(
+        message_ids=list(their_messages.values_list("pk", flat=True)),
+        conversation_ids=conversation_ids,
+        payload_ids=payload_ids,
+    )
     redacted_messages = their_messages.update(
         text="[erased]", html="", metadata={"erased": True}, classification={}
-    )
-    RawPayload.objects.filter(pk__in=payload_ids).update(
-        body=b"", headers={}, rejection_reason="erased on request"
     )
     Conversation.objects.filter(pk__in=conversation_ids).update(subject="[erased]")
     removed_identities = Identity.objects.filter(pk__in=identity_ids).delete()[0]

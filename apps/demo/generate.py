@@ -22,12 +22,14 @@ from apps.accounts.models import Organization, Role
 from apps.accounts.services import brand_create, member_add, organization_create, team_create
 from apps.alerts.models import AlertRule
 from apps.alerts.services import alert_rule_save
+from apps.automation import demo as automation_demo
 from apps.connectors.kinds import ChannelKind
 from apps.connectors.models import Channel
 from apps.conversations.models import Conversation, Message, Tag
 from apps.customers.models import Identity
 from apps.customers.services import StrongLink, identity_resolve
 from apps.listening.services import messages_apply_listening
+from apps.routing import demo as routing_demo
 
 from . import phrases
 
@@ -482,6 +484,8 @@ def generate_demo(*, messages: int = 6000, days: int = 90, seed: int = 7, passwo
                 organization=organization, brand=brand, kind=kind, name=f"{brand.name}: {kind.label}"
             )
             alert_rule_save(rule=rule, actor=None)
+    routing_demo.routing_demo_create(organization=organization, brands=brands, now=now)
+    automation_demo.automation_demo_create(organization=organization, brands=brands, now=now, seed=seed)
     customers = len({p["identities"][k].customer_id for p in people for k in p["kinds"]})
     return DemoResult(credentials=credentials, messages=written, customers=customers)
 

@@ -6,50 +6,22 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from apps.accounts.tenancy import brand_visible_to, scoped
-from apps.connectors.livechat.consumers import SlidingWindow
+from apps.core.live import conversation_group, live_send, organization_group, user_group
+from apps.core.throttle import SlidingWindow
 
 from .presence import PageView, presence_leave, presence_touch, presence_viewers
 
 logger = logging.getLogger(__name__)
 
 
-def live_send(group: str, message_type: str, payload: dict) -> None:
-    """Send a live event to a Channels group. Best effort: whatever changed is committed already, and the
-    pages catch up on their next load, so a broker hiccup is logged, never raised."""
-    from asgiref.sync import async_to_sync
-    from channels.layers import get_channel_layer
-
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    try:
-        async_to_sync(layer.group_send)(group, {"type": message_type, "payload": payload})
-    except Exception:
-        logger.warning("live event not sent", exc_info=True, extra={"group": group})
-
-
 # Close code of a socket whose member's role or brands changed (4000-4999 are the application's own).
 CLOSE_MEMBERSHIP_CHANGED = 4409
-
-
-def organization_group(organization_id: int) -> str:
-    return f"org-{organization_id}-inbox"
 
 
 def inbox_send(organization_id: int, brand_id: int, payload: dict) -> None:
     """Tell the open inboxes of an organisation about something of one brand: every inbox event goes out
     through here, one per brand, so that each socket can tell whether it may see it (InboxConsumer)."""
     live_send(organization_group(organization_id), "inbox.event", {**payload, "brand": brand_id})
-
-
-def user_group(organization_id: int, user_id: int) -> str:
-    """One user's own events (their notifications) in one organisation."""
-    return f"org-{organization_id}-user-{user_id}"
-
-
-def conversation_group(conversation_id: int) -> str:
-    """The pages open on one conversation."""
-    return f"conversation-{conversation_id}"
 
 
 class InboxConsumer(AsyncJsonWebsocketConsumer):

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Exists, F, OuterRef, QuerySet
+from django.db.models import F
 
 from apps.accounts.models import Membership
 from apps.accounts.tenancy import scoped
 from apps.conversations.models import Conversation, Message
-from apps.conversations.selectors import INBOX_ROLES
+from apps.conversations.selectors import conversation_members  # noqa: F401 (its home is conversations)
 from apps.customers.models import Customer, CustomerMerge, Identity, MergeSuggestion
 from apps.customers.selectors import customer_identities, customer_merges, customer_pending_suggestions
 
@@ -21,18 +21,7 @@ CUSTOMER_THREAD_LIMIT = 500
 PROFILE_CONVERSATIONS = 50
 PROFILE_NOTES = 20
 PROFILE_MERGES = 20
-
-
-def conversation_members(*, conversation: Conversation) -> QuerySet[Membership]:
-    """The members who may work on the conversation (be assigned it, be mentioned in its notes, view it
-    live): the inbox roles of its organisation, with access to its brand."""
-    brands = Membership.brands.through.objects.filter(membership_id=OuterRef("pk"))
-    return (
-        Membership.objects.filter(organization_id=conversation.organization_id, role__in=INBOX_ROLES)
-        .filter(~Exists(brands) | Exists(brands.filter(brand_id=conversation.brand_id)))
-        .select_related("user")
-        .order_by("user__username")
-    )
+ACTIVITY_LIMIT = 100
 
 
 def customer_brand_thread(*, conversation: Conversation, membership: Membership) -> list[Message]:
@@ -89,4 +78,21 @@ def customer_profile(*, conversation: Conversation, membership: Membership) -> C
         notes=list(notes),
         suggestions=list(customer_pending_suggestions(customer=customer)),
         merges=list(customer_merges(customer=customer)[:PROFILE_MERGES]),
+    )
+
+
+def conversation_activity(*, conversation: Conversation) -> list:
+    """The conversation's activity, newest first: its audit log (assignments and why, routing, SLA warnings
+    and breaches, status changes, rules' actions), each event's `data["explanation"]` in words where the
+    service gave one."""
+    from apps.core.models import AuditEvent
+
+    return list(
+        AuditEvent.objects.filter(
+            organization_id=conversation.organization_id,
+            target_type=Conversation._meta.label_lower,
+            target_id=str(conversation.pk),
+        )
+        .select_related("actor")
+        .order_by("-created_at", "-pk")[:ACTIVITY_LIMIT]
     )

@@ -20,12 +20,10 @@ from apps.conversations.selectors import (
     INBOX_VIEWS,
     MAX_PAGE,
     InboxQuery,
-    conversation_activity,
     conversation_thread,
     inbox_agents,
     inbox_conversations,
     inbox_counts,
-    inbox_filter_choices,
 )
 from apps.conversations.services import (
     ConversationActionError,
@@ -46,11 +44,12 @@ from apps.notifications.services import notifications_mark_read
 
 from .conversation_selectors import (
     THREAD_MODES,
+    conversation_activity,
     conversation_members,
     customer_brand_thread,
     customer_profile,
 )
-from .selectors import saved_views
+from .selectors import inbox_filter_choices, saved_views
 from .services import SavedViewError, saved_view_delete, saved_view_save
 
 # The id of the list's container: its own refresh (live events) replaces the URL instead of pushing one.

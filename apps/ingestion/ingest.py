@@ -31,9 +31,9 @@ from apps.conversations.services import html_sanitise
 from apps.core import bulk_sql
 from apps.customers.models import Customer, Identity
 from apps.customers.services import identity_resolve, normalise_email, normalise_phone, suggest_weak_matches
-from apps.webhooks import events as webhook_events
 
 from . import pipeline
+from .hooks import conversations_opened
 
 
 @dataclass
@@ -308,7 +308,7 @@ def _open_conversations(opened: list[Conversation], counters: list[tuple[Convers
             conversation.sla_due_at = counter.sla_due
     if opened:
         bulk_sql.insert(opened)
-        webhook_events.conversations_created(opened)
+        conversations_opened.send(opened)
 
 
 def _update_conversations(counters: list[tuple[Conversation, _Counters]]) -> None:

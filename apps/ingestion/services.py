@@ -23,12 +23,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from apps.connectors.base import Ignored, Interpretation, PayloadRejected
+from apps.connectors.base import Ignored, Interpretation, MessageUpdate, PayloadRejected
 from apps.connectors.models import Channel
 from apps.connectors.normalized import decode_json, messages_from_payload
 from apps.connectors.registry import connector_for
 from apps.conversations.models import Message
-from apps.conversations.services import messages_apply_updates, messages_delivery_update
+from apps.conversations.services import messages_delivery_update
 from apps.core import bulk_sql
 
 from . import pipeline
@@ -521,3 +521,58 @@ def payloads_requeue_stuck(*, older_than: timedelta = timedelta(minutes=10)) -> 
         for source in {source for _, source in stuck}:
             _enqueue([pk for pk, of in stuck if of == source], source=source)
     return len(stuck)
+
+
+# Edits kept in a message's history, newest last; older ones beyond this are dropped from the history.
+MAX_EDITS_KEPT = 50
+
+
+def messages_apply_updates(*, channel, updates) -> tuple[list[Message], list]:
+    """Apply later changes (MessageUpdate: edits, deletions and revokes, reactions) to messages stored on
+    the channel, in the order given. Returns the messages changed and the updates naming no stored
+    message. A deleted message keeps its text (audit); an edit keeps the previous text in its history."""
+    targets = {update.target for update in updates}
+    messages = {
+        message.external_id: message
+        for message in Message.objects.filter(channel=channel, external_id__in=targets).select_for_update()
+    }
+    changed: dict[int, Message] = {}
+    unmatched = []
+    for update in updates:
+        message = messages.get(update.target)
+        if message is None:
+            unmatched.append(update)
+            continue
+        metadata = dict(message.metadata)
+        if update.action == MessageUpdate.EDIT:
+            if update.text and update.text != message.text:
+                edits = [*metadata.get("edits", []), {"text": message.text, "until": update.at.isoformat()}]
+                metadata["edits"] = edits[-MAX_EDITS_KEPT:]
+                message.text = update.text
+                message.html = ""
+            message.edited_at = update.at
+        elif update.action == MessageUpdate.DELETE:
+            message.deleted_at = message.deleted_at or update.at
+            if update.actor:
+                metadata["deleted_by"] = update.actor
+        elif update.action in (MessageUpdate.REACT, MessageUpdate.UNREACT):
+            reactions = dict(metadata.get("reactions", {}))
+            if update.action == MessageUpdate.REACT and update.emoji:
+                reactions[update.actor or "?"] = update.emoji
+            else:
+                reactions.pop(update.actor or "?", None)
+            metadata["reactions"] = reactions
+        message.metadata = metadata
+        changed[message.pk] = message
+    if changed:
+        Message.objects.bulk_update(
+            list(changed.values()), ["text", "html", "edited_at", "deleted_at", "metadata"]
+        )
+    return list(changed.values()), unmatched
+
+
+def payloads_erase(*, payload_ids: list[int], **_) -> None:
+    """Receiver of customers.hooks.customer_erasing: the raw payloads a person's messages came in."""
+    RawPayload.objects.filter(pk__in=payload_ids).update(
+        body=b"", headers={}, rejection_reason="erased on request"
+    )

@@ -7,7 +7,9 @@ import logging
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from . import services
+from apps.connectors.base import RateLimited, TransientError
+
+from . import polling, services
 
 logger = logging.getLogger(__name__)
 
@@ -112,3 +114,24 @@ def import_job_task(job_id: int) -> None:
     from .imports import import_job_run
 
     import_job_run(job_id=job_id)
+
+
+@shared_task(name="apps.ingestion.tasks.poll_due_channels_task", ignore_result=True)
+def poll_due_channels_task() -> int:
+    channel_ids = polling.channels_claim_for_poll()
+    for channel_id in channel_ids:
+        poll_channel_task.delay(channel_id)
+    return len(channel_ids)
+
+
+@shared_task(name="apps.ingestion.tasks.poll_channel_task", acks_late=True, ignore_result=True)
+def poll_channel_task(channel_id: int) -> None:
+    """One poll. A failure is recorded on the channel with its back-off (polling.channel_poll_failed):
+    beat's poll-due-channels sends the next poll when it is due, so a channel has one poll chain, never a
+    retry chain beside it. A database error leaves the channel held until its lease ends."""
+    try:
+        polling.channel_poll(channel_id=channel_id)
+    except (RateLimited, TransientError) as error:
+        logger.info("poll failed", extra={"channel": channel_id, "reason": error.reason[:300]})
+    except (OperationalError, InterfaceError):
+        logger.warning("poll failed on the database", exc_info=True, extra={"channel": channel_id})

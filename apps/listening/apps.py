@@ -7,9 +7,13 @@ class ListeningConfig(AppConfig):
     verbose_name = "Listening"
 
     def ready(self):
+        from apps.accounts.hooks import brand_created
         from apps.ingestion import hooks
 
-        from .services import messages_apply_listening
+        from .services import brand_listen, messages_apply_listening
+
+        # A new brand listens from the first message: starter queries from its handles, names and rivals.
+        brand_created.connect(brand_listen)
 
         # Tags new messages to / about a brand, a competitor or the category, in the payload's transaction.
         hooks.in_transaction.connect(messages_apply_listening)

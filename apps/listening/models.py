@@ -2,18 +2,10 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from apps.connectors.kinds import ChannelKind
+from apps.conversations.labels import Level
 from apps.core.models import TenantModel
 
 from .query import QuerySyntaxError, validate
-
-
-class Level(models.TextChoices):
-    """A brand's listening maturity, level by level: what is said to it, about it, its rivals, its market."""
-
-    TO_BRAND = "to_brand", "To the brand"
-    ABOUT_BRAND = "about_brand", "About the brand"
-    COMPETITOR = "competitor", "About a competitor"
-    CATEGORY = "category", "About the category"
 
 
 class ListeningQuery(TenantModel):

@@ -58,6 +58,11 @@ def listening_queries_create_defaults(*, brand: Brand) -> list[ListeningQuery]:
     return created
 
 
+def brand_listen(brand: Brand) -> None:
+    """Receiver of accounts.hooks.brand_created: the new brand's starter queries."""
+    listening_queries_create_defaults(brand=brand)
+
+
 @lru_cache(maxsize=256)
 def _compiled(organization_id: int, version: str) -> list[tuple[int, int, str, str, Callable]]:
     rows = ListeningQuery.objects.filter(organization_id=organization_id, is_active=True).values_list(

@@ -7,7 +7,7 @@ import logging
 from collections.abc import Iterable
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from .models import Notification
@@ -48,7 +48,7 @@ def notifications_send(
 
 
 def _push(notifications: list[Notification]) -> None:
-    from apps.inbox.consumers import live_send, user_group
+    from apps.core.live import live_send, user_group
 
     for notification in notifications:
         payload = {
@@ -63,3 +63,59 @@ def _push(notifications: list[Notification]) -> None:
 def notifications_mark_read(*, notifications: QuerySet[Notification]) -> int:
     """Mark the unread ones among `notifications` (a queryset the caller scoped to one recipient) as read."""
     return notifications.filter(read_at__isnull=True).update(read_at=timezone.now())
+
+
+def _admins(channel) -> list:
+    from apps.accounts.models import Membership, Role
+
+    memberships = Membership.objects.filter(organization_id=channel.organization_id, role=Role.ADMIN).filter(
+        Q(brands__isnull=True) | Q(brands=channel.brand_id)
+    )
+    return [membership.user for membership in memberships.select_related("user").distinct()]
+
+
+def channel_failing_notify(channel) -> None:
+    """Receiver of ingestion.hooks.channel_failing: the channel's admins hear of it once."""
+    notifications_send(
+        recipients=_admins(channel), kind=Notification.Kind.CHANNEL_FAILING, channel=channel, actor=None
+    )
+
+
+def channel_recovered_notify(channel) -> None:
+    """Receiver of ingestion.hooks.channel_recovered."""
+    notifications_send(
+        recipients=_admins(channel), kind=Notification.Kind.CHANNEL_RECOVERED, channel=channel, actor=None
+    )
+
+
+# Receivers of the conversations' hooks (connected in NotificationsConfig.ready()).
+
+
+def note_mentions_notify(*, conversation, note, author, mentioned, **_) -> None:
+    """conversations.hooks.note_added: the members the note mentions."""
+    notifications_send(
+        recipients=mentioned,
+        kind=Notification.Kind.MENTION,
+        conversation=conversation,
+        actor=author,
+        message=note,
+    )
+
+
+def assignee_notify(*, conversation, assignee, actor, **_) -> None:
+    """conversations.hooks.assigned: the new assignee."""
+    if assignee is not None:
+        notifications_send(
+            recipients=[assignee], kind=Notification.Kind.ASSIGNED, conversation=conversation, actor=actor
+        )
+
+
+def unsnoozed_notify(*, conversation, **_) -> None:
+    """conversations.hooks.unsnoozed: the assignee of the conversation that woke up."""
+    if conversation.assignee is not None:
+        notifications_send(
+            recipients=[conversation.assignee],
+            kind=Notification.Kind.UNSNOOZED,
+            conversation=conversation,
+            actor=None,
+        )

@@ -213,7 +213,7 @@ def reply_limits(
     ones first. `text=None` leaves out the checks of the text (a composer that has none yet); `send_at`
     checks the messaging window at the scheduled time."""
     from apps.connectors.models import Channel
-    from apps.customers.services import active_customer
+    from apps.customers.selectors import active_customer
 
     now = timezone.now()
     if channel.brand_id != conversation.brand_id:

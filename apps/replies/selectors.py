@@ -23,7 +23,7 @@ def reply_channels(*, conversation: Conversation) -> list[Channel]:
     """The conversation's own channel first, then the brand's other channels on which CXM can write to
     the customer: those of a kind the customer has an identity of (for email, any address on the profile)."""
     from apps.customers.models import Identity
-    from apps.customers.services import active_customer
+    from apps.customers.selectors import active_customer
 
     identities = Identity.objects.filter(customer=active_customer(conversation.customer))
     kinds, emails = set(), False

@@ -8,9 +8,11 @@ from datetime import datetime
 
 import numpy as np
 from django.db import transaction
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import F, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
+from apps.conversations.models import Conversation, Message
+from apps.conversations.services import conversations_refresh_needs_reply
 from apps.core.audit import audit_record
 
 from .limits import LimitIssue, reply_limits
@@ -63,8 +65,6 @@ def reply_send(
 ):
     """An agent's reply, sent now or at `send_at` on the conversation's channel or another channel of its
     brand where the customer has an identity. Raises ReplyRefused when the channel's limits forbid it."""
-    from apps.conversations.services import reply_create
-
     channel = channel or conversation.channel
     _refuse_beyond_limits(conversation, channel, text=text, send_at=send_at)
     message = reply_create(
@@ -90,8 +90,9 @@ def reply_send(
 def reply_retry(*, message, actor):
     """Queue a failed reply again, if its channel's limits still allow it (a messaging window may have
     closed since). The reason of the failure stays in the audit log."""
-    from apps.connectors.tasks import send_message_task
     from apps.conversations.models import Message
+
+    from .tasks import send_message_task
 
     message = (
         Message.objects.select_for_update(of=("self",))
@@ -244,3 +245,58 @@ def resolution_examples_record(*, conversation_ids: Iterable[int]) -> int:
                 },
             )
     return len(conversations)
+
+
+def resolution_examples_erase(*, conversation_ids: list[int], **_) -> None:
+    """Receiver of customers.hooks.customer_erasing: reply examples built from their conversations."""
+    ResolutionExample.objects.filter(conversation_id__in=conversation_ids).delete()
+
+
+@transaction.atomic
+def reply_create(
+    *,
+    conversation: Conversation,
+    author,
+    text: str,
+    channel=None,
+    send_at: datetime | None = None,
+    metadata: dict | None = None,
+) -> Message:
+    """An agent's reply: stored as an outbound message, then delivered by a worker through the connector.
+
+    `channel` may be another channel of the same brand where the customer has an identity; `send_at`
+    schedules the delivery; `metadata["buttons"]` ([{"text", "data"}]) asks the connectors that can for
+    buttons under the message (a satisfaction survey's ratings).
+    """
+    from .tasks import send_message_task  # tasks import these services
+
+    channel = channel or conversation.channel
+    if channel.brand_id != conversation.brand_id:
+        raise ValueError("a reply goes out on a channel of the conversation's brand")
+    scheduled = send_at is not None and send_at > timezone.now()
+    message = Message.objects.create(
+        organization_id=conversation.organization_id,
+        conversation=conversation,
+        channel=channel,
+        direction=Message.Direction.OUTBOUND,
+        text=text,
+        author_user=author,
+        sent_at=send_at or timezone.now(),
+        delivery_status=Message.Delivery.SCHEDULED if scheduled else Message.Delivery.QUEUED,
+        metadata=metadata or {},
+    )
+    updates: dict = {"message_count": F("message_count") + 1, "last_message_at": message.sent_at}
+    if conversation.first_response_at is None:
+        updates["first_response_at"] = message.sent_at
+    Conversation.objects.filter(pk=conversation.pk).update(**updates)
+    conversations_refresh_needs_reply(conversation_ids=[conversation.pk])  # the reply answers what waited
+    if not scheduled:
+        # Scheduled replies are sent by send_scheduled_messages_task when due, not as broker ETAs, which
+        # Redis would redeliver after its visibility timeout.
+        transaction.on_commit(lambda: send_message_task.delay(message.pk))
+    return message
+
+
+def on_status_set(*, conversation, **_) -> None:
+    """Receiver of conversations.hooks.status_set: a closed conversation's resolution is recorded."""
+    resolution_example_record_if_closed(conversation=conversation)

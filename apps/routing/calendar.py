@@ -50,6 +50,9 @@ class Calendar:
     timezone: str = "UTC"
     weekly: tuple = ()  # weekly_parse()'s result, as tuples
     holidays: frozenset[date] = field(default_factory=frozenset)
+    # Each local day's open intervals as UTC moments, worked out once per process (ingestion asks for a
+    # deadline per message: bench/routing.py).
+    _days: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     @classmethod
     def build(cls, *, timezone: str, weekly: dict, holidays=()) -> Calendar:
@@ -60,42 +63,65 @@ class Calendar:
         )
 
     def _open_intervals(self, start: datetime):
-        """The open intervals (aware datetimes) from the local day of `start` on, in order."""
+        """The open intervals from the local day of `start` on, in order, as whole microseconds since the
+        epoch (integer arithmetic: exact, and several times faster than datetimes)."""
         zone = ZoneInfo(self.timezone)
         day = start.astimezone(zone).date()
+        moment = _micros(start)
         for _ in range(HORIZON_DAYS):
-            if day not in self.holidays:
-                for open_minute, close_minute in self.weekly[day.weekday()]:
-                    opens = _at(day, open_minute, zone)
-                    closes = _at(day, close_minute, zone)
-                    if closes > start:
-                        yield max(opens, start), closes
+            intervals = self._days.get(day)
+            if intervals is None:
+                intervals = self._days[day] = (
+                    ()
+                    if day in self.holidays
+                    else tuple(
+                        (_micros(_at(day, o, zone)), _micros(_at(day, c, zone)))
+                        for o, c in self.weekly[day.weekday()]
+                    )
+                )
+            for opens, closes in intervals:
+                if closes > moment:
+                    yield (opens if opens > moment else moment), closes
             day += timedelta(days=1)
 
     def is_open(self, at: datetime) -> bool:
+        moment = _micros(at)
         for opens, _closes in self._open_intervals(at):
-            return opens <= at
+            return opens <= moment
         return False
 
     def add(self, start: datetime, minutes: float) -> datetime:
         """The moment `minutes` of open time after `start` (start itself when it is 0)."""
-        left = timedelta(minutes=minutes)
+        left = round(minutes * 60_000_000)
         for opens, closes in self._open_intervals(start):
             if opens + left <= closes:
-                return opens + left
+                return _moment(opens + left)
             left -= closes - opens
         raise ValueError(f"the calendar is not open for {minutes} minutes within {HORIZON_DAYS} days")
 
     def between(self, start: datetime, end: datetime) -> timedelta:
         """Open time from `start` to `end` (zero when end is not after start)."""
-        total = timedelta()
+        total = 0
         if end <= start:
-            return total
+            return timedelta()
+        stop = _micros(end)
         for opens, closes in self._open_intervals(start):
-            if opens >= end:
+            if opens >= stop:
                 break
-            total += min(closes, end) - opens
-        return total
+            total += min(closes, stop) - opens
+        return timedelta(microseconds=total)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def _micros(moment: datetime) -> int:
+    return (moment - _EPOCH) // _MICROSECOND
+
+
+def _moment(micros: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=micros)
 
 
 def _at(day: date, minute: int, zone: ZoneInfo) -> datetime:
@@ -120,3 +146,30 @@ class AlwaysOpen:
 
 
 ALWAYS_OPEN = AlwaysOpen()
+
+
+def weekly_from_text(text: str) -> dict:
+    """The settings page's hours, one weekday a line: "mon 09:00-12:00 13:00-17:00" → weekly mapping."""
+    weekly: dict[str, list] = {}
+    for line in text.splitlines():
+        words = line.replace(",", " ").split()
+        if not words:
+            continue
+        day = words[0].lower()[:3]
+        if day not in WEEKDAYS:
+            raise ValueError(f"“{words[0]}” is not a weekday (mon, tue, wed, thu, fri, sat, sun)")
+        for span in words[1:]:
+            start, sep, end = span.partition("-")
+            if not sep:
+                raise ValueError(f"“{span}” is not hours like 09:00-17:00")
+            weekly.setdefault(day, []).append([start, end])
+    weekly_parse(weekly)
+    return weekly
+
+
+def weekly_to_text(weekly: dict) -> str:
+    return "\n".join(
+        f"{day} " + " ".join(f"{start}-{end}" for start, end in weekly[day])
+        for day in WEEKDAYS
+        if weekly.get(day)
+    )

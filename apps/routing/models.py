@@ -43,6 +43,9 @@ class AgentProfile(TenantModel):
         help_text="Languages spoken (ISO codes); empty: any.",
     )
     channel_kinds = _choices_array(ChannelKind.choices)  # empty: any
+    # When the agent's app last asked for the header's control (each page, and every few minutes while one
+    # is open): an agent whose app has been closed for a while is set offline (apps.routing.tasks).
+    last_seen_at = models.DateTimeField(null=True, blank=True)
     # Round-robin takes the eligible agent who was given a conversation longest ago.
     last_assigned_at = models.DateTimeField(null=True, blank=True)
 
@@ -186,6 +189,9 @@ class ConversationSLA(TenantModel):
     policy = models.ForeignKey(SLAPolicy, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     resolution_due_at = models.DateTimeField(null=True, blank=True)
     paused_at = models.DateTimeField(null=True, blank=True)
+    # The response deadline when the clock paused: Conversation.sla_due_at is empty while paused (nothing is
+    # due from the brand), and comes back shifted by the open time paused.
+    paused_due_at = models.DateTimeField(null=True, blank=True)
     # The response deadline (Conversation.sla_due_at) last warned of / breached, so each is done once.
     response_warned_due = models.DateTimeField(null=True, blank=True)
     response_breached_due = models.DateTimeField(null=True, blank=True)

@@ -21,8 +21,14 @@ def _stored(messages) -> None:
     from .services import sla_response_sent
     from .tasks import conversations_route_task
 
+    # A bulk import brings history, not customers waiting now: it is not routed.
     conversation_ids = sorted(
-        {m.conversation_id for m in messages if m.direction == Message.Direction.INBOUND}
+        {
+            m.conversation_id
+            for m in messages
+            if m.direction == Message.Direction.INBOUND
+            and getattr(m._state.fields_cache.get("raw_payload"), "source", None) != "import"
+        }
     )
     if conversation_ids:
         transaction.on_commit(lambda: conversations_route_task.delay(conversation_ids))
@@ -32,6 +38,11 @@ def _stored(messages) -> None:
 
 
 def _changed(event, messages) -> None:
+    if event == "message.classified":
+        from .services import sla_priority_changed
+
+        sla_priority_changed(conversation_ids={m.conversation_id for m in messages})
+        return
     if event != "message.created":
         return
     from .services import sla_response_sent

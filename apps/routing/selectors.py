@@ -3,6 +3,7 @@ each batch of messages), who may take a conversation, agents' load."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -37,7 +38,9 @@ def routing_config_version(organization_id: int) -> int:
 
 
 def routing_config_changed(organization_id: int) -> None:
-    """Every process reloads the organisation's policies and calendars at its next use."""
+    """Every process reloads the organisation's policies and calendars (this one at its next use, the others
+    within VERSION_CHECK_SECONDS)."""
+    _configs.pop(organization_id, None)
     try:
         cache.incr(_version_key(organization_id))
     except ValueError:
@@ -49,10 +52,12 @@ class RoutingConfig:
     """An organisation's SLA policies (most specific first) and calendars, as plain objects."""
 
     version: int
+    checked_at: float = 0.0
     policies: list[SLAPolicy] = field(default_factory=list)
     calendars: dict[int, Calendar] = field(default_factory=dict)
     brand_calendar: dict[int, int] = field(default_factory=dict)  # brand id → its calendar
     team_calendar: dict[int, int] = field(default_factory=dict)  # team id → its calendar
+    _matches: dict = field(default_factory=dict)  # (brand, kind, priority level) → the policy
 
     def calendar(self, *, brand_id: int | None, team_id: int | None = None, calendar_id: int | None = None):
         for chosen in (calendar_id, self.team_calendar.get(team_id), self.brand_calendar.get(brand_id)):
@@ -61,14 +66,19 @@ class RoutingConfig:
         return ALWAYS_OPEN
 
     def policy(self, *, brand_id: int, channel_kind: str, priority_level: str) -> SLAPolicy | None:
-        for policy in self.policies:
-            if (
-                policy.brand_id in (None, brand_id)
-                and policy.channel_kind in ("", channel_kind)
-                and policy.priority_level in ("", priority_level)
-            ):
-                return policy
-        return None
+        key = (brand_id, channel_kind, priority_level)
+        if key not in self._matches:
+            self._matches[key] = next(
+                (
+                    policy
+                    for policy in self.policies
+                    if policy.brand_id in (None, brand_id)
+                    and policy.channel_kind in ("", channel_kind)
+                    and policy.priority_level in ("", priority_level)
+                ),
+                None,
+            )
+        return self._matches[key]
 
     def policy_calendar(self, policy: SLAPolicy | None, *, brand_id: int, team_id: int | None = None):
         return self.calendar(
@@ -77,16 +87,25 @@ class RoutingConfig:
 
 
 _configs: dict[int, RoutingConfig] = {}
+# How long a process uses the policies it loaded before it asks the cache whether they changed: a change
+# reaches every worker within this time, and ingestion makes no round trip to Redis a batch
+# (bench/routing.py).
+VERSION_CHECK_SECONDS = 5.0
 
 
 def routing_config(organization_id: int) -> RoutingConfig:
-    """The organisation's policies and calendars: one cache read when nothing changed since this process
-    last loaded them, three queries when something did."""
-    version = routing_config_version(organization_id)
+    """The organisation's policies and calendars: from this process's memory when it checked them less than
+    VERSION_CHECK_SECONDS ago, else one cache read when nothing changed since it loaded them, a few queries
+    when something did."""
     config = _configs.get(organization_id)
-    if config is not None and config.version == version:
+    now = time.monotonic()
+    if config is not None and now - config.checked_at < VERSION_CHECK_SECONDS:
         return config
-    config = RoutingConfig(version=version)
+    version = routing_config_version(organization_id)
+    if config is not None and config.version == version:
+        config.checked_at = now
+        return config
+    config = RoutingConfig(version=version, checked_at=now)
     config.policies = sorted(
         SLAPolicy.objects.filter(organization_id=organization_id),
         key=lambda policy: (-policy.specificity, policy.pk),
@@ -171,7 +190,7 @@ def team_for(conversation: Conversation) -> TeamRouting | None:
 def eligible_agents(*, conversation: Conversation, team) -> QuerySet[AgentProfile]:
     """Online agents of the team who may work on the conversation's brand (their membership's brand limits)
     and have its channel kind and language among their skills; capacity is checked by the caller."""
-    from apps.inbox.conversation_selectors import conversation_members
+    from apps.conversations.selectors import conversation_members
 
     members = conversation_members(conversation=conversation).filter(user__teams=team)
     profiles = AgentProfile.objects.filter(
@@ -188,8 +207,11 @@ def agent_profiles(*, organization) -> QuerySet[AgentProfile]:
     return AgentProfile.objects.filter(organization=organization).select_related("user", "membership")
 
 
-def sla_met_rates(*, organization, since: datetime, by: str, brand_ids=None) -> list[dict]:
-    """SLA met % per `by` (team, agent, channel, brand) over the outcomes since `since`."""
+def sla_met_rates(
+    *, organization, since: datetime, by: str, brand_ids=None, until: datetime | None = None
+) -> list[dict]:
+    """SLA met % per `by` (team, agent, channel, brand) over the deadlines met or missed from `since` (to
+    `until`), of the brands `brand_ids` (None: every brand)."""
     from .models import SLAOutcome
 
     column = {
@@ -199,6 +221,8 @@ def sla_met_rates(*, organization, since: datetime, by: str, brand_ids=None) -> 
         "brand": "brand__name",
     }[by]
     outcomes = SLAOutcome.objects.filter(organization=organization, done_at__gte=since)
+    if until is not None:
+        outcomes = outcomes.filter(done_at__lt=until)
     if brand_ids is not None:
         outcomes = outcomes.filter(brand_id__in=brand_ids)
     rows = (

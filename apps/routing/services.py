@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from apps.accounts.models import Membership
 from apps.conversations.models import Conversation, Message
-from apps.conversations.services import _announce, conversation_assign_to
+from apps.conversations.services import _announce, conversation_assign_to, conversations_bulk_set_status
 from apps.core.audit import audit_record
 
 from . import hooks
@@ -34,6 +34,10 @@ ESCALATED_PRIORITY = 75.0
 #: old deadlines) is recorded as missed without escalating or notifying anyone.
 BREACH_LOOKBACK = timedelta(hours=6)
 SLA_CHECK_BATCH = 500
+#: The reason given when a new message routes a conversation.
+NEW_MESSAGE = "new message"
+#: An agent whose app has not been seen this long is set offline (the open app asks every 5 minutes).
+GONE_AFTER = timedelta(minutes=15)
 
 
 def activity_record(*, conversation: Conversation, actor, action: str, explanation: str, **data) -> None:
@@ -91,6 +95,30 @@ def availability_set(*, membership: Membership, status: str, actor, auto: bool =
     if status == Availability.OFFLINE:
         conversations_requeue(user=membership.user, organization_id=membership.organization_id, actor=actor)
     return profile
+
+
+def agent_seen(membership: Membership) -> AgentProfile:
+    """The agent's app is open (it asked for the header's control): one UPDATE."""
+    profile = agent_profile_get(membership)
+    profile.last_seen_at = timezone.now()
+    AgentProfile.objects.filter(pk=profile.pk).update(last_seen_at=profile.last_seen_at)
+    return profile
+
+
+def agents_gone_offline(*, now: datetime | None = None) -> int:
+    """Set offline the agents whose app has not been seen for GONE_AFTER (a closed laptop, a crashed
+    browser), which puts their conversations back in the queue (beat)."""
+    now = now or timezone.now()
+    gone = (
+        AgentProfile.objects.exclude(status=Availability.OFFLINE)
+        .filter(last_seen_at__lt=now - GONE_AFTER)
+        .select_related("membership__organization", "membership__user")
+    )
+    count = 0
+    for profile in gone:
+        availability_set(membership=profile.membership, status=Availability.OFFLINE, actor=None)
+        count += 1
+    return count
 
 
 def agent_profile_update(
@@ -171,6 +199,7 @@ def conversation_auto_assign(
         # agent who had the last free slot.
         routing = TeamRouting.objects.select_for_update().select_related("team").get(pk=routing.pk)
         team = routing.team
+        already_queued = conversation.team_id == team.pk
         if conversation.team_id != team.pk:
             Conversation.objects.filter(pk=conversation.pk).update(team=team)
             conversation.team = team
@@ -184,6 +213,8 @@ def conversation_auto_assign(
         free = [p for p in profiles if loads[p.user_id] + weight <= p.capacity]
         why = f" ({reason})" if reason else ""
         if not free:
+            if already_queued and reason == NEW_MESSAGE:
+                return None  # another message of a conversation in the queue: its activity said why already
             explanation = f"Waiting in {team.name}'s queue{why}: " + (
                 "no agent of the team is online with the skills for it."
                 if not profiles
@@ -228,15 +259,67 @@ def conversation_auto_assign(
         return chosen.membership
 
 
+def conversations_customer_answered(*, conversation_ids) -> int:
+    """The customer wrote in conversations that were waiting on them (pending): they are open again, and
+    their SLA clocks run again (through the status change)."""
+    waiting = list(
+        Conversation.objects.filter(pk__in=list(conversation_ids), status=Conversation.Status.PENDING)
+        .select_related("organization")
+        .order_by("pk")
+    )
+    for conversation in waiting:
+        with transaction.atomic():
+            conversations_bulk_set_status(
+                conversations=[conversation], status=Conversation.Status.OPEN, actor=None
+            )
+            activity_record(
+                conversation=conversation,
+                actor=None,
+                action="routing.customer_answered",
+                explanation="The customer answered: open again, and its SLA clocks run again.",
+            )
+    return len(waiting)
+
+
 def conversations_route_new(*, conversation_ids) -> int:
     """Auto-assign the unassigned ones of these conversations (new messages were stored in them)."""
     assigned = 0
     for conversation in Conversation.objects.filter(
         pk__in=list(conversation_ids), assignee__isnull=True, status__in=Conversation.ACTIVE_STATUSES
     ).order_by("pk"):
-        if conversation_auto_assign(conversation, reason="new message") is not None:
+        if conversation_auto_assign(conversation, reason=NEW_MESSAGE) is not None:
             assigned += 1
     return assigned
+
+
+def channel_weights_set(*, organization, weights: dict, actor) -> dict:
+    """How much an open conversation of each channel kind weighs in an agent's load (kinds not given: the
+    defaults). Raises ValueError for an unknown kind or a weight outside 0.1–10."""
+    from apps.connectors.kinds import ChannelKind
+
+    clean = {}
+    for kind, weight in weights.items():
+        if kind not in ChannelKind.values:
+            raise ValueError(f"“{kind}” is not a channel kind")
+        try:
+            value = float(weight)
+        except (TypeError, ValueError):
+            raise ValueError(f"{kind}: “{weight}” is not a number") from None
+        if not 0.1 <= value <= 10:
+            raise ValueError(f"{kind}: a weight is from 0.1 to 10")
+        clean[kind] = value
+    settings = dict(organization.settings or {})
+    settings["routing"] = {**settings.get("routing", {}), "channel_weights": clean}
+    organization.settings = settings
+    organization.save(update_fields=["settings"])
+    audit_record(
+        organization=organization,
+        actor=actor,
+        action="routing.channel_weights",
+        target=organization,
+        data={"channel_weights": clean},
+    )
+    return clean
 
 
 def team_routing_save(
@@ -281,16 +364,33 @@ def team_routing_save(
 # ------------------------------------------------------------------------------- SLA policies, calendars
 
 
-def routing_setting_saved(*, instance, actor, action: str) -> None:
-    """After a policy, calendar or holiday was saved or deleted: every process reloads them; audited."""
+def routing_setting_save(*, instance, actor):
+    """Save an SLA policy, business hours or a holiday (checked first); every process reloads them."""
+    created = instance.pk is None
+    instance.full_clean()
+    instance.save()
+    routing_config_changed(instance.organization_id)
+    kind = instance._meta.model_name
+    audit_record(
+        organization=instance.organization,
+        actor=actor,
+        action=f"routing.{kind}_{'created' if created else 'updated'}",
+        target=instance,
+        data={"name": str(instance)},
+    )
+    return instance
+
+
+def routing_setting_delete(*, instance, actor) -> None:
     routing_config_changed(instance.organization_id)
     audit_record(
         organization=instance.organization,
         actor=actor,
-        action=action,
+        action=f"routing.{instance._meta.model_name}_deleted",
         target=instance,
         data={"name": str(instance)},
     )
+    instance.delete()
 
 
 # ----------------------------------------------------------------------------------------- SLA clocks
@@ -324,6 +424,56 @@ def sla_deadlines_fill(messages: list[Message]) -> None:
         message.sla_due_at = calendar.add(message.sent_at, minutes)
 
 
+def sla_priority_changed(*, conversation_ids) -> int:
+    """The classifier set the conversations' priority: where the policy of their new priority level has
+    shorter targets, the running deadlines are brought forward (never pushed back). Returns how many."""
+    changed = 0
+    conversations = Conversation.objects.filter(
+        pk__in=list(conversation_ids), status=Conversation.Status.OPEN, sla_due_at__isnull=False
+    ).select_related("channel")
+    for conversation in conversations:
+        config = routing_config(conversation.organization_id)
+        policy = config.policy(
+            brand_id=conversation.brand_id,
+            channel_kind=conversation.channel.kind,
+            priority_level=conversation.priority_level,
+        )
+        if policy is None:
+            continue
+        calendar = config.policy_calendar(
+            policy, brand_id=conversation.brand_id, team_id=conversation.team_id
+        )
+        # The clock runs from the customer's first message since the brand last answered.
+        last_answer = (
+            conversation.messages.filter(direction=Message.Direction.OUTBOUND).order_by("-sent_at").first()
+        )
+        waiting = conversation.messages.filter(direction=Message.Direction.INBOUND)
+        if last_answer is not None:
+            waiting = waiting.filter(sent_at__gt=last_answer.sent_at)
+        first_waiting = waiting.order_by("sent_at").first()
+        if first_waiting is None:
+            continue
+        minutes = policy.first_response_minutes
+        if last_answer is not None and policy.next_response_minutes:
+            minutes = policy.next_response_minutes
+        due = calendar.add(first_waiting.sent_at, minutes)
+        if due < conversation.sla_due_at:
+            Conversation.objects.filter(pk=conversation.pk).update(sla_due_at=due)
+            ConversationSLA.objects.filter(conversation=conversation).update(policy=policy)
+            activity_record(
+                conversation=conversation,
+                actor=None,
+                action="routing.sla_policy",
+                explanation=(
+                    f"Priority {conversation.priority_level}: “{policy.name}” applies, the response is now "
+                    f"due at {due:%Y-%m-%d %H:%M} UTC."
+                ),
+                policy=policy.pk,
+            )
+            changed += 1
+    return changed
+
+
 def sla_row_ensure(conversation: Conversation, config=None) -> ConversationSLA:
     """The conversation's SLA row, made with its resolution deadline the first time."""
     row = ConversationSLA.objects.filter(conversation=conversation).first()
@@ -340,7 +490,10 @@ def sla_row_ensure(conversation: Conversation, config=None) -> ConversationSLA:
         calendar = config.policy_calendar(
             policy, brand_id=conversation.brand_id, team_id=conversation.team_id
         )
-        resolution_due = calendar.add(conversation.created_at, policy.resolution_minutes)
+        # The clock starts with the customer's first message, not with when CXM stored it (a poll, an import).
+        first = conversation.messages.filter(direction=Message.Direction.INBOUND).order_by("sent_at").first()
+        started = first.sent_at if first else conversation.created_at
+        resolution_due = calendar.add(started, policy.resolution_minutes)
     row, _ = ConversationSLA.objects.get_or_create(
         conversation=conversation,
         defaults={
@@ -401,7 +554,8 @@ def sla_conversations_changed(conversations) -> None:
         if current is None:
             continue
         if current.status == Conversation.Status.PENDING and row.paused_at is None:
-            ConversationSLA.objects.filter(pk=row.pk).update(paused_at=now)
+            ConversationSLA.objects.filter(pk=row.pk).update(paused_at=now, paused_due_at=current.sla_due_at)
+            Conversation.objects.filter(pk=current.pk).update(sla_due_at=None)
         elif current.status != Conversation.Status.PENDING and row.paused_at is not None:
             sla_resume(conversation=current, row=row, now=now)
         if (
@@ -426,10 +580,14 @@ def sla_resume(*, conversation: Conversation, row: ConversationSLA, now: datetim
         left = calendar.between(row.paused_at, due).total_seconds() / 60
         return calendar.add(now, left) if due > row.paused_at else due
 
+    # A deadline set during the pause (the customer wrote: a new response target) stands as it is.
+    due = min(
+        (d for d in (shifted(row.paused_due_at), conversation.sla_due_at) if d is not None), default=None
+    )
     with transaction.atomic():
-        Conversation.objects.filter(pk=conversation.pk).update(sla_due_at=shifted(conversation.sla_due_at))
+        Conversation.objects.filter(pk=conversation.pk).update(sla_due_at=due)
         ConversationSLA.objects.filter(pk=row.pk).update(
-            paused_at=None, resolution_due_at=shifted(row.resolution_due_at)
+            paused_at=None, paused_due_at=None, resolution_due_at=shifted(row.resolution_due_at)
         )
     logger.info("SLA clock of conversation %s resumed after %.0f open minutes", conversation.pk, minutes)
 
@@ -525,7 +683,7 @@ def _label(target: str) -> str:
 def _team_and_assignee(conversation: Conversation) -> list:
     recipients = [conversation.assignee] if conversation.assignee else []
     if conversation.team_id and not recipients:
-        from apps.inbox.conversation_selectors import conversation_members
+        from apps.conversations.selectors import conversation_members
 
         members = conversation_members(conversation=conversation).filter(user__teams=conversation.team_id)
         recipients = [membership.user for membership in members]

@@ -7,8 +7,10 @@ class SearchConfig(AppConfig):
     verbose_name = "Search"
 
     def ready(self):
+        from apps.classification.hooks import labels_changed
         from apps.conversations.hooks import messages_stored
 
-        from .services import messages_index_stored
+        from .services import messages_index_stored, messages_labels_changed
 
         messages_stored.connect(messages_index_stored)
+        labels_changed.connect(messages_labels_changed)

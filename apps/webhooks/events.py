@@ -80,3 +80,14 @@ def conversations_created(conversations: Iterable) -> None:
                 ]
             }
             event_publish(organization_id=organization_id, event=Event.CONVERSATION_CREATED, payload=payload)
+
+
+# Receivers of the domain's and the pipeline's hooks (connected in WebhooksConfig.ready()).
+
+
+def on_status_set(*, conversation, actor, **_) -> None:
+    conversation_status_changed(conversation, actor)
+
+
+def on_note_added(*, note, **_) -> None:
+    note_created(note)

@@ -5,7 +5,7 @@ import pytest
 
 from apps.accounts.models import Role
 from apps.automation import receivers, services
-from apps.connectors.kinds import ChannelKind
+from apps.customers.kinds import ChannelKind
 from tests.factories import ChannelFactory, membership_create
 from tests.fakes.http import FakeHTTPServer, Response
 from tests.fakes.telegram import TOKEN, FakeTelegram

@@ -12,8 +12,9 @@ from apps.classification.selectors import needs_reply_decision
 from apps.classification.services import label_correct, messages_classify
 from apps.connectors.kinds import ChannelKind
 from apps.conversations.models import Conversation, Message
-from apps.conversations.services import conversations_reprioritise, reply_create
+from apps.conversations.services import conversations_reprioritise
 from apps.listening.models import Level
+from apps.replies.services import reply_create
 from tests.factories import ChannelFactory, ConversationFactory, MessageFactory, membership_create
 
 pytestmark = pytest.mark.django_db

@@ -1,10 +1,10 @@
 import pytest
 
-from apps.connectors.services import message_deliver
 from apps.conversations.models import Conversation
-from apps.conversations.services import reply_create
 from apps.ingestion.models import RawPayload
 from apps.ingestion.services import payload_process
+from apps.replies.delivery import message_deliver
+from apps.replies.services import reply_create
 from tests.factories import membership_create
 
 

@@ -27,8 +27,8 @@ pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)
 # fails test_every_entry_of_the_schedule_is_sent_by_beat_and_executed_by_a_worker.
 ENTRIES = {
     "worker-heartbeat": "apps.core.tasks.heartbeat_task",
-    "poll-due-channels": "apps.connectors.tasks.poll_due_channels_task",
-    "send-scheduled-messages": "apps.connectors.tasks.send_scheduled_messages_task",
+    "poll-due-channels": "apps.ingestion.tasks.poll_due_channels_task",
+    "send-scheduled-messages": "apps.replies.tasks.send_scheduled_messages_task",
     "requeue-stuck-payloads": "apps.ingestion.tasks.requeue_stuck_payloads_task",
     "classify-waiting": "apps.classification.tasks.classify_waiting_task",
     "retrain-classifiers": "apps.classification.tasks.retrain_due_task",
@@ -38,6 +38,7 @@ ENTRIES = {
     "evaluate-alert-rules": "apps.alerts.tasks.evaluate_alert_rules_task",
     "webhook-deliveries-due": "apps.webhooks.tasks.webhook_deliveries_due_task",
     "sla-check": "apps.routing.tasks.sla_check_task",
+    "agents-gone-offline": "apps.routing.tasks.agents_gone_offline_task",
     "automation-no-reply": "apps.automation.tasks.no_reply_sweep_task",
 }
 

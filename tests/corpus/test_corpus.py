@@ -11,11 +11,13 @@ from a public test suite, e.g. CPython's email tests, feedparser's, teloxide's; 
      "payload": {…} | "raw": "…",     # JSON payload, or the feed / mail as text ("raw_b64" for bytes)
      "visitor": "<32 hex>", "messages": ["…"],   # the widget: what a visitor types
      "serve": {…},                    # polled platforms: what the fake answers (X: tweets, users,
-                                      # data_as_object; Mastodon: statuses, notifications, queries; Reddit:
-                                      # things, as its listings hold them; Bluesky: posts,
-                                      # notifications, actors)
+                                      # data_as_object; Mastodon: statuses, notifications, queries,
+                                      # ignores_types; Reddit: things, as its listings hold them;
+                                      # Bluesky: posts, notifications, actors, queries,
+                                      # ignores_reasons)
      "content_type": "…",             # feeds: what the site answers
      "phone_number_id": "…",          # WhatsApp: the case gets a channel of its own for this number
+     "own_channel": true,             # signed webhooks: a channel of its own (its suite reuses its ids)
      "expect": {"outcome": "stored" | "applied" | "ignored" | "rejected" | "poll_error",
                 "event": "…",         # ignored: the event type named
                 "reason": "…",        # ignored / rejected / poll_error: a part of the reason
@@ -43,10 +45,10 @@ from django.utils.dateparse import parse_datetime
 from apps.connectors.kinds import ChannelKind
 from apps.connectors.meta.webhooks import sign as meta_sign
 from apps.connectors.models import Channel
-from apps.connectors.services import channel_poll
 from apps.connectors.webhook.connector import sign as cxm_sign
 from apps.conversations.models import Message
 from apps.ingestion.models import RawPayload
+from apps.ingestion.polling import channel_poll
 from tests.connectors.livechat.helpers import livechat_channel, send_message, start
 from tests.factories import ChannelFactory, ConversationFactory, MessageFactory
 from tests.fakes.meta import APP_SECRET, PAGE_TOKEN, PHONE_NUMBER_ID, VERIFY_TOKEN
@@ -118,6 +120,8 @@ class Entry:
             channel = self._channel(
                 ChannelKind.WHATSAPP, **self.meta, phone_number_id=case["phone_number_id"]
             )
+        elif case.get("own_channel"):  # a collected payload whose ids another one of its suite reuses
+            channel = self._channel(channel.kind, **channel.credentials)
         for sent in case.get("sent", []):  # what CXM sent before, which the payload's receipts are about
             conversation = ConversationFactory(channel=channel, external_thread_id=sent["to"])
             MessageFactory(
@@ -228,14 +232,16 @@ class Entry:
         elif entry == "bluesky":
             fake.posts = list(serve.get("posts", []))
             fake.notifications = list(serve.get("notifications", []))
+            fake.ignores_reasons = bool(serve.get("ignores_reasons"))
             fake.actors.update({actor["did"]: actor for actor in serve.get("actors", [])})
             fields = {
                 "credentials": {"identifier": fake.handle, "app_password": fake.app_password},
-                "settings": {"service": fake.url, "queries": ["nimbus"]},
+                "settings": {"service": fake.url, "queries": serve.get("queries", ["nimbus"])},
             }
         else:
             fake.statuses = list(serve.get("statuses", []))
             fake.notifications = list(serve.get("notifications", []))
+            fake.ignores_types = bool(serve.get("ignores_types"))
             fields = {
                 "credentials": {"access_token": fake.access_token},
                 "settings": {"instance": fake.url, "queries": serve.get("queries", ["nimbus"])},

@@ -46,6 +46,9 @@ class FakeBluesky(FakePlatform):
         self.actors: dict[str, dict] = {}  # did → profile (detailed)
         self.posts: list[dict] = []  # post views, oldest first
         self.notifications: list[dict] = []  # oldest first
+        # A server that lists every notification whatever `reasons` asks for (likes, follows...), as
+        # the connector must expect.
+        self.ignores_reasons = False
         self.access: dict[str, str] = {}  # accessJwt → did
         self.expired: set[str] = set()
         self.refresh: dict[str, str] = {}  # refreshJwt → did
@@ -225,7 +228,8 @@ class FakeBluesky(FakePlatform):
         if (problem := self._auth(request)) is not None:
             return problem
         reasons = request.query.get("reasons") or []
-        items = [n for n in reversed(self.notifications) if not reasons or n["reason"] in reasons]
+        everything = self.ignores_reasons or not reasons
+        items = [n for n in reversed(self.notifications) if everything or n["reason"] in reasons]
         return self._page(request, items, "notifications")
 
     def _search_posts(self, request: RecordedRequest):

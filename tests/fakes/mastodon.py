@@ -33,6 +33,8 @@ class FakeMastodon(FakePlatform):
         self.accounts: dict[str, dict] = {}
         self.statuses: list[dict] = []  # oldest first
         self.notifications: list[dict] = []  # oldest first
+        # A server before Mastodon 3.5, which ignores `types[]` and lists follows, favourites...
+        self.ignores_types = False
         self.idempotent: dict[str, dict] = {}
         self.malformed = False
         self._status_ids = itertools.count(113500000000000001)
@@ -194,7 +196,7 @@ class FakeMastodon(FakePlatform):
         limit = int((request.query.get("limit") or ["40"])[0])
         if limit > 80:
             return Response(422, {"error": "limit must be at most 80"})
-        types = request.query.get("types[]") or []
+        types = [] if self.ignores_types else request.query.get("types[]") or []
         items = [n for n in self.notifications if not types or n["type"] in types]
         page = self._window(request, items, 80)
         headers = self._headers()

@@ -233,8 +233,9 @@ class FakeReddit(FakePlatform):
         if (problem := self._authorize(request)) is not None:
             return problem
         sub = request.match["sub"].lower()
-        posts = [t for t in self.things if t["kind"] == "t3" and t["data"]["subreddit"].lower() == sub]
-        if not posts:
+        here = [t for t in self.things if t["data"].get("subreddit", "").lower() == sub]
+        posts = [t for t in here if t["kind"] == "t3"]
+        if not here:  # a subreddit nobody posted or commented in: taken as one that does not exist
             return Response(302, b"", {"location": f"https://www.reddit.com/subreddits/search.json?q={sub}"})
         return self._listing(request, posts)
 
@@ -252,6 +253,9 @@ class FakeReddit(FakePlatform):
         entries = []
         for thing in self.things:
             data = thing["data"]
+            if thing["kind"] == "t4":  # private messages (and modmail) are listed as they were received
+                entries.append(thing)
+                continue
             if thing["kind"] != "t1" or data["author"].lower() == me:
                 continue
             parent = self.find(data["parent_id"])

@@ -12,10 +12,10 @@ from channels.layers import DEFAULT_CHANNEL_LAYER, channel_layers
 from django.urls import reverse
 from django.utils import timezone
 
-from apps.connectors.tasks import send_scheduled_messages_task
 from apps.conversations.models import Message
 from apps.core.models import AuditEvent
 from apps.inbox.consumers import organization_group
+from apps.replies.tasks import send_scheduled_messages_task
 
 pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
 

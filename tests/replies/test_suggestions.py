@@ -172,7 +172,8 @@ def test_closing_a_conversation_in_the_inbox_teaches_the_suggestions(brand_a, ag
         reverse("inbox:conversation_action", args=[conversation.pk]), {"action": Conversation.Status.CLOSED}
     )
     assert response.status_code == 302
-    deadline = time.monotonic() + 60
+    # The worker loads the sentence encoder first: seconds, a minute on a busy machine.
+    deadline = time.monotonic() + 180
     while not ResolutionExample.objects.filter(conversation=conversation).exists():
         assert time.monotonic() < deadline, "the worker did not record the resolution"
         time.sleep(0.3)

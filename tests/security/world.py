@@ -19,6 +19,7 @@ from apps.inbox.models import SavedView
 from apps.ingestion.models import ImportJob, RawPayload
 from apps.notifications.models import Notification
 from apps.replies.models import EMBEDDING_DIM, ResolutionExample, SavedReply
+from apps.routing.models import AgentProfile, BusinessHours, Holiday, SLAPolicy
 from tests.api.conftest import organisation_data
 from tests.factories import BrandFactory, ChannelFactory, CustomerFactory, MessageFactory, membership_create
 
@@ -136,6 +137,16 @@ def _brand_objects(org_a, brand, prefix: str, owner, admin) -> dict:
             token=f"{prefix}-token"[:32],
         ),
     }
+    objects["business_hours"] = BusinessHours.objects.create(
+        organization=org_a, brand=brand, name=f"{prefix} hours", weekly={"mon": [["09:00", "17:00"]]}
+    )
+    objects["holiday"] = Holiday.objects.create(
+        organization=org_a, calendar=objects["business_hours"], date="2026-12-25", name=f"{prefix} holiday"
+    )
+    objects["sla_policy"] = SLAPolicy.objects.create(organization=org_a, brand=brand, name=f"{prefix} policy")
+    objects["agent_profile"] = AgentProfile.objects.create(
+        organization=org_a, membership=owner, user=owner.user
+    )
     objects["auditevent"] = audit_record(
         organization=org_a, actor=None, action="matrix.test", target=customer
     )

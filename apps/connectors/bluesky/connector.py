@@ -14,7 +14,9 @@ session.
 
 Reads: app.bsky.notification.listNotifications (reasons mention, reply, quote) and
 app.bsky.feed.searchPosts (sort=latest, `since` the last poll's newest post less a margin), both newest
-first, paged with their `cursor` until a page reaches what the previous poll saw. Authors' follower counts
+first, paged with their `cursor` until a page reaches what the previous poll saw. Notifications with no
+post to store (likes, follows... which a server may list despite `reasons`) are kept as payloads of their
+own and ignored with their reason, never dropped at fetch time. Authors' follower counts
 come from app.bsky.actor.getProfiles (25 at a time). Each post becomes one raw payload whose external id is
 its at:// URI; its thread is the `reply.root` of its record, so a reply threads under its root post.
 
@@ -213,6 +215,7 @@ class BlueskyConnector(SocialConnector):
         found: dict[str, dict] = {}
         xrpc = _Xrpc(channel, http)
         brand_did = xrpc.session()["did"]
+        others: list[dict] = []  # notifications with no post to store: kept, and ignored with their reason
         posts, cursor["notifications"] = self._read(
             xrpc,
             "app.bsky.notification.listNotifications",
@@ -220,6 +223,7 @@ class BlueskyConnector(SocialConnector):
             MAX_PAGES,
             [("reasons", reason) for reason in REASONS],
             cursor.get("notifications") or {},
+            others,
         )
         for post, reason in posts:
             found.setdefault(post["uri"], {"post": post, "reason": reason})
@@ -230,7 +234,7 @@ class BlueskyConnector(SocialConnector):
             if _when(state.get("newest")):
                 params.append(("since", _iso(_when(state["newest"]) - SEARCH_MARGIN)))
             posts, cursor["search"][query] = self._read(
-                xrpc, "app.bsky.feed.searchPosts", "posts", MAX_SEARCH_PAGES, params, state
+                xrpc, "app.bsky.feed.searchPosts", "posts", MAX_SEARCH_PAGES, params, state, others
             )
             for post, _ in posts:
                 found.setdefault(post["uri"], {"post": post, "reason": "search", "query": query})
@@ -239,14 +243,28 @@ class BlueskyConnector(SocialConnector):
         for entry in found.values():
             entry["author_profile"] = profiles.get(entry["post"]["author"]["did"])
             entry["brand_did"] = brand_did
+        for notification in others:  # stored as the notification itself, which `interpret` explains
+            found.setdefault(notification["uri"], notification)
         return found
 
-    def _read(self, xrpc: _Xrpc, nsid: str, key: str, max_pages: int, params: list, state: dict):
-        """Newest first, page after page, until what the last poll saw; → [(post, reason)], new state."""
+    def _read(
+        self,
+        xrpc: _Xrpc,
+        nsid: str,
+        key: str,
+        max_pages: int,
+        params: list,
+        state: dict,
+        others: list[dict],
+    ):
+        """Newest first, page after page, until what the last poll saw; → [(post, reason)], new state.
+        Entries that hold no post to store (likes, follows… from a server that lists them despite
+        `reasons`; a post without its author) go to `others`, to be kept and explained, not dropped."""
         seen = [uri for uri in state.get("seen") or [] if isinstance(uri, str)]
         known = set(seen)
         newest = _when(state.get("newest"))
         posts: list[tuple[dict, str]] = []
+        kept: list[str] = []  # the uris given to `others`
         page_cursor = None
         for _ in range(max_pages if state else 1):  # a new channel starts listening now
             page_params = [*params, ("limit", str(PAGE_SIZE))]
@@ -264,11 +282,14 @@ class BlueskyConnector(SocialConnector):
                 indexed = _when(entry.get("indexedAt"))
                 if entry["uri"] in known or (newest and indexed and indexed < newest):
                     reached_known = True
-                if entry["uri"] in known or reason not in (*REASONS, "search"):
-                    continue  # (a server that ignores `reasons` may also list likes and follows)
-                if not isinstance(entry.get("author"), dict) or not entry["author"].get("did"):
+                if entry["uri"] in known:
                     continue
                 known.add(entry["uri"])
+                author = entry.get("author") if isinstance(entry.get("author"), dict) else {}
+                if reason not in (*REASONS, "search") or not author.get("did"):
+                    others.append(entry)
+                    kept.append(entry["uri"])
+                    continue
                 post = {k: entry.get(k) for k in ("uri", "cid", "author", "record", "indexedAt")}
                 if isinstance(entry.get("embed"), dict):  # a post view's embed: a quoted post's text
                     post["embed"] = entry["embed"]
@@ -280,7 +301,7 @@ class BlueskyConnector(SocialConnector):
             if reached_known or not page_cursor or not entries:
                 break
         times = [t for t in [newest] + [_when(post.get("indexedAt")) for post, _ in posts] if t]
-        state = {"seen": ([post["uri"] for post, _ in posts] + seen)[:SEEN_KEPT]}
+        state = {"seen": ([post["uri"] for post, _ in posts] + kept + seen)[:SEEN_KEPT]}
         if times:
             state["newest"] = _iso(max(times))
         return posts, state

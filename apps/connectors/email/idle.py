@@ -3,11 +3,11 @@
 `manage.py email_idle` runs `watch_email_channels`: one `ChannelWatcher` thread per active email channel
 whose `idle` setting is not off, the list read again every minute (new, paused, removed or reconfigured
 channels). A watcher logs in, selects the mailbox, sends IDLE and waits; when the server announces mail
-(`* n EXISTS`, `* n RECENT`) it runs `channel_poll`, the very fetch the beat poll runs (cursor by UID, raw
-payloads stored first, idempotent), on a second connection while IDLE goes on. IDLE is ended and sent again
-every 25 minutes (RFC 2177: at least every 29, since servers may log out a client idle for 30). An error
-closes the connection and the watcher reconnects after an exponential back-off; a server that does not
-offer IDLE is asked again after an hour, and its mailbox is polled meanwhile.
+(`* n EXISTS`, `* n RECENT`) it runs `poll` (ingestion's `channel_poll`), the very fetch the beat poll runs
+(cursor by UID, raw payloads stored first, idempotent), on a second connection while IDLE goes on. IDLE is
+ended and sent again every 25 minutes (RFC 2177: at least every 29, since servers may log out a client idle
+for 30). An error closes the connection and the watcher reconnects after an exponential back-off; a server
+that does not offer IDLE is asked again after an hour, and its mailbox is polled meanwhile.
 
 Polling and IDLE share one channel without a flag: while a watcher idles, `last_fetch_at` moves forward
 every 20 s (the mailbox is known to be up to date: the server would have said otherwise), so
@@ -27,6 +27,7 @@ import re
 import socket
 import threading
 import time
+from collections.abc import Callable
 
 from django.db import DatabaseError, close_old_connections, connections
 from django.db.models import F, Func, JSONField, Value
@@ -35,7 +36,6 @@ from django.utils import timezone
 from ..base import PayloadRejected, TransientError
 from ..kinds import ChannelKind
 from ..models import Channel
-from ..services import channel_poll
 from .config import ImapConfig, uses_idle
 from .imap import mailbox_session
 
@@ -194,8 +194,9 @@ def _retry_delay(failures: int) -> float:
 class ChannelWatcher:
     """One email channel's IDLE loop, in a thread of its own, until `stop()`."""
 
-    def __init__(self, channel_id: int, fingerprint: str = ""):
+    def __init__(self, channel_id: int, poll: Callable[[int], object], fingerprint: str = ""):
         self.channel_id = channel_id
+        self.poll = poll  # the channel's fetch, given by ingestion (a connector stores nothing itself)
         self.fingerprint = fingerprint  # of the settings it was started with (see `watch_email_channels`)
         self.stopping = threading.Event()
         # True while IDLE runs and the last fetch succeeded: only then may the heartbeat be recorded.
@@ -270,7 +271,7 @@ class ChannelWatcher:
 
     def _fetch(self) -> None:
         try:
-            channel_poll(channel_id=self.channel_id)
+            self.poll(self.channel_id)
             record_idle_heartbeat([self.channel_id])  # the poll's new cursor has no `idle_seen_at`
             self.idling = True
         finally:
@@ -291,23 +292,27 @@ def _channels_to_watch() -> dict[int, str]:
     }
 
 
-def _update_watchers(watchers: dict[int, ChannelWatcher], wanted: dict[int, str]) -> None:
+def _update_watchers(
+    watchers: dict[int, ChannelWatcher], wanted: dict[int, str], poll: Callable[[int], object]
+) -> None:
     for channel_id, watcher in list(watchers.items()):
         if wanted.get(channel_id) != watcher.fingerprint:  # gone, paused, or its settings changed
             watcher.stop()
             del watchers[channel_id]
     for channel_id, fingerprint in wanted.items():
         if channel_id not in watchers:
-            watchers[channel_id] = ChannelWatcher(channel_id, fingerprint).start()
+            watchers[channel_id] = ChannelWatcher(channel_id, poll, fingerprint).start()
 
 
 def watch_email_channels(
     stop: threading.Event,
+    poll: Callable[[int], object],
     *,
     refresh_seconds: float = REFRESH_SECONDS,
     heartbeat_seconds: float = HEARTBEAT_SECONDS,
 ) -> None:
-    """Keep an IDLE watcher on every active email channel that uses IDLE, until `stop` is set."""
+    """Keep an IDLE watcher on every active email channel that uses IDLE, until `stop` is set;
+    `poll(channel_id)` fetches and stores what is new (apps.ingestion.polling.channel_poll)."""
     watchers: dict[int, ChannelWatcher] = {}
     refreshed_at = None
     try:
@@ -315,7 +320,7 @@ def watch_email_channels(
             try:
                 close_old_connections()
                 if refreshed_at is None or time.monotonic() - refreshed_at >= refresh_seconds:
-                    _update_watchers(watchers, _channels_to_watch())
+                    _update_watchers(watchers, _channels_to_watch(), poll)
                     refreshed_at = time.monotonic()
                 record_idle_heartbeat([w.channel_id for w in watchers.values() if w.idling])
             except DatabaseError:

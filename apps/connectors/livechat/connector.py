@@ -24,7 +24,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from redis.exceptions import RedisError
 
-from apps.customers.services import StrongLink
+from apps.customers.models import StrongLink
 
 from ..base import Connector, InboundAuthor, InboundMessage, PayloadRejected, TransientError
 from ..kinds import ChannelKind

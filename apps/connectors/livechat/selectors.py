@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC
 
 from apps.conversations.models import Message
-from apps.ingestion.models import RawPayload
 
 HISTORY_LIMIT = 100
 # Outbound messages a visitor may see: delivered ones (queued ones arrive live once sent; scheduled ones
@@ -41,57 +39,3 @@ def widget_message(message: Message) -> dict:
         "text": message.text,
         "sent_at": _iso(message.sent_at),
     }
-
-
-def _pending(channel, visitor_id: str, known: set[str]) -> list[dict]:
-    """Messages the visitor sent that a worker has not turned into Messages yet (stored, not processed)."""
-    pending = []
-    payloads = RawPayload.objects.filter(
-        channel=channel,
-        source=RawPayload.Source.WIDGET,
-        status=RawPayload.Status.RECEIVED,
-        external_id__startswith=f"widget:{visitor_id}:",
-    ).order_by("received_at")[:HISTORY_LIMIT]
-    for payload in payloads:
-        try:
-            body = json.loads(bytes(payload.body))
-        except ValueError:
-            continue
-        if not isinstance(body, dict) or body.get("visitor") != visitor_id:
-            continue
-        client_id = body.get("client_message_id")
-        if client_id in known:
-            continue
-        pending.append(
-            {
-                "id": client_id,
-                "from": "visitor",
-                "text": body.get("text") or "",
-                "sent_at": body.get("sent_at")
-                if isinstance(body.get("sent_at"), str)
-                else _iso(payload.received_at),
-            }
-        )
-    return pending
-
-
-def visitor_history(*, channel, visitor_id: str, limit: int = HISTORY_LIMIT) -> list[dict]:
-    """The last messages of this visitor's conversation on this channel, oldest first."""
-    messages = list(
-        Message.objects.filter(
-            channel=channel,
-            conversation__channel=channel,
-            conversation__external_thread_id=visitor_id,
-        )
-        .exclude(direction=Message.Direction.NOTE)
-        .exclude(direction=Message.Direction.OUTBOUND, delivery_status__in=_hidden_outbound())
-        .select_related("author_user", "conversation__brand")
-        .order_by("-sent_at", "-id")[:limit]
-    )
-    history = [widget_message(message) for message in reversed(messages)]
-    history += _pending(channel, visitor_id, {item["id"] for item in history})
-    return history[-limit:]
-
-
-def _hidden_outbound() -> list[str]:
-    return [status for status in Message.Delivery.values if status not in VISIBLE_OUTBOUND]

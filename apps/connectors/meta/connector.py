@@ -42,7 +42,7 @@ def _recipient(channel, message, *, platform: str) -> str:
     if _same_channel(channel, message) and conversation.external_thread_id:
         return conversation.external_thread_id
     from apps.customers.models import Identity
-    from apps.customers.services import active_customer
+    from apps.customers.selectors import active_customer
 
     external_id = (
         Identity.objects.filter(customer=active_customer(conversation.customer), kind=channel.kind)

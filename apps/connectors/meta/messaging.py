@@ -69,6 +69,16 @@ def _text(message: dict, attachments: list[dict]) -> str:
     return ""
 
 
+# Why an echo of the account's own message is not stored.
+ECHO_REASONS = {
+    "messenger": "the echo of a message CXM sent, stored when it was sent",
+    "instagram": (
+        "the echo of a message the account sent: Instagram's echoes cannot tell CXM's replies (stored when "
+        "sent) from messages sent in the Instagram app, so none is stored"
+    ),
+}
+
+
 def _message_event(
     event: dict, result: Interpretation, *, keep_echo: Callable[[dict], bool], platform: str
 ) -> InboundMessage | None:
@@ -87,9 +97,7 @@ def _message_event(
         raise PayloadRejected(f"a {platform} message event has no 'message.mid'")
     echo = bool(message.get("is_echo"))
     if echo and not keep_echo(message):
-        result.ignored.append(
-            Ignored("message_echo", "the echo of a message CXM sent, stored when it was sent")
-        )
+        result.ignored.append(Ignored("message_echo", ECHO_REASONS.get(platform, ECHO_REASONS["messenger"])))
         return None
     # The customer is the sender of what they write and the recipient of what the brand writes.
     customer_id = _id(event.get("recipient") if echo else event.get("sender"))
@@ -242,7 +250,13 @@ def parse_messaging(
         elif "delivery" in event or "read" in event:
             _receipt_event(event, result, "delivery" if "delivery" in event else "read")
         else:
-            kind = next((key for key in event if key not in ("sender", "recipient", "timestamp")), "event")
-            reason = IGNORED_EVENTS.get(kind) or f"a '{kind}' event, which this connector does not know"
+            kind = next((key for key in event if key not in ("sender", "recipient", "timestamp")), "")
+            if not kind:  # e.g. a standby notice: another app owns the thread under the handover protocol
+                kind, reason = (
+                    "empty event",
+                    "an event holding only its sender and recipient, nothing to store",
+                )
+            else:
+                reason = IGNORED_EVENTS.get(kind) or f"a '{kind}' event, which this connector does not know"
             result.ignored.append(Ignored(kind[:100], reason))
     return result

@@ -13,6 +13,9 @@
 - A `reaction` is set on the message it names (an empty emoji removes it); an `edit` updates the stored
   message's text (history kept; an edit of a message never stored is stored as that message); a
   `revoke` marks the stored message deleted and keeps it.
+- `smb_message_echoes` (coexistence: what the business sent, edited or deleted from the WhatsApp
+  Business app): each `message_echoes[]` item is read like a `messages[]` one, but as an *outbound* message
+  to the customer `to`, in that customer's conversation; its edits and revokes update the stored message.
 - `system` notices (the customer changed number, their identity key changed), `request_welcome`,
   `unsupported` messages and message types this parser does not know are ignored with a reason naming
   the type, as is any field other than `messages` (template and quality updates...).
@@ -175,96 +178,100 @@ def _update(message: dict, kind: str) -> MessageUpdate | None:
 
 def interpret_whatsapp(entry: dict, *, phone_number_id: str = "") -> Interpretation:
     result = Interpretation()
-    found = result.messages
     for change in changes(entry):
         value = change["value"]
         field = str(change.get("field") or "messages")
-        if field == "smb_message_echoes":
-            # Coexistence (pywa's test data): what the business sent, edited or deleted in the WhatsApp
-            # Business app. Not stored yet; said so, rather than called a notification about the account.
-            result.ignored.append(
-                Ignored(
-                    field,
-                    "messages the business sent from the WhatsApp Business app (coexistence), not stored",
-                )
-            )
-            continue
-        if field != "messages":
+        if field not in ("messages", "smb_message_echoes"):
             result.ignored.append(
                 Ignored(field[:100], f"a '{field}' notification, about the account, not a message")
             )
             continue
         if not _for_this_number(value, phone_number_id):
-            result.ignored.append(
-                Ignored("messages", "a notification for another phone number of the account")
-            )
+            result.ignored.append(Ignored(field, "a notification for another phone number of the account"))
             continue
-        result.receipts += _statuses(value)
         names = {
             str(contact.get("wa_id")): (contact.get("profile") or {}).get("name") or ""
             for contact in value.get("contacts") or []
             if isinstance(contact, dict) and isinstance(contact.get("profile") or {}, dict)
         }
+        if field == "smb_message_echoes":
+            # Coexistence: what the business sent, edited or deleted from the WhatsApp Business app (or a
+            # linked device) on a number also onboarded to the Cloud API. Never a copy of a Cloud API send,
+            # so each is stored as an outbound message of the customer's conversation (`to`).
+            for message in value.get("message_echoes") or []:
+                if isinstance(message, dict):
+                    _message(message, names, result, echo=True)
+            continue
+        result.receipts += _statuses(value)
         for message in value.get("messages") or []:
-            if not isinstance(message, dict):
-                continue
-            kind = str(message.get("type") or "")
-            if kind in ("reaction", "edit", "revoke"):
-                update = _update(message, kind)
-                if update is None:
-                    raise PayloadRejected(f"a WhatsApp {kind} needs the id of the message it changes")
-                if kind == "edit" and update.text and update.actor:  # never stored: stored as edited
-                    update.fallback = InboundMessage(
-                        external_id=update.target,
-                        thread_key=update.actor,
-                        text=update.text,
-                        sent_at=update.at,
-                        author=_author(update.actor, names),
-                        metadata={"source": "whatsapp_message", "edited": True},
-                    )
-                result.updates.append(update)
-                continue
-            if kind in IGNORED_TYPES:
-                result.ignored.append(Ignored(kind, IGNORED_TYPES[kind]))
-                continue
-            wa_id, wamid = str(message.get("from") or ""), str(message.get("id") or "")
-            if not wa_id or not wamid:
-                raise PayloadRejected("a WhatsApp message needs 'from' and 'id'")
-            if kind not in KNOWN_TYPES:
-                result.ignored.append(
-                    Ignored(
-                        kind[:100] or "untyped",
-                        f"a message of type '{kind}', which this connector does not know",
-                    )
-                )
-                continue
-            text, metadata = _body(message, kind)
-            if not text:
-                result.ignored.append(Ignored(kind, "a message with no text or media"))
-                continue
-            metadata = {"source": "whatsapp_message", "type": kind, **metadata}
-            context = message.get("context") if isinstance(message.get("context"), dict) else {}
-            if context.get("forwarded") or context.get("frequently_forwarded"):
-                metadata["forwarded"] = True
-            if isinstance(message.get("referral"), dict):
-                metadata["referral"] = message["referral"]  # a click-to-WhatsApp ad
-            if message.get("errors"):
-                metadata["errors"] = message["errors"]
-            group_id = str(message.get("group_id") or "")
-            if group_id:
-                metadata["group_id"] = group_id
-            found.append(
-                InboundMessage(
-                    external_id=wamid,
-                    thread_key=f"group:{group_id}" if group_id else wa_id,
-                    text=text,
-                    sent_at=event_time(message.get("timestamp")),
-                    author=_author(wa_id, names),
-                    in_reply_to=str(context.get("id") or ""),
-                    metadata=metadata,
-                )
-            )
+            if isinstance(message, dict):
+                _message(message, names, result, echo=False)
     return result
+
+
+def _message(message: dict, names: dict[str, str], result: Interpretation, *, echo: bool) -> None:
+    """One `messages[]` item (from the customer) or `message_echoes[]` item (from the business to the
+    customer `to`) → a message, an update of a stored one, or an ignored event."""
+    kind = str(message.get("type") or "")
+    customer = str(message.get("to" if echo else "from") or "")
+    if kind in ("reaction", "edit", "revoke"):
+        update = _update(message, kind)
+        if update is None:
+            raise PayloadRejected(f"a WhatsApp {kind} needs the id of the message it changes")
+        if kind == "edit" and update.text and customer:  # never stored: stored as edited
+            update.fallback = InboundMessage(
+                external_id=update.target,
+                thread_key=customer,
+                text=update.text,
+                sent_at=update.at,
+                author=_author(customer, names),
+                outbound=echo,
+                metadata={"source": "whatsapp_echo" if echo else "whatsapp_message", "edited": True},
+            )
+        result.updates.append(update)
+        return
+    if kind in IGNORED_TYPES:
+        result.ignored.append(Ignored(kind, IGNORED_TYPES[kind]))
+        return
+    wamid = str(message.get("id") or "")
+    if not customer or not wamid:
+        raise PayloadRejected(
+            f"a WhatsApp message{' echo' if echo else ''} needs '{'to' if echo else 'from'}' and 'id'"
+        )
+    if kind not in KNOWN_TYPES:
+        result.ignored.append(
+            Ignored(
+                kind[:100] or "untyped", f"a message of type '{kind}', which this connector does not know"
+            )
+        )
+        return
+    text, metadata = _body(message, kind)
+    if not text:
+        result.ignored.append(Ignored(kind, "a message with no text or media"))
+        return
+    metadata = {"source": "whatsapp_echo" if echo else "whatsapp_message", "type": kind, **metadata}
+    context = message.get("context") if isinstance(message.get("context"), dict) else {}
+    if context.get("forwarded") or context.get("frequently_forwarded"):
+        metadata["forwarded"] = True
+    if isinstance(message.get("referral"), dict):
+        metadata["referral"] = message["referral"]  # a click-to-WhatsApp ad
+    if message.get("errors"):
+        metadata["errors"] = message["errors"]
+    group_id = str(message.get("group_id") or "")
+    if group_id:
+        metadata["group_id"] = group_id
+    result.messages.append(
+        InboundMessage(
+            external_id=wamid,
+            thread_key=f"group:{group_id}" if group_id else customer,
+            text=text,
+            sent_at=event_time(message.get("timestamp")),
+            author=_author(customer, names),
+            in_reply_to=str(context.get("id") or ""),
+            outbound=echo,
+            metadata=metadata,
+        )
+    )
 
 
 def parse_statuses(entry: dict, *, phone_number_id: str = "") -> list[DeliveryUpdate]:

@@ -19,7 +19,9 @@ Listings are read newest first and paged with `after` until a page reaches what 
 (the fullnames kept in the cursor) or older posts, at most MAX_PAGES pages. `before=<fullname>` is not used:
 a listing anchored on a post that was since deleted answers empty forever. Every post (t3), comment (t1)
 or private message (t4) becomes one raw payload whose external id is its fullname, so one found by two
-listings, or by two polls, is stored once.
+listings, or by two polls, is stored once. Nothing a listing holds is dropped at fetch time: a thing by a
+deleted account keeps its text and is stored by a stranger (`deleted:<fullname>`), one whose text was
+deleted or removed, or a message from Reddit itself (no author), is ignored with that reason.
 
 Rate limits: Reddit reports X-Ratelimit-Remaining / X-Ratelimit-Reset (seconds) on each response; a
 request is not sent once the remaining budget is spent (RateLimited until the reset), nor after an HTTP 429.
@@ -35,7 +37,15 @@ import time
 
 import httpx
 
-from ..base import InboundAuthor, InboundMessage, PayloadRejected, RateLimited, TransientError
+from ..base import (
+    Ignored,
+    InboundAuthor,
+    InboundMessage,
+    Interpretation,
+    PayloadRejected,
+    RateLimited,
+    TransientError,
+)
 from ..http import TIMEOUT, delay_seconds, error_reason, json_object, public_client, raise_for_status, send
 from ..kinds import ChannelKind
 from ..normalized import clean_text, decode_json, parse_time
@@ -54,6 +64,8 @@ _SUBREDDIT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_]{1,20}")
 _FULLNAME = re.compile(r"t[134]_[a-z0-9]+")
 _LINK_IN_CONTEXT = re.compile(r"/comments/([a-z0-9]+)/")
 _READABLE = ("t1", "t3", "t4")
+_WHAT = {"t1": "comment", "t3": "post", "t4": "private message"}
+_GONE = ("[deleted]", "[removed]")
 _WAIT = re.compile(r"(\d+) (minutes?|seconds?)")
 
 # (auth base, client id, username, hash of the secrets) → (access token, monotonic expiry)
@@ -264,8 +276,8 @@ class RedditConnector(SocialConnector):
                     continue
                 known.add(fullname)
                 item["name"] = fullname
-                if item.get("author") in (None, "", "[deleted]"):
-                    continue  # nobody left to answer: a deleted account, or a message from Reddit itself
+                # Kept even by a deleted account or from Reddit itself: `interpret` stores what is left
+                # or says why nothing is.
                 things.append(child)
             after = listing.get("after")
             if reached_known or not after:
@@ -277,61 +289,70 @@ class RedditConnector(SocialConnector):
 
     # ---- parse -------------------------------------------------------------------------------------------
 
-    def parse(self, channel, body: bytes, headers: dict[str, str]) -> list[InboundMessage]:
+    def interpret(self, channel, body: bytes, headers: dict[str, str]) -> Interpretation:
         payload = decode_json(body)
         thing = payload.get("thing") if isinstance(payload, dict) else None
         data = thing.get("data") if isinstance(thing, dict) else None
         kind = thing.get("kind") if isinstance(thing, dict) else None
-        if (
-            kind not in _READABLE
-            or not isinstance(data, dict)
-            or not data.get("name")
-            or not data.get("author")
-        ):
+        if kind not in _READABLE or not isinstance(data, dict) or not data.get("name"):
             raise PayloadRejected(
                 "a Reddit payload holds {'thing': {'kind': 't1|t3|t4', 'data': {name, author…}}}"
             )
-        author = clean_text(data["author"], "author", 100)
+        what = _WHAT[kind]
+        if not data.get("author"):  # Reddit's own messages, and modmail sent as the subreddit
+            return Interpretation(
+                ignored=[
+                    Ignored(
+                        f"{what} without author", f"a {what} from Reddit or a subreddit: no one to answer"
+                    )
+                ]
+            )
         if kind == "t3":
-            text = data.get("selftext") or data.get("title") or ""
-            html = data.get("selftext_html") or ""
+            text, html = data.get("selftext") or "", data.get("selftext_html") or ""
+            if text.strip() in ("", *_GONE):  # a link post, or its text deleted: the title stays on Reddit
+                text, html = data.get("title") or "", ""
             subject = data.get("title") or ""
         else:
             text, html = data.get("body") or "", data.get("body_html") or ""
             subject = data.get("link_title") or data.get("subject") or ""
+        if text.strip() in ("", *_GONE):  # deleted by its author or removed by moderators
+            return Interpretation(
+                ignored=[Ignored(f"deleted {what}", f"the {what} was deleted or removed: its text is gone")]
+            )
+        return Interpretation(messages=[self._message(channel, payload, kind, data, text, html, subject)])
+
+    def _message(self, channel, payload, kind, data, text, html, subject) -> InboundMessage:
+        """A post, comment or private message; one by a deleted account keeps its text, by a stranger."""
+        author = clean_text(data["author"], "author", 100)
         own = str((channel.credentials or {}).get("username") or "").lower()
         permalink = data.get("permalink") or data.get("context") or ""
-        return [
-            InboundMessage(
-                external_id=data["name"],
-                thread_key=clean_text(_thread_of(kind, data), "thread", 500),
-                text=clean_text(text, "text"),
-                html=clean_text(html, "html"),
-                subject=clean_text(subject, "subject", 500),
-                sent_at=parse_time(data.get("created_utc"), "created_utc"),
-                in_reply_to=clean_text(data.get("parent_id") if kind != "t3" else "", "parent_id", 500),
-                outbound=bool(own) and author.lower() == own,
-                author=InboundAuthor(
-                    external_id=_author_key(author, data),
-                    handle=f"u/{author}",
-                    display_name=author,
-                    profile_url=f"https://www.reddit.com/user/{author}/",
-                ),
-                metadata={
-                    "reddit": {
-                        "kind": kind,
-                        "subreddit": data.get("subreddit") or "",
-                        "url": f"https://www.reddit.com{permalink}"
-                        if permalink.startswith("/")
-                        else permalink,
-                        "score": data.get("score"),
-                        "num_comments": data.get("num_comments"),
-                        "private": kind == "t4",
-                        "source": payload.get("source") or "",
-                    }
-                },
-            )
-        ]
+        return InboundMessage(
+            external_id=data["name"],
+            thread_key=clean_text(_thread_of(kind, data), "thread", 500),
+            text=clean_text(text, "text"),
+            html=clean_text(html, "html"),
+            subject=clean_text(subject, "subject", 500),
+            sent_at=parse_time(data.get("created_utc"), "created_utc"),
+            in_reply_to=clean_text(data.get("parent_id") if kind != "t3" else "", "parent_id", 500),
+            outbound=bool(own) and author.lower() == own,
+            author=InboundAuthor(
+                external_id=_author_key(author, data),
+                handle="" if author in _GONE else f"u/{author}",
+                display_name=author,
+                profile_url="" if author in _GONE else f"https://www.reddit.com/user/{author}/",
+            ),
+            metadata={
+                "reddit": {
+                    "kind": kind,
+                    "subreddit": data.get("subreddit") or "",
+                    "url": f"https://www.reddit.com{permalink}" if permalink.startswith("/") else permalink,
+                    "score": data.get("score"),
+                    "num_comments": data.get("num_comments"),
+                    "private": kind == "t4",
+                    "source": payload.get("source") or "",
+                }
+            },
+        )
 
     # ---- send --------------------------------------------------------------------------------------------
 

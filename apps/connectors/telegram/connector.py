@@ -24,7 +24,7 @@ def _recipient_chat(channel, message) -> str:
     if conversation.channel_id == channel.pk and conversation.external_thread_id:
         return conversation.external_thread_id
     from apps.customers.models import Identity
-    from apps.customers.services import active_customer
+    from apps.customers.selectors import active_customer
 
     external_id = (
         Identity.objects.filter(customer=active_customer(conversation.customer), kind=channel.kind)

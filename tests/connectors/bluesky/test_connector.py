@@ -9,7 +9,7 @@ from apps.connectors.bluesky import connector as bluesky_module
 from apps.connectors.bluesky.connector import BlueskyConnector
 from apps.connectors.models import Channel
 from apps.connectors.registry import connector_for
-from apps.connectors.services import channel_poll
+from apps.ingestion.polling import channel_poll
 from tests.fakes.http import Response
 
 pytestmark = pytest.mark.django_db
@@ -211,3 +211,36 @@ def test_a_record_other_than_a_post_and_a_like_notification_are_ignored_with_the
     }
     (ignored,) = BlueskyConnector().interpret(offline_channel, json.dumps(notification).encode(), {}).ignored
     assert ignored.event_type == "notification:like" and "liked" in ignored.reason
+
+
+def test_likes_and_follows_a_server_lists_despite_reasons_are_kept_and_explained(
+    bluesky_channel, fake_bluesky
+):
+    fake_bluesky.ignores_reasons = True
+    ana = fake_bluesky.add_actor("ana.bsky.social", display_name="Ana")
+    mention = fake_bluesky.post(ana, "@nimbus.bsky.social my bill doubled")
+    liked = fake_bluesky.post(fake_bluesky.brand, "Hello Bluesky")
+    like = {
+        "uri": f"at://{ana['did']}/app.bsky.feed.like/3lblike000001",
+        "cid": "bafyreilike",
+        "author": {"did": ana["did"], "handle": ana["handle"]},
+        "reason": "like",
+        "reasonSubject": liked["uri"],
+        "record": {
+            "$type": "app.bsky.feed.like",
+            "subject": {"uri": liked["uri"], "cid": liked["cid"]},
+            "createdAt": liked["indexedAt"],
+        },
+        "isRead": False,
+        "indexedAt": liked["indexedAt"],
+        "labels": [],
+    }
+    fake_bluesky.notifications.append(like)
+
+    result = BlueskyConnector().fetch(bluesky_channel)
+
+    bodies = {item.external_id: item.body for item in result.items}
+    assert set(bodies) == {mention["uri"], like["uri"]}
+    (ignored,) = BlueskyConnector().interpret(bluesky_channel, bodies[like["uri"]], {}).ignored
+    assert ignored.event_type == "notification:like" and "liked" in ignored.reason
+    assert like["uri"] in result.cursor["notifications"]["seen"]  # not fetched again by the next poll

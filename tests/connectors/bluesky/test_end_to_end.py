@@ -3,10 +3,10 @@
 import pytest
 
 from apps.connectors.kinds import ChannelKind
-from apps.connectors.services import channel_poll
 from apps.conversations.models import Conversation, Message
 from apps.customers.models import Identity
 from apps.ingestion.models import RawPayload
+from apps.ingestion.polling import channel_poll
 
 pytestmark = pytest.mark.django_db
 

@@ -3,12 +3,13 @@
 import pytest
 
 from apps.connectors.kinds import ChannelKind
-from apps.connectors.services import channel_poll, message_deliver
 from apps.conversations.models import Conversation, Message
-from apps.conversations.services import reply_create
 from apps.customers.models import Identity
 from apps.ingestion.models import RawPayload
+from apps.ingestion.polling import channel_poll
 from apps.ingestion.services import payload_process
+from apps.replies.delivery import message_deliver
+from apps.replies.services import reply_create
 from tests.connectors.email.conftest import BRAND_ADDRESS
 from tests.connectors.email.samples import eml, mail
 from tests.factories import membership_create

@@ -22,8 +22,8 @@ from apps.connectors.email.idle import IdleConnection, watch_email_channels
 from apps.connectors.email.imap import mailbox_session
 from apps.connectors.kinds import ChannelKind
 from apps.connectors.models import Channel
-from apps.connectors.services import channel_poll, channels_due_for_poll
 from apps.ingestion.models import RawPayload
+from apps.ingestion.polling import channel_poll, channels_due_for_poll
 from tests.conftest import ROOT, _test_database_url
 from tests.connectors.email.samples import mail
 from tests.factories import ChannelFactory
@@ -59,6 +59,10 @@ def watcher_threads(channel) -> list[threading.Thread]:
     return [thread for thread in threading.enumerate() if thread.name == f"email-idle-{channel.pk}"]
 
 
+def _poll(channel_id: int) -> None:
+    channel_poll(channel_id=channel_id)  # as manage.py email_idle gives it
+
+
 class EmailIdle:
     """`watch_email_channels` in a thread, refreshing its channel list five times a second."""
 
@@ -66,7 +70,7 @@ class EmailIdle:
         self.stop_event = threading.Event()
         self.thread = threading.Thread(
             target=watch_email_channels,
-            args=(self.stop_event,),
+            args=(self.stop_event, _poll),
             kwargs={"refresh_seconds": 0.2, "heartbeat_seconds": 0.2},
             daemon=True,
         )

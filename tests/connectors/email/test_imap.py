@@ -6,8 +6,8 @@ from apps.connectors.base import PayloadRejected, TransientError
 from apps.connectors.email.connector import EmailConnector
 from apps.connectors.email.imap import imap_utf7
 from apps.connectors.models import Channel
-from apps.connectors.services import channel_poll
 from apps.ingestion.models import RawPayload
+from apps.ingestion.polling import channel_poll
 from tests.connectors.email.samples import mail
 from tests.factories import ChannelFactory
 from tests.fakes.mailserver import free_port

@@ -5,9 +5,9 @@ import pytest
 from apps.connectors.base import PayloadRejected, TransientError
 from apps.connectors.email.connector import EmailConnector
 from apps.connectors.kinds import ChannelKind
-from apps.connectors.services import message_deliver
 from apps.conversations.models import Message
-from apps.conversations.services import reply_create
+from apps.replies.delivery import message_deliver
+from apps.replies.services import reply_create
 from tests.connectors.email.conftest import BRAND_ADDRESS, ingest
 from tests.connectors.email.samples import mail
 from tests.factories import ConversationFactory, CustomerFactory, IdentityFactory, membership_create

@@ -5,10 +5,10 @@ import pytest
 from apps.connectors.base import RateLimited
 from apps.connectors.kinds import ChannelKind
 from apps.connectors.models import Channel
-from apps.connectors.services import channel_poll
 from apps.conversations.models import Conversation, Message
 from apps.customers.models import Identity
 from apps.ingestion.models import RawPayload
+from apps.ingestion.polling import channel_poll
 from apps.ingestion.services import payload_process
 from tests.fakes.feeds import ATOM, atom10, atom_entry, rss20, rss_item
 

@@ -8,9 +8,9 @@ from django.urls import reverse
 
 from apps.accounts.models import Role
 from apps.connectors.models import Channel
-from apps.connectors.services import channel_poll
 from apps.conversations.models import Message
 from apps.ingestion.models import RawPayload
+from apps.ingestion.polling import channel_poll
 from apps.ingestion.services import payload_process
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,6 @@ import pytest
 from apps.connectors.base import PayloadRejected
 from apps.connectors.kinds import ChannelKind
 from apps.connectors.livechat.connector import LivechatConnector, widget_payload
-from apps.connectors.livechat.consumers import SlidingWindow, origin_allowed
 from apps.connectors.livechat.visitor import (
     VisitorIdentity,
     VisitorTokenInvalid,
@@ -19,7 +18,9 @@ from apps.connectors.livechat.visitor import (
     visitor_token_verify,
 )
 from apps.connectors.registry import connector_for
+from apps.core.throttle import SlidingWindow
 from apps.customers.services import StrongLink
+from apps.ingestion.livechat import origin_allowed
 from tests.factories import ChannelFactory, ConversationFactory, MessageFactory
 
 VISITOR = "0123456789abcdef0123456789abcdef"

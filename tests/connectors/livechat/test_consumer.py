@@ -11,15 +11,16 @@ from channels.testing import WebsocketCommunicator
 
 from apps.accounts.models import Role
 from apps.connectors.kinds import ChannelKind
-from apps.connectors.livechat import consumers
 from apps.connectors.models import Channel
-from apps.connectors.services import message_deliver
 from apps.conversations.models import Conversation, Message
-from apps.conversations.services import message_add, reply_create
+from apps.conversations.services import message_add
 from apps.customers.models import Identity
 from apps.customers.services import active_customer, identity_resolve
+from apps.ingestion import livechat as consumers
 from apps.ingestion.models import RawPayload
 from apps.ingestion.services import payload_process
+from apps.replies.delivery import message_deliver
+from apps.replies.services import reply_create
 from cxm.routing import websocket_application, websocket_urlpatterns
 from tests.factories import ChannelFactory, membership_create
 

@@ -19,11 +19,11 @@ import pytest
 from django.db import connection
 
 from apps.accounts.models import Role
-from apps.connectors.services import message_deliver
 from apps.conversations.models import Conversation, Message
-from apps.conversations.services import reply_create
 from apps.ingestion.models import RawPayload
 from apps.ingestion.services import payload_process
+from apps.replies.delivery import message_deliver
+from apps.replies.services import reply_create
 from tests.factories import membership_create
 
 from .helpers import livechat_channel

@@ -12,8 +12,8 @@ from django.urls import reverse
 
 from apps.accounts.models import Role
 from apps.connectors.models import Channel
-from apps.connectors.services import POLL_FAILING_AFTER
 from apps.conversations.models import Message
+from apps.ingestion.polling import POLL_FAILING_AFTER
 from apps.notifications.models import Notification
 from tests.conftest import spawn_beat, spawn_worker, stop_worker
 

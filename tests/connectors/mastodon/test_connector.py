@@ -10,7 +10,7 @@ from apps.connectors.mastodon import connector as mastodon_module
 from apps.connectors.mastodon.connector import MastodonConnector, html_to_text
 from apps.connectors.models import Channel
 from apps.connectors.registry import connector_for
-from apps.connectors.services import channel_poll
+from apps.ingestion.polling import channel_poll
 from tests.fakes.http import Response
 
 pytestmark = pytest.mark.django_db

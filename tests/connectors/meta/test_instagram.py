@@ -3,10 +3,10 @@
 import pytest
 
 from apps.accounts.models import Role
-from apps.connectors.services import message_deliver
 from apps.conversations.models import Conversation, Message
-from apps.conversations.services import reply_create
 from apps.customers.models import Identity
+from apps.replies.delivery import message_deliver
+from apps.replies.services import reply_create
 from tests.fakes.meta import (
     IG_ACCOUNT_ID,
     IGSID,

@@ -8,11 +8,11 @@ import pytest
 from apps.accounts.models import Role
 from apps.connectors.base import RateLimited, TransientError
 from apps.connectors.registry import connector_for
-from apps.connectors.services import message_deliver
 from apps.conversations.models import Conversation, Message
-from apps.conversations.services import reply_create
 from apps.customers.models import Identity
 from apps.ingestion.models import RawPayload
+from apps.replies.delivery import message_deliver
+from apps.replies.services import reply_create
 from tests.fakes.meta import (
     PAGE_ID,
     PSID,

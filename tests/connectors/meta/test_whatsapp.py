@@ -8,16 +8,18 @@ from apps.accounts.models import Role
 from apps.connectors.base import PayloadRejected, RateLimited
 from apps.connectors.kinds import ChannelKind
 from apps.connectors.registry import connector_for
-from apps.connectors.services import message_deliver
 from apps.conversations.models import Conversation, Message
-from apps.conversations.services import reply_create
 from apps.customers.models import Customer, Identity
 from apps.ingestion.models import RawPayload
+from apps.replies.delivery import message_deliver
+from apps.replies.services import reply_create
 from tests.factories import IdentityFactory
 from tests.fakes.meta import (
+    DISPLAY_PHONE,
     PHONE_NUMBER_ID,
     TIME_S,
     WA_ID,
+    WABA_ID,
     whatsapp_status,
     whatsapp_text,
     whatsapp_value,
@@ -310,3 +312,51 @@ def test_token_error_fails_the_message(
     message.refresh_from_db()
     assert message.delivery_status == Message.Delivery.FAILED
     assert message.delivery_error.startswith("access token expired or invalid")
+
+
+def _echoes(*items) -> dict:
+    """An smb_message_echoes notification (coexistence) as Meta's webhook reference documents it."""
+    value = {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": DISPLAY_PHONE, "phone_number_id": PHONE_NUMBER_ID},
+        "message_echoes": list(items),
+    }
+    return {
+        "object": "whatsapp_business_account",
+        "entry": [{"id": WABA_ID, "changes": [{"value": value, "field": "smb_message_echoes"}]}],
+    }
+
+
+def test_what_the_business_sends_from_the_whatsapp_business_app_is_stored_outbound_in_its_conversation(
+    whatsapp_channel, ingest
+):
+    ingest(
+        whatsapp_channel,
+        whatsapp_webhook(whatsapp_value(messages=[whatsapp_text("wamid.Q1", "Is it in stock?")])),
+    )
+    echo = {"from": DISPLAY_PHONE, "to": WA_ID, "timestamp": str(TIME_S + 60), "type": "text"}
+
+    payload = ingest(whatsapp_channel, _echoes({**echo, "id": "wamid.E1", "text": {"body": "Yes, two left"}}))
+    ingest(
+        whatsapp_channel,
+        _echoes(
+            {
+                **echo,
+                "id": "wamid.E1e",
+                "type": "edit",
+                "edit": {
+                    "original_message_id": "wamid.E1",
+                    "message": {"type": "text", "text": {"body": "Yes, one left"}},
+                },
+            }
+        ),
+    )
+
+    assert payload.status == RawPayload.Status.PROCESSED
+    conversation = Conversation.objects.get()
+    answer = conversation.messages.get(external_id="wamid.E1")
+    assert answer.direction == Message.Direction.OUTBOUND and answer.author_identity is None
+    assert answer.text == "Yes, one left" and [e["text"] for e in answer.metadata["edits"]] == [
+        "Yes, two left"
+    ]
+    assert conversation.message_count == 2 and Customer.objects.count() == 1

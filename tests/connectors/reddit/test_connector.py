@@ -10,7 +10,7 @@ from apps.connectors.models import Channel
 from apps.connectors.reddit import connector as reddit_module
 from apps.connectors.reddit.connector import RedditConnector, default_query
 from apps.connectors.registry import connector_for
-from apps.connectors.services import channel_poll
+from apps.ingestion.polling import channel_poll
 from tests.factories import BrandFactory
 from tests.fakes.http import Response
 
@@ -256,3 +256,48 @@ def test_one_identity_per_user_whether_the_listing_gives_the_t2_id_or_only_the_n
     (by_id,) = RedditConnector().parse(offline_channel, _body(comment), {})
     (by_name,) = RedditConnector().parse(offline_channel, _body(inbox, "inbox"), {})
     assert by_id.author.external_id == by_name.author.external_id == f"u/{comment['data']['author'].lower()}"
+
+
+def test_what_deleted_accounts_left_is_fetched_and_kept_or_explained_never_dropped(
+    reddit_channel, fake_reddit
+):
+    reddit_channel.settings = {
+        **reddit_channel.settings,
+        "subreddits": ["NimbusMobile"],
+        "query": "nothing-matches",
+    }
+    post = fake_reddit.submit("NimbusMobile", "[deleted]", "Nimbus eSIM stopped", "Support never answered")
+    gone = fake_reddit.comment(post["data"]["name"], "[deleted]", "[deleted]")
+
+    result = RedditConnector().fetch(reddit_channel)
+
+    bodies = {item.external_id: item.body for item in result.items}
+    assert set(bodies) == {post["data"]["name"], gone["data"]["name"]}
+    (kept,) = RedditConnector().interpret(reddit_channel, bodies[post["data"]["name"]], {}).messages
+    # The text stays on Reddit, so it is stored; its author is nobody to look up or answer.
+    assert kept.text == "Support never answered"
+    assert kept.author.external_id == f"deleted:{post['data']['name']}"
+    assert kept.author.handle == kept.author.profile_url == ""
+    (ignored,) = RedditConnector().interpret(reddit_channel, bodies[gone["data"]["name"]], {}).ignored
+    assert ignored.event_type == "deleted comment" and "deleted or removed" in ignored.reason
+
+
+def test_a_message_from_reddit_itself_and_a_removed_post_are_explained(offline_channel):
+    from_reddit = {
+        "kind": "t4",
+        "data": {
+            "id": "2fk9zz",
+            "name": "t4_2fk9zz",
+            "author": None,
+            "subreddit": "NimbusMobile",
+            "subject": "you are an approved user",
+            "body": "You have been added.",
+            "created_utc": 1731601000.0,
+        },
+    }
+    (ignored,) = RedditConnector().interpret(offline_channel, _body(from_reddit, "inbox"), {}).ignored
+    assert ignored.event_type == "private message without author" and "no one to answer" in ignored.reason
+    removed = json.loads(json.dumps(DOCUMENTED_LINK))
+    removed["data"].update(selftext="[removed]", selftext_html=None)
+    (message,) = RedditConnector().interpret(offline_channel, _body(removed), {}).messages
+    assert message.text == removed["data"]["title"] and message.html == ""

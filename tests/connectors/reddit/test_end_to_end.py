@@ -4,10 +4,11 @@ import pytest
 
 from apps.connectors.base import RateLimited
 from apps.connectors.kinds import ChannelKind
-from apps.connectors.services import channel_poll, message_deliver
 from apps.conversations.models import Conversation, Message
 from apps.customers.models import Identity
 from apps.ingestion.models import RawPayload
+from apps.ingestion.polling import channel_poll
+from apps.replies.delivery import message_deliver
 
 pytestmark = pytest.mark.django_db
 

@@ -4,9 +4,9 @@ import pytest
 
 from apps.connectors.base import RateLimited
 from apps.connectors.models import Channel
-from apps.connectors.services import channel_poll
 from apps.conversations.models import Message
 from apps.ingestion.models import RawPayload
+from apps.ingestion.polling import channel_poll
 from apps.ingestion.services import payload_process
 from tests.fakes.telegram import private_text_update
 

@@ -5,10 +5,10 @@ import pytest
 from apps.accounts.models import Role
 from apps.connectors.base import RateLimited
 from apps.connectors.kinds import ChannelKind
-from apps.connectors.services import message_deliver
 from apps.conversations.models import Conversation, Message
-from apps.conversations.services import reply_create
 from apps.ingestion.services import payload_process
+from apps.replies.delivery import message_deliver
+from apps.replies.services import reply_create
 from tests.factories import ChannelFactory, ConversationFactory, IdentityFactory
 from tests.fakes.telegram import CUSTOMER, private_text_update
 

@@ -8,9 +8,9 @@ import pytest
 from apps.connectors.base import PayloadRejected, RateLimited, TransientError
 from apps.connectors.models import Channel
 from apps.connectors.registry import connector_for
-from apps.connectors.services import channel_poll
 from apps.connectors.x import connector as x_module
 from apps.connectors.x.connector import XConnector, default_query
+from apps.ingestion.polling import channel_poll
 from tests.factories import BrandFactory
 from tests.fakes.http import Response
 from tests.fakes.x import TWEET_FIELDS_REQUIRED

@@ -1,4 +1,6 @@
-"""The live-chat widget's WebSocket: /ws/livechat/<channel webhook token>/ (protocol in README.md).
+"""The live-chat widget's WebSocket: /ws/livechat/<channel webhook token>/ (protocol in
+apps/connectors/livechat/README.md). It receives, as the webhook view does (views.py), and stores; the
+live-chat connector (apps/connectors/livechat) parses the stored payloads and sends the replies.
 
 The socket is accepted only for an existing, active live-chat channel, from an allowed Origin when the
 channel lists some (settings["allowed_origins"]). The visitor then says `hello` (their id, optionally a
@@ -13,15 +15,13 @@ import asyncio
 import json
 import logging
 import re
-import time
-from collections import deque
 from urllib.parse import urlsplit
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from .connector import MAX_TEXT_CHARS, payload_external_id, widget_payload
-from .visitor import (
+from apps.connectors.livechat.connector import MAX_TEXT_CHARS, payload_external_id, widget_payload
+from apps.connectors.livechat.visitor import (
     CLIENT_MESSAGE_ID,
     VisitorIdentity,
     VisitorTokenInvalid,
@@ -30,6 +30,7 @@ from .visitor import (
     visitor_id_valid,
     visitor_token_verify,
 )
+from apps.core.throttle import SlidingWindow
 
 logger = logging.getLogger(__name__)
 
@@ -82,21 +83,6 @@ def origin_allowed(origin: str, allowed: list) -> bool:
         if _origin(pattern) == actual:
             return True
     return False
-
-
-class SlidingWindow:
-    def __init__(self, limit: int, seconds: float):
-        self.limit, self.seconds, self.times = limit, seconds, deque()
-
-    def allow(self, now: float | None = None) -> tuple[bool, float]:
-        """(allowed, seconds to wait when not); an allowed event is counted."""
-        now = time.monotonic() if now is None else now
-        while self.times and self.times[0] <= now - self.seconds:
-            self.times.popleft()
-        if len(self.times) >= self.limit:
-            return False, round(self.times[0] + self.seconds - now, 1)
-        self.times.append(now)
-        return True, 0.0
 
 
 def _header(scope, name: bytes) -> str:
@@ -319,8 +305,9 @@ class LivechatConsumer(AsyncJsonWebsocketConsumer):
     def _store(self, client_id: str, body: bytes):
         """(created, sent_at) once stored; None when the channel is no longer active."""
         from apps.connectors.models import Channel
-        from apps.ingestion.models import RawPayload
-        from apps.ingestion.services import payload_receive
+
+        from .models import RawPayload
+        from .services import payload_receive
 
         if not Channel.objects.filter(pk=self.livechat.pk, status=Channel.Status.ACTIVE).exists():
             return None

@@ -4,6 +4,7 @@ import threading
 from django.core.management.base import BaseCommand
 
 from apps.connectors.email.idle import REFRESH_SECONDS, watch_email_channels
+from apps.ingestion.polling import channel_poll
 
 
 class Command(BaseCommand):
@@ -21,5 +22,5 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, request_stop)
         signal.signal(signal.SIGINT, request_stop)
         self.stdout.write("email_idle: watching email channels with IMAP IDLE (SIGTERM or Ctrl-C stops)")
-        watch_email_channels(stop)
+        watch_email_channels(stop, lambda channel_id: channel_poll(channel_id=channel_id))
         self.stdout.write("email_idle: stopped")

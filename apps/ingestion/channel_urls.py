@@ -1,7 +1,8 @@
 from django.urls import path
 
-from . import views
+from . import channel_views as views
 
+# The channel pages keep the URL names they had when they lived in connectors ("connectors:detail"...).
 app_name = "connectors"
 urlpatterns = [
     path("", views.channel_list, name="list"),

@@ -1,3 +1,8 @@
+"""The channel pages (Organisation → Channels): a channel's set-up, health, rejected and ignored payloads,
+replays and imports. They show what ingestion keeps of each channel, so they live here, above connectors;
+their URL names stay in the "connectors" namespace (channel_urls.py) and their templates in
+apps/connectors/templates/connectors/."""
+
 from django.contrib import messages as flash
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -5,14 +10,15 @@ from django.views.decorators.http import require_POST
 
 from apps.accounts.permissions import admin_required, current_membership
 from apps.accounts.tenancy import get_visible_or_404
+from apps.connectors import services
+from apps.connectors.models import Channel
+from apps.connectors.registry import connector_for
 from apps.core.crypto import mask_secret
-from apps.ingestion.imports import ImportRefused, import_job_create
-from apps.ingestion.models import ImportJob, RawPayload
-from apps.ingestion.services import payload_replay
 
-from . import selectors, services
-from .models import Channel
-from .registry import connector_for
+from . import selectors
+from .imports import ImportRefused, import_job_create
+from .models import ImportJob, RawPayload
+from .services import payload_replay
 
 
 @admin_required

@@ -1,0 +1,69 @@
+"""The settings page's forms: each one's choices come from the admin's own organisation."""
+
+from django import forms
+
+from apps.accounts.models import Brand, Team
+
+from .calendar import weekly_from_text, weekly_to_text
+from .models import BusinessHours, Holiday, SLAPolicy
+
+
+class SLAPolicyForm(forms.ModelForm):
+    class Meta:
+        model = SLAPolicy
+        fields = [
+            "name",
+            "brand",
+            "channel_kind",
+            "priority_level",
+            "first_response_minutes",
+            "next_response_minutes",
+            "resolution_minutes",
+            "business_hours",
+            "warn_before_minutes",
+            "escalate_notify",
+            "escalate_reassign",
+            "escalate_raise_priority",
+        ]
+
+    def __init__(self, *args, organization, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.organization = organization
+        self.fields["brand"].queryset = Brand.objects.filter(organization=organization)
+        self.fields["business_hours"].queryset = BusinessHours.objects.filter(organization=organization)
+
+
+class BusinessHoursForm(forms.ModelForm):
+    hours = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 7}),
+        help_text="One weekday a line: mon 09:00-12:00 13:00-17:00. A day not listed is closed.",
+    )
+
+    class Meta:
+        model = BusinessHours
+        fields = ["name", "brand", "team", "timezone"]
+
+    def __init__(self, *args, organization, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.organization = organization
+        self.fields["brand"].queryset = Brand.objects.filter(organization=organization)
+        self.fields["team"].queryset = Team.objects.filter(organization=organization)
+        if self.instance.pk:
+            self.initial["hours"] = weekly_to_text(self.instance.weekly)
+
+    def clean_hours(self):
+        try:
+            return weekly_from_text(self.cleaned_data["hours"])
+        except ValueError as error:
+            raise forms.ValidationError(str(error)) from None
+
+    def save(self, commit=True):
+        self.instance.weekly = self.cleaned_data["hours"]
+        return super().save(commit=commit)
+
+
+class HolidayForm(forms.ModelForm):
+    class Meta:
+        model = Holiday
+        fields = ["date", "name"]
+        widgets = {"date": forms.DateInput(attrs={"type": "date"})}
