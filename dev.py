@@ -73,8 +73,14 @@ def install_frontend_assets() -> None:
     subprocess.run([npm, command, "--no-audit", "--no-fund", "--loglevel=error"], cwd=ROOT, check=True)
 
 
-# Debian packages the test suite uses: a real browser for page tests and a real IMAP server for email.
-TEST_SYSTEM_PACKAGES = {"chromium": "/usr/bin/chromium", "dovecot-imapd": "/usr/sbin/dovecot"}
+# Debian packages the test suite uses: a real browser for page tests, a real IMAP server for email, and
+# fonts to draw the Latin and Chinese text of the images that the OCR tests read.
+TEST_SYSTEM_PACKAGES = {
+    "chromium": "/usr/bin/chromium",
+    "dovecot-imapd": "/usr/sbin/dovecot",
+    "fonts-dejavu-core": "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+    "fonts-wqy-microhei": "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+}
 
 
 def ensure_test_system_packages() -> None:

@@ -38,6 +38,7 @@ TASK_QUEUES = {
     "apps.automation.tasks.rules_run_task": CLASSIFICATION,
     "apps.automation.tasks.survey_send_task": CLASSIFICATION,
     "apps.automation.tasks.rule_webhook_call_task": OUTBOUND,
+    "apps.ocr.tasks.read_images_task": CLASSIFICATION,  # the text in images, then classified again
     # An import's chunks, a task's worth of messages each (apps.ingestion.services.payloads_enqueue).
     "apps.ingestion.tasks.process_import_chunk_task": BULK,
     "apps.ingestion.tasks.import_job_task": BULK,

@@ -77,6 +77,8 @@ INSTALLED_APPS = [
     "apps.notifications",
     "apps.analytics",
     "apps.search",
+    "apps.ocr",
+    "apps.reader",
     "apps.api",
     "apps.webhooks",
     "apps.alerts",
@@ -392,6 +394,8 @@ SPECTACULAR_SETTINGS = {
         "ConversationStatusEnum": "apps.conversations.models.Conversation.Status",
         "ChannelStatusEnum": "apps.connectors.models.Channel.Status",
         "AlertKindEnum": "apps.alerts.models.AlertRule.Kind",
+        "AvailabilityEnum": "apps.routing.models.Availability",
+        "ChannelKindEnum": "apps.customers.kinds.ChannelKind",
     },
 }
 

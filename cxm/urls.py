@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from apps.accounts.signin import ThrottledAdminAuthenticationForm, ThrottledAuthenticationForm
 from apps.accounts.views import PasswordResetForm, home
@@ -48,10 +49,13 @@ urlpatterns = [
     path("inbox/replies/", include("apps.replies.urls")),
     path("customers/", include("apps.customers.urls")),
     path("search/", include("apps.search.urls")),
+    path("read/", include("apps.reader.urls")),
     path("notifications/", include("apps.notifications.urls")),
     path("dashboards/", include("apps.analytics.urls")),
     path("hooks/", include("apps.ingestion.urls")),
     path("livechat/", include("apps.connectors.livechat.urls")),
+    # /api/ is where people look first: it leads to the current version's docs.
+    path("api/", RedirectView.as_view(pattern_name="api:docs"), name="api_home"),
     path("api/v1/", include("apps.api.urls")),
     path("org/api-tokens/", include("apps.api.page_urls")),
     path("admin/", admin.site.urls),

@@ -15,6 +15,8 @@ apt_install() { apt-get install -y -qq --no-install-recommends "$@" >/dev/null; 
 
 apt-get update -qq
 apt_install postgresql postgresql-contrib redis-server
+# OpenCV's libraries for the OCR of image attachments (rapidocr-onnxruntime → opencv-python).
+apt_install libgl1 libglib2.0-0
 major=$(ls /usr/lib/postgresql | sort -n | tail -n 1)
 if [ -e "/usr/share/postgresql/$major/extension/vector.control" ]; then
     echo "pgvector is already installed for PostgreSQL $major"

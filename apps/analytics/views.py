@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
+from functools import partial
 
 from django.http import Http404, QueryDict, StreamingHttpResponse
 from django.shortcuts import render
@@ -103,7 +104,20 @@ class DashboardQuery:
         return params.urlencode()
 
 
-def inbox_url(filters: Filters, *, since: date | None = None, until: date | None = None, **narrower) -> str:
+def drill_down(membership) -> Callable[..., str]:
+    """Where a figure leads: inbox_url() for those who work the inbox, else the same conversations on the
+    read-only pages (apps/reader takes the inbox's querystring)."""
+    return inbox_url if membership.can_work_inbox else partial(inbox_url, page="reader:conversations")
+
+
+def inbox_url(
+    filters: Filters,
+    *,
+    since: date | None = None,
+    until: date | None = None,
+    page: str = "inbox:index",
+    **narrower,
+) -> str:
     """The inbox view of the conversations behind a figure: the brand, the dashboard's channel and
     language, the range and `narrower` (channel, language, sentiment, intent, team).
 
@@ -135,7 +149,7 @@ def inbox_url(filters: Filters, *, since: date | None = None, until: date | None
             needs_reply=values.get("needs_reply") or "",
         ),
     )
-    return f"{reverse('inbox:index')}?{query.querystring()}"
+    return f"{reverse(page)}?{query.querystring()}"
 
 
 def search_url(filters: Filters, query: str) -> str:
@@ -155,16 +169,18 @@ def search_url(filters: Filters, query: str) -> str:
     return f"{reverse('search:index')}?{search.querystring()}"
 
 
-def _daily_inbox_urls(filters: Filters, days: list[date], **narrower) -> list[str]:
+def _daily_inbox_urls(
+    filters: Filters, days: list[date], link: Callable[..., str] = inbox_url, **narrower
+) -> list[str]:
     """inbox_url() for each day (a point of a time chart): built once and re-dated, since a year of points
     in several series would otherwise cost thousands of querystring builds per page."""
     if not days:
         return []
     first = days[0].isoformat()
-    template = inbox_url(filters, since=days[0], until=days[0], **narrower)
+    template = link(filters, since=days[0], until=days[0], **narrower)
     dated = f"from={first}&to={first}"
     if dated not in template:  # the inbox changed its querystring: build each one
-        return [inbox_url(filters, since=day, until=day, **narrower) for day in days]
+        return [link(filters, since=day, until=day, **narrower) for day in days]
     return [template.replace(dated, f"from={day.isoformat()}&to={day.isoformat()}") for day in days]
 
 
@@ -175,10 +191,11 @@ def dashboard(request):
         return render(request, "analytics/no_brand.html", {"section": "dashboards"})
     query = DashboardQuery.parse(request.GET, membership)
     filters = query.filters
+    drill = drill_down(membership)
     volume = selectors.volume_over_time(membership=membership, filters=filters)
     days = [moment.date() for moment, _ in volume]
     labels = [moment.strftime("%Y-%m-%d %H:00" if filters.hourly else "%Y-%m-%d") for moment, _ in volume]
-    day_urls = _daily_inbox_urls(filters, days)
+    day_urls = _daily_inbox_urls(filters, days, drill)
     trend = selectors.sentiment_trend(membership=membership, filters=filters)
     voice = selectors.share_of_voice(membership=membership, filters=filters)
     brand = scoped(Brand, membership).get(pk=filters.brand_id)
@@ -205,31 +222,31 @@ def dashboard(request):
                 }
                 for sentiment, series in trend.items()
             ],
-            "urls": [_daily_inbox_urls(filters, days, sentiment=sentiment) for sentiment in trend],
+            "urls": [_daily_inbox_urls(filters, days, drill, sentiment=sentiment) for sentiment in trend],
         },
         "voice": _bars(
             [(competitor or brand.name, n) for competitor, n in voice],
             [
-                inbox_url(filters, level=Level.COMPETITOR, competitor=competitor)
+                drill(filters, level=Level.COMPETITOR, competitor=competitor)
                 if competitor
-                else inbox_url(filters)
+                else drill(filters)
                 for competitor, _ in voice
             ],
         ),
         "intents": _bars(
             [(intent or "not classified", n) for intent, n in intents],
-            [inbox_url(filters, intent=intent) if intent else None for intent, _ in intents],
+            [drill(filters, intent=intent) if intent else None for intent, _ in intents],
         ),
         "channels": _bars(
             [
                 (f"{row['name']} ({kind_labels.get(row['kind'], row['kind'])})", row["messages"])
                 for row in channels
             ],
-            [inbox_url(filters, channel=row["channel_id"]) for row in channels],
+            [drill(filters, channel=row["channel_id"]) for row in channels],
         ),
         "languages": _bars(
             [(language or "unknown", n) for language, n in languages],
-            [inbox_url(filters, language=language) if language else None for language, _ in languages],
+            [drill(filters, language=language) if language else None for language, _ in languages],
         ),
     }
     context = {
@@ -243,7 +260,7 @@ def dashboard(request):
         "presets": PRESETS,
         "total": sum(n for _, n in volume),
         "charts": charts,
-        "inbox_url": inbox_url(filters),
+        "inbox_url": drill(filters),
         "panels": [(name, titles) for name, (titles, _) in PANELS.items()],
     }
     return render(request, "analytics/dashboard.html", context)
@@ -279,8 +296,9 @@ def _authors_panel(membership, filters: Filters) -> dict:
 def _response_times_panel(by: str):
     def panel(membership, filters: Filters) -> dict:
         rows = selectors.response_times(membership=membership, filters=filters, by=by)
+        drill = drill_down(membership)
         for row in rows:  # conversations without a team have no filter of their own
-            row["url"] = inbox_url(filters, **{by: row[f"{by}_id"]}) if row[f"{by}_id"] else ""
+            row["url"] = drill(filters, **{by: row[f"{by}_id"]}) if row[f"{by}_id"] else ""
         return {"rows": rows}
 
     return panel

@@ -178,6 +178,7 @@ class MessageSerializer(serializers.ModelSerializer):
             "channel",
             "direction",
             "text",
+            "image_text",  # the text read in the message's images (apps.ocr)
             "html",
             "language",
             "author_identity",

@@ -13,7 +13,7 @@ class ClassificationConfig(AppConfig):
     verbose_name = "Classification"
 
     def ready(self):
-        from apps.conversations.hooks import marked_spam, messages_stored
+        from apps.conversations.hooks import marked_spam, messages_stored, messages_text_changed
         from apps.core.health import check_register
         from apps.customers.hooks import customer_erasing
         from apps.ingestion import hooks
@@ -28,3 +28,4 @@ class ClassificationConfig(AppConfig):
         hooks.before_insert.connect(services.messages_detect_language_before_insert)
         messages_stored.connect(services.messages_classify_on_arrival)
         messages_stored.connect(services.needs_reply_on_stored)
+        messages_text_changed.connect(services.messages_classify_again)

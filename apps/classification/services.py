@@ -121,7 +121,7 @@ def _classify(messages: list[Message]) -> dict:
     missing_language = [m for m in messages if not m.language]
     if missing_language:
         messages_detect_language(missing_language)
-    texts = [(m.text or m.metadata.get("subject", "") or "")[: engine.MAX_CHARS] for m in messages]
+    texts = [(m.searchable_text or m.metadata.get("subject", "") or "")[: engine.MAX_CHARS] for m in messages]
     languages = [m.language or "und" for m in messages]
     mentions = defaultdict(list)
     for mention in Mention.objects.filter(message__in=messages).select_related("brand").order_by("pk"):
@@ -439,6 +439,20 @@ def needs_reply_on_stored(messages: list[Message]) -> None:
     conversations_refresh_needs_reply(
         conversation_ids={m.conversation_id for m in messages if m.direction != Message.Direction.NOTE}
     )
+
+
+def messages_classify_again(messages: list[Message]) -> None:
+    """Text was added to these messages (the messages_text_changed hook, e.g. the text in their images):
+    they wait for the classifier again, and a task classifies them with it. A message whose labels an
+    agent already corrected keeps them (classifying again would overwrite the correction)."""
+    ids = [
+        m.pk
+        for m in messages
+        if m.direction == Message.Direction.INBOUND
+        and not any(isinstance(v, dict) and v.get("corrected") for v in (m.classification or {}).values())
+    ]
+    Message.objects.filter(pk__in=ids).update(classified_at=None)
+    messages_classify_later(ids)
 
 
 def messages_classify_later(message_ids: list[int]) -> None:

@@ -12,6 +12,8 @@ from datetime import datetime
 from apps.core.links import external_url
 from apps.customers.models import StrongLink
 
+from .setup import Setting, WebhookGuide
+
 
 class PayloadRejected(Exception):
     """The payload can never be processed as it is (malformed, not for us...). Kept with this reason."""
@@ -170,6 +172,35 @@ class Connector:
     receives_webhooks: bool = False
     polls: bool = False
     poll_interval_seconds: int = 300
+    # What the channel set-up form asks for (apps/connectors/setup.py).
+    setup_fields: tuple[Setting, ...] = ()
+    # How the platform is pointed at the channel's webhook URL, for kinds that receive webhooks.
+    webhook_guide: WebhookGuide | None = None
+
+    def check(self, channel) -> str:
+        """Try the channel's connection against the platform without storing anything or moving its
+        cursor; return what was found. Raise PayloadRejected (refused: wrong credentials, unknown account)
+        or TransientError (unreachable) with the reason. The default polls once, or, for a webhook kind,
+        checks that an unsigned request is refused."""
+        if self.polls:
+            try:
+                result = self.fetch(channel)
+            except NotImplementedError:
+                raise PayloadRejected(f"the {self.kind} connector cannot fetch yet") from None
+            return f"connected: {len(result.items)} new item(s) waiting (nothing was stored)"
+        if self.receives_webhooks:
+            try:
+                self.verify_webhook(channel, {}, b"")
+            except WebhookForbidden as error:
+                if error.status == 503:  # the channel lacks the secret it checks requests with
+                    raise PayloadRejected(error.reason) from None
+                return f"webhook ready: unsigned requests are refused ({error.reason})"
+            raise PayloadRejected("the webhook accepted an unsigned request: check the channel's secret")
+        raise PayloadRejected(f"there is nothing to test on a {self.kind} channel")
+
+    def register_webhook(self, channel, url: str) -> str:
+        """Tell the platform to deliver to `url` (where its API allows it); return what it answered."""
+        raise PayloadRejected(f"{self.kind} webhooks are set in the platform's own console")
 
     def verify_webhook(self, channel, headers: dict[str, str], body: bytes) -> None:
         """Raise WebhookForbidden unless the request provably comes from the platform."""

@@ -3,7 +3,7 @@
 These hooks live in the domain layer so that every layer above it may send them: ingestion when it stores
 payloads' messages, replies when an agent answers, the connectors' delivery reports, classification once
 the models ran, the conversation services when an agent acts. Receivers are connected in their apps'
-`AppConfig.ready()`. The first three are sent once the change is committed (from `transaction.on_commit`
+`AppConfig.ready()`. The first four are sent once the change is committed (from `transaction.on_commit`
 where the sender works in a transaction), so receivers see the rows. The agents' actions below them
 (status_set, note_added, assigned, unsnoozed, marked_spam) are sent inside the action's transaction, where
 the conversation services used to call the apps above by name: what receivers write commits or rolls back
@@ -30,6 +30,13 @@ conversations_changed = Hook(
     "conversations.changed",
     """Conversations whose status, assignee, tags, priority or snooze changed, committed:
     `send(conversations)`, a list of Conversation.""",
+)
+
+messages_text_changed = Hook(
+    "messages.text_changed",
+    """Text was added to stored messages after they were stored, committed: `send(messages)`, a list of
+    Message, e.g. the text read in their images (apps.ocr, `Message.image_text`). Listening tags them
+    again, the classifier classifies them again and search indexes them again.""",
 )
 
 status_set = Hook(

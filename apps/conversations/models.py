@@ -172,6 +172,10 @@ class Message(TenantModel):
     edited_at = models.DateTimeField(null=True, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
     metadata = models.JSONField(default=dict, blank=True)
+    # Text read in the message's image attachments (apps.ocr), kept apart from what the author wrote: the
+    # thread shows it under the image, while listening, the classifier and search read `searchable_text`.
+    # Each image's own text, its thumbnail or why it could not be read are in metadata["images"].
+    image_text = models.TextField(blank=True, default="")
     # Classification of inbound messages (apps.classification): the labels the inbox filters on, and
     # in `classification` their scores, the models that gave them and the evidence. `classified_at` is
     # null while the message waits for the classifier.
@@ -207,6 +211,12 @@ class Message(TenantModel):
 
     def __str__(self):
         return f"{self.get_direction_display()}: {self.text[:60]}"
+
+    @property
+    def searchable_text(self) -> str:
+        """What the author wrote and the text in their images: what listening, classification and search
+        read (the search index's generated column joins them the same way, apps/search migration 0005)."""
+        return f"{self.text}\n{self.image_text}" if self.image_text else self.text
 
 
 class ThreadAlias(TenantModel):

@@ -2,13 +2,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
 
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet
+from django.http import QueryDict
 
 from apps.accounts.tenancy import scoped
 from apps.core.models import AuditEvent
+from apps.core.parsing import ascii_int
 
 from .models import Customer, CustomerMerge, Identity, MergeSuggestion
+
+# A phone number is searched by its digits (a query needs this many to be one): "+34 600-12" finds
+# "+3460012…" however the number was typed.
+PHONE_MIN_DIGITS = 4
 
 
 def active_customer(customer: Customer) -> Customer:
@@ -20,18 +27,73 @@ def active_customer(customer: Customer) -> Customer:
     return customer
 
 
-def customer_list(*, membership, query: str = "") -> QuerySet[Customer]:
+@dataclass(frozen=True)
+class CustomerFilters:
+    """The customer list's filters, from its querystring; a value that makes no sense is left out."""
+
+    channel: int | None = None  # customers with a conversation on this channel
+    brand: int | None = None  # customers with a conversation of this brand
+    value_min: Decimal | None = None  # lifetime value at least / at most
+    value_max: Decimal | None = None
+
+    @classmethod
+    def parse(cls, params: QueryDict) -> CustomerFilters:
+        return cls(
+            channel=ascii_int(params.get("channel", "")),
+            brand=ascii_int(params.get("brand", "")),
+            value_min=_amount(params.get("value_min", "")),
+            value_max=_amount(params.get("value_max", "")),
+        )
+
+    def condition(self) -> Q:
+        from apps.conversations.models import Conversation
+
+        condition = Q()
+        for name in ("channel", "brand"):
+            if getattr(self, name) is not None:
+                found = Conversation.objects.filter(
+                    customer_id=OuterRef("pk"), **{f"{name}_id": getattr(self, name)}
+                )
+                condition &= Q(Exists(found))
+        if self.value_min is not None:
+            condition &= Q(lifetime_value__gte=self.value_min)
+        if self.value_max is not None:
+            condition &= Q(lifetime_value__lte=self.value_max)
+        return condition
+
+
+def _amount(text: str) -> Decimal | None:
+    try:
+        value = Decimal(text.strip().replace(",", "."))
+    except (InvalidOperation, AttributeError):
+        return None
+    return value if value.is_finite() and abs(value) < 10**10 else None
+
+
+def customer_list(
+    *, membership, query: str = "", filters: CustomerFilters | None = None
+) -> QuerySet[Customer]:
+    """The membership's customers, last contacted first and never contacted last, matching `query` (a
+    name, handle, email or phone number) and the filters."""
     customers = scoped(Customer, membership).filter(merged_into=None, erased_at=None)
     if query:
-        customers = customers.filter(
-            Q(display_name__icontains=query)
-            | Q(identities__handle__icontains=query)
-            | Q(identities__email__iexact=query)
-        ).distinct()
+        matches = Identity.objects.filter(customer_id=OuterRef("pk")).filter(
+            Q(handle__icontains=query) | Q(email__icontains=query) | Q(display_name__icontains=query)
+        )
+        condition = Q(display_name__icontains=query) | Q(Exists(matches))
+        digits = "".join(character for character in query if character.isdigit())
+        if len(digits) >= PHONE_MIN_DIGITS and len(digits) >= len(query.replace(" ", "")) // 2:
+            # Numbers are stored in E.164 (+ and digits): the query's digits are a run inside them.
+            condition |= Q(
+                Exists(Identity.objects.filter(customer_id=OuterRef("pk"), phone__contains=digits))
+            )
+        customers = customers.filter(condition)
+    if filters is not None:
+        customers = customers.filter(filters.condition())
     return customers.annotate(
         identity_count=Count("identities", distinct=True),
         last_contact_at=Max("conversations__last_message_at"),
-    ).order_by("-last_contact_at", "-pk")
+    ).order_by(F("last_contact_at").desc(nulls_last=True), "-pk")
 
 
 def customer_identities(*, customer: Customer) -> QuerySet[Identity]:

@@ -3,19 +3,49 @@ from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from apps.accounts.models import Brand
 from apps.accounts.permissions import current_membership, inbox_required, personal_data_required
-from apps.accounts.tenancy import get_visible_or_404
+from apps.accounts.tenancy import get_visible_or_404, scoped
+from apps.core.parsing import ascii_int
 
 from . import selectors, services
 from .models import Customer, CustomerMerge, MergeSuggestion
 
+PAGE_SIZE = 100
+
 
 @inbox_required
 def customer_list(request):
-    query = request.GET.get("q", "").strip()
-    customers = selectors.customer_list(membership=current_membership(request), query=query)[:100]
+    membership = current_membership(request)
+    query = request.GET.get("q", "").strip()[:200]
+    filters = selectors.CustomerFilters.parse(request.GET)
+    page = max(ascii_int(request.GET.get("page", "")) or 1, 1)
+    found = list(
+        selectors.customer_list(membership=membership, query=query, filters=filters)[
+            (page - 1) * PAGE_SIZE : page * PAGE_SIZE + 1
+        ]
+    )
+    params = request.GET.copy()
+    params.pop("page", None)
+    # The filter's channels are read through the member's brands: connectors sit above customers.
+    brands = list(scoped(Brand, membership).prefetch_related("channels").order_by("name"))
+    channels = sorted(
+        (channel for brand in brands for channel in brand.channels.all()), key=lambda channel: channel.name
+    )
     return render(
-        request, "customers/list.html", {"section": "customers", "customers": customers, "q": query}
+        request,
+        "customers/list.html",
+        {
+            "section": "customers",
+            "customers": found[:PAGE_SIZE],
+            "q": query,
+            "filters": filters,
+            "page": page,
+            "has_next": len(found) > PAGE_SIZE,
+            "querystring": params.urlencode(),
+            "brands": brands,
+            "channels": channels,
+        },
     )
 
 
@@ -24,7 +54,7 @@ def customer_detail(request, pk: int):
     membership = current_membership(request)
     customer = get_visible_or_404(Customer, membership, pk=pk)
     if customer.merged_into_id:
-        return redirect("customers:detail", pk=services.active_customer(customer).pk)
+        return redirect("customers:detail", pk=selectors.active_customer(customer).pk)
     return render(
         request,
         "customers/detail.html",

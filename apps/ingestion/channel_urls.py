@@ -6,6 +6,10 @@ from . import channel_views as views
 app_name = "connectors"
 urlpatterns = [
     path("", views.channel_list, name="list"),
+    path("new/", views.channel_new, name="new"),
+    path("new/<slug:kind>/", views.channel_create, name="create"),
+    path("<int:pk>/settings/", views.channel_settings, name="settings"),
+    path("<int:pk>/webhook/register/", views.channel_webhook_register, name="webhook_register"),
     path("<int:pk>/", views.channel_detail, name="detail"),
     path("<int:pk>/status/", views.channel_status, name="status"),
     path("<int:pk>/test/", views.channel_test_view, name="test"),

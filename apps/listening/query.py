@@ -973,18 +973,23 @@ def to_postgres(
     text_column: str = "text",
     language_column: str = "language",
     channel_column: str = "channel_kind",
+    extra_text_column: str | None = None,
 ) -> tuple[str, list]:
     """Translate a query into a PostgreSQL WHERE fragment and its parameters (``%s`` placeholders).
 
     Every value that comes from the query is a parameter; the SQL string holds only the column names
     (which must be plain identifiers, optionally ``table.column``), operators and placeholders.
+    `extra_text_column` is text read as following the text (a message's image_text, as in
+    Message.searchable_text).
     """
-    for column in (text_column, language_column, channel_column):
+    for column in (text_column, language_column, channel_column, extra_text_column or "text"):
         if not _COLUMN_RE.fullmatch(column):
             raise ValueError(f"not a plain column name: {column!r}")
     if isinstance(node, str):
         node = parse(node)
     params: list = []
+    if extra_text_column:
+        text_column = f"({text_column} || E'\\n' || {extra_text_column})"
     text_sql = f"unaccent(lower({text_column})) ~* %s"
 
     def build(n: Node) -> str:

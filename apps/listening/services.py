@@ -101,7 +101,7 @@ def _matchers(organization_id: int):
 
 
 def _mentions_of(message, matchers) -> list[Mention]:
-    document = Document(text=message.text, language=message.language, channel=message.channel.kind)
+    document = Document(text=message.searchable_text, language=message.language, channel=message.channel.kind)
     found: dict[tuple[int, str, str], int | None] = {}
     if message.channel.kind in PRIVATE_KINDS:
         found[(message.conversation.brand_id, Level.TO_BRAND, "")] = None
@@ -148,6 +148,7 @@ def listening_preview(*, membership, query: str, limit: int = 20) -> dict:
     sql, params = to_postgres(
         node,
         text_column="conversations_message.text",
+        extra_text_column="conversations_message.image_text",  # as the matcher reads searchable_text
         language_column="conversations_message.language",
         channel_column="connectors_channel.kind",
     )

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from apps.accounts.models import Brand
-from apps.accounts.permissions import current_membership, inbox_required
+from apps.accounts.permissions import current_membership, dashboards_required
 from apps.accounts.tenancy import scoped
 from apps.classification.language import DEFAULT_LANGUAGES
 from apps.classification.models import Sentiment, Task
@@ -24,9 +24,12 @@ from .tasks import REINDEX_PROGRESS_KEY, reindex_task
 RESULTS_ID = "search-results"
 
 
-@inbox_required
+@dashboards_required
 def index(request):
-    """Search messages with the listening query syntax. htmx requests get only the results."""
+    """Search messages with the listening query syntax. htmx requests get only the results.
+
+    Members who do not work the inbox (marketers) search too: their hits open the read-only pages
+    (apps/reader), and internal notes are not among them."""
     membership = current_membership(request)
     intent_labels = label_choices(organization_id=membership.organization_id)[Task.INTENT]
     search = SearchRequest.parse(request.GET, intent_labels=intent_labels)
@@ -38,6 +41,9 @@ def index(request):
             )
         except QuerySyntaxError as problem:
             error = problem
+    reads_only = not membership.can_work_inbox
+    if results and reads_only:
+        results.hits = [hit for hit in results.hits if hit.direction != "note"]
     channels = {c.pk: c for c in scoped(Channel, membership).only("name", "kind")}
     context = {
         "section": "search",
@@ -47,7 +53,9 @@ def index(request):
         "channels": channels,
         "facets": _facets(search, results, channels),
         "pager": _pager(search, results),
-        "conversation_path": reverse("inbox:conversation", args=[0]).removesuffix("0/"),
+        "conversation_path": reverse(
+            "reader:conversation" if reads_only else "inbox:conversation", args=[0]
+        ).removesuffix("0/"),
     }
     if request.htmx and not request.htmx.boosted:
         response = render(request, "search/index.html#results", context)

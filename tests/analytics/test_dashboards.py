@@ -221,11 +221,15 @@ def test_the_page_draws_every_figure_and_drills_down_into_the_inbox(world, login
     channels = charts["channels"]
     position = channels["labels"].index("X (X)")
     url = channels["urls"][0][position]
-    assert url.startswith(reverse("inbox:index"))
+    # A marketer's drill-downs open the read-only pages, which take the inbox's querystring.
+    assert url.startswith(reverse("reader:conversations"))
+    read = {c.pk for c in client.get(url).context["page"].conversations}
+    url = url.replace(reverse("reader:conversations"), reverse("inbox:index"), 1)
     client.logout()
     agent = membership_create(world["org"], Role.COMMUNITY_MANAGER)
     agent_view = login(agent).get(url)
     shown = {c.pk for c in agent_view.context["page"].conversations}
+    assert read == shown
     since, until = _range(world)
     expected = {
         c.pk
@@ -238,6 +242,7 @@ def test_the_page_draws_every_figure_and_drills_down_into_the_inbox(world, login
     voice = charts["voice"]
     competitor = next(label for label in voice["labels"] if label != world["brand"].name)
     url = voice["urls"][0][voice["labels"].index(competitor)]
+    url = url.replace(reverse("reader:conversations"), reverse("inbox:index"), 1)
     shown = {c.pk for c in login(agent).get(url).context["page"].conversations}
     tagged = (
         Mention.objects.filter(brand=world["brand"], level="competitor", competitor=competitor)
@@ -390,7 +395,9 @@ def test_the_slow_panels_come_as_partials_with_the_page_filters(world, login):
         f"{a['handle']}</span></td><td>{a['followers']}</td><td>{a['messages']}</td>" for a in influencers
     ]
     assert top and all(row in authors for row in rows)
-    assert all(reverse("customers:detail", args=[a["customer_id"]]) in authors for a in top + influencers)
+    # A marketer follows an author to what they wrote (read-only), not to the customer's profile.
+    assert all(reverse("reader:author", args=[a["customer_id"]]) in authors for a in top + influencers)
+    assert reverse("customers:detail", args=[top[0]["customer_id"]]) not in authors
 
     for by in ("team", "channel"):
         times = client.get(reverse("analytics:panel", args=[f"response-{by}"]), params).content.decode()

@@ -2,8 +2,10 @@
 authentication for the docs pages; the OpenAPI schema and its docs served without any download."""
 
 import re
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from apps.api.models import ApiToken
@@ -84,6 +86,23 @@ def test_the_schema_and_the_docs_pages_are_served_from_local_assets(world, login
         html = client.get(page).content.decode()
         assert "/static/drf_spectacular_sidecar/" in html
         assert "cdn.jsdelivr" not in html and "unpkg.com" not in html
+
+
+def test_api_leads_to_the_docs(world, login):
+    client = login(world["marketer"])
+    answer = client.get("/api/")
+    assert answer.status_code == 302 and answer["Location"] == "/api/v1/docs/"
+    assert client.get(answer["Location"]).status_code == 200
+
+
+def test_the_schema_validates_without_a_warning(tmp_path):
+    """What `manage.py spectacular --validate --fail-on-warn` checks: every component names one thing (no
+    colliding enum names such as `Kind4beEnum`), every view's serializer is found, the schema is valid."""
+    output = tmp_path / "schema.yml"
+    errors = StringIO()
+    call_command("spectacular", validate=True, fail_on_warn=True, file=str(output), stderr=errors)
+    assert errors.getvalue() == ""
+    assert "Kind4beEnum" not in output.read_text() and "openapi:" in output.read_text()
 
 
 def test_the_docs_assets_are_served_by_the_application(world, login):

@@ -1,8 +1,10 @@
 """Classification on the real shipped models: every language, per-brand sentiment, relevance, priority,
 learning from corrections, rollback, and a missing model that leaves messages waiting."""
 
+from pathlib import Path
+
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from apps.classification import engine
 from apps.classification.models import ClassifierVersion, Task, TrainingExample
@@ -314,3 +316,22 @@ def test_erasing_a_customer_removes_their_words_from_corrections_and_models(inbo
     assert SLANG[0] not in kept and SLANG[1] in kept
     erased.refresh_from_db()
     assert erased.text == "[erased]" and erased.classification == {}
+
+
+def test_evaluate_classifier_scores_target_sentiment_through_the_clauses_that_name_the_target(capsys):
+    # Each text names two brands, one praised and one blamed: a line per (text, target). Read whole, both
+    # lines of a text would get one label; through the per-brand clause logic each target gets its own.
+    data = Path(__file__).parent / "data" / "target_sentiment.tsv"
+    call_command("evaluate_classifier", data=str(data), task="sentiment")
+    out = capsys.readouterr().out
+    assert "target sentiment on" in out and "macro-F1" in out
+    assert "accuracy 1.000" in out, out
+    with pytest.raises(CommandError, match="sentiment only"):
+        call_command("evaluate_classifier", data=str(data), task="intent")
+
+
+def test_evaluate_classifier_refuses_a_target_line_without_its_target(tmp_path):
+    data = tmp_path / "targets.tsv"
+    data.write_text("text\ttarget\tlabel\nNimbus is great\t\tpositive\n", encoding="utf-8")
+    with pytest.raises(CommandError, match=r"targets.tsv:2: the target is empty"):
+        call_command("evaluate_classifier", data=str(data), task="sentiment")

@@ -5,6 +5,7 @@ from apps.ingestion.models import RawPayload
 from apps.ingestion.services import payload_process
 from apps.replies.delivery import message_deliver
 from apps.replies.services import reply_create
+from tests.connectors.livechat.test_widget_browser import asgi_server, page  # noqa: F401 (browser fixtures)
 from tests.factories import membership_create
 
 

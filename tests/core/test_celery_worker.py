@@ -40,8 +40,10 @@ def test_health_reports_every_component_up(celery_worker):
         "worker",
         "search",
         "classifier",
+        "ocr",
     }
     assert report["checks"]["classifier"]["waiting"] == 0
+    assert report["checks"]["ocr"]["enabled"]  # rapidocr-onnxruntime installs with the project
     assert {"vector", "pg_trgm", "unaccent"} <= set(report["checks"]["database"]["extensions"])
     # Any supported PostgreSQL: the embedded 18, or the one DATABASE_URL names (15 or later).
     assert int(report["checks"]["database"]["version"].split(".")[0]) >= MIN_POSTGRES_MAJOR

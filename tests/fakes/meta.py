@@ -45,6 +45,9 @@ class FakeGraph:
         self.server.route("POST", rf"{prefix}/(?P<phone>\d+)/messages", self._whatsapp)
         self.server.route("POST", rf"{prefix}/(?P<object>[\w.-]+)/comments", self._comment)
         self.server.route("POST", rf"{prefix}/(?P<object>[\w.-]+)/replies", self._comment)
+        # Reading a node: the Page (or Instagram account) a token stands for, or a WhatsApp number.
+        self.server.route("GET", rf"{prefix}/me", self._me)
+        self.server.route("GET", rf"{prefix}/(?P<phone>\d+)", self._phone_number)
 
     @property
     def url(self) -> str:
@@ -92,6 +95,35 @@ class FakeGraph:
             "messaging_product": "whatsapp",
             "contacts": [{"input": body["to"], "wa_id": body["to"]}],
             "messages": [{"id": f"wamid.SENT{next(self._ids)}"}],
+        }
+
+    def _me(self, request: RecordedRequest):
+        if refused := self._check(request):
+            return refused
+        return 200, {"id": PAGE_ID, "name": "Nimbus Mobile"}
+
+    def _phone_number(self, request: RecordedRequest):
+        if refused := self._check(request):
+            return refused
+        if request.match["phone"] != PHONE_NUMBER_ID:
+            return Response(
+                400,
+                {
+                    "error": {
+                        "message": f"Unsupported get request. Object with ID '{request.match['phone']}' does "
+                        "not exist, cannot be loaded due to missing permissions, or does not support this "
+                        "operation.",
+                        "type": "GraphMethodException",
+                        "code": 100,
+                        "error_subcode": 33,
+                        "fbtrace_id": "AbCdEf123",
+                    }
+                },
+            )
+        return 200, {
+            "display_phone_number": DISPLAY_PHONE,
+            "verified_name": "Nimbus Mobile",
+            "id": PHONE_NUMBER_ID,
         }
 
     def _comment(self, request: RecordedRequest):

@@ -36,6 +36,7 @@ class FakeTelegram:
         self.server = FakeHTTPServer()
         self.updates: list[dict] = []  # pending updates, as getUpdates would return them
         self.sent: list[dict] = []  # sendMessage parameters received
+        self.webhook: dict = {}  # what setWebhook set (url, secret_token), as getWebhookInfo reports it
         self.errors: list[tuple[int, dict]] = []
         self._message_ids = itertools.count(5000)
         self.server.route("POST", r"/bot(?P<token>[^/]+)/(?P<method>\w+)", self._handle)
@@ -67,6 +68,21 @@ class FakeTelegram:
                 # An offset confirms every update before it: Telegram forgets them.
                 self.updates = [u for u in self.updates if u["update_id"] >= offset]
             return 200, {"ok": True, "result": self.updates[: params.get("limit", 100)]}
+        if method == "getMe":
+            return 200, {"ok": True, "result": BOT_USER}
+        if method == "setWebhook":
+            if not str(params.get("url") or "").startswith("https://") and params.get("url"):
+                return 400, {
+                    "ok": False,
+                    "error_code": 400,
+                    "description": "Bad Request: bad webhook: An HTTPS URL must be provided for webhook",
+                }
+            self.webhook = {"url": params.get("url") or "", "secret_token": params.get("secret_token")}
+            return 200, {"ok": True, "result": True, "description": "Webhook was set"}
+        if method == "getWebhookInfo":
+            info = {"url": self.webhook.get("url", ""), "has_custom_certificate": False}
+            info["pending_update_count"] = len(self.updates)
+            return 200, {"ok": True, "result": info}
         if method == "sendMessage":
             if not str(params.get("text") or "").strip():
                 return 400, {

@@ -65,10 +65,13 @@ def test_the_page_shows_only_what_the_membership_may_see(world, login):
     assert page.count("<mark>secret</mark>") == 1 and f"#message-{on_x.pk}" in page
 
 
-def test_people_without_the_inbox_cannot_search(world, login):
+def test_people_without_the_inbox_search_into_the_read_only_pages(world, login):
+    """Marketers search too (issue 16): their hits open the read-only conversation, not the inbox's."""
+    found = message_on(world["email"], "secret roadmap")
     marketer = membership_create(world["org"], Role.MARKETER)
-    response = login(marketer).get(reverse("search:index"), {"q": "secret"})
-    assert response.status_code in (302, 403)
+    page = login(marketer).get(reverse("search:index"), {"q": "secret"}).content.decode()
+    read_only = f"{reverse('reader:conversation', args=[found.conversation_id])}#message-{found.pk}"
+    assert read_only in page and reverse("inbox:conversation", args=[found.conversation_id]) not in page
 
 
 @pytest.mark.celery_worker

@@ -59,6 +59,10 @@ URLS = {
     "accounts:overview": get(ADMINS),
     "accounts:switch": post(EVERY_MEMBER),
     "connectors:list": get(ADMINS),
+    "connectors:new": get(ADMINS),
+    "connectors:create": get(ADMINS, kind="=telegram"),
+    "connectors:settings": get(ADMIN_OF_A, pk="channel"),
+    "connectors:webhook_register": post(ADMIN_OF_A, pk="channel"),
     "connectors:detail": get(ADMIN_OF_A, pk="channel"),
     "connectors:status": post(ADMIN_OF_A, pk="channel"),
     "connectors:test": post(ADMIN_OF_A, pk="channel"),
@@ -141,7 +145,11 @@ URLS = {
     "notifications:menu": get(INBOX_WORKERS),
     "notifications:read_all": post(INBOX_WORKERS),
     "notifications:read": post(ONLY_THE_AGENT, pk="notification"),
-    "search:index": get(INBOX_WORKERS),
+    "search:index": get(EVERY_MEMBER),  # marketers' hits open the read-only pages
+    # Read-only messages: the conversations behind the dashboards' figures, for every role
+    "reader:conversations": get(EVERY_MEMBER),
+    "reader:conversation": get(frozenset({"admin", "agent", "marketer"}), pk="conversation"),
+    "reader:author": get(frozenset({"admin", "agent", "marketer"}), pk="customer"),
     # Search reindexing is the platform operators' (superusers), not an organisation's.
     "search:reindex": get(NOBODY),
     "search:reindex_start": post(NOBODY),
@@ -161,6 +169,7 @@ URLS = {
     "ingestion:webhook": post(PUBLIC, token="webhook_channel.webhook_token"),
     "livechat:demo": get(ON_OTHER_BRAND, token="livechat_channel.webhook_token"),
     # REST API (session authentication here; tokens pin the same memberships)
+    "api_home": get(PUBLIC),  # a redirect to the docs, which need a login
     "api:api-root": get(EVERY_MEMBER),
     "api:schema": get(EVERY_MEMBER),
     "api:docs": get(EVERY_MEMBER),

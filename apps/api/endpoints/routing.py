@@ -354,6 +354,7 @@ class SLARateSerializer(serializers.Serializer):
 class SLAReportViewSet(TenantViewSet):
     read_role = None
     pagination_class = None
+    filter_backends = []  # rows from routing.selectors, not a model's queryset
 
     @extend_schema(
         summary="SLA met % by team, agent, channel or brand (`by`) over the last `days` days",

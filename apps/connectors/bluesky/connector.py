@@ -39,6 +39,7 @@ from ..base import Ignored, InboundAuthor, InboundMessage, Interpretation, Paylo
 from ..http import TIMEOUT, USER_AGENT, json_object, public_client, raise_for_status, seconds_until, send
 from ..kinds import ChannelKind
 from ..normalized import clean_text, decode_json, parse_time
+from ..setup import LINES, Setting, api_base
 from ..social import SocialConnector, search_queries
 
 DEFAULT_SERVICE = "https://bsky.social"
@@ -205,6 +206,29 @@ class _Xrpc:
 
 class BlueskyConnector(SocialConnector):
     kind = ChannelKind.BLUESKY
+    setup_fields = (
+        Setting(
+            "identifier",
+            "Handle",
+            credential=True,
+            required=True,
+            help="The brand's handle, e.g. nimbus.bsky.social.",
+        ),
+        Setting(
+            "app_password",
+            "App password",
+            secret=True,
+            required=True,
+            help="Settings → Privacy and security → App passwords.",
+        ),
+        Setting(
+            "queries",
+            "Searches",
+            LINES,
+            help=f"One a line, at most {MAX_QUERIES}; empty: the brand's keywords.",
+        ),
+        api_base("service", DEFAULT_SERVICE, "PDS"),
+    )
     # What the reply composer checks (apps/replies/limits.py): a post holds 300 graphemes (counted here as
     # characters); a reply answers a post of its own conversation; text only.
     limits = {"max_length": 300, "length_unit": "characters", "reaches": "conversation"}

@@ -37,6 +37,7 @@ from ..base import (
 )
 from ..kinds import ChannelKind
 from ..normalized import decode_json
+from ..setup import LINES, Setting
 from .client import feed_client, feed_get
 from .parsers import (
     document_text,
@@ -105,6 +106,15 @@ class FeedConnector(Connector):
     """Blogs and news sites: every entry of every configured feed is one post, its own conversation."""
 
     kind = ChannelKind.FEED
+    setup_fields = (
+        Setting(
+            "feeds",
+            "Feed addresses",
+            LINES,
+            required=True,
+            help=f"RSS or Atom feed URLs, one a line (at most {MAX_FEEDS_PER_CHANNEL}).",
+        ),
+    )
     polls = True
     poll_interval_seconds = 900
     ratings_from_title = False

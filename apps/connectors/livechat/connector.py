@@ -29,6 +29,7 @@ from apps.customers.models import StrongLink
 from ..base import Connector, InboundAuthor, InboundMessage, PayloadRejected, TransientError
 from ..kinds import ChannelKind
 from ..normalized import clean_text, decode_json, parse_time
+from ..setup import LINES, Setting
 from .visitor import (
     CLIENT_MESSAGE_ID,
     VisitorIdentity,
@@ -72,6 +73,23 @@ def widget_payload(
 
 class LivechatConnector(Connector):
     kind = ChannelKind.LIVECHAT
+    setup_fields = (
+        Setting("widget.title", "Widget title", help="Shown at the top of the chat panel."),
+        Setting("widget.greeting", "Greeting", help="Shown first to every visitor (never stored)."),
+        Setting("widget.color", "Accent colour", help="e.g. #1d4ed8."),
+        Setting(
+            "allowed_origins",
+            "Sites allowed to embed the widget",
+            LINES,
+            help="One a line, e.g. https://shop.example or https://*.shop.example; empty: any site.",
+        ),
+        Setting(
+            "identity_secret",
+            "Identity secret",
+            secret=True,
+            help="What the brand's site signs visitors' tokens with; empty: visitors are anonymous.",
+        ),
+    )
     # What the reply composer checks (apps/replies/limits.py): the widget shows MAX_TEXT_CHARS and is
     # reached only in the visitor's own conversation; text only.
     limits = {"max_length": MAX_TEXT_CHARS, "length_unit": "characters", "reaches": "conversation"}

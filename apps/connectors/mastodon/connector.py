@@ -48,6 +48,7 @@ from ..http import (
 )
 from ..kinds import ChannelKind
 from ..normalized import clean_text, decode_json, parse_time
+from ..setup import LINES, URL, Setting
 from ..social import SocialConnector, search_queries
 
 DEFAULT_INSTANCE = "https://mastodon.social"
@@ -144,6 +145,27 @@ def _min_id_of(link: dict | None) -> str | None:
 
 class MastodonConnector(SocialConnector):
     kind = ChannelKind.MASTODON
+    setup_fields = (
+        Setting(
+            "instance",
+            "Instance",
+            URL,
+            help=f"The server of the brand's account; default {DEFAULT_INSTANCE}.",
+        ),
+        Setting(
+            "access_token",
+            "Access token",
+            secret=True,
+            required=True,
+            help="Preferences → Development → New application.",
+        ),
+        Setting(
+            "queries",
+            "Searches",
+            LINES,
+            help=f"One a line, at most {MAX_QUERIES}; empty: the brand's keywords.",
+        ),
+    )
     # What the reply composer checks (apps/replies/limits.py): 500 characters, the default of Mastodon
     # instances (an instance may allow more); a reply answers a status of its own conversation; text only.
     limits = {"max_length": 500, "length_unit": "characters", "reaches": "conversation"}

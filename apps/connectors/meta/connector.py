@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from ..base import Interpretation, PayloadRejected
 from ..kinds import ChannelKind
+from ..setup import Setting
 from .comments import parse_instagram_comments, parse_page_feed
-from .graph import graph_post
+from .graph import graph_get, graph_post
 from .messaging import parse_messaging
-from .webhooks import MetaWebhookConnector
+from .webhooks import META_SETUP_FIELDS, MetaWebhookConnector
 from .whatsapp import interpret_whatsapp
 
 # Messenger echoes carry back the `metadata` string of a send: this prefix marks CXM's own.
@@ -225,6 +226,31 @@ class WhatsAppConnector(MetaWebhookConnector):
     # What the reply composer checks (apps/replies/limits.py): free-form text only within the 24-hour
     # customer-service window (outside it WhatsApp takes approved templates, which CXM does not send yet).
     limits = {"max_length": max_text, "window_hours": 24, "reaches": "customer", "buttons": True}
+    setup_fields = (
+        Setting(
+            "phone_number_id",
+            "Phone number id",
+            credential=True,
+            required=True,
+            help="WhatsApp Manager → the number's “Phone number ID” (not the phone number itself).",
+        ),
+        *(field for field in META_SETUP_FIELDS if field.key != "app_id"),
+    )
+
+    def check(self, channel) -> str:
+        """The token reads the channel's number (GET /{phone_number_id}), and requests must be signed."""
+        number = str(channel.credentials.get("phone_number_id") or "")
+        if not number.isdigit():
+            raise PayloadRejected("the channel has no WhatsApp phone number id")
+        found = graph_get(
+            channel, number, what="WhatsApp phone number", fields="display_phone_number,verified_name"
+        )
+        super(MetaWebhookConnector, self).check(channel)
+        name = found.get("verified_name") or ""
+        return (
+            f"connected to {found.get('display_phone_number') or number} {name}".strip()
+            + "; signed webhooks only"
+        )
 
     def interpret(self, channel, body: bytes, headers: dict[str, str]) -> Interpretation:
         """Messages, receipts (`statuses[]`), reactions / edits / revokes, and ignored events."""

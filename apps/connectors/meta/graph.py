@@ -1,4 +1,4 @@
-"""Graph API calls (`POST {graph_base}/{graph_version}/{path}`) and Graph errors mapped to ours.
+"""Graph API calls (`POST` or `GET {graph_base}/{graph_version}/{path}`) and Graph errors mapped to ours.
 
 A Graph error is `{"error": {"message", "type", "code", "error_subcode", "error_data", "fbtrace_id",
 "is_transient"}}`. The mapping:
@@ -49,7 +49,17 @@ def graph_url(channel, path: str) -> str:
 
 
 def graph_post(channel, path: str, payload: dict, *, what: str) -> dict:
-    """POST JSON to the Graph API with the channel's access token; returns the decoded answer.
+    """POST JSON to the Graph API with the channel's access token; returns the decoded answer."""
+    return _graph_call(channel, "POST", path, what=what, json=payload)
+
+
+def graph_get(channel, path: str, *, what: str, fields: str = "") -> dict:
+    """GET an object of the Graph API (`fields` as Graph takes them) with the channel's access token."""
+    return _graph_call(channel, "GET", path, what=what, params={"fields": fields} if fields else {})
+
+
+def _graph_call(channel, method: str, path: str, *, what: str, params: dict | None = None, **body) -> dict:
+    """Call the Graph API with the channel's access token; returns the decoded answer.
 
     When the channel knows its app secret, the call carries `appsecret_proof` (HMAC-SHA256 of the token),
     which apps with "Require App Secret" turned on must send.
@@ -57,7 +67,7 @@ def graph_post(channel, path: str, payload: dict, *, what: str) -> dict:
     token = channel.credentials.get("access_token")
     if not token:
         raise PayloadRejected("the channel has no Graph API access token configured")
-    params = {}
+    params = dict(params or {})
     app_secret = channel.credentials.get("app_secret")
     if app_secret:
         params["appsecret_proof"] = hmac.new(
@@ -65,11 +75,12 @@ def graph_post(channel, path: str, payload: dict, *, what: str) -> dict:
         ).hexdigest()
     try:
         with public_client(timeout=TIMEOUT) as http:
-            response = http.post(
+            response = http.request(
+                method,
                 graph_url(channel, path),
-                json=payload,
                 params=params,
                 headers={"Authorization": f"Bearer {token}"},
+                **body,
             )
     except httpx.HTTPError as error:
         raise TransientError(f"{what}: {type(error).__name__}: {error}"[:500]) from None

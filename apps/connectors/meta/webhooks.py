@@ -18,6 +18,8 @@ from apps.core.parsing import ascii_int
 
 from ..base import Connector, PayloadRejected, WebhookForbidden
 from ..normalized import decode_json, parse_time
+from ..setup import Setting, WebhookGuide, api_base
+from .graph import DEFAULT_GRAPH_BASE, DEFAULT_GRAPH_VERSION, graph_get
 
 SIGNATURE_HEADER = "x-hub-signature-256"
 
@@ -82,6 +84,39 @@ def changes(entry: dict) -> list[dict]:
     return [change for change in found if isinstance(change.get("value"), dict)]
 
 
+META_SETUP_FIELDS = (
+    Setting(
+        "access_token",
+        "Access token",
+        secret=True,
+        required=True,
+        help="A long-lived Page access token (Messenger, Instagram) or a system user's token (WhatsApp).",
+    ),
+    Setting(
+        "app_secret",
+        "App secret",
+        secret=True,
+        required=True,
+        help="The Meta app's secret (App settings → Basic): every webhook delivery is signed with it.",
+    ),
+    Setting(
+        "verify_token",
+        "Verify token",
+        credential=True,
+        generated=True,
+        help="What Meta sends once when the webhook is set. Leave empty: CXM makes one (shown below).",
+    ),
+    Setting(
+        "app_id",
+        "App id",
+        credential=True,
+        help="Optional: replies sent by this app from other tools are then recognised as the brand's.",
+    ),
+    api_base("graph_base", DEFAULT_GRAPH_BASE, "Graph API"),
+    Setting("graph_version", "Graph API version", help=f"Default {DEFAULT_GRAPH_VERSION}.", advanced=True),
+)
+
+
 class MetaWebhookConnector(Connector):
     """Handshake and signature for the three Meta connectors (defined in connector.py).
 
@@ -92,6 +127,25 @@ class MetaWebhookConnector(Connector):
 
     receives_webhooks = True
     webhook_object = ""
+    setup_fields = META_SETUP_FIELDS
+    webhook_guide = WebhookGuide(
+        steps=(
+            "In the Meta app's dashboard (developers.facebook.com), open the product's Webhooks settings "
+            "(Messenger, Instagram or WhatsApp → Configuration).",
+            "Paste the webhook URL below as the Callback URL, and the verify token below as the Verify "
+            "token; press “Verify and save”: Meta calls the URL once, and CXM answers its challenge.",
+            "Subscribe the fields the channel receives: messages (and messaging_postbacks, message_echoes, "
+            "feed or comments for comments).",
+            "Press “Test the connection”: CXM reads the account with the channel's access token.",
+        ),
+        shown_credentials=("verify_token",),
+    )
+
+    def check(self, channel) -> str:
+        """The access token reads the account it stands for (GET /me), and requests must be signed."""
+        account = graph_get(channel, "me", what="Graph API /me", fields="id,name")
+        super().check(channel)  # refused without the app secret that signatures are checked with
+        return f"connected as {account.get('name') or account.get('id')}; signed webhooks only"
 
     def webhook_handshake(self, channel, params: dict[str, str]) -> str | None:
         verify_token = channel.credentials.get("verify_token")

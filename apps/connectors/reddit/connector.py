@@ -49,6 +49,7 @@ from ..base import (
 from ..http import TIMEOUT, delay_seconds, error_reason, json_object, public_client, raise_for_status, send
 from ..kinds import ChannelKind
 from ..normalized import clean_text, decode_json, parse_time
+from ..setup import FLAG, LINES, Setting, api_base
 from ..social import SocialConnector
 
 DEFAULT_AUTH_BASE = "https://www.reddit.com"
@@ -213,6 +214,24 @@ def _author_key(author: str, data: dict) -> str:
 
 class RedditConnector(SocialConnector):
     kind = ChannelKind.REDDIT
+    setup_fields = (
+        Setting(
+            "client_id",
+            "Client id",
+            credential=True,
+            required=True,
+            help="From reddit.com/prefs/apps (a “script” app).",
+        ),
+        Setting("client_secret", "Client secret", secret=True, required=True),
+        Setting("username", "Reddit user name", credential=True, required=True, help="The brand's account."),
+        Setting("password", "Reddit password", secret=True, required=True),
+        Setting("query", "Search query", help="Empty: the brand's keywords."),
+        Setting("subreddits", "Subreddits", LINES, help=f"One a line, without r/; at most {MAX_SUBREDDITS}."),
+        Setting("inbox", "Read the account's inbox", FLAG, default=True),
+        Setting("user_agent", "User agent", advanced=True),
+        api_base("auth_base", DEFAULT_AUTH_BASE, "OAuth"),
+        api_base("api_base", DEFAULT_API_BASE, "API"),
+    )
     # What the reply composer checks (apps/replies/limits.py): a comment holds 10,000 characters and
     # answers a post, comment or message of its own conversation; text only.
     limits = {"max_length": 10000, "length_unit": "characters", "reaches": "conversation"}

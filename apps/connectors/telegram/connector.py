@@ -8,7 +8,8 @@ import json
 from ..base import Connector, FetchedItem, FetchResult, Interpretation, PayloadRejected, WebhookForbidden
 from ..kinds import ChannelKind
 from ..normalized import decode_json
-from .bot_api import bot_call
+from ..setup import CHOICE, NUMBER, Setting, WebhookGuide, api_base
+from .bot_api import DEFAULT_API_BASE, bot_call
 from .updates import interpret_update, update_id
 
 SECRET_HEADER = "x-telegram-bot-api-secret-token"
@@ -63,6 +64,72 @@ class TelegramConnector(Connector):
     # Only channels whose settings say {"receive": "polling"} call getUpdates; the others answer empty.
     polls = True
     poll_interval_seconds = 60
+    setup_fields = (
+        Setting(
+            "bot_token",
+            "Bot token",
+            secret=True,
+            required=True,
+            help="From @BotFather (/newbot or /token): digits, a colon, then 35 letters and signs.",
+        ),
+        Setting(
+            "receive",
+            "Receive updates by",
+            CHOICE,
+            choices=(
+                ("webhook", "Webhook (Telegram pushes each update)"),
+                ("polling", "Polling (getUpdates)"),
+            ),
+            default="webhook",
+            help="A bot receives updates one way only: by webhook, or by polling getUpdates.",
+        ),
+        Setting(
+            "webhook_secret",
+            "Webhook secret",
+            secret=True,
+            generated=True,
+            help="Telegram sends it with every update. Leave empty: CXM makes one and gives it to Telegram.",
+        ),
+        Setting(
+            "poll_timeout", "Long-polling timeout (seconds)", NUMBER, min_value=0, max_value=50, advanced=True
+        ),
+        api_base("api_base", DEFAULT_API_BASE, "Bot API"),
+    )
+    webhook_guide = WebhookGuide(
+        steps=(
+            "Choose “Webhook” under “Receive updates by”, and save.",
+            "Press “Register the webhook with Telegram”: CXM calls setWebhook with this URL and the "
+            "channel's secret, which Telegram then sends with every update.",
+            "Write to the bot in Telegram; the message appears in the inbox.",
+        ),
+        registers_itself=True,
+    )
+
+    def check(self, channel) -> str:
+        """getMe (the token works), then, for a webhook channel, getWebhookInfo (where Telegram delivers)."""
+        bot = bot_call(channel, "getMe", {}) or {}
+        found = f"connected as @{bot.get('username') or bot.get('first_name') or bot.get('id')}"
+        if channel.settings.get("receive", "webhook") == "polling":
+            return f"{found}; updates are polled with getUpdates"
+        info = bot_call(channel, "getWebhookInfo", {}) or {}
+        if not info.get("url"):
+            return f"{found}; no webhook is registered yet: register it below"
+        found += f"; Telegram delivers to {info['url']}"
+        if info.get("pending_update_count"):
+            found += f" ({info['pending_update_count']} update(s) waiting)"
+        if info.get("last_error_message"):
+            found += f"; its last delivery failed: {info['last_error_message']}"
+        return found
+
+    def register_webhook(self, channel, url: str) -> str:
+        """setWebhook with the channel's secret (sent back in X-Telegram-Bot-Api-Secret-Token)."""
+        secret = channel.credentials.get("webhook_secret")
+        if not secret:
+            raise PayloadRejected("the channel has no webhook secret: save its settings first")
+        if channel.settings.get("receive", "webhook") == "polling":
+            raise PayloadRejected("the channel polls getUpdates: choose “Webhook” first")
+        bot_call(channel, "setWebhook", {"url": url, "secret_token": secret})
+        return f"Telegram will deliver updates to {url}"
 
     def verify_webhook(self, channel, headers: dict[str, str], body: bytes) -> None:
         secret = channel.credentials.get("webhook_secret")

@@ -16,6 +16,7 @@ from apps.core.parsing import ascii_int
 from ..base import Connector, InboundMessage, WebhookForbidden
 from ..kinds import ChannelKind
 from ..normalized import messages_from_payload
+from ..setup import Setting, WebhookGuide
 
 TOLERANCE_SECONDS = 300
 
@@ -27,6 +28,22 @@ def sign(secret: str, timestamp: int | str, body: bytes) -> str:
 
 class SignedWebhookConnector(Connector):
     kind = ChannelKind.WEBHOOK
+    setup_fields = (
+        Setting(
+            "signing_secret",
+            "Signing secret",
+            secret=True,
+            required=True,
+            help="The sending system signs each request with it (X-CXM-Signature); at least 16 characters.",
+        ),
+    )
+    webhook_guide = WebhookGuide(
+        steps=(
+            "Give the sending system the webhook URL below and the signing secret.",
+            "Each request carries X-CXM-Timestamp (unix seconds) and X-CXM-Signature: sha256=<HMAC-SHA256 of "
+            "“<timestamp>.<body>” with the secret>; requests older than five minutes are refused.",
+        ),
+    )
     receives_webhooks = True
 
     def verify_webhook(self, channel, headers: dict[str, str], body: bytes) -> None:

@@ -44,6 +44,7 @@ from ..http import (
 )
 from ..kinds import ChannelKind
 from ..normalized import clean_text, decode_json, parse_time
+from ..setup import Setting, api_base
 from ..social import SocialConnector
 
 DEFAULT_API_BASE = "https://api.x.com"
@@ -129,6 +130,24 @@ def _full_text(tweet: dict) -> str:
 
 class XConnector(SocialConnector):
     kind = ChannelKind.X
+    setup_fields = (
+        Setting(
+            "bearer_token",
+            "Bearer token",
+            secret=True,
+            required=True,
+            help="The X app's bearer token: reads.",
+        ),
+        Setting(
+            "user_access_token",
+            "User access token",
+            secret=True,
+            help="An OAuth 2.0 user-context token of the brand's account: needed to reply.",
+        ),
+        Setting("user_id", "Account id", help="The brand's numeric X account id: its mentions are read."),
+        Setting("query", "Search query", help="X's search syntax; empty: the brand's keywords."),
+        api_base("api_base", DEFAULT_API_BASE, "X API"),
+    )
     # What the reply composer checks (apps/replies/limits.py): 280 weighted characters (CJK and emoji
     # count 2, a link 23); a reply answers a post of its own conversation; text only.
     limits = {"max_length": 280, "length_unit": "x-weighted", "reaches": "conversation"}

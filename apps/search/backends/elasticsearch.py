@@ -79,7 +79,8 @@ def index_body() -> dict:
 
 def message_document(message) -> dict:
     """The document of one message (needs conversation and channel loaded)."""
-    folded = fold(message.text)
+    text = message.searchable_text  # with the text read in its images
+    folded = fold(text)
     document = {
         "organization": str(message.organization_id),
         "brand": str(message.conversation.brand_id),
@@ -93,11 +94,11 @@ def message_document(message) -> dict:
         "sent_at": message.sent_at.isoformat(),
         "hashtags": sorted(set(_HASHTAG.findall(folded))),
         "mentions": sorted(set(_MENTION.findall(folded))),
-        "text": message.text,
+        "text": text,
     }
     field = LANGUAGE_FIELDS.get(base_language(message.language))
     if field:
-        document[field] = message.text
+        document[field] = text
     return document
 
 

@@ -97,7 +97,12 @@ def compile_query(node: Node, *, fuzzy: bool = False) -> CompiledQuery:
     rank_parts: list[tuple[str, list]] = []
 
     def exact(leaf: Node) -> tuple[str, list]:
-        sql, params = to_postgres(leaf, text_column=f"{TABLE}.text", language_column=f"{TABLE}.language")
+        sql, params = to_postgres(
+            leaf,
+            text_column=f"{TABLE}.text",
+            extra_text_column=f"{TABLE}.image_text",
+            language_column=f"{TABLE}.language",
+        )
         return sql, params
 
     # Each node compiles to a tsquery expression (TSQ: answered by the GIN index alone) or a boolean SQL
@@ -322,7 +327,7 @@ class PostgresBackend:
         sql = f"""
             WITH ranked AS (
                 SELECT m.id, m.conversation_id, m.sent_at, m.language, m.channel_id, m.sentiment, m.intent,
-                       m.direction, m.text,
+                       m.direction, m.text || E'\\n' || m.image_text AS text,
                        ts_rank(m.search_vector, q.query)
                          / (1 + extract(epoch FROM now() - m.sent_at) / 86400 / 30) AS score
                 FROM {TABLE} m, (SELECT {rank_query} AS query) q

@@ -55,14 +55,17 @@ def _test_database_url() -> str:
 class AsgiServer:
     """uvicorn serving cxm.asgi on the test database and Redis, with DEBUG on (for the demo page)."""
 
-    def __init__(self, log_path: Path):
+    def __init__(self, log_path: Path, *, debug: bool = True):
+        self.debug = debug
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
         self.process = None
 
     def start(self) -> None:
-        env = dict(os.environ, DATABASE_URL=_test_database_url(), CXM_TESTING="1", DEBUG="1")
+        env = dict(
+            os.environ, DATABASE_URL=_test_database_url(), CXM_TESTING="1", DEBUG="1" if self.debug else "0"
+        )
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "uvicorn", "cxm.asgi:application", "--host", "127.0.0.1"]

@@ -7,12 +7,16 @@ from apps.accounts.models import Brand, Organization
 from apps.classification.evaluation import format_report
 from apps.classification.models import Task
 from apps.classification.predict import predict_texts
+from apps.classification.targets import segment_for
 
 
 class Command(BaseCommand):
     help = (
         "Score a classifier on labelled lines (text<TAB>label; a header row, and a `language` column, are "
-        "optional): accuracy, macro-F1, per-label precision/recall/F1 and a per-language breakdown."
+        "optional): accuracy, macro-F1, per-label precision/recall/F1 and a per-language breakdown. With a "
+        "`target` column (header text<TAB>target<TAB>label), sentiment is scored towards each line's target "
+        "through the per-brand clause logic: the clauses that name the target, as for a post naming "
+        "several brands."
     )
 
     def add_arguments(self, parser):
@@ -39,9 +43,17 @@ class Command(BaseCommand):
                 raise CommandError(f"no brand {brand!r} in {org}")
         if task == Task.RELEVANCE and brand_obj is None:
             raise CommandError("relevance is about a brand: give --organization and --brand")
-        texts, labels, languages = _read(data)
+        texts, labels, languages, targets = _read(data)
         if not texts:
             raise CommandError(f"{data}: no labelled lines")
+        title = f"{task} on {data}"
+        if targets is not None:
+            if task != Task.SENTIMENT:
+                raise CommandError("a `target` column is scored for sentiment only: give --task sentiment")
+            # What classification does for each brand a message names (services._classify): the clauses
+            # that name it, read alone.
+            texts = [segment_for(text, [target]) for text, target in zip(texts, targets, strict=True)]
+            title = f"target sentiment on {data}"
         predicted, detected = predict_texts(
             texts,
             task=task,
@@ -52,7 +64,7 @@ class Command(BaseCommand):
         )
         from apps.classification.evaluation import scores
 
-        self.stdout.write(format_report(scores(labels, predicted, detected), f"{task} on {data}"))
+        self.stdout.write(format_report(scores(labels, predicted, detected), title))
 
     def _bar(self, total):
         from tqdm import tqdm
@@ -70,18 +82,30 @@ def _read(path):
     except UnicodeDecodeError as error:
         raise CommandError(f"{path}: not UTF-8 text ({error})") from error
     header = [c.strip().lower() for c in rows[0]] if rows else []
-    if header[:2] == ["text", "label"]:
+    # Columns by name where a header names them (text, label, and optionally target and language); else
+    # text<TAB>label.
+    named = header[:1] == ["text"] and "label" in header
+    columns = {"text": 0, "label": 1, "language": None, "target": None}
+    if named:
         rows = rows[1:]
-        language_column = header.index("language") if "language" in header else None
-    else:
-        language_column = None
-    texts, labels, languages = [], [], []
-    for number, row in enumerate(rows, start=2 if header[:2] == ["text", "label"] else 1):
+        columns.update(
+            {name: header.index(name) for name in ("label", "language", "target") if name in header}
+        )
+    needed = max(c for c in columns.values() if c is not None) + 1
+    texts, labels, languages, targets = [], [], [], []
+    for number, row in enumerate(rows, start=2 if named else 1):
         if not row or not "".join(row).strip():
             continue
-        if len(row) < 2:
-            raise CommandError(f"{path}:{number}: expected text<TAB>label, found {len(row)} column")
-        texts.append(row[0])
-        labels.append(row[1].strip())
-        languages.append(row[language_column].strip() if language_column is not None else "")
-    return texts, labels, languages
+        if len(row) < needed:
+            expected = "<TAB>".join(header) if named else "text<TAB>label"
+            raise CommandError(f"{path}:{number}: expected {expected}, found {len(row)} column")
+        texts.append(row[columns["text"]])
+        labels.append(row[columns["label"]].strip())
+        language = columns["language"]
+        languages.append(row[language].strip() if language is not None else "")
+        if columns["target"] is not None:
+            target = row[columns["target"]].strip()
+            if not target:
+                raise CommandError(f"{path}:{number}: the target is empty")
+            targets.append(target)
+    return texts, labels, languages, (targets if columns["target"] is not None else None)

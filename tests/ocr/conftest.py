@@ -1,0 +1,1 @@
+from tests.ingestion.conftest import post_signed, webhook_channel  # noqa: F401 (fixtures shared here)
