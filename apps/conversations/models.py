@@ -74,6 +74,10 @@ class Conversation(TenantModel):
     # The triage decision (apps.classification.triage): the strongest of the inbound messages the brand has
     # not answered yet ("reply" / "optional" / "no_reply"); empty while they wait for the classifier.
     needs_reply = models.CharField(max_length=10, blank=True, choices=NeedsReply.choices)
+    # Counts the changes agents see and act on (status, assignee, tags, merges): every action of the inbox
+    # and the API carries the version its agent saw, and a change made since is shown to them, never
+    # silently overwritten (services.conversations_check_seen).
+    version = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

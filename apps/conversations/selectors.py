@@ -343,7 +343,7 @@ def inbox_conversations(
         .select_related("brand", "channel", "customer", "assignee")
         .only(
             *("subject", "status", "priority", "sentiment", "intent", "language", "needs_reply"),
-            "message_count",
+            *("message_count", "version"),
             *("last_message_at", "sla_due_at", "brand__name", "channel__kind", "channel__name"),
             *("customer__display_name", "assignee__username", "assignee__first_name", "assignee__last_name"),
         )
@@ -408,3 +408,72 @@ def conversation_thread(*, conversation: Conversation) -> QuerySet[Message]:
     return conversation.messages.select_related("author_identity", "author_user", "channel").order_by(
         "sent_at", "pk"
     )
+
+
+# The audit actions that change what an agent sees of a conversation (and its `version`).
+_CHANGES = ("conversation.assigned", "conversation.status", "conversation.tagged", "conversation.untagged")
+
+
+@dataclass(frozen=True)
+class ConversationChange:
+    """The latest change someone made to a conversation, in words: "Yusuf took this", and when."""
+
+    text: str
+    at: datetime
+    actor_id: int | None
+
+    @property
+    def ago(self) -> str:
+        """ "3 s ago", "2 min ago", "5 h ago": how long ago, to the unit an agent reads at a glance."""
+        seconds = max(0, int((timezone.now() - self.at).total_seconds()))
+        if seconds < 60:
+            return f"{seconds} s ago"
+        if seconds < 3600:
+            return f"{seconds // 60} min ago"
+        return f"{seconds // 3600} h ago"
+
+
+def conversation_last_change(*, conversation: Conversation) -> ConversationChange | None:
+    """Who last changed the conversation's status, assignee or tags, and when (from the audit log)."""
+    from django.contrib.auth import get_user_model
+
+    from apps.core.models import AuditEvent
+
+    event = (
+        AuditEvent.objects.filter(
+            organization_id=conversation.organization_id,
+            target_type=Conversation._meta.label_lower,
+            target_id=str(conversation.pk),
+            action__in=_CHANGES,
+        )
+        .select_related("actor")
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    if event is None:
+        return None
+
+    def name(user) -> str:
+        return (user.get_full_name() or user.username) if user else "CXM"
+
+    actor = name(event.actor)
+    if event.action == "conversation.assigned":
+        assignee_id = event.data.get("assignee")
+        if assignee_id is None:
+            text = f"{actor} unassigned this"
+        elif assignee_id == event.actor_id:
+            text = f"{actor} took this"
+        else:
+            assignee = get_user_model().objects.filter(pk=assignee_id).first()
+            text = f"{actor} assigned this to {name(assignee)}"
+    elif event.action == "conversation.status":
+        status = event.data.get("status", "")
+        label = Conversation.Status(status).label if status in Conversation.Status.values else status
+        text = (
+            f"{actor} closed this" if status == Conversation.Status.CLOSED else f"{actor} set this to {label}"
+        )
+    elif event.action == "conversation.tagged":
+        text = f"{actor} tagged this “{event.data.get('tag', '')}”"
+    else:
+        text = f"{actor} took the tag “{event.data.get('tag', '')}” off this"
+    return ConversationChange(text=text, at=event.created_at, actor_id=event.actor_id)

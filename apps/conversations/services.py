@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 import nh3
@@ -75,11 +75,12 @@ def message_add(
         # A customer writing again reopens the thread.
         updates["status"] = Conversation.Status.OPEN
         updates["resolved_at"] = None
+        updates["version"] = F("version") + 1
     Conversation.objects.filter(pk=conversation.pk).update(**updates)
     # Mirror the update in memory rather than reading the row back.
     conversation.message_count += 1
     for field, value in updates.items():
-        if field != "message_count":
+        if field not in ("message_count", "version"):
             setattr(conversation, field, value)
     return message
 
@@ -88,7 +89,8 @@ def message_add(
 def conversation_assign(*, conversation: Conversation, assignee, actor) -> Conversation:
     conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
     conversation.assignee = assignee
-    conversation.save(update_fields=["assignee", "updated_at"])
+    conversation.version += 1
+    conversation.save(update_fields=["assignee", "version", "updated_at"])
     audit_record(
         organization=conversation.organization,
         actor=actor,
@@ -108,6 +110,7 @@ def conversation_set_status(
     conversation.status = status
     conversation.snoozed_until = snoozed_until if status == Conversation.Status.SNOOZED else None
     conversation.resolved_at = timezone.now() if status == Conversation.Status.CLOSED else None
+    conversation.version += 1
     conversation.full_clean(exclude=["customer", "channel", "brand"])
     conversation.save()
     audit_record(
@@ -276,6 +279,35 @@ class ConversationActionError(ValueError):
     """A bulk action or merge that cannot be done; the message says why, in words for the agent."""
 
 
+class ConversationChanged(ConversationActionError):
+    """Someone changed conversations after the agent saw them: nothing was done. `changed` holds each such
+    conversation as it is now (its `version` is the one to send again to go ahead anyway)."""
+
+    def __init__(self, changed: list[Conversation]):
+        super().__init__("someone changed it since you looked")
+        self.changed = changed
+
+
+def conversations_check_seen(
+    *, conversations: Iterable[Conversation], seen: Mapping[int, int] | None
+) -> None:
+    """Lock the conversations' rows (in id order, as every action does) and refuse with ConversationChanged
+    when any of them is at another version than the one its agent saw. `seen` maps conversation ids to the
+    versions shown to the agent; None (or an id left out) checks nothing: a caller that knows no version."""
+    ids = sorted({c.pk for c in conversations})
+    current = dict(
+        Conversation.objects.select_for_update()
+        .filter(pk__in=ids)
+        .order_by("pk")
+        .values_list("pk", "version")
+    )
+    if not seen:
+        return
+    stale = [pk for pk in ids if pk in seen and current.get(pk) is not None and current[pk] != seen[pk]]
+    if stale:
+        raise ConversationChanged(list(Conversation.objects.filter(pk__in=stale).order_by("pk")))
+
+
 def _checked(conversations: Iterable[Conversation]) -> list[Conversation]:
     """The conversations of one bulk action, in id order (the order their rows are locked in)."""
     conversations = sorted({c.pk: c for c in conversations}.values(), key=lambda c: c.pk)
@@ -322,6 +354,7 @@ def _tag(conversations: list[Conversation], name: str, actor) -> Tag:
     through.objects.bulk_create(
         [through(conversation_id=c.pk, tag_id=tag.pk) for c in conversations], ignore_conflicts=True
     )
+    Conversation.objects.filter(pk__in=[c.pk for c in conversations]).update(version=F("version") + 1)
     for conversation in conversations:
         audit_record(
             organization=organization,
@@ -341,37 +374,49 @@ def _set_status(conversations: list[Conversation], status: str, actor) -> None:
 
 
 @transaction.atomic
-def conversations_bulk_assign(*, conversations: Iterable[Conversation], assignee, actor) -> int:
+def conversations_bulk_assign(
+    *, conversations: Iterable[Conversation], assignee, actor, seen: Mapping[int, int] | None = None
+) -> int:
     """Assign the conversations to one agent of their organisation (None: unassign them)."""
     conversations = _checked(conversations)
+    conversations_check_seen(conversations=conversations, seen=seen)
     _assign(conversations, assignee, actor)
     _announce(conversations)
     return len(conversations)
 
 
 @transaction.atomic
-def conversations_bulk_tag(*, conversations: Iterable[Conversation], name: str, actor) -> Tag:
+def conversations_bulk_tag(
+    *, conversations: Iterable[Conversation], name: str, actor, seen: Mapping[int, int] | None = None
+) -> Tag:
     """Tag the conversations (the organisation's tag of that name, made if new)."""
     conversations = _checked(conversations)
+    conversations_check_seen(conversations=conversations, seen=seen)
     tag = _tag(conversations, name, actor)
     _announce(conversations)
     return tag
 
 
 @transaction.atomic
-def conversations_bulk_set_status(*, conversations: Iterable[Conversation], status: str, actor) -> int:
+def conversations_bulk_set_status(
+    *, conversations: Iterable[Conversation], status: str, actor, seen: Mapping[int, int] | None = None
+) -> int:
     conversations = _checked(conversations)
+    conversations_check_seen(conversations=conversations, seen=seen)
     _set_status(conversations, status, actor)
     _announce(conversations)
     return len(conversations)
 
 
 @transaction.atomic
-def conversations_mark_spam(*, conversations: Iterable[Conversation], actor) -> int:
+def conversations_mark_spam(
+    *, conversations: Iterable[Conversation], actor, seen: Mapping[int, int] | None = None
+) -> int:
     """Close the conversations and tag them "spam"; where the organisation's intents include "spam", the
     latest inbound message of each is corrected to it (classification, on hooks.marked_spam), so that the
     brand's model learns from it."""
     conversations = _checked(conversations)
+    conversations_check_seen(conversations=conversations, seen=seen)
     _tag(conversations, SPAM, actor)
     _set_status(conversations, Conversation.Status.CLOSED, actor)
     marked_spam.send(conversations=conversations, actor=actor)
@@ -398,13 +443,16 @@ def _move_references(merged: Conversation, kept: Conversation) -> None:
 
 
 @transaction.atomic
-def conversations_merge(*, conversations: Iterable[Conversation], actor) -> Conversation:
+def conversations_merge(
+    *, conversations: Iterable[Conversation], actor, seen: Mapping[int, int] | None = None
+) -> Conversation:
     """Merge two conversations of one customer and brand into one thread: the older one keeps every
     message, tag and the more active status of the two; the newer one is deleted (the audit log keeps
     what it was). Refuses other pairs with a ConversationActionError."""
     ids = sorted({c.pk for c in conversations})
     if len(ids) != 2:
         raise ConversationActionError("choose exactly two conversations to merge")
+    conversations_check_seen(conversations=conversations, seen=seen)
     locked = list(Conversation.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
     if len(locked) != 2:
         raise ConversationActionError("one of the conversations no longer exists")
@@ -446,6 +494,7 @@ def conversations_merge(*, conversations: Iterable[Conversation], actor) -> Conv
     kept.priority = max(kept.priority, merged.priority)
     kept.assignee_id = kept.assignee_id or merged.assignee_id
     kept.team_id = kept.team_id or merged.team_id
+    kept.version += 1
     kept.save()
     audit_record(
         organization=kept.organization,
@@ -523,6 +572,10 @@ def note_add(*, conversation: Conversation, author, text: str) -> Message:
     return note
 
 
+def _seen(conversation: Conversation, version: int | None) -> dict[int, int] | None:
+    return None if version is None else {conversation.pk: version}
+
+
 def _tell_viewers(conversation_id: int, payload: dict) -> None:
     """The pages open on the conversation (ConversationConsumer)."""
     from apps.core.live import conversation_group, live_send
@@ -531,9 +584,13 @@ def _tell_viewers(conversation_id: int, payload: dict) -> None:
 
 
 @transaction.atomic
-def conversation_assign_to(*, conversation: Conversation, assignee, actor) -> Conversation:
+def conversation_assign_to(
+    *, conversation: Conversation, assignee, actor, seen_version: int | None = None
+) -> Conversation:
     """Assign the conversation to a member who may work on it (None: unassign it). The assignee is notified,
-    unless they took it themselves; the open inboxes hear of it."""
+    unless they took it themselves; the open inboxes hear of it. With `seen_version`, refuses with
+    ConversationChanged when someone changed it since (two agents taking it at once: one wins, the other is
+    told who took it)."""
     from .selectors import conversation_members
 
     if (
@@ -541,6 +598,7 @@ def conversation_assign_to(*, conversation: Conversation, assignee, actor) -> Co
         and not conversation_members(conversation=conversation).filter(user=assignee).exists()
     ):
         raise ConversationActionError(f"{assignee} does not work on this brand's conversations")
+    conversations_check_seen(conversations=[conversation], seen=_seen(conversation, seen_version))
     conversation = conversation_assign(conversation=conversation, assignee=assignee, actor=actor)
     assigned.send(conversation=conversation, assignee=assignee, actor=actor)
     _announce([conversation])
@@ -548,10 +606,13 @@ def conversation_assign_to(*, conversation: Conversation, assignee, actor) -> Co
 
 
 @transaction.atomic
-def conversation_snooze(*, conversation: Conversation, until: datetime, actor) -> Conversation:
+def conversation_snooze(
+    *, conversation: Conversation, until: datetime, actor, seen_version: int | None = None
+) -> Conversation:
     """Put the conversation aside until `until`; conversations_unsnooze_due() reopens it then."""
     if until <= timezone.now():
         raise ConversationActionError("snooze it until a moment in the future")
+    conversations_check_seen(conversations=[conversation], seen=_seen(conversation, seen_version))
     conversation = conversation_set_status(
         conversation=conversation, status=Conversation.Status.SNOOZED, actor=actor, snoozed_until=until
     )
@@ -579,12 +640,16 @@ def conversations_unsnooze_due(*, now: datetime | None = None) -> int:
 
 
 @transaction.atomic
-def conversation_untag(*, conversation: Conversation, tag: Tag, actor) -> None:
+def conversation_untag(
+    *, conversation: Conversation, tag: Tag, actor, seen_version: int | None = None
+) -> None:
     """Take the tag off the conversation (tagging one is conversations_bulk_tag with one conversation)."""
+    conversations_check_seen(conversations=[conversation], seen=_seen(conversation, seen_version))
     removed, _ = Conversation.tags.through.objects.filter(
         conversation_id=conversation.pk, tag_id=tag.pk
     ).delete()
     if removed:
+        Conversation.objects.filter(pk=conversation.pk).update(version=F("version") + 1)
         audit_record(
             organization=conversation.organization,
             actor=actor,

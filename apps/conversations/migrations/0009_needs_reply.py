@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0001_initial"),
         ("connectors", "0003_channel_health"),
-        ("conversations", "0007_message_image_text"),
+        ("conversations", "0008_version"),
         ("customers", "0003_reddit_identities_by_username"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
