@@ -194,7 +194,9 @@ def messages_delivery_update(*, channel, updates, unmatched: list | None = None)
 
 def conversations_reprioritise() -> int:
     """Raise the priority of open conversations as they wait for the brand (beat, every few minutes):
-    the priority of the customer's latest message plus a bonus per hour of waiting, capped."""
+    the priority of the customer's latest message plus a bonus per hour of waiting, capped. Only those that
+    need a reply (or are not triaged yet) wait: a conversation triaged "optional" or "no_reply" keeps its
+    own."""
     with connection.cursor() as cursor:
         cursor.execute(
             """
@@ -213,8 +215,42 @@ def conversations_reprioritise() -> int:
                 %s, %s * EXTRACT(EPOCH FROM now() - latest.sent_at) / 3600))
             FROM latest
             WHERE c.id = latest.id AND latest.direction = 'inbound' AND latest.priority IS NOT NULL
+              -- Waiting weighs on what must be answered (or is not triaged yet), not on what may wait.
+              AND c.needs_reply IN ('reply', '')
             """,
             [WAITING_MAX, WAITING_PER_HOUR],
+        )
+        return cursor.rowcount
+
+
+# A conversation's triage decision (apps.classification.triage), from its inbound messages that came after
+# the brand's last message: the most pressing of their decisions ("reply" before "optional" before
+# "no_reply"); empty while one of them waits for the classifier, so that nothing is hidden before it was read;
+# "no_reply" when the brand has answered everything (nothing waits for it).
+_PENDING_DECISION = """
+    SELECT CASE WHEN count(*) = 0 THEN 'no_reply'
+                WHEN bool_or(m.needs_reply = '') THEN ''
+                WHEN bool_or(m.needs_reply = 'reply') THEN 'reply'
+                WHEN bool_or(m.needs_reply = 'optional') THEN 'optional'
+                ELSE 'no_reply' END AS needs_reply
+    FROM conversations_message m
+    WHERE m.conversation_id = wanted.id AND m.direction = 'inbound' AND m.sent_at > coalesce(
+        (SELECT max(o.sent_at) FROM conversations_message o
+         WHERE o.conversation_id = wanted.id AND o.direction = 'outbound'), '-infinity')
+"""
+
+
+def conversations_refresh_needs_reply(*, conversation_ids: Iterable[int]) -> int:
+    """Recompute the conversations' triage decision (after a reply by the brand, a new inbound message)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            UPDATE conversations_conversation AS c SET needs_reply = pending.needs_reply
+            FROM unnest(%s::bigint[]) AS wanted(id)
+            CROSS JOIN LATERAL ({_PENDING_DECISION}) pending
+            WHERE c.id = wanted.id AND c.needs_reply IS DISTINCT FROM pending.needs_reply
+            """,
+            [list(conversation_ids)],
         )
         return cursor.rowcount
 
@@ -222,13 +258,14 @@ def conversations_reprioritise() -> int:
 def conversations_refresh_labels(*, conversation_ids: Iterable[int]) -> int:
     """Copy onto each conversation the labels the inbox filters on: sentiment and intent of its latest
     inbound message that has them (classified or corrected), language of its latest inbound message
-    that has one (not "und"). Call it whenever those messages' labels change; one UPDATE for all."""
+    that has one (not "und"), and the triage decision of what waits for the brand (_PENDING_DECISION).
+    Call it whenever those messages' labels change; one UPDATE for all."""
     with connection.cursor() as cursor:
         cursor.execute(
-            """
+            f"""
             UPDATE conversations_conversation AS c
             SET sentiment = coalesce(labelled.sentiment, ''), intent = coalesce(labelled.intent, ''),
-                language = coalesce(spoken.language, '')
+                language = coalesce(spoken.language, ''), needs_reply = pending.needs_reply
             FROM unnest(%s::bigint[]) AS wanted(id)
             LEFT JOIN LATERAL (
                 SELECT m.sentiment, m.intent FROM conversations_message m
@@ -241,6 +278,7 @@ def conversations_refresh_labels(*, conversation_ids: Iterable[int]) -> int:
                 WHERE m.conversation_id = wanted.id AND m.direction = 'inbound' AND m.language NOT IN ('', %s)
                 ORDER BY m.sent_at DESC, m.id DESC LIMIT 1
             ) spoken ON true
+            LEFT JOIN LATERAL ({_PENDING_DECISION}) pending ON true
             WHERE c.id = wanted.id
             """,
             [list(conversation_ids), UNDETERMINED],

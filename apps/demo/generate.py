@@ -384,8 +384,11 @@ def generate_demo(*, messages: int = 6000, days: int = 90, seed: int = 7, passwo
         }
         started = _sent_at(rng, now, days)
         turns = rng.choice([1, 1, 1, 2, 2, 3, 4])
-        replied = kind not in PUBLIC_KINDS or rng.random() < 0.4
-        closed = replied and rng.random() < 0.55 and started < now - timedelta(days=1)
+        # The agents answer by a policy of their own (what the triage learns from): most questions and
+        # complaints, some praise (the first brand thanks its fans), never spam; private channels nearly all.
+        replied = rng.random() < _reply_chance(intent, kind, brand is brands[0])
+        closed = (replied or intent == "spam" or rng.random() < 0.6) and rng.random() < 0.55
+        closed = closed and started < now - timedelta(days=1)
         first_text = phrases.compose(rng, language, intent, **slots)
         conversation = Conversation(
             organization=organization,
@@ -569,6 +572,18 @@ def _shelf_create(organization, brands, *, seed: int) -> None:
         for macro in macros[-len(phrases.LANGUAGES) - 2 :]:
             macro.organization, macro.scope, macro.brand = organization, Scope.BRAND, brand
     Macro.objects.bulk_create(macros)
+
+
+def _reply_chance(intent: str, kind: str, thanks_fans: bool) -> float:
+    """How likely the demo's agents answer a conversation that starts with this intent on this channel."""
+    if intent == "spam":
+        return 0.0
+    if kind not in PUBLIC_KINDS:
+        return 0.5 if intent in ("praise", "other") else 0.95
+    chances = {"complaint": 0.85, "churn_risk": 0.9, "question": 0.8, "purchase_intent": 0.7}
+    if intent == "praise":
+        return 0.8 if thanks_fans else 0.1
+    return chances.get(intent, 0.2)
 
 
 def demo_classify(*, processes: int = 1, progress=None) -> int:

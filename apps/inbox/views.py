@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_POST
 
+from apps.accounts.models import Role
 from apps.accounts.permissions import current_membership, inbox_required
 from apps.accounts.tenancy import get_visible_or_404, scoped
 from apps.classification.models import Task
@@ -80,7 +81,9 @@ def index(request):
 
 def _list_query(membership, request) -> InboxQuery:
     intent_labels = label_choices(organization_id=membership.organization_id)[Task.INTENT]
-    return InboxQuery.parse(request.GET, intent_labels=intent_labels)
+    # Agents start on what needs a reply; admins, who look over everything, on all.
+    default_view = "all" if membership.role == Role.ADMIN else "needs_reply"
+    return InboxQuery.parse(request.GET, intent_labels=intent_labels, default_view=default_view)
 
 
 def _list_context(request, membership, query: InboxQuery) -> dict:

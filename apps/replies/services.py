@@ -12,6 +12,7 @@ from django.db.models import F, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from apps.conversations.models import Conversation, Message
+from apps.conversations.services import conversations_refresh_needs_reply
 from apps.core.audit import audit_record
 
 from .limits import LimitIssue, reply_limits
@@ -374,6 +375,7 @@ def reply_create(
     if conversation.first_response_at is None:
         updates["first_response_at"] = message.sent_at
     Conversation.objects.filter(pk=conversation.pk).update(**updates)
+    conversations_refresh_needs_reply(conversation_ids=[conversation.pk])  # the reply answers what waited
     if not scheduled:
         # Scheduled replies are sent by send_scheduled_messages_task when due, not as broker ETAs, which
         # Redis would redeliver after its visibility timeout.
