@@ -7,8 +7,9 @@ class AnalyticsConfig(AppConfig):
     verbose_name = "Analytics"
 
     def ready(self):
-        from apps.conversations.hooks import messages_stored
+        from apps.conversations.hooks import messages_changed, messages_stored
 
-        from .services import rollups_refresh_after_stored
+        from .services import rollups_refresh_after_classified, rollups_refresh_after_stored
 
         messages_stored.connect(rollups_refresh_after_stored)
+        messages_changed.connect(rollups_refresh_after_classified)

@@ -35,7 +35,7 @@ from django.db.models.functions import Coalesce
 from apps.accounts.models import Team
 from apps.accounts.tenancy import scoped
 from apps.connectors.models import Channel
-from apps.conversations.models import Message
+from apps.conversations.models import Message, NeedsReply
 from apps.core.db import local_settings
 from apps.listening.models import Mention
 
@@ -442,3 +442,48 @@ def brand_hourly_counts(
         .order_by("hour")
     )
     return [(row["hour"], row["total"], row["negative"]) for row in rows]
+
+
+def needs_reply_figures(*, membership, filters: Filters) -> dict:
+    """The triage of the brand's inbound messages in the range: how many each decision gave (what "optional"
+    and "no_reply" held back from the agents' "Needs reply" view), and how often agents overruled it (one
+    click changed the decision the model gave). Read from the messages (an index range of the brand's
+    conversations' messages), not from a rollup: the panel is fetched after the page."""
+    from django.db.models import Count, Q
+    from django.db.models.fields.json import KT
+
+    rows = scoped(Message, membership).filter(
+        conversation__brand_id=filters.brand_id,
+        direction=Message.Direction.INBOUND,
+        sent_at__gte=filters.start,
+        sent_at__lt=filters.end,
+    )
+    if filters.channel_id is not None:
+        rows = rows.filter(channel_id=filters.channel_id)
+    if filters.language:
+        rows = rows.filter(language=filters.language)
+    overruled = Q(classification__needs_reply__corrected=True) & ~Q(
+        needs_reply=KT("classification__needs_reply__predicted")
+    )
+    counts = {
+        row["needs_reply"]: row
+        for row in rows.values("needs_reply")
+        .annotate(n=Count("pk"), overruled=Count("pk", filter=overruled))
+        .order_by()
+    }
+    decisions = [
+        (value, label, counts.get(value, {}).get("n", 0), counts.get(value, {}).get("overruled", 0))
+        for value, label in NeedsReply.choices
+    ]
+    triaged = sum(n for _, _, n, _ in decisions)
+    held_back = sum(n for value, _, n, _ in decisions if value != NeedsReply.REPLY)
+    overruled_total = sum(o for *_, o in decisions)
+    return {
+        "decisions": decisions,
+        "waiting": counts.get("", {}).get("n", 0),
+        "triaged": triaged,
+        "held_back": held_back,
+        "held_back_share": held_back / triaged if triaged else 0.0,
+        "overruled": overruled_total,
+        "overruled_share": overruled_total / triaged if triaged else 0.0,
+    }

@@ -234,6 +234,13 @@ def rollups_refresh_after_stored(messages) -> None:
     rollups_refresh_soon()
 
 
+def rollups_refresh_after_classified(event: str, messages) -> None:
+    """Labels written (messages_changed "message.classified"): the sentiment and intent figures follow within
+    seconds too, not at the next beat (a refresh asked on arrival may run before the classifier is done)."""
+    if event == "message.classified":
+        rollups_refresh_soon()
+
+
 def rollups_refresh_soon() -> None:
     """Ask a worker to refresh the rollups in a few seconds; requests in between ride on the same task."""
     from .tasks import refresh_rollups_task

@@ -146,6 +146,7 @@ def inbox_url(
             level=values["level"] if listening else "",
             competitor=values.get("competitor") or "",
             team=values.get("team"),
+            needs_reply=values.get("needs_reply") or "",
         ),
     )
     return f"{reverse(page)}?{query.querystring()}"
@@ -303,6 +304,17 @@ def _response_times_panel(by: str):
     return panel
 
 
+def _needs_reply_panel(membership, filters: Filters) -> dict:
+    figures = selectors.needs_reply_figures(membership=membership, filters=filters)
+    figures["rows"] = [
+        (label, n, overruled, inbox_url(filters, needs_reply=value))
+        for value, label, n, overruled in figures["decisions"]
+    ]
+    figures["held_back_percent"] = round(100 * figures["held_back_share"], 1)
+    figures["overruled_percent"] = round(100 * figures["overruled_share"], 1)
+    return figures
+
+
 #: The page's slow panels (each reads a year of a brand's rows on long ranges): the page draws a placeholder
 #: per panel, titled, which fetches `dashboard_panel` with the page's querystring once the page is shown.
 #: Response times are two panels, fetched side by side: each sorts a year of conversations.
@@ -312,6 +324,7 @@ PANELS = {
     "authors": (("Top authors", "Influencers"), _authors_panel),
     "response-team": (("Response times by team",), _response_times_panel("team")),
     "response-channel": (("Response times by channel",), _response_times_panel("channel")),
+    "needs-reply": (("Needs reply",), _needs_reply_panel),
 }
 
 

@@ -162,8 +162,16 @@ class ConversationSerializer(serializers.ModelSerializer):
             "last_message_at",
             "created_at",
             "updated_at",
+            "version",
         ]
         read_only_fields = fields
+        extra_kwargs = {
+            "version": {
+                "help_text": "Changes with every change of status, assignee or tags. Send it back with an "
+                "action (`version`, or the If-Match header) and the action is refused with 409 if someone "
+                "changed the conversation since."
+            }
+        }
 
 
 class MessageSerializer(serializers.ModelSerializer):
@@ -223,7 +231,25 @@ class TimelineEntrySerializer(serializers.Serializer):
 # ------------------------------------------------------------------------------------- action inputs
 
 
-class AssignInput(serializers.Serializer):
+class SeenInput(serializers.Serializer):
+    """An action on a conversation: `version` (or If-Match) is the version the client saw."""
+
+    version = serializers.IntegerField(
+        required=False,
+        min_value=0,
+        help_text="The conversation's version the client saw: 409 if someone changed it since. "
+        "Left out (and no If-Match), the action applies to whatever the conversation is now.",
+    )
+
+
+class ConflictSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    change = serializers.CharField(allow_null=True, help_text="Who changed it last, and how.")
+    changed_at = serializers.DateTimeField(allow_null=True)
+    conversation = ConversationSerializer(help_text="The conversation as it is now.")
+
+
+class AssignInput(SeenInput):
     assignee = serializers.IntegerField(
         allow_null=True,
         min_value=1,
@@ -234,7 +260,7 @@ class AssignInput(serializers.Serializer):
 STATUS_CHOICES = [(value, label) for value, label in Conversation.Status.choices]
 
 
-class StatusInput(serializers.Serializer):
+class StatusInput(SeenInput):
     status = serializers.ChoiceField(choices=STATUS_CHOICES)
     snoozed_until = serializers.DateTimeField(
         required=False, allow_null=True, help_text="Required when the status is snoozed: a future moment."
@@ -246,7 +272,7 @@ class StatusInput(serializers.Serializer):
         return data
 
 
-class SnoozeInput(serializers.Serializer):
+class SnoozeInput(SeenInput):
     until = serializers.DateTimeField()
 
     def validate_until(self, value):
@@ -255,7 +281,7 @@ class SnoozeInput(serializers.Serializer):
         return value
 
 
-class TagInput(serializers.Serializer):
+class TagInput(SeenInput):
     name = serializers.CharField(max_length=60, help_text="The organisation's tag of that name, made if new.")
 
 

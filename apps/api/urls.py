@@ -14,6 +14,7 @@ from .endpoints import (
     dashboard,
     listening,
     organisation,
+    replies,
     routing,
     webhooks,
 )
@@ -34,6 +35,9 @@ router.register("alerts", alerts.AlertViewSet, basename="alert")
 router.register("webhook-endpoints", webhooks.WebhookEndpointViewSet, basename="webhook-endpoint")
 router.register("webhook-deliveries", webhooks.WebhookDeliveryViewSet, basename="webhook-delivery")
 router.register("dashboard", dashboard.DashboardViewSet, basename="dashboard")
+router.register("saved-replies", replies.SavedReplyViewSet, basename="saved-reply")
+router.register("macros", replies.MacroViewSet, basename="macro")
+router.register("macro-runs", replies.MacroRunViewSet, basename="macrorun")
 router.register("automation-rules", automation.RuleViewSet, basename="automation-rule")
 router.register("auto-replies", automation.AutoReplyViewSet, basename="auto-reply")
 router.register("satisfaction-surveys", automation.SurveyViewSet, basename="satisfaction-survey")

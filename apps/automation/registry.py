@@ -261,6 +261,36 @@ for _condition in (
     register_condition(_condition)
 
 
+def _needs_reply(subject: Subject, condition: dict) -> str:
+    """Triage's decision (apps.classification.selectors.needs_reply_decision): the message's, else the
+    conversation's; "" while it waits for the classifier (rules on "a message is classified" see it set)."""
+    from apps.classification.selectors import needs_reply_decision
+
+    return needs_reply_decision(subject.message or subject.conversation)["decision"]
+
+
+def _clean_needs_reply(value, organization) -> list[str]:
+    from apps.conversations.models import NeedsReply
+
+    values = _as_list(value)
+    wrong = [v for v in values if v not in NeedsReply.values]
+    if not values or wrong:
+        raise RuleInvalid(f"Needs reply: choose among {', '.join(NeedsReply.values)}")
+    return values
+
+
+register_condition(
+    Condition(
+        "needs_reply",
+        "Needs reply (triage)",
+        LIST_OPS,
+        _needs_reply,
+        "reply, optional, no_reply",
+        clean=_clean_needs_reply,
+    )
+)
+
+
 def condition_holds(subject: Subject, condition: dict) -> bool:
     entry = CONDITIONS.get(str(condition.get("field")))
     if entry is None:

@@ -27,4 +27,5 @@ class ClassificationConfig(AppConfig):
 
         hooks.before_insert.connect(services.messages_detect_language_before_insert)
         messages_stored.connect(services.messages_classify_on_arrival)
+        messages_stored.connect(services.needs_reply_on_stored)
         messages_text_changed.connect(services.messages_classify_again)

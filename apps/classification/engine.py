@@ -40,8 +40,12 @@ def defaults_dir() -> Path:
 
 
 def default_head(task: str) -> Head:
-    """The shipped head for a task (sentiment, intent), loaded once per process."""
+    """The shipped head for a task (sentiment, intent, needs_reply), loaded once per process."""
     head = _defaults.get(task)
+    if head is None and task == Task.NEEDS_REPLY:
+        from .triage import default_head as triage_default  # a policy written in code, not a trained file
+
+        head = _defaults.setdefault(task, triage_default())
     if head is None:
         path = defaults_dir() / f"{task}.npz"
         try:

@@ -4,6 +4,7 @@ from django.db import models
 from django.db.models import Q
 
 from apps.conversations.labels import Sentiment  # noqa: F401 (its home is the domain's vocabulary)
+from apps.conversations.models import NeedsReply  # noqa: F401 (the triage's labels: the domain's column)
 from apps.core.models import TenantModel
 
 #: The intent labels an organisation starts with; each organisation may set its own.
@@ -23,6 +24,8 @@ class Task(models.TextChoices):
     SENTIMENT = "sentiment", "Sentiment"
     INTENT = "intent", "Intent"
     RELEVANCE = "relevance", "Relevance"
+    # Whether the brand must answer (apps.classification.triage); it is also a Message field of that name.
+    NEEDS_REPLY = "needs_reply", "Needs reply"
 
 
 RELEVANCE_LABELS = ["relevant", "irrelevant"]
@@ -55,6 +58,8 @@ class TrainingExample(TenantModel):
     class Source(models.TextChoices):
         CORRECTION = "correction", "Agent correction"
         IMPORTED = "imported", "Imported"
+        # What the brand's agents did: a conversation answered, or closed (or marked spam) without a reply.
+        BEHAVIOUR = "behaviour", "Agents' behaviour"
 
     brand = models.ForeignKey(
         "accounts.Brand", null=True, blank=True, on_delete=models.CASCADE, related_name="training_examples"

@@ -6,7 +6,7 @@ from django.db.models import Count, Max
 
 from apps.accounts.tenancy import scoped
 
-from .models import RELEVANCE_LABELS, ClassifierVersion, Sentiment, Task, TrainingExample
+from .models import RELEVANCE_LABELS, ClassifierVersion, NeedsReply, Sentiment, Task, TrainingExample
 from .services import classification_settings
 
 
@@ -56,6 +56,7 @@ def label_choices(*, organization_id: int) -> dict[str, list[str]]:
         Task.SENTIMENT: list(Sentiment.values),
         Task.INTENT: list(classification_settings(organization_id).intent_labels),
         Task.RELEVANCE: list(RELEVANCE_LABELS),
+        Task.NEEDS_REPLY: list(NeedsReply.values),
     }
 
 
@@ -65,3 +66,37 @@ def recent_corrections(*, membership, limit: int = 20):
         .select_related("brand", "created_by")
         .order_by("-created_at")[:limit]
     )
+
+
+def needs_reply_decision(message_or_conversation) -> dict:
+    """The triage decision of a message or a conversation, as automation rules and pages read it:
+    ``{"decision": "reply" | "optional" | "no_reply" | "", "confidence", "reasons", "model", "corrected"}``.
+    A conversation's is that of what waits for the brand (services.conversations_refresh_labels); its
+    confidence and reasons are those of its latest inbound message with that decision. "" means not triaged
+    yet (waiting for the classifier): a rule should treat it as "look at it"."""
+    from apps.conversations.models import Conversation, Message
+
+    message = message_or_conversation
+    if isinstance(message_or_conversation, Conversation):
+        decision = message_or_conversation.needs_reply
+        message = (
+            Message.objects.filter(
+                conversation=message_or_conversation,
+                direction=Message.Direction.INBOUND,
+                needs_reply=decision,
+            )
+            .exclude(needs_reply="")
+            .only("needs_reply", "classification")
+            .order_by("-sent_at", "-id")
+            .first()
+        )
+        if message is None:
+            return {"decision": decision, "confidence": None, "reasons": [], "model": "", "corrected": False}
+    found = (message.classification or {}).get("needs_reply", {})
+    return {
+        "decision": message.needs_reply,
+        "confidence": found.get("score"),
+        "reasons": list(found.get("reasons", [])),
+        "model": found.get("model", ""),
+        "corrected": bool(found.get("corrected")),
+    }

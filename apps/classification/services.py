@@ -15,13 +15,14 @@ from django.db.models import Max
 from django.utils import timezone
 
 from apps.accounts.models import Brand, Organization
+from apps.connectors.kinds import PRIVATE_KINDS
 from apps.conversations.hooks import messages_changed
-from apps.conversations.models import Message
-from apps.conversations.services import SPAM, conversations_refresh_labels
+from apps.conversations.models import Conversation, Message
+from apps.conversations.services import SPAM, conversations_refresh_labels, conversations_refresh_needs_reply
 from apps.core.audit import audit_record
 from apps.listening.models import Level, Mention
 
-from . import engine, language, relevance, targets
+from . import engine, language, relevance, targets, triage
 from .engine import ClassifierUnavailable, best, label_scores
 from .evaluation import scores as evaluation_scores
 from .heads import Head
@@ -31,6 +32,7 @@ from .models import (
     RELEVANCE_LABELS,
     ClassificationSettings,
     ClassifierVersion,
+    NeedsReply,
     Sentiment,
     Task,
     TrainingExample,
@@ -94,7 +96,7 @@ def messages_classify(*, message_ids: list[int]) -> int:
         Message.objects.filter(
             pk__in=message_ids, direction=Message.Direction.INBOUND, classified_at__isnull=True
         )
-        .select_related("conversation", "author_identity", "conversation__customer")
+        .select_related("conversation", "author_identity", "conversation__customer", "channel")
         .order_by("pk")
     )
     if not messages:
@@ -137,6 +139,7 @@ def _classify(messages: list[Message]) -> dict:
     rows = engine.Rows(all_texts, all_languages)
 
     out = {"messages": {}, "mentions": {}}
+    facts: dict[int, triage.Facts] = {}
     for index, message in enumerate(messages):
         org, brand = message.organization_id, message.conversation.brand_id
         sentiment = resolver.chain(org, brand, Task.SENTIMENT)
@@ -150,6 +153,14 @@ def _classify(messages: list[Message]) -> dict:
             sentiment=sentiment_label,
             sentiment_score=sentiment_score,
             intent=intent_label,
+            followers=identity.followers if identity else None,
+            value=customer_value(message.conversation.customer.attributes),
+        )
+        facts[message.pk] = triage.Facts(
+            private=message.channel.kind in PRIVATE_KINDS,
+            intent_scores=intent_scores,
+            sentiment=sentiment_label,
+            sentiment_score=sentiment_score,
             followers=identity.followers if identity else None,
             value=customer_value(message.conversation.customer.attributes),
         )
@@ -199,7 +210,84 @@ def _classify(messages: list[Message]) -> dict:
                 "relevance": round(relevance_score, 4),
             }
         )
+        if mention.brand_id == message.conversation.brand_id:
+            found = facts[message.pk]
+            if _LEVEL_RANK.get(mention.level, 0) > _LEVEL_RANK.get(found.level, 0):
+                found.level, found.relevance = mention.level, relevance_score
+    _needs_reply(messages, facts, resolver, out)
     return out
+
+
+# The listening level that says most about whom a message is for (a message may match several queries).
+_LEVEL_RANK = {Level.CATEGORY: 1, Level.COMPETITOR: 2, Level.ABOUT_BRAND: 3, Level.TO_BRAND: 4}
+
+
+def _thread_facts(messages: list[Message], facts: dict[int, triage.Facts]) -> None:
+    """What the thread and the customer's history say of each message: two aggregate queries a batch."""
+    from django.db.models import Count, Max, Min, Q
+
+    conversation_ids = {m.conversation_id for m in messages}
+    brand_said = {
+        row["conversation_id"]: (row["first"], row["last"])
+        for row in Message.objects.filter(
+            conversation_id__in=conversation_ids, direction=Message.Direction.OUTBOUND
+        )
+        .values("conversation_id")
+        .annotate(first=Min("sent_at"), last=Max("sent_at"))
+        .order_by()
+    }
+    others_last = defaultdict(list)
+    for row in (
+        Message.objects.filter(conversation_id__in=conversation_ids, direction=Message.Direction.INBOUND)
+        .values("conversation_id", "author_identity_id")
+        .annotate(last=Max("sent_at"))
+        .order_by()
+    ):
+        others_last[row["conversation_id"]].append((row["author_identity_id"], row["last"]))
+    pairs = {(m.conversation.customer_id, m.conversation.brand_id) for m in messages}
+    history = {
+        (row["customer_id"], row["brand_id"]): (row["n"], row["answered"])
+        for row in Conversation.objects.filter(
+            customer_id__in={c for c, _ in pairs}, brand_id__in={b for _, b in pairs}
+        )
+        .exclude(pk__in=conversation_ids)
+        .values("customer_id", "brand_id")
+        .annotate(n=Count("pk"), answered=Count("pk", filter=Q(first_response_at__isnull=False)))
+        .order_by()
+    }
+    for message in messages:
+        found = facts[message.pk]
+        first, last = brand_said.get(message.conversation_id, (None, None))
+        found.answered = last is not None and last > message.sent_at
+        found.reply_to_brand = first is not None and first < message.sent_at
+        found.others_answered = any(
+            author != message.author_identity_id and when > message.sent_at
+            for author, when in others_last[message.conversation_id]
+        )
+        key = (message.conversation.customer_id, message.conversation.brand_id)
+        found.earlier_conversations, found.earlier_answered = history.get(key, (0, 0))
+
+
+def _needs_reply(messages: list[Message], facts: dict[int, triage.Facts], resolver, out: dict) -> None:
+    """The triage decision of each message, from its signals, under its brand's chain (the default policy,
+    corrected by what the brand's agents did): a product of a 19-column matrix, no encoder."""
+    _thread_facts(messages, facts)
+    signals = [facts[m.pk].signals() for m in messages]
+    X = triage.matrix(signals)
+    for index, message in enumerate(messages):
+        chain = resolver.chain(message.organization_id, message.conversation.brand_id, Task.NEEDS_REPLY)
+        probabilities = chain.probabilities(X[index])[0]
+        label, confidence = triage.decide(probabilities)
+        found = out["messages"][message.pk]
+        found["needs_reply"] = label
+        found["classification"]["needs_reply"] = {
+            "label": label,
+            "score": round(confidence, 4),
+            "scores": {name: round(float(p), 4) for name, p in zip(chain.labels, probabilities, strict=True)},
+            "model": " + ".join(chain.names),
+            "reasons": triage.reasons([chain.base, *chain.adapters], signals[index], label),
+            "signals": signals[index],
+        }
 
 
 def _explained(scores: dict[str, float], chain: engine.Chain, rows: engine.Rows, index: int) -> dict:
@@ -235,6 +323,7 @@ def _store(messages: list[Message], results: dict) -> None:
             ("sentiment_score", "float8"),
             ("intent", "text"),
             ("priority", "float8"),
+            ("needs_reply", "text"),
             ("classification", "jsonb"),
             ("classified_at", "timestamptz"),
             ("classification_error", "text"),
@@ -246,6 +335,7 @@ def _store(messages: list[Message], results: dict) -> None:
                 m.sentiment_score,
                 m.intent,
                 m.priority,
+                m.needs_reply,
                 json.dumps(m.classification),
                 now,
                 "",
@@ -279,22 +369,30 @@ def _store(messages: list[Message], results: dict) -> None:
         current = latest.get(message.conversation_id)
         if current is None or (message.sent_at, message.pk) > (current.sent_at, current.pk):
             latest[message.conversation_id] = message
-    values = ", ".join(["(%s::bigint, %s::float8, %s::timestamptz)"] * len(latest))
+    values = ", ".join(["(%s::bigint, %s::float8, %s::timestamptz, %s::text)"] * len(latest))
     with connection.cursor() as cursor:
         cursor.execute(
-            # Urgent messages (priority >= URGENT) shorten a running SLA clock to URGENT_SLA.
+            # Urgent messages (priority >= URGENT) that need a reply shorten a running SLA clock to
+            # URGENT_SLA: the clock is for what must be answered, not for what may wait (triage "optional",
+            # "no_reply").
             f"""UPDATE conversations_conversation AS c SET priority = v.priority,
                     sla_due_at = CASE WHEN v.priority >= %s AND c.sla_due_at IS NOT NULL
+                                           AND v.needs_reply = %s
                         THEN LEAST(c.sla_due_at, v.sent_at + %s) ELSE c.sla_due_at END
-                FROM (VALUES {values}) AS v(id, priority, sent_at)
+                FROM (VALUES {values}) AS v(id, priority, sent_at, needs_reply)
                 WHERE c.id = v.id AND NOT EXISTS (
                     SELECT 1 FROM conversations_message m
                     WHERE m.conversation_id = c.id AND m.direction = 'inbound'
                       AND m.classified_at IS NOT NULL AND m.sent_at > v.sent_at)""",
             [
                 URGENT,
+                NeedsReply.REPLY,
                 URGENT_SLA,
-                *(value for m in latest.values() for value in (m.conversation_id, m.priority, m.sent_at)),
+                *(
+                    value
+                    for m in latest.values()
+                    for value in (m.conversation_id, m.priority, m.sent_at, m.needs_reply)
+                ),
             ],
         )
     # The inbox filters conversations on the labels of their latest message.
@@ -332,6 +430,15 @@ def messages_classify_on_arrival(messages: list[Message]) -> None:
     message waits with classified_at empty, and the beat's classify-waiting sweep comes back to it."""
     if settings.CLASSIFY_ON_ARRIVAL:
         messages_classify_later([m.pk for m in messages if m.direction == Message.Direction.INBOUND])
+
+
+def needs_reply_on_stored(messages: list[Message]) -> None:
+    """New messages change what waits for the brand (messages_stored hook): a reply read back from the
+    channel answers it, a new inbound message waits for the classifier (shown as needing a look, not
+    hidden)."""
+    conversations_refresh_needs_reply(
+        conversation_ids={m.conversation_id for m in messages if m.direction != Message.Direction.NOTE}
+    )
 
 
 def messages_classify_again(messages: list[Message]) -> None:
@@ -396,6 +503,8 @@ def label_correct(
         brand_id = mention.brand_id
     elif task == Task.RELEVANCE:
         raise ValueError("relevance is corrected per brand: name the mention")
+    if mention is not None and task == Task.NEEDS_REPLY:
+        raise ValueError("whether to reply is decided per message, not per brand it names")
     with transaction.atomic():
         example, _ = TrainingExample.objects.update_or_create(
             message=message,
@@ -434,10 +543,13 @@ def _apply_correction(message: Message, task: str, label: str, mention: Mention 
                 item["corrected"] = True
     else:
         setattr(message, task, label)
-        classification[task] = {**classification.get(task, {}), "label": label, "corrected": True}
+        found = classification.get(task, {})
+        # What the model said stays beside the correction: the dashboards count how often agents overrule it.
+        predicted = found.get("predicted", found.get("label", ""))
+        classification[task] = {**found, "label": label, "corrected": True, "predicted": predicted}
     message.classification = classification
     message.save(update_fields=["classification", *([task] if mention is None else [])])
-    if mention is None and task in (Task.SENTIMENT, Task.INTENT):
+    if mention is None and task in (Task.SENTIMENT, Task.INTENT, Task.NEEDS_REPLY):
         conversations_refresh_labels(conversation_ids=[message.conversation_id])
         transaction.on_commit(lambda: labels_changed.send([message.pk]))
 
@@ -447,6 +559,8 @@ def _labels_for(organization_id: int, task: str) -> list[str]:
         return list(Sentiment.values)
     if task == Task.RELEVANCE:
         return list(RELEVANCE_LABELS)
+    if task == Task.NEEDS_REPLY:
+        return list(NeedsReply.values)
     return list(classification_settings(organization_id).intent_labels)
 
 
@@ -511,6 +625,8 @@ def _examples(version: ClassifierVersion) -> list[TrainingExample]:
     examples = TrainingExample.objects.filter(organization_id=version.organization_id, task=version.task)
     if version.brand_id:
         examples = examples.filter(brand_id=version.brand_id)
+    if version.task == Task.NEEDS_REPLY:
+        examples = examples.select_related("message")
     return list(examples.order_by("pk"))
 
 
@@ -531,6 +647,9 @@ def _train(version: ClassifierVersion, report) -> tuple[Head, dict, int]:
     settings_ = classification_settings(version.organization_id)
     labels = _labels_for(version.organization_id, version.task)
     examples = [e for e in _examples(version) if e.label in labels]
+    if version.task == Task.NEEDS_REPLY:
+        # Triage learns from the signals the message was triaged on (kept with its decision), not its text.
+        examples = [e for e in examples if _triage_signals(e) is not None]
     if len(examples) < settings_.min_examples_to_train:
         raise NotEnoughExamples(
             f"{len(examples)} {version.task} examples; at least {settings_.min_examples_to_train} are needed"
@@ -540,12 +659,19 @@ def _train(version: ClassifierVersion, report) -> tuple[Head, dict, int]:
     if from_scratch and len(present) < 2:
         raise NotEnoughExamples(f"examples of at least two labels are needed (only {present})")
     report(5)
-    # An adapter reads what its base reads; a head of its own reads the configured features.
-    extractor = engine.features(base_chain.base.feature_spec if base_chain else settings.CLASSIFIER_FEATURES)
     texts = [e.text for e in examples]
-    languages = [e.language or "und" for e in examples]
-    vectors = extractor.vectors(texts)
-    X = extractor.transform(texts, languages, vectors)
+    if version.task == Task.NEEDS_REPLY:
+        spec, vectors = triage.FEATURE_SPEC, None
+        X = triage.matrix([_triage_signals(e) for e in examples])
+    else:
+        # An adapter reads what its base reads; a head of its own reads the configured features.
+        extractor = engine.features(
+            base_chain.base.feature_spec if base_chain else settings.CLASSIFIER_FEATURES
+        )
+        spec = extractor.spec
+        languages = [e.language or "und" for e in examples]
+        vectors = extractor.vectors(texts)
+        X = extractor.transform(texts, languages, vectors)
     report(40)
     y = [e.label for e in examples]
     # An adapter keeps the labels of what it corrects; a head of its own learns the labels it has seen.
@@ -556,14 +682,14 @@ def _train(version: ClassifierVersion, report) -> tuple[Head, dict, int]:
         return Head.train(
             task=version.task,
             labels=head_labels,
-            feature_spec=extractor.spec,
+            feature_spec=spec,
             X=X[rows],
             y=[y[i] for i in rows],
             C=1.0 if base_chain is None else 4.0,
             base=base_chain.base if base_chain is not None else None,
             base_logits=base_logits,
             meta={"name": f"{version.task} v{version.version}"},
-            exemplars=(vectors[rows], [texts[i] for i in rows]),
+            exemplars=None if vectors is None else (vectors[rows], [texts[i] for i in rows]),
         )
 
     metrics = _held_out_metrics(version, examples, X, fit, base_chain, report)
@@ -571,6 +697,70 @@ def _train(version: ClassifierVersion, report) -> tuple[Head, dict, int]:
     head = fit(list(range(len(examples))))
     metrics["trained_on"] = len(examples)
     return head, metrics, len(examples)
+
+
+def _triage_signals(example: TrainingExample) -> dict | None:
+    if example.message is None:
+        return None
+    signals = (example.message.classification or {}).get("needs_reply", {}).get("signals")
+    if signals and example.source == TrainingExample.Source.BEHAVIOUR:
+        # What the agents did is the label: the example is the message as it stood before they did it
+        # (a message classified after the brand's reply, as the demo's are, would otherwise give it away).
+        signals = {**signals, "answered": 0.0}
+    return signals
+
+
+#: Behaviour examples recorded in one go (the nightly run comes back for the rest).
+HISTORY_BATCH = 5000
+
+
+def needs_reply_examples_record(*, limit: int = HISTORY_BATCH) -> int:
+    """Teach the triage what each brand's agents did: every closed conversation gives one example, its
+    first classified inbound message, labelled "reply" when the brand answered it and "no_reply" when the
+    conversation was closed (or marked spam) without an answer. An agent's own correction of that message
+    is kept over it. Returns how many examples were recorded."""
+    from django.db.models import Exists, OuterRef
+
+    answered = Message.objects.filter(
+        conversation_id=OuterRef("conversation_id"),
+        direction=Message.Direction.OUTBOUND,
+        sent_at__gte=OuterRef("sent_at"),
+    )
+    known = TrainingExample.objects.filter(message_id=OuterRef("pk"), task=Task.NEEDS_REPLY)
+    firsts = (
+        Message.objects.filter(
+            conversation__status=Conversation.Status.CLOSED,
+            direction=Message.Direction.INBOUND,
+            classified_at__isnull=False,
+        )
+        .exclude(needs_reply="")
+        .order_by("conversation_id", "sent_at", "id")
+        .distinct("conversation_id")
+        .values("pk", "organization_id", "conversation__brand_id", "text", "language")
+    )
+    rows = list(
+        Message.objects.filter(pk__in=firsts.values("pk"))
+        .annotate(answered=Exists(answered), known=Exists(known))
+        .filter(known=False)
+        .values("pk", "organization_id", "conversation__brand_id", "text", "language", "answered")[:limit]
+    )
+    TrainingExample.objects.bulk_create(
+        [
+            TrainingExample(
+                organization_id=row["organization_id"],
+                brand_id=row["conversation__brand_id"],
+                task=Task.NEEDS_REPLY,
+                text=row["text"][: engine.MAX_CHARS],
+                label=NeedsReply.REPLY if row["answered"] else NeedsReply.NO_REPLY,
+                language=row["language"],
+                message_id=row["pk"],
+                source=TrainingExample.Source.BEHAVIOUR,
+            )
+            for row in rows
+        ],
+        ignore_conflicts=True,  # an agent corrected it meanwhile: theirs stays
+    )
+    return len(rows)
 
 
 def _held_out_metrics(version, examples, X, fit, base_chain, report) -> dict:

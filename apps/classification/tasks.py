@@ -45,9 +45,11 @@ def train_classifier_task(version_id: int) -> None:
 
 @shared_task
 def retrain_due_task() -> int:
-    """Beat (nightly): a new version for every scope with corrections newer than its model."""
+    """Beat (nightly): record what the agents did as triage examples, then a new version for every scope
+    with corrections (or such examples) newer than its model."""
     from apps.accounts.models import Brand, Organization
 
+    services.needs_reply_examples_record()
     due = services.scopes_due_for_training()
     for organization_id, brand_id, task in due:
         version = services.classifier_version_start(

@@ -17,8 +17,16 @@ class Tag(TenantModel):
         return self.name
 
 
+class NeedsReply(models.TextChoices):
+    """The triage decision (set by apps.classification.triage): must the brand answer this message?"""
+
+    REPLY = "reply", "Reply"
+    OPTIONAL = "optional", "Optional"
+    NO_REPLY = "no_reply", "No reply needed"
+
+
 # The columns the inbox filters on besides its orders (apps.conversations.selectors.InboxFilters).
-_FILTERED = ["brand", "channel", "assignee", "team", "sentiment", "intent", "language"]
+_FILTERED = ["brand", "channel", "assignee", "team", "sentiment", "intent", "language", "needs_reply"]
 
 
 class Conversation(TenantModel):
@@ -63,6 +71,13 @@ class Conversation(TenantModel):
     sentiment = models.CharField(max_length=10, blank=True)
     intent = models.CharField(max_length=40, blank=True)
     language = models.CharField(max_length=16, blank=True)
+    # The triage decision (apps.classification.triage): the strongest of the inbound messages the brand has
+    # not answered yet ("reply" / "optional" / "no_reply"); empty while they wait for the classifier.
+    needs_reply = models.CharField(max_length=10, blank=True, choices=NeedsReply.choices)
+    # Counts the changes agents see and act on (status, assignee, tags, merges): every action of the inbox
+    # and the API carries the version its agent saw, and a change made since is shown to them, never
+    # silently overwritten (services.conversations_check_seen).
+    version = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -172,6 +187,8 @@ class Message(TenantModel):
     sentiment_score = models.FloatField(null=True, blank=True)
     intent = models.CharField(max_length=40, blank=True)
     priority = models.FloatField(null=True, blank=True, help_text="0–100, before waiting time.")
+    # Must the brand answer it: "reply" / "optional" / "no_reply" (why: classification["needs_reply"]).
+    needs_reply = models.CharField(max_length=10, blank=True, choices=NeedsReply.choices)
     classification = models.JSONField(default=dict, blank=True)
     classified_at = models.DateTimeField(null=True, blank=True)
     classification_error = models.TextField(blank=True)

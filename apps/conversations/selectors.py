@@ -23,9 +23,11 @@ from apps.accounts.tenancy import scoped
 from apps.core.parsing import ascii_int
 
 from .labels import Level, Sentiment
-from .models import Conversation, Message, Tag
+from .models import Conversation, Message, NeedsReply, Tag
 
 INBOX_VIEWS = {
+    # What waits for the brand and must be answered (or is not triaged yet): the agents' default view.
+    "needs_reply": "Needs reply",
     "mine": "Mine",
     "unassigned": "Unassigned",
     "team": "My team's",
@@ -52,6 +54,7 @@ MAX_PAGE = 20
 COUNT_CAP = 1000
 PREVIEW_CHARS = 160
 INBOX_ROLES = (Role.ADMIN, Role.COMMUNITY_MANAGER)
+NEEDS_REPLY_CHOICES = dict(NeedsReply.choices)
 _LANGUAGE_CODE = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})?$")
 
 
@@ -77,13 +80,15 @@ class InboxFilters:
     about: int | None = None
     level: str = ""
     competitor: str = ""
+    # The triage decision of what waits for the brand (apps.classification.triage).
+    needs_reply: str = ""
 
     def condition(self) -> Q:
         condition = Q()
         for name in ("brand", "channel", "assignee", "team"):
             if getattr(self, name) is not None:
                 condition &= Q(**{f"{name}_id": getattr(self, name)})
-        for name in ("sentiment", "intent", "language", "status"):
+        for name in ("sentiment", "intent", "language", "status", "needs_reply"):
             if getattr(self, name):
                 condition &= Q(**{name: getattr(self, name)})
         if self.priority:
@@ -136,13 +141,17 @@ class InboxQuery:
 
     view: str = "all"
     filters: InboxFilters = field(default_factory=InboxFilters)
+    # The view a bare querystring shows (agents start on "needs_reply"): left out of the querystring.
+    default_view: str = "all"
     sort: str = "priority"
     page: int = 1
     # Values of the querystring that were left out, and why: shown above the list.
     problems: tuple[str, ...] = ()
 
     @classmethod
-    def parse(cls, params: QueryDict, *, intent_labels: Collection[str]) -> InboxQuery:
+    def parse(
+        cls, params: QueryDict, *, intent_labels: Collection[str], default_view: str = "all"
+    ) -> InboxQuery:
         reader = _ParamReader(params)
         filters = InboxFilters(
             brand=reader.number("brand"),
@@ -160,6 +169,7 @@ class InboxQuery:
             about=reader.number("about"),
             level=reader.choice("level", Level.values),
             competitor=reader.text("competitor", max_length=200),
+            needs_reply=reader.choice("needs_reply", NEEDS_REPLY_CHOICES),
         )
         if (filters.level or filters.competitor) and filters.about is None:
             reader.problems.append("level, competitor: they need about=<brand>, the brand listening tagged")
@@ -171,7 +181,12 @@ class InboxQuery:
         if page > MAX_PAGE:
             reader.problems.append(f"page: the list stops at page {MAX_PAGE}; narrow it with a filter")
         return cls(
-            view=reader.choice("view", INBOX_VIEWS, default="all"),
+            # The default view is where a bare /inbox/ lands; a link with filters (a dashboard's drill-down)
+            # and no view means all of them.
+            view=reader.choice(
+                "view", INBOX_VIEWS, default=default_view if not any(params.values()) else "all"
+            ),
+            default_view=default_view,
             filters=filters,
             sort=reader.choice("sort", INBOX_SORTS, default="priority"),
             page=min(max(page, 1), MAX_PAGE),
@@ -182,16 +197,21 @@ class InboxQuery:
         """The querystring's pairs, defaults left out; `changes` replaces view, sort or page."""
         query = replace(self, **changes)
         given = query.filters
-        pairs = [("view", query.view if query.view != "all" else "")]
+        pairs = [("view", query.view)]
         pairs += [(name, getattr(given, name)) for name in ("brand", "channel", "sentiment", "intent")]
-        pairs += [(name, getattr(given, name)) for name in ("language", "priority", "status")]
+        pairs += [(name, getattr(given, name)) for name in ("language", "priority", "status", "needs_reply")]
         pairs += [("tag", tag) for tag in given.tags]
         pairs += [("assignee", given.assignee), ("team", given.team)]
         pairs += [("from", given.date_from), ("to", given.date_to)]
         pairs += [("about", given.about), ("level", given.level), ("competitor", given.competitor)]
         pairs += [("sort", query.sort if query.sort != "priority" else "")]
         pairs += [("page", query.page if query.page != 1 else "")]  # ids of 1 (brand=1...) stay
-        return [(name, str(value)) for name, value in pairs if value not in ("", None)]
+        pairs = [(name, str(value)) for name, value in pairs if value not in ("", None)]
+        # The view is left out where the page shows it anyway: "all" with any other value (a querystring
+        # with filters and no view means all), the default view alone (where a bare /inbox/ lands).
+        if (query.view == "all" and len(pairs) > 1) or pairs == [("view", query.default_view)]:
+            pairs = pairs[1:]
+        return pairs
 
     def querystring(self, **changes) -> str:
         return urlencode(self.params(**changes))
@@ -278,6 +298,9 @@ class InboxPage:
 
 
 def _view_condition(view: str, membership: Membership) -> Q:
+    if view == "needs_reply":
+        # Not triaged yet counts: nothing is hidden before the classifier has read it.
+        return Q(needs_reply__in=[NeedsReply.REPLY, ""])
     if view == "mine":
         return Q(assignee_id=membership.user_id)
     if view == "unassigned":
@@ -319,7 +342,8 @@ def inbox_conversations(
         .filter(pk__in=page_ids.values("pk")[offset : offset + PAGE_SIZE + 1])
         .select_related("brand", "channel", "customer", "assignee")
         .only(
-            *("subject", "status", "priority", "sentiment", "intent", "language", "message_count"),
+            *("subject", "status", "priority", "sentiment", "intent", "language", "needs_reply"),
+            *("message_count", "version"),
             *("last_message_at", "sla_due_at", "brand__name", "channel__kind", "channel__name"),
             *("customer__display_name", "assignee__username", "assignee__first_name", "assignee__last_name"),
         )
@@ -384,3 +408,80 @@ def conversation_thread(*, conversation: Conversation) -> QuerySet[Message]:
     return conversation.messages.select_related("author_identity", "author_user", "channel").order_by(
         "sent_at", "pk"
     )
+
+
+# The audit actions that change what an agent sees of a conversation (and its `version`).
+_CHANGES = (
+    "conversation.assigned",
+    "conversation.status",
+    "conversation.tagged",
+    "conversation.untagged",
+    "conversation.priority",
+)
+
+
+@dataclass(frozen=True)
+class ConversationChange:
+    """The latest change someone made to a conversation, in words: "Yusuf took this", and when."""
+
+    text: str
+    at: datetime
+    actor_id: int | None
+
+    @property
+    def ago(self) -> str:
+        """ "3 s ago", "2 min ago", "5 h ago": how long ago, to the unit an agent reads at a glance."""
+        seconds = max(0, int((timezone.now() - self.at).total_seconds()))
+        if seconds < 60:
+            return f"{seconds} s ago"
+        if seconds < 3600:
+            return f"{seconds // 60} min ago"
+        return f"{seconds // 3600} h ago"
+
+
+def conversation_last_change(*, conversation: Conversation) -> ConversationChange | None:
+    """Who last changed the conversation's status, assignee or tags, and when (from the audit log)."""
+    from django.contrib.auth import get_user_model
+
+    from apps.core.models import AuditEvent
+
+    event = (
+        AuditEvent.objects.filter(
+            organization_id=conversation.organization_id,
+            target_type=Conversation._meta.label_lower,
+            target_id=str(conversation.pk),
+            action__in=_CHANGES,
+        )
+        .select_related("actor")
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    if event is None:
+        return None
+
+    def name(user) -> str:
+        return (user.get_full_name() or user.username) if user else "CXM"
+
+    actor = name(event.actor)
+    if event.action == "conversation.assigned":
+        assignee_id = event.data.get("assignee")
+        if assignee_id is None:
+            text = f"{actor} unassigned this"
+        elif assignee_id == event.actor_id:
+            text = f"{actor} took this"
+        else:
+            assignee = get_user_model().objects.filter(pk=assignee_id).first()
+            text = f"{actor} assigned this to {name(assignee)}"
+    elif event.action == "conversation.status":
+        status = event.data.get("status", "")
+        label = Conversation.Status(status).label if status in Conversation.Status.values else status
+        text = (
+            f"{actor} closed this" if status == Conversation.Status.CLOSED else f"{actor} set this to {label}"
+        )
+    elif event.action == "conversation.priority":
+        text = f"{actor} set this to priority {event.data.get('priority', '')}"
+    elif event.action == "conversation.tagged":
+        text = f"{actor} tagged this “{event.data.get('tag', '')}”"
+    else:
+        text = f"{actor} took the tag “{event.data.get('tag', '')}” off this"
+    return ConversationChange(text=text, at=event.created_at, actor_id=event.actor_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 import nh3
@@ -75,11 +75,12 @@ def message_add(
         # A customer writing again reopens the thread.
         updates["status"] = Conversation.Status.OPEN
         updates["resolved_at"] = None
+        updates["version"] = F("version") + 1
     Conversation.objects.filter(pk=conversation.pk).update(**updates)
     # Mirror the update in memory rather than reading the row back.
     conversation.message_count += 1
     for field, value in updates.items():
-        if field != "message_count":
+        if field not in ("message_count", "version"):
             setattr(conversation, field, value)
     return message
 
@@ -88,7 +89,8 @@ def message_add(
 def conversation_assign(*, conversation: Conversation, assignee, actor) -> Conversation:
     conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
     conversation.assignee = assignee
-    conversation.save(update_fields=["assignee", "updated_at"])
+    conversation.version += 1
+    conversation.save(update_fields=["assignee", "version", "updated_at"])
     audit_record(
         organization=conversation.organization,
         actor=actor,
@@ -108,6 +110,7 @@ def conversation_set_status(
     conversation.status = status
     conversation.snoozed_until = snoozed_until if status == Conversation.Status.SNOOZED else None
     conversation.resolved_at = timezone.now() if status == Conversation.Status.CLOSED else None
+    conversation.version += 1
     conversation.full_clean(exclude=["customer", "channel", "brand"])
     conversation.save()
     audit_record(
@@ -118,6 +121,31 @@ def conversation_set_status(
         data={"status": status},
     )
     status_set.send(conversation=conversation, actor=actor, previous=previous)
+    return conversation
+
+
+@transaction.atomic
+def conversation_set_priority(
+    *, conversation: Conversation, priority: float, actor, seen_version: int | None = None
+) -> Conversation:
+    """Set the priority by hand (0–100; macros, automation rules); waiting raises it again later
+    (conversations_reprioritise). With `seen_version`, refuses with ConversationChanged when someone
+    changed it since."""
+    if not 0 <= priority <= 100:
+        raise ConversationActionError("a priority is between 0 and 100")
+    conversations_check_seen(conversations=[conversation], seen=_seen(conversation, seen_version))
+    conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
+    conversation.priority = priority
+    conversation.version += 1
+    conversation.save(update_fields=["priority", "version", "updated_at"])
+    audit_record(
+        organization=conversation.organization,
+        actor=actor,
+        action="conversation.priority",
+        target=conversation,
+        data={"priority": priority},
+    )
+    _announce([conversation])
     return conversation
 
 
@@ -166,7 +194,9 @@ def messages_delivery_update(*, channel, updates, unmatched: list | None = None)
 
 def conversations_reprioritise() -> int:
     """Raise the priority of open conversations as they wait for the brand (beat, every few minutes):
-    the priority of the customer's latest message plus a bonus per hour of waiting, capped."""
+    the priority of the customer's latest message plus a bonus per hour of waiting, capped. Only those that
+    need a reply (or are not triaged yet) wait: a conversation triaged "optional" or "no_reply" keeps its
+    own."""
     with connection.cursor() as cursor:
         cursor.execute(
             """
@@ -185,8 +215,42 @@ def conversations_reprioritise() -> int:
                 %s, %s * EXTRACT(EPOCH FROM now() - latest.sent_at) / 3600))
             FROM latest
             WHERE c.id = latest.id AND latest.direction = 'inbound' AND latest.priority IS NOT NULL
+              -- Waiting weighs on what must be answered (or is not triaged yet), not on what may wait.
+              AND c.needs_reply IN ('reply', '')
             """,
             [WAITING_MAX, WAITING_PER_HOUR],
+        )
+        return cursor.rowcount
+
+
+# A conversation's triage decision (apps.classification.triage), from its inbound messages that came after
+# the brand's last message: the most pressing of their decisions ("reply" before "optional" before
+# "no_reply"); empty while one of them waits for the classifier, so that nothing is hidden before it was read;
+# "no_reply" when the brand has answered everything (nothing waits for it).
+_PENDING_DECISION = """
+    SELECT CASE WHEN count(*) = 0 THEN 'no_reply'
+                WHEN bool_or(m.needs_reply = '') THEN ''
+                WHEN bool_or(m.needs_reply = 'reply') THEN 'reply'
+                WHEN bool_or(m.needs_reply = 'optional') THEN 'optional'
+                ELSE 'no_reply' END AS needs_reply
+    FROM conversations_message m
+    WHERE m.conversation_id = wanted.id AND m.direction = 'inbound' AND m.sent_at > coalesce(
+        (SELECT max(o.sent_at) FROM conversations_message o
+         WHERE o.conversation_id = wanted.id AND o.direction = 'outbound'), '-infinity')
+"""
+
+
+def conversations_refresh_needs_reply(*, conversation_ids: Iterable[int]) -> int:
+    """Recompute the conversations' triage decision (after a reply by the brand, a new inbound message)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            UPDATE conversations_conversation AS c SET needs_reply = pending.needs_reply
+            FROM unnest(%s::bigint[]) AS wanted(id)
+            CROSS JOIN LATERAL ({_PENDING_DECISION}) pending
+            WHERE c.id = wanted.id AND c.needs_reply IS DISTINCT FROM pending.needs_reply
+            """,
+            [list(conversation_ids)],
         )
         return cursor.rowcount
 
@@ -194,13 +258,14 @@ def conversations_reprioritise() -> int:
 def conversations_refresh_labels(*, conversation_ids: Iterable[int]) -> int:
     """Copy onto each conversation the labels the inbox filters on: sentiment and intent of its latest
     inbound message that has them (classified or corrected), language of its latest inbound message
-    that has one (not "und"). Call it whenever those messages' labels change; one UPDATE for all."""
+    that has one (not "und"), and the triage decision of what waits for the brand (_PENDING_DECISION).
+    Call it whenever those messages' labels change; one UPDATE for all."""
     with connection.cursor() as cursor:
         cursor.execute(
-            """
+            f"""
             UPDATE conversations_conversation AS c
             SET sentiment = coalesce(labelled.sentiment, ''), intent = coalesce(labelled.intent, ''),
-                language = coalesce(spoken.language, '')
+                language = coalesce(spoken.language, ''), needs_reply = pending.needs_reply
             FROM unnest(%s::bigint[]) AS wanted(id)
             LEFT JOIN LATERAL (
                 SELECT m.sentiment, m.intent FROM conversations_message m
@@ -213,6 +278,7 @@ def conversations_refresh_labels(*, conversation_ids: Iterable[int]) -> int:
                 WHERE m.conversation_id = wanted.id AND m.direction = 'inbound' AND m.language NOT IN ('', %s)
                 ORDER BY m.sent_at DESC, m.id DESC LIMIT 1
             ) spoken ON true
+            LEFT JOIN LATERAL ({_PENDING_DECISION}) pending ON true
             WHERE c.id = wanted.id
             """,
             [list(conversation_ids), UNDETERMINED],
@@ -236,6 +302,35 @@ _STATUS_ACTIVITY = [
 
 class ConversationActionError(ValueError):
     """A bulk action or merge that cannot be done; the message says why, in words for the agent."""
+
+
+class ConversationChanged(ConversationActionError):
+    """Someone changed conversations after the agent saw them: nothing was done. `changed` holds each such
+    conversation as it is now (its `version` is the one to send again to go ahead anyway)."""
+
+    def __init__(self, changed: list[Conversation]):
+        super().__init__("someone changed it since you looked")
+        self.changed = changed
+
+
+def conversations_check_seen(
+    *, conversations: Iterable[Conversation], seen: Mapping[int, int] | None
+) -> None:
+    """Lock the conversations' rows (in id order, as every action does) and refuse with ConversationChanged
+    when any of them is at another version than the one its agent saw. `seen` maps conversation ids to the
+    versions shown to the agent; None (or an id left out) checks nothing: a caller that knows no version."""
+    ids = sorted({c.pk for c in conversations})
+    current = dict(
+        Conversation.objects.select_for_update()
+        .filter(pk__in=ids)
+        .order_by("pk")
+        .values_list("pk", "version")
+    )
+    if not seen:
+        return
+    stale = [pk for pk in ids if pk in seen and current.get(pk) is not None and current[pk] != seen[pk]]
+    if stale:
+        raise ConversationChanged(list(Conversation.objects.filter(pk__in=stale).order_by("pk")))
 
 
 def _checked(conversations: Iterable[Conversation]) -> list[Conversation]:
@@ -284,6 +379,7 @@ def _tag(conversations: list[Conversation], name: str, actor) -> Tag:
     through.objects.bulk_create(
         [through(conversation_id=c.pk, tag_id=tag.pk) for c in conversations], ignore_conflicts=True
     )
+    Conversation.objects.filter(pk__in=[c.pk for c in conversations]).update(version=F("version") + 1)
     for conversation in conversations:
         audit_record(
             organization=organization,
@@ -303,37 +399,49 @@ def _set_status(conversations: list[Conversation], status: str, actor) -> None:
 
 
 @transaction.atomic
-def conversations_bulk_assign(*, conversations: Iterable[Conversation], assignee, actor) -> int:
+def conversations_bulk_assign(
+    *, conversations: Iterable[Conversation], assignee, actor, seen: Mapping[int, int] | None = None
+) -> int:
     """Assign the conversations to one agent of their organisation (None: unassign them)."""
     conversations = _checked(conversations)
+    conversations_check_seen(conversations=conversations, seen=seen)
     _assign(conversations, assignee, actor)
     _announce(conversations)
     return len(conversations)
 
 
 @transaction.atomic
-def conversations_bulk_tag(*, conversations: Iterable[Conversation], name: str, actor) -> Tag:
+def conversations_bulk_tag(
+    *, conversations: Iterable[Conversation], name: str, actor, seen: Mapping[int, int] | None = None
+) -> Tag:
     """Tag the conversations (the organisation's tag of that name, made if new)."""
     conversations = _checked(conversations)
+    conversations_check_seen(conversations=conversations, seen=seen)
     tag = _tag(conversations, name, actor)
     _announce(conversations)
     return tag
 
 
 @transaction.atomic
-def conversations_bulk_set_status(*, conversations: Iterable[Conversation], status: str, actor) -> int:
+def conversations_bulk_set_status(
+    *, conversations: Iterable[Conversation], status: str, actor, seen: Mapping[int, int] | None = None
+) -> int:
     conversations = _checked(conversations)
+    conversations_check_seen(conversations=conversations, seen=seen)
     _set_status(conversations, status, actor)
     _announce(conversations)
     return len(conversations)
 
 
 @transaction.atomic
-def conversations_mark_spam(*, conversations: Iterable[Conversation], actor) -> int:
+def conversations_mark_spam(
+    *, conversations: Iterable[Conversation], actor, seen: Mapping[int, int] | None = None
+) -> int:
     """Close the conversations and tag them "spam"; where the organisation's intents include "spam", the
     latest inbound message of each is corrected to it (classification, on hooks.marked_spam), so that the
     brand's model learns from it."""
     conversations = _checked(conversations)
+    conversations_check_seen(conversations=conversations, seen=seen)
     _tag(conversations, SPAM, actor)
     _set_status(conversations, Conversation.Status.CLOSED, actor)
     marked_spam.send(conversations=conversations, actor=actor)
@@ -360,13 +468,16 @@ def _move_references(merged: Conversation, kept: Conversation) -> None:
 
 
 @transaction.atomic
-def conversations_merge(*, conversations: Iterable[Conversation], actor) -> Conversation:
+def conversations_merge(
+    *, conversations: Iterable[Conversation], actor, seen: Mapping[int, int] | None = None
+) -> Conversation:
     """Merge two conversations of one customer and brand into one thread: the older one keeps every
     message, tag and the more active status of the two; the newer one is deleted (the audit log keeps
     what it was). Refuses other pairs with a ConversationActionError."""
     ids = sorted({c.pk for c in conversations})
     if len(ids) != 2:
         raise ConversationActionError("choose exactly two conversations to merge")
+    conversations_check_seen(conversations=conversations, seen=seen)
     locked = list(Conversation.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
     if len(locked) != 2:
         raise ConversationActionError("one of the conversations no longer exists")
@@ -408,6 +519,7 @@ def conversations_merge(*, conversations: Iterable[Conversation], actor) -> Conv
     kept.priority = max(kept.priority, merged.priority)
     kept.assignee_id = kept.assignee_id or merged.assignee_id
     kept.team_id = kept.team_id or merged.team_id
+    kept.version += 1
     kept.save()
     audit_record(
         organization=kept.organization,
@@ -485,6 +597,10 @@ def note_add(*, conversation: Conversation, author, text: str) -> Message:
     return note
 
 
+def _seen(conversation: Conversation, version: int | None) -> dict[int, int] | None:
+    return None if version is None else {conversation.pk: version}
+
+
 def _tell_viewers(conversation_id: int, payload: dict) -> None:
     """The pages open on the conversation (ConversationConsumer)."""
     from apps.core.live import conversation_group, live_send
@@ -493,9 +609,13 @@ def _tell_viewers(conversation_id: int, payload: dict) -> None:
 
 
 @transaction.atomic
-def conversation_assign_to(*, conversation: Conversation, assignee, actor) -> Conversation:
+def conversation_assign_to(
+    *, conversation: Conversation, assignee, actor, seen_version: int | None = None
+) -> Conversation:
     """Assign the conversation to a member who may work on it (None: unassign it). The assignee is notified,
-    unless they took it themselves; the open inboxes hear of it."""
+    unless they took it themselves; the open inboxes hear of it. With `seen_version`, refuses with
+    ConversationChanged when someone changed it since (two agents taking it at once: one wins, the other is
+    told who took it)."""
     from .selectors import conversation_members
 
     if (
@@ -503,6 +623,7 @@ def conversation_assign_to(*, conversation: Conversation, assignee, actor) -> Co
         and not conversation_members(conversation=conversation).filter(user=assignee).exists()
     ):
         raise ConversationActionError(f"{assignee} does not work on this brand's conversations")
+    conversations_check_seen(conversations=[conversation], seen=_seen(conversation, seen_version))
     conversation = conversation_assign(conversation=conversation, assignee=assignee, actor=actor)
     assigned.send(conversation=conversation, assignee=assignee, actor=actor)
     _announce([conversation])
@@ -510,10 +631,13 @@ def conversation_assign_to(*, conversation: Conversation, assignee, actor) -> Co
 
 
 @transaction.atomic
-def conversation_snooze(*, conversation: Conversation, until: datetime, actor) -> Conversation:
+def conversation_snooze(
+    *, conversation: Conversation, until: datetime, actor, seen_version: int | None = None
+) -> Conversation:
     """Put the conversation aside until `until`; conversations_unsnooze_due() reopens it then."""
     if until <= timezone.now():
         raise ConversationActionError("snooze it until a moment in the future")
+    conversations_check_seen(conversations=[conversation], seen=_seen(conversation, seen_version))
     conversation = conversation_set_status(
         conversation=conversation, status=Conversation.Status.SNOOZED, actor=actor, snoozed_until=until
     )
@@ -541,12 +665,16 @@ def conversations_unsnooze_due(*, now: datetime | None = None) -> int:
 
 
 @transaction.atomic
-def conversation_untag(*, conversation: Conversation, tag: Tag, actor) -> None:
+def conversation_untag(
+    *, conversation: Conversation, tag: Tag, actor, seen_version: int | None = None
+) -> None:
     """Take the tag off the conversation (tagging one is conversations_bulk_tag with one conversation)."""
+    conversations_check_seen(conversations=[conversation], seen=_seen(conversation, seen_version))
     removed, _ = Conversation.tags.through.objects.filter(
         conversation_id=conversation.pk, tag_id=tag.pk
     ).delete()
     if removed:
+        Conversation.objects.filter(pk=conversation.pk).update(version=F("version") + 1)
         audit_record(
             organization=conversation.organization,
             actor=actor,
@@ -571,25 +699,6 @@ def conversation_set_team(*, conversation: Conversation, team, actor) -> Convers
         action="conversation.team",
         target=conversation,
         data={"team": team.pk if team else None, "team_name": team.name if team else ""},
-    )
-    _announce([conversation])
-    return conversation
-
-
-@transaction.atomic
-def conversation_set_priority(*, conversation: Conversation, priority: float, actor) -> Conversation:
-    """Set the conversation's priority (0–100); waiting raises it again later (conversations_reprioritise)."""
-    if not 0 <= priority <= 100:
-        raise ConversationActionError("a priority is between 0 and 100")
-    conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
-    conversation.priority = priority
-    conversation.save(update_fields=["priority", "updated_at"])
-    audit_record(
-        organization=conversation.organization,
-        actor=actor,
-        action="conversation.priority",
-        target=conversation,
-        data={"priority": priority},
     )
     _announce([conversation])
     return conversation

@@ -384,8 +384,11 @@ def generate_demo(*, messages: int = 6000, days: int = 90, seed: int = 7, passwo
         }
         started = _sent_at(rng, now, days)
         turns = rng.choice([1, 1, 1, 2, 2, 3, 4])
-        replied = kind not in PUBLIC_KINDS or rng.random() < 0.4
-        closed = replied and rng.random() < 0.55 and started < now - timedelta(days=1)
+        # The agents answer by a policy of their own (what the triage learns from): most questions and
+        # complaints, some praise (the first brand thanks its fans), never spam; private channels nearly all.
+        replied = rng.random() < _reply_chance(intent, kind, brand is brands[0])
+        closed = (replied or intent == "spam" or rng.random() < 0.6) and rng.random() < 0.55
+        closed = closed and started < now - timedelta(days=1)
         first_text = phrases.compose(rng, language, intent, **slots)
         conversation = Conversation(
             organization=organization,
@@ -481,10 +484,106 @@ def generate_demo(*, messages: int = 6000, days: int = 90, seed: int = 7, passwo
                 organization=organization, brand=brand, kind=kind, name=f"{brand.name}: {kind.label}"
             )
             alert_rule_save(rule=rule, actor=None)
+    _shelf_create(organization, brands, seed=seed)
     routing_demo.routing_demo_create(organization=organization, brands=brands, now=now)
     automation_demo.automation_demo_create(organization=organization, brands=brands, now=now, seed=seed)
     customers = len({p["identities"][k].customer_id for p in people for k in p["kinds"]})
     return DemoResult(credentials=credentials, messages=written, customers=customers)
+
+
+#: The demo's saved replies: the agents' replies of phrases.AGENT_REPLIES (same order in every language), each
+#: with the intent it answers, a title and a folder.
+SAVED_REPLIES = [
+    ("complaint", "Ask for the order number", "Complaints"),
+    ("complaint", "Escalated to a specialist", "Complaints"),
+    ("praise", "Thanks for the kind words", "Praise"),
+    ("question", "Details sent privately", "Questions"),
+    ("other", "Request received", "General"),
+    ("churn_risk", "Offer a call to stay", "Retention"),
+    ("feature_request", "Suggestion passed on", "Product feedback"),
+]
+_SHORT_TO_LONG = {"{first_name}": "{{customer.first_name}}", "{brand}": "{{brand.name}}"}
+
+
+def _shelf_create(organization, brands, *, seed: int) -> None:
+    """Saved replies and macros for each brand in each language of the demo, used a few times already (from
+    a random generator of their own, so that the rest of the demo stays as it was)."""
+    from apps.replies.models import Macro, SavedReply, Scope
+
+    rng = random.Random(seed + 1)
+    replies, macros = [], []
+    for brand in brands:
+        for language in phrases.LANGUAGES:
+            for index, (intent, title, folder) in enumerate(SAVED_REPLIES):
+                body = phrases.AGENT_REPLIES[language][index]
+                for short, long in _SHORT_TO_LONG.items():
+                    body = body.replace(short, long)
+                replies.append(
+                    SavedReply(
+                        organization=organization,
+                        scope=Scope.BRAND,
+                        brand=brand,
+                        folder=folder,
+                        title=f"{title} ({language})",
+                        body=body,
+                        language=language,
+                        intent=intent,
+                        usage_count=rng.randint(0, 40) * (3 if language == "en" else 1),
+                    )
+                )
+    SavedReply.objects.bulk_create(replies)
+    escalations = {(r.brand_id, r.language): r for r in replies if r.title.startswith("Escalated")}
+    for brand in brands:
+        for language in phrases.LANGUAGES:
+            actions = [
+                {"type": "saved_reply", "saved_reply": escalations[(brand.pk, language)].pk},
+                {"type": "tag", "tag": "escalated"},
+                {"type": "priority", "priority": 70.0},
+                {"type": "status", "status": "pending"},
+                {"type": "note", "text": "Escalated to a specialist; the customer was told within 24 h."},
+            ]
+            macros.append(
+                Macro(
+                    name=f"Escalate ({language})",
+                    folder="Complaints",
+                    actions=actions,
+                    usage_count=rng.randint(0, 9),
+                )
+            )
+        macros.append(
+            Macro(
+                name="Close as spam",
+                folder="Triage",
+                actions=[{"type": "tag", "tag": "spam"}, {"type": "status", "status": "closed"}],
+                usage_count=rng.randint(0, 30),
+            )
+        )
+        macros.append(
+            Macro(
+                name="Waiting for the customer: snooze a day",
+                folder="Triage",
+                actions=[
+                    {"type": "snooze", "hours": 24},
+                    {"type": "note", "text": "Asked {{customer.first_name}} for details; back tomorrow."},
+                ],
+                usage_count=rng.randint(0, 30),
+            )
+        )
+        for macro in macros[-len(phrases.LANGUAGES) - 2 :]:
+            macro.organization, macro.scope, macro.brand = organization, Scope.BRAND, brand
+    Macro.objects.bulk_create(macros)
+
+
+def _reply_chance(intent: str, kind: str, thanks_fans: bool) -> float:
+    """How likely the demo's agents answer a conversation that starts with this intent on this channel."""
+    if intent == "spam":
+        return 0.0
+    if kind not in PUBLIC_KINDS:
+        return 0.5 if intent in ("praise", "other") else 0.95
+    chances = {"complaint": 0.85, "churn_risk": 0.9, "question": 0.8, "purchase_intent": 0.7}
+    if intent == "praise":
+        return 0.8 if thanks_fans else 0.1
+    return chances.get(intent, 0.2)
 
 
 def demo_classify(*, processes: int = 1, progress=None) -> int:

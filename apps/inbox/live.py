@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from apps.conversations.models import Message
+from apps.conversations.models import Conversation, Message
 
 from .consumers import conversation_group, inbox_send, live_send
 
@@ -44,8 +44,17 @@ def push_conversations_changed(conversations) -> None:
     by_brand: dict[tuple[int, int], list[int]] = {}
     for conversation in conversations:
         by_brand.setdefault((conversation.organization_id, conversation.brand_id), []).append(conversation.pk)
+    # Each conversation's version as committed (the hook is sent on commit): an open page that already
+    # shows it (its own agent's action) has nothing to fetch again.
+    every = [pk for ids in by_brand.values() for pk in ids]
+    versions = dict(Conversation.objects.filter(pk__in=every).values_list("pk", "version"))
     for (organization_id, brand_id), ids in by_brand.items():
-        inbox_send(organization_id, brand_id, {"event": "conversation.updated", "conversations": ids})
+        payload = {
+            "event": "conversation.updated",
+            "conversations": ids,
+            "versions": {str(pk): versions[pk] for pk in ids if pk in versions},
+        }
+        inbox_send(organization_id, brand_id, payload)
 
 
 def push_stored(messages: list[Message]) -> None:

@@ -6,7 +6,7 @@ from apps.accounts.models import Brand, Membership, Team
 from apps.accounts.tenancy import scoped
 from apps.connectors.models import Channel
 from apps.conversations.labels import DEFAULT_LANGUAGES, Sentiment
-from apps.conversations.models import Conversation, Tag
+from apps.conversations.models import Conversation, NeedsReply, Tag
 from apps.conversations.selectors import INBOX_SORTS, inbox_agents
 
 from .models import SavedView
@@ -35,6 +35,7 @@ def inbox_filter_choices(*, membership: Membership, intent_labels: Collection[st
         "intents": list(intent_labels),
         "languages": sorted(DEFAULT_LANGUAGES),
         "priorities": [name for name, _ in Conversation.PRIORITY_LEVELS],
+        "needs_reply": NeedsReply.choices,
         "statuses": Conversation.Status.choices,
         "sorts": INBOX_SORTS,
     }

@@ -10,10 +10,10 @@ from .services import saved_reply_save
 class SavedReplyAdmin(TenantAdmin):
     """The organisation's saved replies: the CRUD page of admins (agents pick them in the composer)."""
 
-    list_display = ["title", "brand", "team", "language", "updated_at"]
-    list_filter = ["language", "brand", "team"]
+    list_display = ["title", "scope", "folder", "brand", "team", "language", "usage_count", "updated_at"]
+    list_filter = ["scope", "language", "brand", "team"]
     search_fields = ["title", "body"]
-    exclude = ["created_by"]
+    exclude = ["created_by", "owner"]  # personal ones are their owners', on the saved replies page
 
     def save_model(self, request, obj, form, change):
         if not change and not obj.organization_id:

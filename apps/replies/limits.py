@@ -153,9 +153,9 @@ def _text_issues(text: str, length: ReplyLength) -> list[LimitIssue]:
         issues.append(
             LimitIssue("length", f"{length.limit - length.used} {length.unit} left.", blocking=False)
         )
-    leftovers = sorted(set(PLACEHOLDER.findall(text)))
+    leftovers = sorted({match.group(0) for match in PLACEHOLDER.finditer(text)})
     if leftovers:
-        names = ", ".join(f"{{{name}}}" for name in leftovers)
+        names = ", ".join(leftovers)
         issues.append(
             LimitIssue(
                 "variables", f"The text still holds {names}: replace it before sending.", blocking=False

@@ -12,10 +12,11 @@ from django.db.models import F, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from apps.conversations.models import Conversation, Message
+from apps.conversations.services import conversations_refresh_needs_reply
 from apps.core.audit import audit_record
 
 from .limits import LimitIssue, reply_limits
-from .models import ENCODER, ResolutionExample, SavedReply
+from .models import ENCODER, Macro, ResolutionExample, SavedReply, Scope, Shelved
 from .variables import variable_values, variables_template, without_variables
 
 #: The longest question kept with a resolution example (the encoder reads the start of a text anyway).
@@ -122,9 +123,46 @@ def reply_retry(*, message, actor):
 # ------------------------------------------------------------------------------------------ saved replies
 
 
+class ShelfRefused(ValueError):
+    """A saved reply or macro that this member may not save or delete; the message says why."""
+
+
+def _shelf_check(item: Shelved, membership) -> None:
+    """The scoping rule (selectors.shelf_editable / shelf_scopes) applied to a write."""
+    from django.core.exceptions import ValidationError
+
+    from .selectors import shelf_editable, shelf_scopes
+
+    if membership is None or not membership.can_work_inbox:
+        raise ShelfRefused("Only the inbox roles keep saved replies and macros.")
+    item.organization_id = item.organization_id or membership.organization_id
+    if item.scope not in dict(shelf_scopes(membership=membership)):
+        raise ShelfRefused(
+            "Agents keep personal items; team, brand and organisation ones are made by admins."
+        )
+    if item.scope == Scope.PERSONAL and item.owner_id is None:
+        item.owner = membership.user
+    if not shelf_editable(item, membership=membership):
+        raise ShelfRefused("Only its owner changes a personal item.")
+    if item.pk is not None:
+        stored = type(item).objects.filter(pk=item.pk).first()
+        if stored is None or not shelf_editable(stored, membership=membership):
+            raise ShelfRefused("Only its owner, or an admin for shared ones, changes it.")
+    if item.brand_id and membership.limited_to_brands and item.brand_id not in membership.brand_ids:
+        raise ShelfRefused("You do not work on that brand.")
+    try:
+        item.full_clean()
+    except ValidationError as error:
+        raise ShelfRefused(" ".join(error.messages)) from error
+
+
 @transaction.atomic
-def saved_reply_save(*, saved_reply: SavedReply, actor) -> SavedReply:
-    """Create or change a saved reply; a new title or body is embedded again when next needed."""
+def saved_reply_save(*, saved_reply: SavedReply, actor, membership=None) -> SavedReply:
+    """Create or change a saved reply; a new title or body is embedded again when next needed. With a
+    `membership` (pages, API) the scoping rule decides whether it may (ShelfRefused); without, it is the
+    organisation's own doing (the Django admin, the demo)."""
+    if membership is not None:
+        _shelf_check(saved_reply, membership)
     if saved_reply.pk is None:
         saved_reply.created_by = actor if getattr(actor, "pk", None) else None
     else:
@@ -138,9 +176,57 @@ def saved_reply_save(*, saved_reply: SavedReply, actor) -> SavedReply:
         actor=actor,
         action="saved_reply.saved",
         target=saved_reply,
-        data={"title": saved_reply.title},
+        data={"title": saved_reply.title, "scope": saved_reply.scope},
     )
     return saved_reply
+
+
+@transaction.atomic
+def shelf_delete(*, item: Shelved, membership) -> None:
+    """Delete a saved reply or a macro (the scoping rule decides who may)."""
+    from .selectors import shelf_editable
+
+    if not shelf_editable(item, membership=membership):
+        raise ShelfRefused("Only its owner, or an admin for shared ones, deletes it.")
+    kind = item._meta.model_name
+    audit_record(
+        organization=item.organization,
+        actor=membership.user,
+        action=f"{kind}.deleted",
+        target=item,
+        data={"name": str(item)},
+    )
+    item.delete()
+
+
+def saved_reply_used(*, saved_reply: SavedReply) -> None:
+    """Count one use (inserted in the composer, or by a macro)."""
+    SavedReply.objects.filter(pk=saved_reply.pk).update(
+        usage_count=F("usage_count") + 1, last_used_at=timezone.now()
+    )
+
+
+@transaction.atomic
+def macro_save(*, macro: Macro, membership) -> Macro:
+    """Create or change a macro: its actions checked (macros.MacroRefused), the scoping rule applied."""
+    from .macros import MacroRefused, macro_actions_clean
+
+    try:
+        macro.actions = macro_actions_clean(macro.actions, organization_id=membership.organization_id)
+    except MacroRefused as error:
+        raise ShelfRefused(str(error)) from error
+    _shelf_check(macro, membership)
+    if macro.pk is None:
+        macro.created_by = membership.user
+    macro.save()
+    audit_record(
+        organization=macro.organization,
+        actor=membership.user,
+        action="macro.saved",
+        target=macro,
+        data={"name": macro.name, "scope": macro.scope, "actions": macro.actions},
+    )
+    return macro
 
 
 def saved_replies_embed(*, saved_replies: QuerySet[SavedReply]) -> int:
@@ -237,6 +323,7 @@ def resolution_examples_record(*, conversation_ids: Iterable[int]) -> int:
                     "brand_id": conversation.brand_id,
                     "reply_message": reply,
                     "language": language,
+                    "intent": messages[conversation.question_id].intent or conversation.intent,
                     "question_text": question,
                     "reply_text": variables_template(reply.text, values),
                     "embedding": vector,
@@ -288,6 +375,7 @@ def reply_create(
     if conversation.first_response_at is None:
         updates["first_response_at"] = message.sent_at
     Conversation.objects.filter(pk=conversation.pk).update(**updates)
+    conversations_refresh_needs_reply(conversation_ids=[conversation.pk])  # the reply answers what waited
     if not scheduled:
         # Scheduled replies are sent by send_scheduled_messages_task when due, not as broker ETAs, which
         # Redis would redeliver after its visibility timeout.

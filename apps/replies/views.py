@@ -17,8 +17,8 @@ from apps.classification.encoders import EncoderUnavailable
 from apps.conversations.models import Conversation, Message
 
 from .limits import channel_limits, reply_length, reply_limits
-from .selectors import reply_channels, reply_deliveries, saved_replies_for
-from .services import ReplyRefused, reply_retry, reply_send
+from .selectors import macros_for, reply_channels, reply_deliveries, saved_replies_for
+from .services import ReplyRefused, reply_retry, reply_send, saved_reply_used
 from .suggestions import reply_suggestions
 from .variables import variable_values, variables_fill
 
@@ -70,7 +70,10 @@ def _context(request, conversation, *, text: str = "", issues=None, channels=Non
         "issues": issues,
         "length": reply_length(conversation, channel, text),
         "send_at": request.POST.get("send_at", ""),
-        "saved_replies": saved_replies_for(conversation=conversation, agent=request.user),
+        "saved_replies": saved_replies_for(
+            conversation=conversation, agent=request.user, membership=current_membership(request)
+        ),
+        "macros": macros_for(membership=current_membership(request), conversation=conversation),
         "deliveries": reply_deliveries(conversation=conversation),
         **extra,
     }
@@ -118,6 +121,7 @@ def _inserted(request, conversation, text: str) -> tuple[str, list[str]]:
     )
     values = variable_values(customer=conversation.customer, brand=conversation.brand, agent=request.user)
     filled = variables_fill(saved.body, values)
+    saved_reply_used(saved_reply=saved)
     notes = [f"CXM does not know {{{name}}}: replace it yourself." for name in filled.unknown]
     notes += [
         f"No {name.replace('_', ' ')} is known for this customer: replace {{{name}}}."

@@ -1,7 +1,10 @@
-// The conversation page (inbox/conversation.html): colleagues viewing and typing, from the page's WebSocket
-// (ConversationConsumer in apps/inbox/consumers.py, opened and reopened by the htmx ws extension); the SLA
-// timer; times in the agent's own time zone; and the refusals (HTTP 400) of the page's forms, shown where
-// they were sent.
+// The open conversation (inbox/conversation.html, a pane of the inbox's workspace): colleagues viewing and
+// typing, from its WebSocket (ConversationConsumer in apps/inbox/consumers.py, opened and reopened by the htmx
+// ws extension); the conversation kept live from the list's WebSocket (new messages, replies, deliveries,
+// changes of status, assignee and tags: its thread and controls are fetched again, the composer and the note
+// form, with any draft in them, are left alone); a warning before sending a reply when a colleague replied or
+// is typing one; the SLA timer; times in the agent's own time zone; and the refusals (HTTP 400) and conflicts
+// (HTTP 409) of the pane's forms, shown where they were sent.
 (() => {
   "use strict";
 
@@ -16,6 +19,7 @@
   ];
 
   const page = () => document.querySelector("[data-conversation-page]");
+  const openId = () => (page() ? Number(page().dataset.conversation) : null);
   const isPageSocket = (event) => event.target.matches && event.target.matches("[data-conversation-page]");
   let socket = null; // the ws extension's wrapper while the socket is open
   let heartbeat = null;
@@ -57,7 +61,8 @@
   });
 
   document.addEventListener("htmx:wsClose", (event) => {
-    if (!isPageSocket(event)) return;
+    // The socket of a conversation the agent moved away from (j/k) closes after the next one's may open.
+    if (!isPageSocket(event) || !event.target.isConnected) return;
     socket = null;
     delete page().dataset.live;
     clearInterval(heartbeat);
@@ -85,8 +90,7 @@
     } else if ((data.event === "note" && data.user !== me) || data.event === "message.updated") {
       // A colleague added a note, or a message was edited, deleted or reacted to on its platform: the
       // thread shows it without a reload.
-      const thread = document.getElementById("thread");
-      if (thread) htmx.ajax("GET", thread.dataset.threadUrl, { target: "#thread", swap: "outerHTML" });
+      refreshThread();
       return;
     } else if (data.event === "typing" && data.user !== me) {
       typing.set(data.user, { name: data.name, field: data.field, until: Date.now() + TYPING_SHOWN_MS });
@@ -105,6 +109,152 @@
     if (now - typingSentAt < TYPING_SEND_MS) return;
     typingSentAt = now;
     send({ type: "typing", field: field.dataset.typing === "note" ? "note" : "reply" });
+  });
+
+  // --------------------------------------------------------------------------- the conversation kept live
+  // The list's socket (#list-pane, InboxConsumer: the organisation's events of the brands this member may see)
+  // names the conversations each event is about. Those about the open one fetch its thread or its controls
+  // again; the composer and the note form are other elements, so a draft being written stays as it is.
+  const THREAD_EVENTS = new Set(["message.created", "message.delivery", "message.classified", "message.updated"]);
+  let controlsWaiting = false; // a refresh of the controls put off while the agent is in one of its fields
+
+  function refreshThread() {
+    const thread = document.getElementById("thread");
+    if (thread) htmx.ajax("GET", thread.dataset.threadUrl, { target: "#thread", swap: "outerHTML" });
+  }
+
+  function refreshControls() {
+    const controls = document.getElementById("conversation-controls");
+    if (!controls) return;
+    // A question about a colleague's change stays until the agent answers it; a field being filled in
+    // (a tag, a snooze time) is not taken from under the agent: the refresh waits until they leave it.
+    if (controls.querySelector("[data-conflict]")) return;
+    const field = document.activeElement;
+    if (field && controls.contains(field) && field.matches("input, select")) {
+      controlsWaiting = true;
+      return;
+    }
+    controlsWaiting = false;
+    htmx.ajax("GET", location.pathname + location.search, {
+      target: "#conversation-controls",
+      swap: "outerHTML",
+      headers: { "HX-Target": "conversation-controls" },
+    });
+  }
+
+  document.addEventListener("focusout", (event) => {
+    const controls = document.getElementById("conversation-controls");
+    if (controlsWaiting && controls && controls.contains(event.target) && !controls.contains(event.relatedTarget)) {
+      refreshControls();
+    }
+  });
+
+  function aboutOpen(data) {
+    const id = openId();
+    if (id === null) return false;
+    if (data.event === "conversation.updated") return (data.conversations || []).includes(id);
+    return (data.messages || []).some((message) => message.conversation === id);
+  }
+
+  document.addEventListener("htmx:wsBeforeMessage", (event) => {
+    if (!event.target.matches || !event.target.matches("#list-pane") || !page()) return;
+    let data;
+    try {
+      data = JSON.parse(event.detail.message);
+    } catch {
+      return;
+    }
+    if (!aboutOpen(data)) return;
+    if (THREAD_EVENTS.has(data.event)) refreshThread();
+    // A customer writing again reopens a closed conversation: its status changes with a new message too.
+    if (data.event === "message.created") refreshControls();
+    if (data.event === "conversation.updated") {
+      // The agent's own action already shows that version (with what it said): nothing to fetch.
+      const controls = document.getElementById("conversation-controls");
+      const version = (data.versions || {})[String(openId())];
+      if (!controls || version === undefined || Number(controls.dataset.version) < version) refreshControls();
+    }
+  });
+
+  // --------------------------------------------------------------------------- two agents replying at once
+  // Replies by others that arrived after the agent opened the conversation, and whether the agent was warned.
+  let knownReplies = null; // ids of the replies in the thread when the conversation was opened (or checked)
+  let newReplies = []; // [{name}] replies by colleagues since
+  let warned = false;
+
+  function replyIds() {
+    return Array.from(document.querySelectorAll("#thread .msg.outbound[data-author]"), (m) => m.dataset.message);
+  }
+
+  function noteReplies() {
+    const me = page() && page().dataset.user;
+    const ids = replyIds();
+    if (knownReplies === null) {
+      knownReplies = new Set(ids);
+      return;
+    }
+    for (const article of document.querySelectorAll("#thread .msg.outbound[data-author]")) {
+      if (knownReplies.has(article.dataset.message)) continue;
+      knownReplies.add(article.dataset.message);
+      if (article.dataset.author !== me) {
+        newReplies.push({ name: article.dataset.authorName });
+        warned = false;
+      }
+    }
+  }
+
+  function reset() {
+    // Another conversation: its own viewers and typists come with its socket.
+    viewers = [];
+    typing.clear();
+    showPresence();
+    knownReplies = null;
+    newReplies = [];
+    warned = false;
+    noteReplies();
+  }
+
+  document.addEventListener("DOMContentLoaded", reset);
+  document.addEventListener("htmx:afterSettle", (event) => {
+    const target = event.detail.target;
+    if (target && target.id === "conversation-pane") reset();
+    else if (document.getElementById("thread")) noteReplies();
+  });
+
+  function warning() {
+    const writing = Array.from(typing.values()).filter((entry) => entry.field === "reply" && entry.until > Date.now());
+    const parts = [];
+    if (newReplies.length) {
+      const who = names([...new Set(newReplies.map((reply) => reply.name))]);
+      parts.push(`${who} replied since you opened this conversation`);
+    }
+    if (writing.length) parts.push(`${names(writing.map((entry) => entry.name))} ${writing.length === 1 ? "is" : "are"} typing a reply right now`);
+    return parts.length ? `${parts.join("; ")}. Read the thread first: press Send again to send yours anyway.` : "";
+  }
+
+  // Before a reply goes out: warn once when a colleague replied or is typing one; the next Send sends.
+  document.addEventListener("htmx:confirm", (event) => {
+    const form = event.detail.elt;
+    if (!form || form.id !== "reply-form") return;
+    const submitter = event.detail.triggeringEvent && event.detail.triggeringEvent.submitter;
+    if (!submitter || submitter.value !== "send") return;
+    const text = warning();
+    if (!text || warned) {
+      warned = false;
+      newReplies = [];
+      return;
+    }
+    event.preventDefault();
+    warned = true;
+    let note = document.getElementById("reply-warning");
+    if (!note) {
+      note = document.createElement("p");
+      note.id = "reply-warning";
+      note.className = "warning";
+      note.setAttribute("role", "alert");
+      form.prepend(note);
+    }
+    note.textContent = text;
   });
 
   // --------------------------------------------------------------------------- SLA timer and local times
@@ -152,8 +302,8 @@
   const SHORTCUTS = {
     r: () => document.getElementById("reply-text"),
     n: () => document.getElementById("note-text"),
-    a: () => document.querySelector('button[name="action"][value="assign_me"]'),
-    c: () => document.querySelector('button[name="action"][value="closed"]'),
+    a: () => document.querySelector('#conversation-controls button[name="action"][value="assign_me"]'),
+    c: () => document.querySelector('#conversation-controls button[name="action"][value="closed"]'),
     u: () => document.querySelector("[data-back-to-inbox]"),
     "?": () => document.getElementById("conversation-help"),
   };
@@ -170,15 +320,23 @@
   });
 
   document.addEventListener("click", (event) => {
-    if (event.target.closest && event.target.closest("[data-open-help]")) {
+    if (!event.target.closest) return;
+    if (event.target.closest("[data-open-help]")) {
       document.getElementById("conversation-help").showModal();
+    }
+    // "Leave it": the agent keeps what a colleague did; the controls show it as it is now.
+    if (event.target.closest("[data-dismiss-conflict]")) {
+      event.target.closest("[data-conflict]").remove();
+      refreshControls();
     }
   });
 
-  // Refusals (HTTP 400) carry the reason in the region they replace: show it.
+  // Refusals (HTTP 400) carry the reason in the region they replace, conflicts (HTTP 409) who changed what
+  // since the agent looked: show them.
   document.addEventListener("htmx:beforeSwap", (event) => {
     const target = event.detail.target;
-    if (event.detail.xhr.status === 400 && page() && page().contains(target)) {
+    const status = event.detail.xhr.status;
+    if ((status === 400 || status === 409) && page() && page().contains(target)) {
       event.detail.shouldSwap = true;
       event.detail.isError = false;
     }

@@ -1,5 +1,6 @@
-// The inbox list: keyboard shortcuts, the help dialog, the selection (kept while the list refreshes) and
-// live events from the WebSocket turned into a debounced refresh of #inbox-results (see index.html).
+// The inbox list: keyboard shortcuts, the help dialog, the selection (kept while the list refreshes), live
+// events from the WebSocket turned into a debounced refresh of #inbox-results (see index.html), the open
+// conversation's row (j/k open the next and previous one beside the list), and the filters' fold.
 (() => {
   "use strict";
 
@@ -23,6 +24,30 @@
     if (!row) return;
     markCurrent(row);
     row.querySelector("[data-open]").focus();
+  }
+
+  // The conversation open beside the list, if any (conversation.js handles its own keys: a, c, r, n, u, ?).
+  const openView = () => document.querySelector("[data-conversation-page]");
+
+  function markOpen() {
+    const view = openView();
+    const id = view ? view.dataset.conversation : null;
+    for (const row of rows()) {
+      const open = row.dataset.conversation === id;
+      row.classList.toggle("open", open);
+      if (open) row.setAttribute("aria-current", "true");
+      else row.removeAttribute("aria-current");
+    }
+    if (id && rowOf(id)) markCurrent(rowOf(id));
+  }
+
+  // j/k with a conversation open: the next or previous row's conversation opens in its place.
+  function openNext(step) {
+    const list = rows();
+    if (!list.length) return;
+    const at = list.indexOf(rowOf(openView().dataset.conversation));
+    const next = at < 0 ? list[0] : list[at + step];
+    if (next) next.querySelector("[data-open]").click();
   }
 
   function move(step) {
@@ -73,6 +98,13 @@
     const help = document.getElementById("inbox-help");
     if (help.open) return; // the dialog keeps its own keys (Esc closes it)
     const row = rowOf(currentId);
+    if (openView()) {
+      if (event.key === "j" || event.key === "k") {
+        event.preventDefault();
+        openNext(event.key === "j" ? 1 : -1);
+      }
+      if (["a", "c", "?"].includes(event.key)) return; // the open conversation's own keys
+    }
     switch (event.key) {
       case "j":
         move(1);
@@ -127,22 +159,44 @@
 
   document.addEventListener("click", (event) => {
     if (event.target.closest("[data-inbox-help]")) document.getElementById("inbox-help").showModal();
+    // On phones and beside an open conversation, the filters and saved views are folded behind a button.
+    const toggle = event.target.closest("[data-toggle-tools]");
+    if (toggle) {
+      const tools = document.getElementById(toggle.getAttribute("aria-controls"));
+      const open = !tools.classList.contains("open");
+      tools.classList.toggle("open", open);
+      toggle.setAttribute("aria-expanded", String(open));
+    }
   });
 
   // The list is replaced by tabs, filters, pages and live refreshes: keep the ticks and the keyboard's
   // place on the rows that are still there.
   document.addEventListener("htmx:beforeSwap", (event) => {
     const target = event.detail.target;
+    if (!target) return;
     if (target === results()) focusWasInList = target.contains(document.activeElement);
-    // The bulk bar's refusals (HTTP 400) carry the reason: show it.
-    if (target.id === "inbox-action-status" && event.detail.xhr.status === 400) {
+    // The bulk bar's refusals (HTTP 400) carry the reason, its conflicts (HTTP 409) who changed what: show them.
+    if (target.id === "inbox-action-status" && [400, 409].includes(event.detail.xhr.status)) {
       event.detail.shouldSwap = true;
       event.detail.isError = false;
     }
   });
 
   document.addEventListener("htmx:afterSwap", (event) => {
-    if (event.detail.target !== results()) return;
+    const target = event.detail.target;
+    if (!target) return; // a restore from htmx's history
+    if (target.id === "conversation-pane") {
+      markOpen();
+      // The conversation opened (a click, j/k): the keyboard goes to it, and on phones its screen shows.
+      const title = document.getElementById("conversation-title");
+      if (title) {
+        title.setAttribute("tabindex", "-1");
+        title.focus({ preventScroll: true });
+        title.scrollIntoView({ block: "nearest" });
+      }
+      return;
+    }
+    if (target !== results()) return;
     const present = new Set(rows().map((row) => row.dataset.conversation));
     for (const id of Array.from(selected)) if (!present.has(id)) selected.delete(id);
     for (const row of rows()) checkbox(row).checked = selected.has(row.dataset.conversation);
@@ -155,7 +209,10 @@
       else results().querySelector("a")?.focus();
     }
     showSelection();
+    markOpen();
   });
+
+  document.addEventListener("DOMContentLoaded", markOpen);
 
   // After a bulk action succeeds, its conversations are no longer "selected for it".
   document.addEventListener("inbox-acted", () => selected.clear());

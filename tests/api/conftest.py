@@ -13,6 +13,7 @@ from apps.automation.models import AutoReply, Rule, Survey, Trigger
 from apps.connectors.kinds import ChannelKind
 from apps.conversations.models import Message, Tag
 from apps.listening.models import Level, ListeningQuery, Mention
+from apps.replies.models import Macro, MacroRun, SavedReply, Scope
 from apps.routing.models import BusinessHours, Holiday, SLAOutcome, SLAPolicy, TeamRouting
 from apps.routing.services import agent_profile_get
 from apps.webhooks.models import WebhookDelivery, WebhookEndpoint
@@ -44,8 +45,9 @@ def api():
 def organisation_data(organization, brand, *, prefix: str) -> dict:
     """One brand's worth of everything the API serves: a channel with secret credentials, a customer with
     an identity, a conversation with an inbound message, a note and a tag, a listening query and a
-    mention, alerts, a webhook, automation (a rule, an acknowledgement, a survey) and routing (an agent, a
-    team's routing, business hours with a holiday, an SLA policy and a deadline met)."""
+    mention, alerts, a webhook, automation (a rule, an acknowledgement, a survey), routing (an agent, a
+    team's routing, business hours with a holiday, an SLA policy and a deadline met), a saved reply and a
+    macro with a run."""
     channel = ChannelFactory(
         brand=brand,
         name=f"{prefix} mail",
@@ -158,8 +160,24 @@ def organisation_data(organization, brand, *, prefix: str) -> dict:
         done_at=now - timedelta(minutes=5),
         met=True,
     )
+    saved_reply = SavedReply.objects.create(
+        organization=organization, brand=brand, scope=Scope.BRAND, title=f"{prefix} reply", body="Thanks"
+    )
+    macro = Macro.objects.create(
+        organization=organization,
+        brand=brand,
+        scope=Scope.BRAND,
+        name=f"{prefix} macro",
+        actions=[{"type": "tag", "tag": f"{prefix}-tag"}],
+    )
+    macro_run = MacroRun.objects.create(
+        organization=organization, macro=macro, actor=agent.user, name=macro.name
+    )
     return {
         "brand": brand,
+        "saved_reply": saved_reply,
+        "macro": macro,
+        "macro_run": macro_run,
         "automation_rule": automation_rule,
         "auto_reply": auto_reply,
         "survey": survey,

@@ -33,6 +33,9 @@ OBJECT_OF_ROUTE = {
     "business-hours": "business_hours",
     "holiday": "holiday",
     "sla-report": "sla_outcome",
+    "saved-reply": "saved_reply",
+    "macro": "macro",
+    "macrorun": "macro_run",
 }
 # Routing's settings (agents, teams, SLA policies, business hours) are the organisation's: their models name
 # no TENANT_BRAND_PATH, like the routing pages. The SLA report counts only the brands' deadlines it may see.
@@ -48,6 +51,8 @@ BRAND_SCOPED = {
     "auto-reply",
     "satisfaction-survey",
     "sla-report",
+    "saved-reply",
+    "macro",
 }
 # How a list row names its object, where it is not by "id": team-routing's rows are teams; the SLA report's
 # rows are figures by team (its default `by`), named by the team's name.

@@ -46,6 +46,19 @@ def test_demo_has_every_role_channel_kind_and_language():
         AlertRule.objects.filter(organization=acme, active=True).count()
         == 2 * Brand.objects.filter(organization=acme).count()
     )
+    # Each brand ships saved replies in every language of the demo, and macros, ready for the composer.
+    from apps.demo.phrases import LANGUAGES
+    from apps.replies.macros import macro_actions_clean
+    from apps.replies.models import Macro, SavedReply
+
+    for brand in Brand.objects.filter(organization=acme):
+        shelf = SavedReply.objects.filter(organization=acme, brand=brand)
+        assert set(shelf.values_list("language", flat=True)) == set(LANGUAGES)
+        assert "{{customer.first_name}}" in shelf.get(title="Thanks for the kind words (en)").body
+        macros = Macro.objects.filter(organization=acme, brand=brand)
+        assert macros.count() == len(LANGUAGES) + 2
+        for macro in macros:
+            assert macro_actions_clean(macro.actions, organization_id=acme.pk) == macro.actions
 
 
 def test_seed_demo_runs_once(capsys, settings, tmp_path):

@@ -75,7 +75,13 @@ async def test_a_bulk_action_tells_the_open_inboxes_once_committed(org_a, brand_
     )
 
     event = await communicator.receive_json_from(timeout=5)
-    assert event == {"event": "conversation.updated", "brand": brand_a.pk, "conversations": [conversation.pk]}
+    assert event == {
+        "event": "conversation.updated",
+        "brand": brand_a.pk,
+        "conversations": [conversation.pk],
+        # The version each conversation is at now: a page that shows it already fetches nothing.
+        "versions": {str(conversation.pk): 1},
+    }
     await communicator.disconnect()
 
 

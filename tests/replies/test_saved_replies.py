@@ -111,6 +111,7 @@ def test_admins_manage_saved_replies_in_the_admin_and_a_change_is_embedded_again
             "title": "Refunds",
             "body": "Hi {first_name}, refunds take 5 days.",
             "language": "en",
+            "scope": "brand",
             "brand": brand_a.pk,
         },
     )

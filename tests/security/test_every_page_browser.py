@@ -141,10 +141,6 @@ def test_no_page_scrolls_sideways_on_a_phone(world, tmp_path):
     assert not problems, "\n".join(problems)
 
 
-@pytest.mark.xfail(
-    reason="the inbox and the conversation page are re-laid out for phones by i16a (issue 16, three panes)",
-    strict=False,
-)
 def test_the_inbox_and_the_conversation_do_not_scroll_sideways_on_a_phone(world, tmp_path):
     problems = _browse(world, _pages(world, inbox=True), tmp_path)
     assert not problems, "\n".join(problems)

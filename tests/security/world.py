@@ -17,7 +17,7 @@ from apps.customers.services import customer_merge
 from apps.inbox.models import SavedView
 from apps.ingestion.models import ImportJob, RawPayload
 from apps.notifications.models import Notification
-from apps.replies.models import EMBEDDING_DIM, ResolutionExample, SavedReply
+from apps.replies.models import EMBEDDING_DIM, Macro, MacroRun, ResolutionExample, SavedReply, Scope
 from apps.routing.models import AgentProfile
 from tests.api.conftest import organisation_data
 from tests.factories import BrandFactory, ChannelFactory, CustomerFactory, MessageFactory, membership_create
@@ -89,6 +89,23 @@ def _brand_objects(org_a, brand, prefix: str, owner, admin) -> dict:
         "saved_reply": SavedReply.objects.create(
             organization=org_a, brand=brand, title=f"{prefix} reply", body="Thanks"
         ),
+        "personal_reply": SavedReply.objects.create(
+            organization=org_a,
+            brand=brand,
+            scope=Scope.PERSONAL,
+            owner=owner.user,
+            title=f"{prefix} personal reply",
+            body="Thanks",
+        ),
+        "macro": Macro.objects.create(
+            organization=org_a,
+            brand=brand,
+            scope=Scope.PERSONAL,
+            owner=owner.user,
+            name=f"{prefix} macro",
+            actions=[{"type": "tag", "tag": "matrix"}],
+        ),
+        "macro_run": MacroRun.objects.create(organization=org_a, actor=owner.user, name=f"{prefix} run"),
         "resolution_example": ResolutionExample.objects.create(
             organization=org_a,
             brand=brand,

@@ -16,9 +16,10 @@ from apps.api import filters
 from apps.api import serializers as s
 from apps.classification.services import label_correct
 from apps.conversations.models import Conversation, Message, Tag
-from apps.conversations.selectors import conversation_thread, inbox_agents
+from apps.conversations.selectors import conversation_last_change, conversation_thread, inbox_agents
 from apps.conversations.services import (
     ConversationActionError,
+    ConversationChanged,
     conversation_assign_to,
     conversation_snooze,
     conversation_untag,
@@ -26,10 +27,17 @@ from apps.conversations.services import (
     conversations_bulk_tag,
     note_add,
 )
+from apps.core.parsing import ascii_int
 from apps.replies.selectors import reply_channels
 from apps.replies.services import ReplyRefused, reply_send
 
 from .base import NOT_FOUND, REFUSED, THREAD_LIMIT, TenantViewSet
+
+CONFLICT = OpenApiResponse(
+    s.ConflictSerializer,
+    description="Someone changed the conversation since the version sent (`version` or If-Match): nothing "
+    "was done. The answer says who, when, and the conversation as it is now; send its version to go ahead.",
+)
 
 
 def _latest(thread) -> list[Message]:
@@ -52,12 +60,34 @@ class ConversationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tena
         return Conversation.objects.prefetch_related(Prefetch("tags", queryset=Tag.objects.only("name")))
 
     def _done(self, conversation: Conversation) -> Response:
-        return Response(s.ConversationSerializer(self.get_queryset().get(pk=conversation.pk)).data)
+        current = self.get_queryset().get(pk=conversation.pk)
+        return Response(s.ConversationSerializer(current).data, headers={"ETag": f'"{current.version}"'})
+
+    def retrieve(self, request, *args, **kwargs):
+        return self._done(self.get_object())
+
+    def _seen(self, given) -> int | None:
+        """The version the client saw: `version` in the body, else the If-Match header ("3" or W/"3")."""
+        if given.validated_data.get("version") is not None:
+            return given.validated_data["version"]
+        header = self.request.headers.get("If-Match", "").strip().removeprefix("W/").strip('"')
+        return ascii_int(header) if header else None
+
+    def _conflict(self, conversation: Conversation) -> Response:
+        current = self.get_queryset().get(pk=conversation.pk)
+        change = conversation_last_change(conversation=current)
+        body = {
+            "detail": "Someone changed this conversation since that version: nothing was done.",
+            "change": f"{change.text} {change.ago}" if change else None,
+            "changed_at": change.at if change else None,
+            "conversation": s.ConversationSerializer(current).data,
+        }
+        return Response(body, status=status.HTTP_409_CONFLICT)
 
     @extend_schema(
         summary="Assign to a member who works on the brand, or unassign (null)",
         request=s.AssignInput,
-        responses={200: s.ConversationSerializer, 400: REFUSED, 404: NOT_FOUND},
+        responses={200: s.ConversationSerializer, 400: REFUSED, 404: NOT_FOUND, 409: CONFLICT},
     )
     @action(detail=True, methods=["post"])
     def assign(self, request, pk=None):
@@ -71,7 +101,14 @@ class ConversationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tena
                 raise ValidationError({"assignee": "not a member of this organisation who works the inbox"})
             assignee = agent.get().user
         try:
-            conversation_assign_to(conversation=conversation, assignee=assignee, actor=request.user)
+            conversation_assign_to(
+                conversation=conversation,
+                assignee=assignee,
+                actor=request.user,
+                seen_version=self._seen(given),
+            )
+        except ConversationChanged:
+            return self._conflict(conversation)
         except ConversationActionError as error:
             return self.refused(error)
         return self._done(conversation)
@@ -79,7 +116,7 @@ class ConversationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tena
     @extend_schema(
         summary="Change the status (open, pending, snoozed with snoozed_until, closed)",
         request=s.StatusInput,
-        responses={200: s.ConversationSerializer, 400: REFUSED, 404: NOT_FOUND},
+        responses={200: s.ConversationSerializer, 400: REFUSED, 404: NOT_FOUND, 409: CONFLICT},
     )
     @action(detail=True, methods=["post"])
     def status(self, request, pk=None):
@@ -87,34 +124,54 @@ class ConversationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tena
         given = s.StatusInput(data=request.data)
         given.is_valid(raise_exception=True)
         wanted = given.validated_data["status"]
+        seen = self._seen(given)
         try:
             if wanted == Conversation.Status.SNOOZED:
                 conversation_snooze(
-                    conversation=conversation, until=given.validated_data["snoozed_until"], actor=request.user
+                    conversation=conversation,
+                    until=given.validated_data["snoozed_until"],
+                    actor=request.user,
+                    seen_version=seen,
                 )
             else:
-                conversations_bulk_set_status(conversations=[conversation], status=wanted, actor=request.user)
+                conversations_bulk_set_status(
+                    conversations=[conversation],
+                    status=wanted,
+                    actor=request.user,
+                    seen=None if seen is None else {conversation.pk: seen},
+                )
+        except ConversationChanged:
+            return self._conflict(conversation)
         except (ConversationActionError, DjangoValidationError) as error:
             return self.refused(error)
         return self._done(conversation)
 
     @extend_schema(
-        summary="Close the conversation",
+        summary="Close the conversation (If-Match: the version seen)",
         request=None,
-        responses={200: s.ConversationSerializer, 404: NOT_FOUND},
+        responses={200: s.ConversationSerializer, 404: NOT_FOUND, 409: CONFLICT},
     )
     @action(detail=True, methods=["post"])
     def close(self, request, pk=None):
         conversation = self.get_object()
-        conversations_bulk_set_status(
-            conversations=[conversation], status=Conversation.Status.CLOSED, actor=request.user
-        )
+        given = s.SeenInput(data={})
+        given.is_valid(raise_exception=True)
+        seen = self._seen(given)
+        try:
+            conversations_bulk_set_status(
+                conversations=[conversation],
+                status=Conversation.Status.CLOSED,
+                actor=request.user,
+                seen=None if seen is None else {conversation.pk: seen},
+            )
+        except ConversationChanged:
+            return self._conflict(conversation)
         return self._done(conversation)
 
     @extend_schema(
         summary="Put aside until a moment in the future; it reopens then",
         request=s.SnoozeInput,
-        responses={200: s.ConversationSerializer, 400: REFUSED, 404: NOT_FOUND},
+        responses={200: s.ConversationSerializer, 400: REFUSED, 404: NOT_FOUND, 409: CONFLICT},
     )
     @action(detail=True, methods=["post"])
     def snooze(self, request, pk=None):
@@ -123,8 +180,13 @@ class ConversationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tena
         given.is_valid(raise_exception=True)
         try:
             conversation_snooze(
-                conversation=conversation, until=given.validated_data["until"], actor=request.user
+                conversation=conversation,
+                until=given.validated_data["until"],
+                actor=request.user,
+                seen_version=self._seen(given),
             )
+        except ConversationChanged:
+            return self._conflict(conversation)
         except (ConversationActionError, DjangoValidationError) as error:
             return self.refused(error)
         return self._done(conversation)
@@ -132,17 +194,23 @@ class ConversationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tena
     @extend_schema(
         summary="Tag the conversation (the organisation's tag of that name, made if new)",
         request=s.TagInput,
-        responses={200: s.ConversationSerializer, 400: REFUSED, 404: NOT_FOUND},
+        responses={200: s.ConversationSerializer, 400: REFUSED, 404: NOT_FOUND, 409: CONFLICT},
     )
     @action(detail=True, methods=["post"])
     def tag(self, request, pk=None):
         conversation = self.get_object()
         given = s.TagInput(data=request.data)
         given.is_valid(raise_exception=True)
+        seen = self._seen(given)
         try:
             conversations_bulk_tag(
-                conversations=[conversation], name=given.validated_data["name"], actor=request.user
+                conversations=[conversation],
+                name=given.validated_data["name"],
+                actor=request.user,
+                seen=None if seen is None else {conversation.pk: seen},
             )
+        except ConversationChanged:
+            return self._conflict(conversation)
         except ConversationActionError as error:
             return self.refused(error)
         return self._done(conversation)
@@ -150,7 +218,7 @@ class ConversationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tena
     @extend_schema(
         summary="Take a tag off the conversation",
         request=s.TagInput,
-        responses={200: s.ConversationSerializer, 404: NOT_FOUND},
+        responses={200: s.ConversationSerializer, 404: NOT_FOUND, 409: CONFLICT},
     )
     @action(detail=True, methods=["post"])
     def untag(self, request, pk=None):
@@ -158,7 +226,12 @@ class ConversationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tena
         given = s.TagInput(data=request.data)
         given.is_valid(raise_exception=True)
         tag = get_visible_or_404(conversation.tags.all(), self.membership, name=given.validated_data["name"])
-        conversation_untag(conversation=conversation, tag=tag, actor=request.user)
+        try:
+            conversation_untag(
+                conversation=conversation, tag=tag, actor=request.user, seen_version=self._seen(given)
+            )
+        except ConversationChanged:
+            return self._conflict(conversation)
         return self._done(conversation)
 
     @extend_schema(
