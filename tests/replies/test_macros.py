@@ -261,6 +261,19 @@ def test_the_api_keeps_the_same_rule(org_a, brand_a, agent, admin, login, two_co
     assert not Conversation.objects.filter(status=Conversation.Status.CLOSED).exists()
 
 
+def test_a_run_names_conversations_of_any_brand_so_admins_limited_to_a_brand_read_only_their_own(
+    org_a, brand_a, agent, admin, login, two_conversations
+):
+    macro = _macro(org_a, actions=[{"type": "tag", "tag": "seen"}])
+    run = macro_run(macro=macro, conversations=two_conversations, actor=agent.user).run
+    limited = membership_create(org_a, Role.ADMIN, brands=[BrandFactory(organization=org_a)])
+    url = reverse("api:macrorun-list")
+
+    assert [row["id"] for row in login(admin).get(url).json()["results"]] == [run.pk]
+    assert login(limited).get(url).json()["results"] == []
+    assert login(limited).get(reverse("api:macrorun-detail", args=[run.pk])).status_code == 404
+
+
 def test_the_pages_list_search_and_save(org_a, agent, login):
     SavedReplyFactory(organization=org_a, title="Refund policy", folder="Billing", body="Refunds take 5 days")
     SavedReplyFactory(organization=org_a, title="Opening hours", folder="General", body="9 to 5")

@@ -241,7 +241,7 @@ class MacroViewSet(_ShelfViewSet):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Macro runs: one's own (admins: everyone's), newest first"),
+    list=extend_schema(summary="Macro runs: one's own (admins of every brand: everyone's), newest first"),
     retrieve=extend_schema(summary="One macro run", responses={200: MacroRunSerializer, 404: NOT_FOUND}),
 )
 class MacroRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
@@ -250,8 +250,12 @@ class MacroRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVi
 
     def get_queryset(self):
         runs = super().get_queryset()
-        if self.membership is None or self.membership.is_admin:
-            return runs  # (none at all without a membership: scoped())
+        if self.membership is None:
+            return runs  # none at all without a membership: scoped()
+        # A run spans conversations of any brand (its `changes` name them, before and after): only an admin of
+        # every brand reads other people's runs; anyone limited to some brands, admins too, reads their own.
+        if self.membership.is_admin and not self.membership.limited_to_brands:
+            return runs
         return runs.filter(actor=self.request.user)
 
     @extend_schema(
