@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from apps.accounts.admin_base import TenantAdmin
 
-from .models import ResolutionExample, SavedReply
+from .models import Macro, MacroRun, ResolutionExample, SavedReply
 from .services import saved_reply_save
 
 
@@ -37,3 +37,34 @@ class ResolutionExampleAdmin(TenantAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+class ReadOnlyTenantAdmin(TenantAdmin):
+    """Made and changed on the app's own pages, where each is checked and audited; only viewed here."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Macro)
+class MacroAdmin(ReadOnlyTenantAdmin):
+    list_display = ["name", "scope", "folder", "brand", "team", "usage_count", "updated_at"]
+    list_filter = ["scope", "brand", "team"]
+    search_fields = ["name"]
+
+
+@admin.register(MacroRun)
+class MacroRunAdmin(ReadOnlyTenantAdmin):
+    list_display = ["__str__", "actor", "created_at", "undone_at"]
+
+    def get_queryset(self, request):
+        # A run names conversations of any brand: an admin limited to some brands sees only their own runs
+        # (the API's rule, MacroRunViewSet).
+        runs = super().get_queryset(request)
+        membership = self._membership(request)
+        if membership is not None and membership.limited_to_brands:
+            return runs.filter(actor=request.user)
+        return runs
