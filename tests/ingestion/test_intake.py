@@ -7,6 +7,7 @@ give each stored payload a task.
 
 import asyncio
 import json
+import re
 import socket
 import threading
 import time
@@ -189,6 +190,10 @@ def _scenario(name: str, channel) -> tuple[str, str, dict]:
     }[name]
 
 
+def _without_csrf_token(content: bytes) -> bytes:
+    return re.sub(rb"\b[A-Za-z0-9]{64}\b", b"<csrf token>", content)
+
+
 @pytest.mark.parametrize(
     "scenario",
     [
@@ -213,7 +218,8 @@ def test_everything_else_is_answered_and_kept_by_django(servers, webhook_channel
 
     assert servers.to_django == [f"{method} {path.split('?')[0]}"]
     assert fast.status_code == django.status_code != 200
-    assert fast.content == django.content
+    # The same answer, but for the CSRF token an error page in the app's layout carries (one per request).
+    assert _without_csrf_token(fast.content) == _without_csrf_token(django.content)
     assert RawPayload.objects.count() - before in (0, 2)
     if RawPayload.objects.count() > before:  # a refusal is kept, by both, alike
         assert kept_fast["status"] == RawPayload.Status.REJECTED and kept_fast == kept_django
