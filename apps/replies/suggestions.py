@@ -115,8 +115,9 @@ def reply_suggestions(*, conversation: Conversation, membership, agent, limit: i
     ]
     saved_replies = saved_replies_for(conversation=conversation, agent=agent, membership=membership)
     saved_replies_embed(saved_replies=saved_replies)
-    candidates += [
-        draft(
+
+    def saved_draft(reply, **reason):
+        return draft(
             reply.body,
             similarity=1.0 - reply.distance,
             draft_language=reply.language,
@@ -124,7 +125,11 @@ def reply_suggestions(*, conversation: Conversation, membership, agent, limit: i
             source="saved",
             title=reply.title,
             brand=reply.brand.name if reply.brand else "",
+            **reason,
         )
+
+    candidates += [
+        saved_draft(reply)
         for reply in saved_replies_nearest(saved_replies=saved_replies, vector=vector, limit=CANDIDATES)
     ]
     if intent and language:
@@ -132,16 +137,7 @@ def reply_suggestions(*, conversation: Conversation, membership, agent, limit: i
         # reads little like the question it answers, so its similarity says less than its labels.
         written_for = saved_replies.filter(intent=intent, language=language)
         candidates += [
-            draft(
-                reply.body,
-                similarity=1.0 - reply.distance,
-                draft_language=reply.language,
-                draft_intent=reply.intent,
-                source="saved",
-                title=reply.title,
-                brand=reply.brand.name if reply.brand else "",
-                written_for=True,
-            )
+            saved_draft(reply, written_for=True)
             for reply in saved_replies_nearest(saved_replies=written_for, vector=vector, limit=DRAFTS)
         ]
     drafts: dict[str, Suggestion] = {}
