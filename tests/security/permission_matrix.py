@@ -297,4 +297,6 @@ URLS = {
     "admin:classification_classifierversion_add": get(NOBODY),
     "admin:replies_resolutionexample_add": get(NOBODY),
     "admin:notifications_notification_add": get(NOBODY),
+    "admin:replies_macro_add": get(NOBODY),
+    "admin:replies_macrorun_add": get(NOBODY),
 }

@@ -171,6 +171,8 @@ ADMIN_OBJECTS = {
     "classification.classifierversion": "classifier_version",
     "replies.savedreply": "saved_reply",
     "replies.resolutionexample": "resolution_example",
+    "replies.macro": "macro",
+    "replies.macrorun": "macro_run",
     "notifications.notification": "notification",
     "webhooks.webhookendpoint": "endpoint",
     "webhooks.webhookdelivery": "delivery",
