@@ -12,6 +12,14 @@ class ChannelKind(models.TextChoices):
     REDDIT = "reddit", "Reddit"
     MASTODON = "mastodon", "Mastodon"
     BLUESKY = "bluesky", "Bluesky"
+    SMS_TWILIO = "sms_twilio", "SMS (Twilio)"
+    SMS_VONAGE = "sms_vonage", "SMS (Vonage)"
+    LINE = "line", "LINE"
+    YOUTUBE = "youtube", "YouTube"
+    GOOGLE_BUSINESS = "google_business", "Google Business Profile reviews"
+    APP_STORE = "app_store", "App Store reviews"
+    GOOGLE_PLAY = "google_play", "Google Play reviews"
+    TRUSTPILOT = "trustpilot", "Trustpilot reviews"
     REVIEWS = "reviews", "Reviews"
     FORUM = "forum", "Forum"
     FEED = "feed", "Blogs and news (RSS/Atom)"
@@ -26,4 +34,7 @@ PRIVATE_KINDS = {
     ChannelKind.WHATSAPP,
     ChannelKind.MESSENGER,
     ChannelKind.TELEGRAM,
+    ChannelKind.SMS_TWILIO,
+    ChannelKind.SMS_VONAGE,
+    ChannelKind.LINE,
 }
