@@ -65,7 +65,7 @@ def _message(run: str, n: int, thread_every: int = 4, **extra) -> dict:
 _COPY_COLUMNS = (
     "organization_id, conversation_id, channel_id, direction, external_id, text, html, language, sent_at, "
     "delivery_status, delivery_error, metadata, sentiment, intent, classification, classification_error, "
-    "created_at"
+    "created_at, image_text, needs_reply"
 )
 
 
@@ -93,6 +93,8 @@ def _copy(cursor, table: str, rows: int, conversation) -> float:
                     "{}",
                     "",
                     "2026-11-20 10:00:00+00",
+                    "",
+                    "",
                 )
             )
     return rows / (time.perf_counter() - started)
