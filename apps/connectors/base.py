@@ -210,6 +210,11 @@ class Connector:
         """Answer a platform's GET verification (Meta's hub.challenge); None when not one."""
         return None
 
+    def webhook_answer(self) -> tuple[str, bytes] | None:
+        """(content type, body) of the answer to a webhook delivery the platform expects (Twilio's empty
+        TwiML); None: CXM's own JSON receipt."""
+        return None
+
     def payload_external_id(self, channel, body: bytes, headers: dict[str, str]) -> str | None:
         """A stable id of the payload, when the platform gives one: a redelivery is then stored once."""
         return None

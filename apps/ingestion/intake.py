@@ -371,7 +371,9 @@ class WebhookIntake:
             self.channels.pop(token, None)
             return await self.django(scope, replay, send)
         self._batcher().add(payload_id)
-        await self._accepted(scope, send, headers, payload_id, started, secure=secure)
+        await self._accepted(
+            scope, send, headers, payload_id, started, secure=secure, answer=known.connector.webhook_answer()
+        )
         return None
 
     async def _channel(self, token: str) -> KnownChannel | None:
@@ -434,17 +436,29 @@ class WebhookIntake:
         await send({"type": "http.response.body", "body": content})
 
     async def _accepted(
-        self, scope, send, headers: dict[str, str], payload_id: int, started: float, *, secure: bool
+        self,
+        scope,
+        send,
+        headers: dict[str, str],
+        payload_id: int,
+        started: float,
+        *,
+        secure: bool,
+        answer: tuple[str, bytes] | None = None,
     ):
-        # The same answer as views.webhook through Django's middleware, X-Request-ID included.
+        # The same answer as views.webhook through Django's middleware, X-Request-ID included: the
+        # platform's own (Twilio's TwiML) where the connector names one.
         request_id = (headers.get("x-request-id") or uuid.uuid4().hex)[:64]
-        content = json.dumps({"received": payload_id, "duplicate": False}).encode()
+        content_type, content = answer or (
+            "application/json",
+            json.dumps({"received": payload_id, "duplicate": False}).encode(),
+        )
         await send(
             {
                 "type": "http.response.start",
                 "status": 200,
                 "headers": [
-                    (b"content-type", b"application/json"),
+                    (b"content-type", content_type.encode()),
                     *self.answer_headers,
                     *([self.hsts_header] if secure and self.hsts_header else []),
                     (b"content-length", str(len(content)).encode()),

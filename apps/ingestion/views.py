@@ -93,4 +93,7 @@ def webhook(request, token: str):
         content_type=request.content_type or "",
         external_id=connector.payload_external_id(channel, body, headers),
     )
+    answer = connector.webhook_answer()
+    if answer is not None:
+        return HttpResponse(answer[1], content_type=answer[0])
     return JsonResponse({"received": received.payload.pk, "duplicate": not received.created})
