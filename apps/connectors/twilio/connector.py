@@ -289,7 +289,16 @@ class TwilioSmsConnector(Connector):
 
     # -- REST API -----------------------------------------------------------------------------------------
 
-    def _call(self, channel, method: str, path: str, *, what: str, data: dict | None = None) -> dict:
+    def _call(
+        self,
+        channel,
+        method: str,
+        path: str,
+        *,
+        what: str,
+        data: dict | None = None,
+        params: dict | None = None,
+    ) -> dict:
         account = str(channel.credentials.get("account_sid") or "")
         token = str(channel.credentials.get("auth_token") or "")
         if not account or not token:
@@ -297,7 +306,9 @@ class TwilioSmsConnector(Connector):
         base = (channel.settings.get("api_base") or DEFAULT_API_BASE).rstrip("/")
         url = f"{base}/2010-04-01/Accounts/{account}{path}"
         with public_client(timeout=TIMEOUT) as http:
-            response = send(http, method, url, platform="Twilio", auth=(account, token), data=data)
+            response = send(
+                http, method, url, platform="Twilio", auth=(account, token), data=data, params=params
+            )
         try:
             answer = response.json()
         except ValueError:
@@ -320,11 +331,13 @@ class TwilioSmsConnector(Connector):
             found += f" (account {account['status']})"
         number = str(channel.settings.get("phone_number") or "")
         if number:
+            # A "+" in a query must be encoded (a bare one reads as a space): httpx encodes params.
             numbers = self._call(
                 channel,
                 "GET",
-                f"/IncomingPhoneNumbers.json?PhoneNumber={e164(number) or number}",
-                what="numbers",
+                "/IncomingPhoneNumbers.json",
+                what="the account's numbers",
+                params={"PhoneNumber": e164(number) or number},
             ).get("incoming_phone_numbers")
             if not numbers:
                 raise PayloadRejected(f"{number} is not a number of this Twilio account")
