@@ -51,6 +51,8 @@ CHANNEL_WEIGHTS = {
     ChannelKind.INSTAGRAM: 10,
     ChannelKind.EMAIL: 12,
     ChannelKind.WHATSAPP: 10,
+    ChannelKind.SMS_TWILIO: 2,
+    ChannelKind.SMS_VONAGE: 1,
     ChannelKind.MESSENGER: 7,
     ChannelKind.LIVECHAT: 8,
     ChannelKind.TELEGRAM: 4,
@@ -244,10 +246,11 @@ def _identity_for(rng, organization, kind, language, index, person) -> object:
     common = {"organization": organization, "display_name": phrases.full_name(language, first, last)}
     if kind == ChannelKind.EMAIL:
         return identity_resolve(kind=kind, external_id=email, email=email, email_verified=True, **common)
-    if kind == ChannelKind.WHATSAPP:
+    if kind in (ChannelKind.WHATSAPP, ChannelKind.SMS_TWILIO, ChannelKind.SMS_VONAGE):
+        # The same verified number joins a person's SMS and WhatsApp profiles (SMS identities are E.164).
         return identity_resolve(
             kind=kind,
-            external_id=person["phone"].lstrip("+"),
+            external_id=person["phone"].lstrip("+") if kind == ChannelKind.WHATSAPP else person["phone"],
             phone=person["phone"],
             phone_verified=True,
             **common,

@@ -252,7 +252,16 @@ class TwilioSmsConnector(Connector):
         metadata: dict = {"source": "twilio", "to": params.get("To", "")}
         if media:
             metadata["media"] = media
-        for key in ("NumSegments", "FromCity", "FromState", "FromCountry", "MessagingServiceSid"):
+        # OptOutType (STOP, START, HELP): Twilio's Advanced Opt-Out handled a keyword; Twilio itself
+        # refuses later messages to a number that sent STOP (error 21610).
+        for key in (
+            "NumSegments",
+            "FromCity",
+            "FromState",
+            "FromCountry",
+            "MessagingServiceSid",
+            "OptOutType",
+        ):
             if params.get(key):
                 metadata[key] = params[key]
         return Interpretation(

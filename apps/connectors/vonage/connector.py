@@ -77,7 +77,7 @@ RECEIPT_ERRORS = {
     "99": "general error",
 }
 # Send statuses (the `status` of each part of POST /sms/json's answer).
-THROTTLED = "1"
+THROTTLED = {"1", "10"}  # throttled; too many existing binds ("back off and retry")
 TRANSIENT_STATUSES = {"5"}  # internal error
 CREDENTIAL_STATUSES = {"4", "14"}  # invalid credentials, invalid signature
 OUT_OF_CREDIT = "9"
@@ -362,7 +362,7 @@ def _answer(response: httpx.Response, what: str) -> dict:
 
 def _send_error(status: str, text: str, response: httpx.Response) -> Exception:
     reason = f"Vonage refused the message (status {status}): {text}".rstrip(": ")
-    if status == THROTTLED:
+    if status in THROTTLED:
         return RateLimited(reason, retry_after=delay_seconds(response.headers.get("retry-after")) or 1.0)
     if status in TRANSIENT_STATUSES:
         return TransientError(reason)
