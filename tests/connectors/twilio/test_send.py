@@ -4,6 +4,7 @@ import pytest
 
 from apps.accounts.models import Role
 from apps.connectors.base import PayloadRejected, RateLimited
+from apps.connectors.kinds import ChannelKind
 from apps.connectors.registry import connector_for
 from apps.conversations.models import Conversation, Message
 from apps.replies.delivery import message_deliver
@@ -129,3 +130,19 @@ def test_test_connection(twilio, twilio_channel):
     twilio_channel.credentials = {**twilio_channel.credentials, "auth_token": "wrong"}
     with pytest.raises(PayloadRejected, match="20003"):
         connector_for(twilio_channel.kind).check(twilio_channel)
+
+
+def test_a_reply_on_sms_to_a_conversation_from_another_channel_goes_to_the_customers_number(
+    brand_a, twilio, twilio_channel, agent, django_capture_on_commit_callbacks
+):
+    from tests.factories import ChannelFactory, ConversationFactory, IdentityFactory
+
+    whatsapp = ChannelFactory(brand=brand_a, kind=ChannelKind.WHATSAPP)
+    conversation = ConversationFactory(channel=whatsapp, external_thread_id="14155550199")
+    IdentityFactory(customer=conversation.customer, kind=ChannelKind.SMS_TWILIO, external_id="+14155550199")
+    with django_capture_on_commit_callbacks(execute=False):
+        message = reply_create(
+            conversation=conversation, author=agent, text="Also by SMS", channel=twilio_channel
+        )
+    message_deliver(message_id=message.pk)
+    assert twilio.sent[0]["To"] == "+14155550199"
