@@ -170,6 +170,9 @@ class Connector:
 
     kind: str = ""
     receives_webhooks: bool = False
+    # The platform may deliver webhooks by GET, its parameters in the query string (Vonage's SMS API):
+    # such a GET is stored as a form-encoded payload instead of being answered as a handshake.
+    receives_get_deliveries: bool = False
     polls: bool = False
     poll_interval_seconds: int = 300
     # What the channel set-up form asks for (apps/connectors/setup.py).

@@ -54,7 +54,14 @@ def webhook(request, token: str):
     except Channel.DoesNotExist:
         return JsonResponse({"error": "unknown webhook"}, status=404)
     connector = connector_for(channel.kind)
-    if request.method == "GET":
+    # A platform that delivers by GET (Vonage's default) sends its parameters as the query string, which
+    # is then stored and processed as a form body; any other GET is a verification handshake.
+    delivered_by_get = (
+        request.method == "GET"
+        and connector.receives_get_deliveries
+        and bool(request.META.get("QUERY_STRING"))
+    )
+    if request.method == "GET" and not delivered_by_get:
         answer = connector.webhook_handshake(channel, request.GET.dict())
         return (
             HttpResponse(answer, content_type="text/plain")
@@ -66,7 +73,12 @@ def webhook(request, token: str):
         return JsonResponse({"error": "channel paused"}, status=503)
 
     headers = _headers(request)
-    body, oversized = _read_body(request)
+    if delivered_by_get:
+        query = request.META["QUERY_STRING"].encode()
+        body, oversized = query[:MAX_WEBHOOK_BYTES], len(query) > MAX_WEBHOOK_BYTES
+        headers["content-type"] = "application/x-www-form-urlencoded"
+    else:
+        body, oversized = _read_body(request)
     if oversized:
         reason = f"payload larger than {MAX_WEBHOOK_BYTES // (1024 * 1024)} MB; first bytes kept"
         payload_refuse(
@@ -90,7 +102,7 @@ def webhook(request, token: str):
         source=RawPayload.Source.WEBHOOK,
         body=body,
         headers=headers,
-        content_type=request.content_type or "",
+        content_type="application/x-www-form-urlencoded" if delivered_by_get else request.content_type or "",
         external_id=connector.payload_external_id(channel, body, headers),
     )
     answer = connector.webhook_answer()

@@ -1,7 +1,7 @@
 """SMS through the Vonage (formerly Nexmo) SMS API: signed webhooks in, POST /sms/json out.
 
-Vonage sends the channel's webhook, by POST (form fields or, with "POST-JSON", a JSON object; the number's
-or the account's "HTTP Method" setting must not be GET):
+Vonage sends the channel's webhook by GET (the query string, the dashboard's default), POST (form fields)
+or, with "POST-JSON", a JSON object:
 - an inbound SMS: msisdn (the sender, digits without "+"), to, messageId, text, type (text, unicode or
   binary), keyword, message-timestamp ("2020-01-01 12:00:00", UTC), and for a long message sent in parts
   concat, concat-ref, concat-total, concat-part; stored as a message of the sender's conversation (each
@@ -125,6 +125,7 @@ def _time(value: str) -> datetime:
 class VonageSmsConnector(Connector):
     kind = ChannelKind.SMS_VONAGE
     receives_webhooks = True
+    receives_get_deliveries = True  # "GET" is the dashboard's default HTTP method for SMS webhooks
     # What the reply composer checks (apps/replies/limits.py).
     limits = {"max_length": MAX_SMS_CHARS, "reaches": "customer"}
     setup_fields = (
@@ -165,8 +166,8 @@ class VonageSmsConnector(Connector):
     )
     webhook_guide = WebhookGuide(
         steps=(
-            "Vonage API Dashboard → Settings → SMS settings: choose the SMS API, HTTP Method “POST-JSON”, "
-            "and put this URL as “Inbound SMS webhooks” and “Delivery receipts”.",
+            "Vonage API Dashboard → Settings → SMS settings: choose the SMS API, HTTP Method “POST-JSON” "
+            "(GET and POST work too), and put this URL as “Inbound SMS webhooks” and “Delivery receipts”.",
             "Ask Vonage support to turn on signed webhooks, then copy the signature secret and method into "
             "this channel.",
             "Send an SMS to the number; it appears in the inbox.",

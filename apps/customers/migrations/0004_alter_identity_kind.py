@@ -4,15 +4,44 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customers', '0003_reddit_identities_by_username'),
+        ("customers", "0003_reddit_identities_by_username"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='identity',
-            name='kind',
-            field=models.CharField(choices=[('email', 'Email'), ('livechat', 'Live chat'), ('whatsapp', 'WhatsApp'), ('messenger', 'Facebook Messenger'), ('instagram', 'Instagram'), ('telegram', 'Telegram'), ('x', 'X'), ('reddit', 'Reddit'), ('mastodon', 'Mastodon'), ('bluesky', 'Bluesky'), ('sms_twilio', 'SMS (Twilio)'), ('sms_vonage', 'SMS (Vonage)'), ('line', 'LINE'), ('youtube', 'YouTube'), ('google_business', 'Google Business Profile reviews'), ('app_store', 'App Store reviews'), ('google_play', 'Google Play reviews'), ('trustpilot', 'Trustpilot reviews'), ('reviews', 'Reviews'), ('forum', 'Forum'), ('feed', 'Blogs and news (RSS/Atom)'), ('webhook', 'Signed webhook API'), ('import', 'Bulk import (CSV / JSON lines)'), ('website', 'Brand website login'), ('crm', 'CRM record'), ('phone', 'Phone')], max_length=20),
+            model_name="identity",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("email", "Email"),
+                    ("livechat", "Live chat"),
+                    ("whatsapp", "WhatsApp"),
+                    ("messenger", "Facebook Messenger"),
+                    ("instagram", "Instagram"),
+                    ("telegram", "Telegram"),
+                    ("x", "X"),
+                    ("reddit", "Reddit"),
+                    ("mastodon", "Mastodon"),
+                    ("bluesky", "Bluesky"),
+                    ("sms_twilio", "SMS (Twilio)"),
+                    ("sms_vonage", "SMS (Vonage)"),
+                    ("line", "LINE"),
+                    ("youtube", "YouTube"),
+                    ("google_business", "Google Business Profile reviews"),
+                    ("app_store", "App Store reviews"),
+                    ("google_play", "Google Play reviews"),
+                    ("trustpilot", "Trustpilot reviews"),
+                    ("reviews", "Reviews"),
+                    ("forum", "Forum"),
+                    ("feed", "Blogs and news (RSS/Atom)"),
+                    ("webhook", "Signed webhook API"),
+                    ("import", "Bulk import (CSV / JSON lines)"),
+                    ("website", "Brand website login"),
+                    ("crm", "CRM record"),
+                    ("phone", "Phone"),
+                ],
+                max_length=20,
+            ),
         ),
     ]

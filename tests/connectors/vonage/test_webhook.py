@@ -83,3 +83,17 @@ def test_a_redelivery_is_stored_once(vonage_channel, ingest_vonage):
     ingest_vonage(vonage_channel, inbound_sms("0A20", "once"))
     ingest_vonage(vonage_channel, inbound_sms("0A20", "once"))
     assert Message.objects.count() == 1
+
+
+def test_deliveries_by_get_are_stored_like_posts(vonage_channel, client):
+    """GET is the dashboard's default HTTP method: the query string is the delivery."""
+    from apps.ingestion.services import payload_process
+    from tests.fakes.vonage import signed
+
+    hook = f"/hooks/{vonage_channel.webhook_token}/"
+    response = client.get(hook, signed(inbound_sms("0A30", "sent by GET & signed")))
+    assert response.status_code == 200
+    payload_process(payload_id=response.json()["received"])
+    assert Message.objects.get().text == "sent by GET & signed"
+    assert client.get(hook, inbound_sms("0A31", "unsigned")).status_code == 401
+    assert client.get(hook).status_code == 404  # no parameters: nothing delivered, no handshake either
