@@ -62,6 +62,8 @@ CHANNEL_WEIGHTS = {
     ChannelKind.FEED: 3,
     ChannelKind.WEBHOOK: 3,
     ChannelKind.IMPORT: 3,
+    ChannelKind.LINE: 2,
+    ChannelKind.YOUTUBE: 3,
 }
 PUBLIC_KINDS = {
     ChannelKind.X,
@@ -72,6 +74,7 @@ PUBLIC_KINDS = {
     ChannelKind.REVIEWS,
     ChannelKind.FORUM,
     ChannelKind.FEED,
+    ChannelKind.YOUTUBE,
 }
 
 BRANDS = [
