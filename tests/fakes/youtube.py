@@ -87,6 +87,7 @@ class FakeYouTube(FakePlatform):
         self._clock = itertools.count(1)
         route = self.server.route
         route("GET", r"/youtube/v3/commentThreads", self._threads)
+        route("GET", r"/youtube/v3/comments", self._replies)
         route("GET", r"/youtube/v3/channels", self._channels)
         route("GET", r"/youtube/v3/search", self._search)
         route("POST", r"/youtube/v3/comments", self._insert)
@@ -203,13 +204,34 @@ class FakeYouTube(FakePlatform):
             found = [t for t in self.threads if t["snippet"]["channelId"] == channel]
         size = self.page_size or int(q.get("maxResults", 20))
         start = int(q.get("pageToken", "0") or 0)
-        page = found[start : start + size]
+        # A thread carries five of its replies at most; comments.list?parentId gives them all.
+        page = [
+            {**t, "replies": {"comments": t["replies"]["comments"][:5]}} if "replies" in t else t
+            for t in found[start : start + size]
+        ]
         body = {
             "kind": "youtube#commentThreadListResponse",
             "pageInfo": {"totalResults": len(page), "resultsPerPage": size},
             "items": page,
         }
         if start + size < len(found):
+            body["nextPageToken"] = str(start + size)
+        return 200, body
+
+    def _replies(self, request: RecordedRequest):
+        if refused := self._auth(request, COSTS["comments"]):
+            return refused
+        parent = (request.query.get("parentId") or [""])[0]
+        thread = next((t for t in self.threads if t["id"] == parent), None)
+        if thread is None:
+            return 404, google_error(
+                404, "commentNotFound", "The comment could not be found.", "youtube.comment"
+            )
+        replies = (thread.get("replies") or {}).get("comments") or []
+        size = self.page_size or int((request.query.get("maxResults") or ["20"])[0])
+        start = int((request.query.get("pageToken") or ["0"])[0] or 0)
+        body = {"kind": "youtube#commentListResponse", "items": replies[start : start + size]}
+        if start + size < len(replies):
             body["nextPageToken"] = str(start + size)
         return 200, body
 

@@ -252,6 +252,7 @@ class YouTubeConnector(Connector):
                         seen = True  # newest first: what follows was read by an earlier poll
                         break
                     items += _comment_items(thread, name)
+                    self._more_replies(api, thread, name, since, items)
                     newest = max(newest, latest)
                 token = page.get("nextPageToken")
                 if seen or not token:
@@ -262,6 +263,44 @@ class YouTubeConnector(Connector):
             states[name] = (
                 {"since": since, "newest": newest, "page_token": token} if token else {"since": newest}
             )
+
+    def _more_replies(self, api: YouTubeApi, thread: dict, name: str, since: str, items: list) -> None:
+        """A thread carries a few of its replies only (up to five): the others come from
+        comments.list?parentId (1 unit a page); those an earlier poll read (not updated since) are left."""
+        snippet = thread.get("snippet") or {}
+        carried = (thread.get("replies") or {}).get("comments") or []
+        if not isinstance(snippet.get("totalReplyCount"), int) or snippet["totalReplyCount"] <= len(carried):
+            return
+        known = {c.get("id") for c in carried if isinstance(c, dict)}
+        token = None
+        for _ in range(MAX_PAGES):
+            query = {
+                "part": "snippet",
+                "parentId": thread.get("id"),
+                "maxResults": 100,
+                "textFormat": "plainText",
+            }
+            if token:
+                query["pageToken"] = token
+            page = api.call("comments.list", "GET", "/comments", query)
+            replies = [c for c in page.get("items") or [] if isinstance(c, dict) and c.get("id") not in known]
+            fresh = [
+                c
+                for c in replies
+                if not since or str((c.get("snippet") or {}).get("updatedAt") or "") > since
+            ]
+            if fresh:
+                items += _comment_items(
+                    {
+                        **thread,
+                        "replies": {"comments": fresh},
+                        "snippet": {**snippet, "topLevelComment": None},
+                    },
+                    name,
+                )
+            token = page.get("nextPageToken")
+            if not token:
+                return
 
     def _search(self, channel, api: YouTubeApi, cursor: dict) -> list[FetchedItem]:
         state = cursor.setdefault("search", {})

@@ -59,6 +59,23 @@ def test_comments_and_their_replies_become_threaded_conversations(youtube_channe
     assert _channel(youtube_channel).cursor["quota"] == {"day": pacific_day(), "used": 1, "limit": 10000}
 
 
+def test_replies_beyond_the_five_a_thread_carries_are_read_with_comments_list(
+    youtube_channel, youtube, process_payloads
+):
+    thread = youtube.comment(VIDEO, "Ana", "Poll: which colour?")
+    for number in range(8):
+        youtube.comment(VIDEO, f"R{number}", f"colour {number}", thread=thread)
+    assert channel_poll(channel_id=youtube_channel.pk) == 9
+    (more,) = [r for r in youtube.requests if r.path.endswith("/comments")]
+    assert more.query["parentId"] == [thread["id"]]
+    process_payloads(youtube_channel)
+    assert Conversation.objects.get().messages.count() == 9
+
+    youtube.comment(VIDEO, "R9", "blue", thread=thread)
+    assert channel_poll(channel_id=youtube_channel.pk) == 1  # the ones read before are left out
+    assert _channel(youtube_channel).cursor["quota"]["used"] == 4
+
+
 def test_the_next_poll_reads_only_what_is_new_and_pages_on(youtube_channel, youtube, process_payloads):
     youtube.page_size = 2
     for number in range(5):
