@@ -177,3 +177,11 @@ def test_malformed_bodies_are_rejected_with_a_reason(line_channel, ingest_line):
     assert "'events' list" in ingest_line(line_channel, {"destination": "U1"}).rejection_reason
     no_id = webhook(event("message", message={"type": "text", "text": "x"}))
     assert "message.id" in ingest_line(line_channel, no_id).rejection_reason
+
+
+def test_line_messages_are_to_the_brand_for_listening(line_channel, line, ingest_line, brand_a):
+    from apps.listening.models import Mention
+
+    ingest_line(line_channel, webhook(text_event("8201", "where is my order?")))
+    (mention,) = Mention.objects.filter(brand=brand_a)
+    assert mention.level == "to_brand"  # a private chat with the brand

@@ -292,3 +292,18 @@ def test_an_oauth_only_channel_reads_with_its_token(youtube_channel, youtube):
     youtube.comment(VIDEO, "Ana", "hi")
     assert channel_poll(channel_id=youtube_channel.pk) == 1
     assert youtube.requests[-1].headers["authorization"] == f"Bearer {ACCESS_TOKEN}"
+
+
+def test_listening_queries_tag_youtube_comments(youtube_channel, youtube, process_payloads, brand_a):
+    from apps.listening.models import Mention
+    from apps.listening.services import listening_queries_create_defaults
+
+    brand_a.keywords = ["Nimbus"]
+    brand_a.save()
+    listening_queries_create_defaults(brand=brand_a)
+    youtube.comment(VIDEO, "Ana", "The Nimbus X battery is great")
+    youtube.comment(VIDEO, "Bo", "first!")
+    channel_poll(channel_id=youtube_channel.pk)
+    process_payloads(youtube_channel)
+    (mention,) = Mention.objects.filter(brand=brand_a)
+    assert mention.message.text == "The Nimbus X battery is great" and mention.level == "about_brand"
