@@ -41,7 +41,7 @@ def test_beat_polls_within_the_quota_and_the_worker_delivers_a_reply(
     worker = spawn_worker(f"youtube-{os.getpid()}@localhost", env=FAST)
     beat = spawn_beat(tmp_path / "celerybeat-schedule", env=FAST)
     try:
-        _wait_for(lambda: Message.objects.filter(channel=youtube_channel).count() == 3, 60, "three comments")
+        _wait_for(lambda: Message.objects.filter(channel=youtube_channel).count() == 3, 120, "three comments")
         channel = Channel.objects.get(pk=youtube_channel.pk)
         assert "YouTube daily quota spent: 3 of 3 units" in channel.last_error
         assert channel.health == "ok" and channel.error_count == 0 and channel.next_poll_at is not None
@@ -57,7 +57,7 @@ def test_beat_polls_within_the_quota_and_the_worker_delivers_a_reply(
             lambda: (
                 Message.objects.filter(pk=reply.pk).exclude(delivery_status=Message.Delivery.QUEUED).first()
             ),
-            60,
+            120,
             "the reply's delivery",
         )
         assert reply.delivery_status == Message.Delivery.SENT
