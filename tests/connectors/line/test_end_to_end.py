@@ -59,13 +59,15 @@ def test_a_signed_delivery_is_stored_by_the_worker_and_the_agents_reply_is_sent(
         sent(reply_create(conversation=conversation, author=agent, text="Hello!"))
         assert len(line.pushed) == 1
 
+        now_ms = int(time.time() * 1000)
         deliver(
             webhook(
-                text_event("9300", "My parcel arrived broken"),
+                text_event("9300", "My parcel arrived broken", at_ms=now_ms),
                 event(
                     "message",
                     message={"id": "9301", "type": "image", "contentProvider": {"type": "line"}},
                     reply_token="reply-9301",
+                    at_ms=now_ms + 1,  # the latest message: the one a reply answers
                 ),
             )
         )
