@@ -163,6 +163,10 @@ class FetchedItem:
 class FetchResult:
     items: list[FetchedItem]
     cursor: dict  # where the next poll resumes
+    # A poll that stopped on purpose (a daily quota spent): why, shown on the channel, and how long the
+    # next poll waits. Not a failure: the items and the cursor are kept, no back-off, no alert.
+    paused: str = ""
+    resume_after: float | None = None
 
 
 class Connector:

@@ -64,6 +64,8 @@ CHANNEL_WEIGHTS = {
     ChannelKind.FEED: 3,
     ChannelKind.WEBHOOK: 3,
     ChannelKind.IMPORT: 3,
+    ChannelKind.LINE: 2,
+    ChannelKind.YOUTUBE: 3,
 }
 PUBLIC_KINDS = {
     ChannelKind.X,
@@ -74,6 +76,7 @@ PUBLIC_KINDS = {
     ChannelKind.REVIEWS,
     ChannelKind.FORUM,
     ChannelKind.FEED,
+    ChannelKind.YOUTUBE,
 }
 
 BRANDS = [

@@ -125,10 +125,13 @@ def channel_poll(*, channel_id: int) -> int:
         Channel.objects.filter(pk=channel.pk).update(
             cursor=result.cursor,
             last_fetch_at=timezone.now(),
-            last_error="",
+            # A connector that paused itself (a quota spent) says why, and when it polls again.
+            last_error=result.paused[:2000],
             error_count=0,
             failing_since=None,
-            next_poll_at=None,
+            next_poll_at=timezone.now() + timedelta(seconds=result.resume_after)
+            if result.paused and result.resume_after
+            else None,
         )
         if channel.failing_since is not None:
             logger.info("channel recovered", extra={"channel": channel.pk})

@@ -25,6 +25,7 @@ DEFAULT_CHANNEL_WEIGHTS = {
     "whatsapp": 1.5,
     "messenger": 1.5,
     "telegram": 1.5,
+    "line": 1.5,
     "instagram": 1.5,
 }
 
