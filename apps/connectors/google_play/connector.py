@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from urllib.parse import quote
 
 from ..base import PayloadRejected
 from ..kinds import ChannelKind
@@ -174,7 +175,9 @@ class GooglePlayConnector(ReviewConnector):
             raise PayloadRejected("this conversation's review is not a Google Play review")
         data = api.request(
             "POST",
-            f"/androidpublisher/v3/applications/{self._package(channel)}/reviews/{review_id}:reply",
+            # Play's review ids hold a colon ("gp:AOqp…"): escaped, as Google's clients expand the path.
+            f"/androidpublisher/v3/applications/{self._package(channel)}/reviews/{quote(review_id, safe='')}"
+            ":reply",
             json={"replyText": text},
             what="the reply",
         )
