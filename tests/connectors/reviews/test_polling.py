@@ -10,6 +10,7 @@ from apps.conversations.models import Conversation, Message
 from apps.ingestion.models import RawPayload
 from apps.ingestion.polling import channel_poll
 from apps.replies.delivery import message_deliver
+from tests.connectors.reviews.conftest import GOOGLE_BUSINESS, GOOGLE_PLAY
 from tests.fakes.http import Response
 
 pytestmark = pytest.mark.django_db
@@ -260,3 +261,29 @@ def test_a_reply_the_platform_refuses_fails_with_its_reason(
 def test_a_reply_without_a_review_to_answer_is_refused(platform, channel):
     with pytest.raises(PayloadRejected):
         connector_for(platform.kind).send(channel, Message(text="Hi"), reply_to="")
+
+
+@pytest.mark.parametrize(
+    "platform", [GOOGLE_BUSINESS, GOOGLE_PLAY], ids=["google_business", "google_play"], indirect=True
+)
+def test_googles_quota_refusal_is_a_rate_limit_not_a_broken_channel(platform, fake, channel):
+    # Google's older quota answer: 403 with errors[].reason "quotaExceeded" (a daily quota: wait an hour).
+    fake.next_responses.append(
+        Response(
+            403,
+            {
+                "error": {
+                    "code": 403,
+                    "message": "Quota exceeded for quota metric 'Queries' and limit 'Queries per day'.",
+                    "errors": [
+                        {"message": "Quota exceeded", "domain": "usageLimits", "reason": "quotaExceeded"}
+                    ],
+                }
+            },
+        )
+    )
+    with pytest.raises(RateLimited) as caught:
+        channel_poll(channel_id=channel.pk)
+    assert caught.value.retry_after == 3600
+    channel.refresh_from_db()
+    assert channel.status == Channel.Status.ACTIVE and "quota is spent" in channel.last_error
