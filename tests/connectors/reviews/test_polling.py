@@ -2,7 +2,9 @@
 replies sent and their delivery status coming back, rate limits, expired tokens and malformed answers."""
 
 import pytest
+from django.urls import reverse
 
+from apps.accounts.models import Role
 from apps.connectors.base import PayloadRejected, RateLimited, TransientError
 from apps.connectors.models import Channel
 from apps.connectors.registry import connector_for
@@ -287,3 +289,13 @@ def test_googles_quota_refusal_is_a_rate_limit_not_a_broken_channel(platform, fa
     assert caught.value.retry_after == 3600
     channel.refresh_from_db()
     assert channel.status == Channel.Status.ACTIVE and "quota is spent" in channel.last_error
+
+
+def test_the_conversation_page_shows_the_stars(
+    platform, fake, channel, process_payloads, org_a, make_membership, login
+):
+    platform.add(fake, "Ana Ruiz", 2, "Roaming charges nobody warned me about.")
+    _poll(channel, process_payloads)
+    agent = login(make_membership(org_a, Role.COMMUNITY_MANAGER))
+    page = agent.get(reverse("inbox:conversation", args=[Conversation.objects.get().pk])).content.decode()
+    assert 'data-rating="2"' in page and "★ 2/5" in page
