@@ -299,3 +299,26 @@ def test_the_conversation_page_shows_the_stars(
     agent = login(make_membership(org_a, Role.COMMUNITY_MANAGER))
     page = agent.get(reverse("inbox:conversation", args=[Conversation.objects.get().pk])).content.decode()
     assert 'data-rating="2"' in page and "★ 2/5" in page
+
+
+@pytest.mark.parametrize("platform", [GOOGLE_BUSINESS], ids=["google_business"], indirect=True)
+def test_google_reviews_with_stars_only_anonymous_or_translated(platform, fake, channel, process_payloads):
+    stars_only = fake.review("Ana Ruiz", 4)
+    anonymous = fake.review("", 1, "Terrible coverage downtown.", anonymous=True)
+    translated = fake.review(
+        "Jürgen Maier",
+        3,
+        "(Translated by Google) Okay network, expensive roaming.\n\n(Original)\nOkay Netz, teures Roaming.",
+    )
+    assert _poll(channel, process_payloads) == 3
+    by_id = {m.external_id: m for m in Message.objects.filter(channel=channel)}
+    assert by_id[stars_only["name"]].text == "4/5 stars, no written review"
+    assert by_id[stars_only["name"]].metadata["rating"]["value"] == 4
+    message = by_id[anonymous["name"]]
+    assert (
+        message.author_identity.display_name == "A Google user" and message.author_identity.avatar_url == ""
+    )
+    message = by_id[translated["name"]]
+    assert message.text == "Okay Netz, teures Roaming." and message.metadata["review"]["translated"] is True
+    # Two anonymous reviews are two profiles: Google gives no reviewer id to tell people apart.
+    assert len({m.author_identity_id for m in by_id.values()}) == 3
