@@ -95,3 +95,15 @@ def test_documented_answers_are_stored_with_text_author_time_stars_and_thread(
     for reply in outbound:
         assert reply.delivery_status == Message.Delivery.DELIVERED
         assert reply.external_id == f"reply:{reply.conversation.external_thread_id}"
+
+
+@pytest.mark.parametrize("platform", [GOOGLE_PLAY], ids=["google_play"], indirect=True)
+def test_play_keeps_the_reviewers_device_and_app_version(platform, fake, channel, process_payloads):
+    _serve(platform, fake)
+    channel_poll(channel_id=channel.pk)
+    process_payloads(channel)
+    details = Message.objects.get(channel=channel, external_id="12345678").metadata["review"]
+    assert details["device"] == "trltecan" and details["androidOsVersion"] == 21
+    assert details["appVersionName"] == "1.2.3" and details["thumbsUpCount"] == 10
+    assert details["device_metadata"]["manufacturer"] == "Sony"
+    assert Message.objects.get(external_id="12345678").language == "en"
