@@ -4,41 +4,15 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("connectors", "0003_channel_health"),
+        ('connectors', '0003_channel_health'),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name="channel",
-            name="kind",
-            field=models.CharField(
-                choices=[
-                    ("email", "Email"),
-                    ("livechat", "Live chat"),
-                    ("whatsapp", "WhatsApp"),
-                    ("messenger", "Facebook Messenger"),
-                    ("instagram", "Instagram"),
-                    ("telegram", "Telegram"),
-                    ("x", "X"),
-                    ("reddit", "Reddit"),
-                    ("mastodon", "Mastodon"),
-                    ("bluesky", "Bluesky"),
-                    ("sms_twilio", "SMS (Twilio)"),
-                    ("sms_vonage", "SMS (Vonage)"),
-                    ("line", "LINE"),
-                    ("youtube", "YouTube"),
-                    ("google_business", "Google Business Profile reviews"),
-                    ("app_store", "App Store reviews"),
-                    ("google_play", "Google Play reviews"),
-                    ("trustpilot", "Trustpilot reviews"),
-                    ("reviews", "Reviews"),
-                    ("forum", "Forum"),
-                    ("feed", "Blogs and news (RSS/Atom)"),
-                    ("webhook", "Signed webhook API"),
-                    ("import", "Bulk import (CSV / JSON lines)"),
-                ],
-                max_length=20,
-            ),
+            model_name='channel',
+            name='kind',
+            field=models.CharField(choices=[('email', 'Email'), ('livechat', 'Live chat'), ('whatsapp', 'WhatsApp'), ('messenger', 'Facebook Messenger'), ('instagram', 'Instagram'), ('telegram', 'Telegram'), ('x', 'X'), ('reddit', 'Reddit'), ('mastodon', 'Mastodon'), ('bluesky', 'Bluesky'), ('sms_twilio', 'SMS (Twilio)'), ('sms_vonage', 'SMS (Vonage)'), ('line', 'LINE'), ('youtube', 'YouTube'), ('google_business', 'Google Business Profile reviews'), ('app_store', 'App Store reviews'), ('google_play', 'Google Play reviews'), ('trustpilot', 'Trustpilot reviews'), ('reviews', 'Reviews'), ('forum', 'Forum'), ('feed', 'Blogs and news (RSS/Atom)'), ('webhook', 'Signed webhook API'), ('import', 'Bulk import (CSV / JSON lines)')], max_length=20),
         ),
     ]
