@@ -17,6 +17,11 @@ Each payload is interpreted the same way whatever the platform:
   what the platform says (published → delivered); one written in the platform's console is stored as the
   brand's.
 
+- a review the platform no longer lists → its message marked deleted (kept for audit). The platforms say
+  nothing else about deletions, so once a day a poll reads every page (at most MAX_SWEEP_PAGES) and keeps
+  the ids listed in the cursor; those listed by the previous sweep and not by this one make one payload
+  {"reviews_no_longer_listed": [ids], "at"} (Google Play, which lists only the last week, does not sweep).
+
 Replies go out through the reply composer like on every channel (`send`): the platform's answer makes the
 message sent (App Store: "PENDING_PUBLISH" until Apple publishes it, which a later poll sees).
 Connectors stay pure: nothing here writes to the database (ingestion stores what `interpret` returns).
@@ -30,7 +35,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 
@@ -51,6 +56,9 @@ from .normalized import clean_text, decode_json, parse_time
 
 REVISIT = timedelta(days=14)
 MAX_PAGES = 10
+SWEEP_EVERY = timedelta(days=1)
+MAX_SWEEP_PAGES = 200  # beyond this a location is too big to sweep: deletions are then not detected
+DELETED_KEY = "reviews_no_longer_listed"
 REPLY_PREFIX = "reply:"
 
 
@@ -225,6 +233,8 @@ class ReviewConnector(Connector):
 
     polls = True
     poll_interval_seconds = 900
+    # Whether the platform lists every review (so that one missing from a full read was deleted).
+    sweeps = True
     platform = ""  # the platform's name in reasons
     default_api_base = ""
     # What the reply composer checks (apps/replies/limits.py): one public answer to the review.
@@ -272,8 +282,15 @@ class ReviewConnector(Connector):
     def fetch(self, channel) -> FetchResult:
         cursor = dict(channel.cursor or {})
         since = parse_time(cursor["since"], "cursor.since") if cursor.get("since") else None
+        now = datetime.now(UTC)
+        swept = parse_time(cursor["swept_at"], "cursor.swept_at") if cursor.get("swept_at") else None
+        # A sweep reads every page (once a day) to see which reviews are gone: the platforms list a deleted
+        # review no more, and say nothing else about it.
+        sweep = self.sweeps and since is not None and (swept is None or now - swept >= SWEEP_EVERY)
         stop_before = since - REVISIT if since else None
         items: list[FetchedItem] = []
+        listed: set[str] = set()
+        complete = False
         newest = since
         with public_client(timeout=TIMEOUT) as http:
             api = ReviewApi(self, channel, http)
@@ -285,6 +302,7 @@ class ReviewConnector(Connector):
                     except (PayloadRejected, KeyError, TypeError, AttributeError):
                         # Kept anyway: `interpret` rejects it with the reason, nothing is dropped unseen.
                         review_id, at = "", None
+                    listed.add(review_id)
                     if at is not None and stop_before is not None and at < stop_before:
                         reached = True
                         continue
@@ -293,8 +311,22 @@ class ReviewConnector(Connector):
                     body = json.dumps(document, sort_keys=True).encode()
                     digest = hashlib.sha256(body).hexdigest()[:16]
                     items.append(FetchedItem(external_id=f"{review_id or 'unreadable'}#{digest}", body=body))
-                if reached or number >= (MAX_PAGES if since else 1):
+                if number >= (MAX_SWEEP_PAGES if sweep else MAX_PAGES if since else 1):
                     break
+                if reached and not sweep:
+                    break
+            else:
+                complete = True
+        if sweep and complete:
+            listed.discard("")
+            gone = sorted(set(cursor.get("listed") or []) - listed)
+            if gone:
+                body = json.dumps({DELETED_KEY: gone, "at": now.isoformat()}, sort_keys=True).encode()
+                items.append(
+                    FetchedItem(external_id=f"deleted#{hashlib.sha256(body).hexdigest()[:16]}", body=body)
+                )
+            cursor["listed"] = sorted(listed)
+            cursor["swept_at"] = now.isoformat()
         if newest:
             cursor["since"] = newest.isoformat()
         return FetchResult(items=items, cursor=cursor)
@@ -305,6 +337,16 @@ class ReviewConnector(Connector):
         document = decode_json(body)
         if not isinstance(document, dict):
             raise PayloadRejected(f"a {self.platform} review payload is a JSON object")
+        if DELETED_KEY in document:  # a sweep's finding (see fetch), not a platform object
+            gone, at = document.get(DELETED_KEY), parse_time(document.get("at"), "at")
+            if not isinstance(gone, list):
+                raise PayloadRejected(f"'{DELETED_KEY}' is a list of review ids")
+            return Interpretation(
+                updates=[
+                    MessageUpdate(str(review_id), MessageUpdate.DELETE, at, "review_deleted")
+                    for review_id in gone
+                ]
+            )
         review = self.read(channel, document)
         return self.interpretation(review)
 

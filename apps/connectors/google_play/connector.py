@@ -73,6 +73,7 @@ class GooglePlayConnector(ReviewConnector):
     kind = ChannelKind.GOOGLE_PLAY
     platform = "Google Play"
     default_api_base = "https://androidpublisher.googleapis.com"
+    sweeps = False  # Play lists the last week's reviews only: one missing was not deleted
     limits = {"max_length": 350, "length_unit": "characters", "reaches": "conversation"}
     setup_fields = (
         Setting("client_id", "OAuth client id", credential=True, required=True),

@@ -12,7 +12,7 @@ from apps.conversations.models import Conversation, Message
 from apps.ingestion.models import RawPayload
 from apps.ingestion.polling import channel_poll
 from apps.replies.delivery import message_deliver
-from tests.connectors.reviews.conftest import GOOGLE_BUSINESS, GOOGLE_PLAY
+from tests.connectors.reviews.conftest import APP_STORE, GOOGLE_BUSINESS, GOOGLE_PLAY, TRUSTPILOT
 from tests.fakes.http import Response
 
 pytestmark = pytest.mark.django_db
@@ -322,3 +322,33 @@ def test_google_reviews_with_stars_only_anonymous_or_translated(platform, fake, 
     assert message.text == "Okay Netz, teures Roaming." and message.metadata["review"]["translated"] is True
     # Two anonymous reviews are two profiles: Google gives no reviewer id to tell people apart.
     assert len({m.author_identity_id for m in by_id.values()}) == 3
+
+
+@pytest.mark.parametrize(
+    "platform",
+    [GOOGLE_BUSINESS, APP_STORE, TRUSTPILOT],
+    ids=["google_business", "app_store", "trustpilot"],
+    indirect=True,
+)
+def test_a_review_the_platform_no_longer_lists_is_marked_deleted_by_the_daily_sweep(
+    platform, fake, channel, process_payloads
+):
+    kept = platform.add(fake, "Ana Ruiz", 2, "Roaming charges nobody warned me about.")
+    removed = platform.add(fake, "Spam Bot", 1, "Buy followers at spam.example")
+    _poll(channel, process_payloads)  # a new channel's first poll: no sweep yet
+    channel.refresh_from_db()
+    assert "swept_at" not in channel.cursor
+    assert _poll(channel, process_payloads) == 0  # the first sweep: it notes what is listed
+    channel.refresh_from_db()
+    assert sorted(channel.cursor["listed"]) == sorted([platform.review_id(kept), platform.review_id(removed)])
+
+    fake.reviews.remove(removed)  # the platform took it down
+    assert _poll(channel, process_payloads) == 0  # swept today already: nothing read beyond the window
+    channel.cursor = {**channel.cursor, "swept_at": "2020-01-01T00:00:00+00:00"}
+    channel.save()
+    assert _poll(channel, process_payloads) == 1
+    gone = Message.objects.get(channel=channel, external_id=platform.review_id(removed))
+    assert gone.deleted_at is not None and gone.text == "Buy followers at spam.example"  # kept for audit
+    assert Message.objects.get(channel=channel, external_id=platform.review_id(kept)).deleted_at is None
+    payload = RawPayload.objects.filter(channel=channel).order_by("-pk").first()
+    assert payload.status == RawPayload.Status.APPLIED
