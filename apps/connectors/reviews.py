@@ -348,9 +348,9 @@ class ReviewConnector(Connector):
                 ]
             )
         review = self.read(channel, document)
-        return self.interpretation(review)
+        return self.interpretation(review, channel)
 
-    def interpretation(self, review: Review) -> Interpretation:
+    def interpretation(self, review: Review, channel) -> Interpretation:
         text = (
             review.text
             or review.title
@@ -390,7 +390,10 @@ class ReviewConnector(Connector):
                 thread_key=review.id,
                 text=clean_text(review.reply.text, "reply"),
                 sent_at=review.reply.at,
-                author=InboundAuthor(external_id=f"brand:{self.kind}", display_name="The brand"),
+                # The brand's own account on the platform, as other connectors name the brand's echoes.
+                author=InboundAuthor(
+                    external_id=f"brand:{channel.brand_id}", display_name=channel.brand.name[:255]
+                ),
                 in_reply_to=review.id,
                 outbound=True,
                 metadata={"review": {"platform": self.kind, "reply_status": review.reply.platform_status}},
