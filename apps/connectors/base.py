@@ -116,6 +116,10 @@ class MessageUpdate:
     text: str = ""  # EDIT: the new text
     actor: str = ""  # who reacted / deleted (platform user id)
     emoji: str = ""  # REACT / UNREACT
+    # EDIT of a platform that re-sends a whole object (a review and its stars, read again by a poll): the
+    # fields it carries besides the text, merged into the message's metadata. Given, an edit that changes
+    # neither the text nor these fields is no edit (nothing recorded, `edited_at` untouched).
+    metadata: dict | None = None
     # An edit of a message never stored (sent before the channel was connected) is stored as this message.
     fallback: InboundMessage | None = None
 

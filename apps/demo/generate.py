@@ -59,7 +59,11 @@ CHANNEL_WEIGHTS = {
     ChannelKind.REDDIT: 5,
     ChannelKind.MASTODON: 3,
     ChannelKind.BLUESKY: 4,
-    ChannelKind.REVIEWS: 7,
+    ChannelKind.REVIEWS: 3,
+    ChannelKind.GOOGLE_BUSINESS: 2,
+    ChannelKind.APP_STORE: 1,
+    ChannelKind.GOOGLE_PLAY: 1,
+    ChannelKind.TRUSTPILOT: 1,
     ChannelKind.FORUM: 3,
     ChannelKind.FEED: 3,
     ChannelKind.WEBHOOK: 3,
@@ -74,10 +78,23 @@ PUBLIC_KINDS = {
     ChannelKind.MASTODON,
     ChannelKind.BLUESKY,
     ChannelKind.REVIEWS,
+    ChannelKind.GOOGLE_BUSINESS,
+    ChannelKind.APP_STORE,
+    ChannelKind.GOOGLE_PLAY,
+    ChannelKind.TRUSTPILOT,
     ChannelKind.FORUM,
     ChannelKind.FEED,
     ChannelKind.YOUTUBE,
 }
+# Review sites: one review a conversation, with its stars (metadata "rating", as the review connectors keep).
+REVIEW_KINDS = {
+    ChannelKind.REVIEWS,
+    ChannelKind.GOOGLE_BUSINESS,
+    ChannelKind.APP_STORE,
+    ChannelKind.GOOGLE_PLAY,
+    ChannelKind.TRUSTPILOT,
+}
+STARS_BY_INTENT = {"praise": (4, 5), "complaint": (1, 2), "churn_risk": (1, 2), "feature_request": (3, 4)}
 
 BRANDS = [
     {
@@ -389,7 +406,7 @@ def generate_demo(*, messages: int = 6000, days: int = 90, seed: int = 7, passwo
             "order": f"A-{rng.randint(10000, 99999)}",
         }
         started = _sent_at(rng, now, days)
-        turns = rng.choice([1, 1, 1, 2, 2, 3, 4])
+        turns = 1 if kind in REVIEW_KINDS else rng.choice([1, 1, 1, 2, 2, 3, 4])
         # The agents answer by a policy of their own (what the triage learns from): most questions and
         # complaints, some praise (the first brand thanks its fans), never spam; private channels nearly all.
         replied = rng.random() < _reply_chance(intent, kind, brand is brands[0])
@@ -438,7 +455,12 @@ def generate_demo(*, messages: int = 6000, days: int = 90, seed: int = 7, passwo
                     language=language,
                     author_identity=identity,
                     sent_at=moment,
-                    metadata={"demo_intent": intent if turn == 0 else None},
+                    metadata={"demo_intent": intent if turn == 0 else None}
+                    | (
+                        {"rating": {"value": rng.choice(STARS_BY_INTENT.get(intent, (3, 4, 5))), "best": 5.0}}
+                        if kind in REVIEW_KINDS
+                        else {}
+                    ),
                 )
             )
             if replied and (turn < turns - 1 or closed):

@@ -545,11 +545,22 @@ def messages_apply_updates(*, channel, updates) -> tuple[list[Message], list]:
             continue
         metadata = dict(message.metadata)
         if update.action == MessageUpdate.EDIT:
-            if update.text and update.text != message.text:
-                edits = [*metadata.get("edits", []), {"text": message.text, "until": update.at.isoformat()}]
-                metadata["edits"] = edits[-MAX_EDITS_KEPT:]
+            fields = update.metadata or {}
+            before = {
+                key: metadata[key] for key in fields if key in metadata and metadata[key] != fields[key]
+            }
+            text_changed = bool(update.text) and update.text != message.text
+            if update.metadata is not None and not text_changed and fields.items() <= metadata.items():
+                continue  # the same object read again: nothing changed
+            if text_changed or before:
+                edit = {"text": message.text, "until": update.at.isoformat()}
+                if before:
+                    edit["metadata"] = before  # e.g. the stars a review had before its edit
+                metadata["edits"] = [*metadata.get("edits", []), edit][-MAX_EDITS_KEPT:]
+            if text_changed:
                 message.text = update.text
                 message.html = ""
+            metadata.update(fields)
             message.edited_at = update.at
         elif update.action == MessageUpdate.DELETE:
             message.deleted_at = message.deleted_at or update.at
