@@ -259,8 +259,9 @@ class PostgresBackend:
             RawSQL(compiled.where, compiled.params, output_field=BooleanField())
         )
         with word_index_plans():
-            total, capped, facets = self._count_and_facets(matching)
-        window = self._window(matching, many=capped or total > RANK_WINDOW) if total else []
+            total, capped, facets, newest = self._count_and_facets(matching)
+        # Up to COUNT_CAP matches, the count saw them all and kept the newest: no second look is needed.
+        window = self._window(matching) if capped else newest
         hits = self._page(window, compiled, page) if window else []
         return SearchResults(
             total=total,
@@ -272,20 +273,27 @@ class PostgresBackend:
             backend=self.name,
         )
 
-    def _count_and_facets(self, matching) -> tuple[int, bool, dict]:
+    def _count_and_facets(self, matching) -> tuple[int, bool, dict, list[int]]:
+        """The count and facets of up to COUNT_CAP + 1 matches, and the ids of the newest RANK_WINDOW of
+        them (all the window there is when the count is not capped)."""
         sql, params = (
-            matching.values("channel_id", "language", "sentiment", "intent")
+            matching.values("id", "sent_at", "channel_id", "language", "sentiment", "intent")
             .order_by()[: COUNT_CAP + 1]
             .query.sql_with_params()
         )
         with connection.cursor() as cursor:
             cursor.execute(
+                # The facets count the COUNT_CAP matches the page says they count, not the one more
+                # that tells the count is capped.
                 f"""WITH matched AS MATERIALIZED ({sql})
                     SELECT GROUPING(channel_id, language, sentiment, intent), channel_id::text,
-                           language, sentiment, intent, count(*)
-                    FROM matched
-                    GROUP BY GROUPING SETS ((), (channel_id), (language), (sentiment), (intent))""",
-                params,
+                           language, sentiment, intent, count(*), NULL::bigint[]
+                    FROM (SELECT * FROM matched LIMIT %s) counted
+                    GROUP BY GROUPING SETS ((channel_id), (language), (sentiment), (intent))
+                    UNION ALL
+                    SELECT -1, NULL, NULL, NULL, NULL, (SELECT count(*) FROM matched),
+                           ARRAY(SELECT id FROM matched ORDER BY sent_at DESC, id DESC LIMIT %s)""",
+                [*params, COUNT_CAP, RANK_WINDOW],
             )
             rows = cursor.fetchall()
         facets: dict[str, list[tuple[str, int]]] = {
@@ -298,18 +306,19 @@ class PostgresBackend:
         # GROUPING(...) is a bit mask of the columns left out, the first column being the highest bit.
         by_mask = {0b0111: ("channel", 1), 0b1011: ("language", 2), 0b1101: ("sentiment", 3)}
         by_mask[0b1110] = ("intent", 4)
+        newest: list[int] = []
         for row in rows:
-            if row[0] == 0b1111:
-                total = row[5]
+            if row[0] == -1:
+                total, newest = row[5], row[6]
             elif row[0] in by_mask:
                 name, column = by_mask[row[0]]
                 facets[name].append((row[column] or "", row[5]))
         for values in facets.values():
             values.sort(key=lambda item: (-item[1], item[0]))
         capped = total > COUNT_CAP
-        return min(total, COUNT_CAP), capped, facets
+        return min(total, COUNT_CAP), capped, facets, newest
 
-    def _window(self, matching, many: bool) -> list[int]:
+    def _window(self, matching, many: bool = True) -> list[int]:
         """The ids of the newest RANK_WINDOW matches. With many matches, the newest days are asked first:
         the GIN index and the time index then meet on a few thousand rows (a bitmap AND), where the
         newest matches of a common word over all time would be found by walking rows newest first."""
