@@ -226,14 +226,16 @@ def filtered_messages(membership, filters: SearchFilters):
 
 
 def word_index_plans():
-    """A block whose queries find matches through the word index (GIN bitmap scans) only: for the
-    count and facets, which need any COUNT_CAP + 1 matches, not the newest.
+    """A block whose queries find matches through bitmap scans of the word index (GIN), ANDed with the
+    time index's for the last hours: for the count, the facets and the window (see _matches).
 
     PostgreSQL estimates how many messages hold a word from samples; when it thinks a word common, it walks
     a btree (by organisation or by time) and tests each message until it has enough matches. Where the
     matches sit elsewhere in that order (a language's messages stored together, a word frequent only long
     ago), that walk reads most of the table: 250 ms for "pra" at a million messages. A bitmap scan of the
-    word index costs what the word's posting list costs, whatever the order of the rows."""
+    word index costs what the word's posting list costs, whatever the order of the rows. With the default
+    work_mem (4MB) a bitmap of a few hundred thousand rows turns lossy: whole pages, every row on them
+    tested again (at 10M messages, a second and more for a common word)."""
     return local_settings(enable_indexscan="off", enable_seqscan="off", work_mem=SEARCH_WORK_MEM)
 
 
