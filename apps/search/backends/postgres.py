@@ -294,8 +294,7 @@ class PostgresBackend:
         recent: list[int] = []
         with word_index_plans():
             now = timezone.now()
-            # (Close spellings are looked for only where nothing matched: they are rare, not recent.)
-            for hours in RECENT_HOURS if not compiled.fuzzy_words else ():
+            for hours in RECENT_HOURS:
                 since = now - timedelta(hours=hours)
                 total, capped, facets, window = self._count_and_facets(
                     *newest.filter(sent_at__gte=since)[: COUNT_CAP + 1].query.sql_with_params()
