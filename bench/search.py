@@ -248,6 +248,7 @@ def measure(world: dict, words: dict[str, list[str]], explain: bool) -> None:
     from django.db import connection
     from django.test import Client
 
+    from apps.core.db import local_settings
     from apps.search.backends import COUNT_CAP, SearchFilters
     from apps.search.backends.postgres import compile_query, word_index_plans
     from apps.search.selectors import message_search, search_query_parse
@@ -335,15 +336,23 @@ def measure(world: dict, words: dict[str, list[str]], explain: bool) -> None:
         print(f"    slow: {spent:6.1f} ms  {who:<7} q={query!r} {filters or ''}")
     if explain:
         spent, who, query, filters = max(slowest, key=lambda s: s[0])
-        compiled = compile_query(search_query_parse(query))
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) SELECT id FROM conversations_message "
-                f"WHERE organization_id = %s AND {compiled.where} ORDER BY sent_at DESC LIMIT 400",
-                [world["agent"].organization_id, *compiled.params],
-            )
-            plan = "\n    ".join(row[0] for row in cursor.fetchall())
-        print(f"\n  plan of the slowest search's window ({query!r}):\n    {plan}")
+        print(f"\n  plans of the statements the backend runs for the slowest search ({query!r}):")
+        statements = []
+
+        def record(execute, sql, params, many, context):
+            if "set_config" not in sql:
+                statements.append((sql, params))
+            return execute(sql, params, many, context)
+
+        with connection.execute_wrapper(record):
+            backend(who, query, filters)
+        for sql, params in statements:
+            # The page (ranking, snippets) runs with the default plans; the rest as the backend runs them.
+            plans = local_settings() if sql.lstrip().startswith("WITH ranked") else word_index_plans()
+            with plans, connection.cursor() as cursor:
+                cursor.execute("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + sql, params)
+                plan = "\n    ".join(row[0] for row in cursor.fetchall())
+            print(f"\n    {plan}")
 
 
 def timezone_date(value):

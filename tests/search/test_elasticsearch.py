@@ -8,7 +8,7 @@ import pytest
 
 from apps.accounts.models import Role
 from apps.listening.query import parse
-from apps.search.backends import SearchFilters
+from apps.search.backends import COUNT_CAP, SearchFilters
 from apps.search.backends.elasticsearch import (
     LANGUAGE_FIELDS,
     ElasticsearchBackend,
@@ -92,6 +92,18 @@ requires_elasticsearch = pytest.mark.skipif(
 )
 
 
+def test_the_shapes_postgresql_finds_slowest_at_scale_are_one_request_each():
+    # Prefixes, hashtags and mentions, channel and language filters, brand-limited agents: PostgreSQL reads
+    # a word index's lists and the rows behind them; Elasticsearch answers each in one request whose
+    # count stops one past the cap (so it can say "1,000+").
+    query = parse("(sto* OR #nimbus OR @nimbusmobile) channel:email lang:es")
+    body = search_body(_Membership(1, [5]), query, SearchFilters(), 1)
+    assert _clauses(body, "wildcard") == [{"text": {"value": "sto*", "case_insensitive": True}}]
+    assert {"channel_kind": ["email"]} in _clauses(body, "terms")
+    assert {"terms": {"brand": ["5"]}} in body["query"]["function_score"]["query"]["bool"]["filter"]
+    assert body["track_total_hits"] == COUNT_CAP + 1
+
+
 @pytest.fixture
 def es_backend(settings):
     settings.ELASTICSEARCH_URL = os.environ["ELASTICSEARCH_URL"]
@@ -153,3 +165,15 @@ def test_elasticsearch_reindex_swaps_in_a_fresh_index_with_progress(world, es_ba
         es_backend.search(membership=world["agent"], query=parse("shipping"), filters=SearchFilters()).total
         == 6
     )
+
+
+@pytest.mark.elasticsearch
+@requires_elasticsearch
+@pytest.mark.django_db
+def test_elasticsearch_says_when_its_count_is_capped(world, es_backend):
+    from .test_postgres_search import _many_on
+
+    messages = _many_on(world["email"], "refund please", COUNT_CAP + 5)
+    es_backend.index([m.pk for m in messages], refresh=True)
+    results = es_backend.search(membership=world["agent"], query=parse("refund"), filters=SearchFilters())
+    assert results.total == COUNT_CAP and results.total_capped and results.has_next

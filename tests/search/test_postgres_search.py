@@ -3,16 +3,20 @@ syntax, tenant scoping and safe snippets. These run on the real PostgreSQL of th
 
 import random
 import re
+from datetime import timedelta
 
 import pytest
 from django.db import connection, transaction
+from django.utils import timezone
 
+from apps.conversations.models import Message
 from apps.demo import phrases
 from apps.demo.generate import LANGUAGE_WEIGHTS
-from apps.search.backends import SearchFilters
-from apps.search.backends.postgres import PostgresBackend, compile_query
+from apps.search.backends import COUNT_CAP, SearchFilters
+from apps.search.backends.postgres import RANK_WINDOW, PostgresBackend, compile_query
 from apps.search.selectors import message_search, search_query_parse
 from apps.search.services import messages_index
+from tests.factories import ConversationFactory
 
 from .conftest import message_on
 
@@ -203,3 +207,73 @@ def test_the_reindex_command_says_what_it_does_on_postgresql(world):
     call_command("reindex", stdout=out, stderr=StringIO())
     assert "PostgreSQL full-text search" in out.getvalue()
     assert "search index rebuilt (postgresql): 1 messages" in out.getvalue()
+
+
+def _many_on(channel, text: str, count: int, *, start=None, step=None, **fields) -> list:
+    """`count` messages with this text in one conversation of the channel, one `step` apart going back in
+    time from `start` (the newest first), inserted at once."""
+    start = start or timezone.now()
+    step = step or timedelta(minutes=1)
+    conversation = ConversationFactory(channel=channel)
+    return Message.objects.bulk_create(
+        Message(
+            organization_id=conversation.organization_id,
+            conversation=conversation,
+            channel=channel,
+            direction=Message.Direction.INBOUND,
+            text=text,
+            language="en",
+            sent_at=start - step * n,
+            **fields,
+        )
+        for n in range(count)
+    )
+
+
+@pytest.mark.parametrize(
+    "layout",
+    [
+        # (how many matches, how far apart), newest first: where the backend finds the newest matches
+        [(COUNT_CAP + 5, timedelta(minutes=1))],  # all in the last hours: one look at them
+        [(250, timedelta(minutes=10)), (COUNT_CAP, timedelta(days=1))],  # the window in the last hours
+        [(COUNT_CAP + 5, timedelta(hours=8))],  # a few a day: the newest of all time
+    ],
+    ids=["recent", "window-recent-count-older", "spread"],
+)
+def test_a_count_past_the_cap_says_so_and_the_page_shows_the_newest(world, login, layout):
+    # Given more messages holding a word than the count goes to, laid out in time so
+    messages, start = [], timezone.now()
+    for count, step in layout:
+        messages += _many_on(world["email"], "refund please", count, start=start, step=step)
+        start = messages[-1].sent_at - step
+    # When the agent searches it
+    results = message_search(membership=world["agent"], query="refund", filters=SearchFilters())
+    # Then the count stops at the cap and says it is capped, and the facets count as many
+    assert results.total == COUNT_CAP and results.total_capped
+    assert sum(count for _, count in results.facets["sentiment"]) == COUNT_CAP
+    # and the first page is the newest matches (same text, same rank: by recency), more pages follow
+    assert [hit.message_id for hit in results.hits] == [m.pk for m in messages[:20]]
+    assert results.has_next
+    last = message_search(membership=world["agent"], query="refund", filters=SearchFilters(), page=10)
+    assert [hit.message_id for hit in last.hits] == [m.pk for m in messages[180:200]]
+    # and the page tells the user the count is capped
+    page = login(world["agent"]).get("/search/", {"q": "refund"}).content.decode()
+    assert f"{COUNT_CAP}+ messages" in page
+
+
+def test_under_the_cap_the_window_is_the_newest_matches_of_all(world):
+    # Given more matches than the ranked window, the newest ones a year back, others older still
+    newest = _many_on(world["email"], "warranty claim", RANK_WINDOW + 30, step=timedelta(days=2))
+    message_on(world["x"], "no match here")
+    results = message_search(membership=world["agent"], query="warranty", filters=SearchFilters())
+    assert results.total == RANK_WINDOW + 30 and not results.total_capped
+    # Then the pages walk the newest RANK_WINDOW matches, newest first (equal rank)
+    seen = []
+    for page in range(1, 11):
+        seen += [
+            hit.message_id
+            for hit in message_search(
+                membership=world["agent"], query="warranty", filters=SearchFilters(), page=page
+            ).hits
+        ]
+    assert seen == [m.pk for m in newest[:RANK_WINDOW]]

@@ -54,8 +54,11 @@ TABLE = Message._meta.db_table
 # The message's tsvector: a stored generated column (migration 0004), GIN-indexed.
 VECTOR = f"{TABLE}.search_vector"
 RANK_WINDOW = MAX_PAGE * PAGE_SIZE
-# Where many messages match, the newest are looked for in the last days first (see _window).
-RECENT_DAYS = (7, 30, 90)
+# A search looks at the matches of the last hours first (see _matches): the time index's range
+# for them costs less than a common word's list in the word index, and spares a second read of that list.
+RECENT_HOURS = (48,)
+# Bitmaps of the word index and the time index stay exact (not lossy: whole pages rechecked) in this much.
+SEARCH_WORK_MEM = "32MB"
 FUZZY_MIN_LENGTH = 4
 # Words kept in the lexicon: long enough to have typos, short enough to be words, without digits.
 LEXICON_WORDS = "char_length(word) BETWEEN 3 AND 40 AND word !~ '[0-9]'"
@@ -64,6 +67,8 @@ _CJK_RUN = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7a3\uf9
 # ts_headline marks matches with these; they are removed from the text first, so text cannot fake them.
 # (Private-use characters: ts_headline's option parser refuses control characters.)
 _START, _STOP = "\ue000", "\ue001"
+# What the count, the facets and the window read of each match.
+MATCH_COLUMNS = ("id", "sent_at", "channel_id", "language", "sentiment", "intent")
 HEADLINE_OPTIONS = (
     f'StartSel={_START}, StopSel={_STOP}, MaxWords=35, MinWords=15, MaxFragments=2, FragmentDelimiter=" … "'
 )
@@ -160,9 +165,9 @@ def compile_query(node: Node, *, fuzzy: bool = False) -> CompiledQuery:
         if isinstance(n, Filter):
             if n.name == "channel":
                 marks = ", ".join(["%s"] * len(n.values))
-                channel_sql = (
-                    f"{TABLE}.channel_id IN (SELECT id FROM connectors_channel WHERE kind IN ({marks}))"
-                )
+                # An array computed once (an InitPlan): as a join, the word index was read once per channel.
+                kinds = f"SELECT id FROM connectors_channel WHERE kind IN ({marks})"
+                channel_sql = f"{TABLE}.channel_id = ANY(ARRAY({kinds}))"
                 return SQL, channel_sql, list(n.values)
             return SQL, *exact(n)
         if isinstance(n, Not):
@@ -221,15 +226,17 @@ def filtered_messages(membership, filters: SearchFilters):
 
 
 def word_index_plans():
-    """A block whose queries find matches through the word index (GIN bitmap scans) only: for the
-    count and facets, which need any COUNT_CAP + 1 matches, not the newest.
+    """A block whose queries find matches through bitmap scans of the word index (GIN), ANDed with the
+    time index's for the last hours: for the count, the facets and the window (see _matches).
 
     PostgreSQL estimates how many messages hold a word from samples; when it thinks a word common, it walks
     a btree (by organisation or by time) and tests each message until it has enough matches. Where the
     matches sit elsewhere in that order (a language's messages stored together, a word frequent only long
     ago), that walk reads most of the table: 250 ms for "pra" at a million messages. A bitmap scan of the
-    word index costs what the word's posting list costs, whatever the order of the rows."""
-    return local_settings(enable_indexscan="off", enable_seqscan="off")
+    word index costs what the word's posting list costs, whatever the order of the rows. With the default
+    work_mem (4MB) a bitmap of a few hundred thousand rows turns lossy: whole pages, every row on them
+    tested again (at 10M messages, a second and more for a common word)."""
+    return local_settings(enable_indexscan="off", enable_seqscan="off", work_mem=SEARCH_WORK_MEM)
 
 
 def snippet_html(headline: str, cjk_words: Iterable[str] = ()) -> str:
@@ -255,12 +262,8 @@ class PostgresBackend:
 
     def _search(self, membership, query: Node, filters: SearchFilters, page: int, fuzzy: bool):
         compiled = compile_query(query, fuzzy=fuzzy)
-        matching = filtered_messages(membership, filters).filter(
-            RawSQL(compiled.where, compiled.params, output_field=BooleanField())
-        )
-        with word_index_plans():
-            total, capped, facets = self._count_and_facets(matching)
-        window = self._window(matching, many=capped or total > RANK_WINDOW) if total else []
+        scope = filtered_messages(membership, filters)
+        total, capped, facets, window = self._matches(scope, compiled)
         hits = self._page(window, compiled, page) if window else []
         return SearchResults(
             total=total,
@@ -272,20 +275,58 @@ class PostgresBackend:
             backend=self.name,
         )
 
-    def _count_and_facets(self, matching) -> tuple[int, bool, dict]:
-        sql, params = (
-            matching.values("channel_id", "language", "sentiment", "intent")
-            .order_by()[: COUNT_CAP + 1]
-            .query.sql_with_params()
-        )
+    def _matches(self, scope, compiled: CompiledQuery) -> tuple[int, bool, dict, list[int]]:
+        """The count (capped), the facets and the window of newest matches, each read once where it can.
+
+        At millions of messages a search costs what it reads: the word index's list of every message that
+        holds a word (millions of entries for a common one, read again by each query that needs it), and
+        the rows behind it, fetched one by one. So:
+        1. the newest COUNT_CAP + 1 matches of the last RECENT_HOURS, through the word index and the time
+           index ANDed: a common word has them there -- the count is capped, the facets count those newest
+           matches and the window is their head, all from one read of the word's list;
+        2. else any COUNT_CAP + 1 matches, through the word index alone. Under the cap they are all the
+           matches: the window is their newest. Over it (a rarer word), the window is the newest matches
+           of step 1 when they fill it, else the newest of all (a few thousand matches: the word is rare
+           in the last days).
+        """
+        matching = scope.filter(RawSQL(compiled.where, compiled.params, output_field=BooleanField()))
+        newest = matching.order_by("-sent_at", "-id").values(*MATCH_COLUMNS)
+        recent: list[int] = []
+        with word_index_plans():
+            now = timezone.now()
+            for hours in RECENT_HOURS:
+                since = now - timedelta(hours=hours)
+                total, capped, facets, window = self._count_and_facets(
+                    *newest.filter(sent_at__gte=since)[: COUNT_CAP + 1].query.sql_with_params()
+                )
+                if capped:
+                    return total, capped, facets, window
+                recent = max(recent, window, key=len)
+            total, capped, facets, window = self._count_and_facets(
+                *matching.order_by().values(*MATCH_COLUMNS)[: COUNT_CAP + 1].query.sql_with_params()
+            )
+            if not capped:
+                return total, capped, facets, window
+            if len(recent) < RANK_WINDOW:
+                recent = list(newest.values_list("id", flat=True)[:RANK_WINDOW])
+        return total, capped, facets, recent
+
+    def _count_and_facets(self, sql: str, params: list) -> tuple[int, bool, dict, list[int]]:
+        """The count and facets of up to COUNT_CAP + 1 matches (MATCH_COLUMNS, in `sql`), and the ids of
+        the newest RANK_WINDOW of them (all the window there is when the count is not capped)."""
         with connection.cursor() as cursor:
             cursor.execute(
+                # The facets count the COUNT_CAP matches the page says they count, not the one more
+                # that tells the count is capped.
                 f"""WITH matched AS MATERIALIZED ({sql})
                     SELECT GROUPING(channel_id, language, sentiment, intent), channel_id::text,
-                           language, sentiment, intent, count(*)
-                    FROM matched
-                    GROUP BY GROUPING SETS ((), (channel_id), (language), (sentiment), (intent))""",
-                params,
+                           language, sentiment, intent, count(*), NULL::bigint[]
+                    FROM (SELECT * FROM matched ORDER BY sent_at DESC, id DESC LIMIT %s) counted
+                    GROUP BY GROUPING SETS ((channel_id), (language), (sentiment), (intent))
+                    UNION ALL
+                    SELECT -1, NULL, NULL, NULL, NULL, (SELECT count(*) FROM matched),
+                           ARRAY(SELECT id FROM matched ORDER BY sent_at DESC, id DESC LIMIT %s)""",
+                [*params, COUNT_CAP, RANK_WINDOW],
             )
             rows = cursor.fetchall()
         facets: dict[str, list[tuple[str, int]]] = {
@@ -298,29 +339,17 @@ class PostgresBackend:
         # GROUPING(...) is a bit mask of the columns left out, the first column being the highest bit.
         by_mask = {0b0111: ("channel", 1), 0b1011: ("language", 2), 0b1101: ("sentiment", 3)}
         by_mask[0b1110] = ("intent", 4)
+        newest: list[int] = []
         for row in rows:
-            if row[0] == 0b1111:
-                total = row[5]
+            if row[0] == -1:
+                total, newest = row[5], row[6]
             elif row[0] in by_mask:
                 name, column = by_mask[row[0]]
                 facets[name].append((row[column] or "", row[5]))
         for values in facets.values():
             values.sort(key=lambda item: (-item[1], item[0]))
         capped = total > COUNT_CAP
-        return min(total, COUNT_CAP), capped, facets
-
-    def _window(self, matching, many: bool) -> list[int]:
-        """The ids of the newest RANK_WINDOW matches. With many matches, the newest days are asked first:
-        the GIN index and the time index then meet on a few thousand rows (a bitmap AND), where the
-        newest matches of a common word over all time would be found by walking rows newest first."""
-        newest = matching.order_by("-sent_at", "-id").values_list("id", flat=True)
-        if many:
-            now = timezone.now()
-            for days in RECENT_DAYS:
-                ids = list(newest.filter(sent_at__gte=now - timedelta(days=days))[:RANK_WINDOW])
-                if len(ids) == RANK_WINDOW:
-                    return ids
-        return list(newest[:RANK_WINDOW])
+        return min(total, COUNT_CAP), capped, facets, newest
 
     def _page(self, window: list[int], compiled: CompiledQuery, page: int) -> list[SearchHit]:
         rank_query = compiled.rank_query or "''::tsquery"
