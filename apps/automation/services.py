@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from apps.conversations.models import Conversation, Message
 from apps.core.audit import audit_record
+from apps.routing.services import SettingOutOfReach, setting_reach_check
 
 from .models import AutoReply, AutoReplySent, Rule, RuleRun, Survey, SurveySettings, Trigger
 from .registry import ACTIONS, RuleInvalid, Subject, action_clean, condition_clean, condition_holds
@@ -69,8 +70,18 @@ def rule_clean(*, rule: Rule) -> Rule:
     return rule
 
 
+def _reach_check(membership, brand_id) -> None:
+    """The admin saving a rule, an acknowledgement or a survey may (routing's rule for every setting: a
+    brand-limited admin changes only their brands' settings, not those of the whole organisation)."""
+    try:
+        setting_reach_check(membership, brand_id)
+    except SettingOutOfReach as error:
+        raise RuleInvalid(" ".join(error.messages)) from error
+
+
 @transaction.atomic
-def rule_save(*, rule: Rule, actor) -> Rule:
+def rule_save(*, rule: Rule, actor, membership=None) -> Rule:
+    _reach_check(membership, rule.brand_id)
     rule_clean(rule=rule)
     if rule.pk is None:
         rule.created_by = actor if getattr(actor, "pk", None) else None
@@ -322,7 +333,8 @@ def survey_answer_data(message: Message) -> tuple[str, int] | None:
 
 
 @transaction.atomic
-def auto_reply_save(*, auto_reply: AutoReply, actor) -> AutoReply:
+def auto_reply_save(*, auto_reply: AutoReply, actor, membership=None) -> AutoReply:
+    _reach_check(membership, auto_reply.brand_id)
     auto_reply.texts = {
         str(k).strip().lower(): str(v).strip() for k, v in (auto_reply.texts or {}).items() if str(v).strip()
     }
@@ -463,7 +475,8 @@ def survey_from_signed(signed: str) -> Survey | None:
 
 
 @transaction.atomic
-def survey_settings_save(*, survey_settings: SurveySettings, actor) -> SurveySettings:
+def survey_settings_save(*, survey_settings: SurveySettings, actor, membership=None) -> SurveySettings:
+    _reach_check(membership, survey_settings.brand_id)
     survey_settings.questions = {
         str(k).strip().lower(): str(v).strip()
         for k, v in (survey_settings.questions or {}).items()

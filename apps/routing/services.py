@@ -6,17 +6,28 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from apps.accounts.models import Membership
+from apps.accounts.permissions import brands_within
+from apps.accounts.tenancy import brand_visible_to
 from apps.conversations.models import Conversation, Message
 from apps.conversations.services import _announce, conversation_assign_to, conversations_bulk_set_status
 from apps.core.audit import audit_record
 
 from . import hooks
 from .hooks import FIRST_RESPONSE, NEXT_RESPONSE, RESOLUTION
-from .models import AgentProfile, Availability, ConversationSLA, SLAOutcome, TeamRouting
+from .models import (
+    AgentProfile,
+    Availability,
+    ConversationSLA,
+    Holiday,
+    SLAOutcome,
+    SLAPolicy,
+    TeamRouting,
+)
 from .selectors import (
     agent_loads,
     channel_weights,
@@ -364,8 +375,51 @@ def team_routing_save(
 # ------------------------------------------------------------------------------- SLA policies, calendars
 
 
-def routing_setting_save(*, instance, actor):
-    """Save an SLA policy, business hours or a holiday (checked first); every process reloads them."""
+class SettingOutOfReach(ValidationError):
+    """A brand-limited admin asked to change a setting of a brand they do not work on, or one of the whole
+    organisation."""
+
+
+def setting_reach_check(membership, brand_id: int | None) -> None:
+    """Who changes a routing or automation setting, for the pages and the API alike: a setting of one brand,
+    an admin who works on that brand; an organisation-wide one (no brand: the organisation's SLA policies and
+    calendars, team routing, channel weights, rules of every brand), an admin of every brand. What a
+    brand-limited admin may see follows the same rule (the models' TENANT_BRAND_PATH: a row of no brand is
+    not theirs); this check keeps them from creating one outside their brands or moving one there.
+    `membership` None is CXM itself (demo data, tasks)."""
+    if membership is None or brand_visible_to(membership, brand_id):
+        return
+    if brand_id is None:
+        raise SettingOutOfReach(
+            "Settings of the whole organisation are changed by an admin of every brand: choose one of your "
+            "brands."
+        )
+    raise SettingOutOfReach("You do not work on that brand.")
+
+
+def agent_reach_check(membership, profile: AgentProfile) -> None:
+    """An agent's routing is changed by an admin who works on every brand the agent does (the rule of their
+    membership's changes, apps.accounts.services)."""
+    if membership is not None and not brands_within(profile.membership.brand_ids, membership):
+        raise SettingOutOfReach(f"{profile.user} works on brands you do not: ask an admin of every brand.")
+
+
+def _setting_brand_ids(instance) -> list[int | None]:
+    """The brands a routing setting belongs to: its own (a holiday, its calendar's), and the calendar an SLA
+    policy counts in."""
+    if isinstance(instance, Holiday):
+        return [instance.calendar.brand_id]
+    brand_ids = [instance.brand_id]
+    if isinstance(instance, SLAPolicy) and instance.business_hours_id:
+        brand_ids.append(instance.business_hours.brand_id)
+    return brand_ids
+
+
+def routing_setting_save(*, instance, actor, membership=None):
+    """Save an SLA policy, business hours or a holiday (checked first: its values, and that `membership`,
+    the admin saving it, may: setting_reach_check); every process reloads them."""
+    for brand_id in _setting_brand_ids(instance):
+        setting_reach_check(membership, brand_id)
     created = instance.pk is None
     instance.full_clean()
     instance.save()
@@ -381,7 +435,8 @@ def routing_setting_save(*, instance, actor):
     return instance
 
 
-def routing_setting_delete(*, instance, actor) -> None:
+def routing_setting_delete(*, instance, actor, membership=None) -> None:
+    setting_reach_check(membership, _setting_brand_ids(instance)[0])
     routing_config_changed(instance.organization_id)
     audit_record(
         organization=instance.organization,

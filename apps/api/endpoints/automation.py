@@ -110,7 +110,7 @@ class _SavedThroughService:
         for field, value in serializer.validated_data.items():
             setattr(instance, field, value)
         try:
-            instance = self.service(instance, self.request.user)
+            instance = self.service(instance, self.request.user, self.membership)
         except RuleInvalid as error:
             return self.refused(error)
         return Response(self.get_serializer(instance).data, status=code)
@@ -146,8 +146,8 @@ class RuleViewSet(
     write_role = "is_admin"
 
     @staticmethod
-    def service(rule, actor):
-        return rule_save(rule=rule, actor=actor)
+    def service(rule, actor, membership):
+        return rule_save(rule=rule, actor=actor, membership=membership)
 
     def perform_destroy(self, instance):
         rule_delete(rule=instance, actor=self.request.user)
@@ -194,8 +194,8 @@ class AutoReplyViewSet(
     write_role = "is_admin"
 
     @staticmethod
-    def service(auto_reply, actor):
-        return auto_reply_save(auto_reply=auto_reply, actor=actor)
+    def service(auto_reply, actor, membership):
+        return auto_reply_save(auto_reply=auto_reply, actor=actor, membership=membership)
 
 
 STATS = inline_serializer(
