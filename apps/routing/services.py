@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from apps.accounts.models import Membership
@@ -212,8 +213,10 @@ def conversation_auto_assign(
         team = routing.team
         already_queued = conversation.team_id == team.pk
         if conversation.team_id != team.pk:
-            Conversation.objects.filter(pk=conversation.pk).update(team=team)
+            # A change the open pages must see (and a stale action must not overwrite): a new version.
+            Conversation.objects.filter(pk=conversation.pk).update(team=team, version=F("version") + 1)
             conversation.team = team
+            _announce([conversation])
         weight = channel_weights(conversation.organization).get(conversation.channel.kind, 1.0)
         profiles = [
             p
@@ -480,53 +483,109 @@ def sla_deadlines_fill(messages: list[Message]) -> None:
 
 
 def sla_priority_changed(*, conversation_ids) -> int:
-    """The classifier set the conversations' priority: where the policy of their new priority level has
-    shorter targets, the running deadlines are brought forward (never pushed back). Returns how many."""
-    changed = 0
+    """The classifier set the conversations' priority: the SLA policy of their new priority level applies
+    (sla_policy_reapply); each conversation whose deadline moved gets a new version and the open pages hear
+    of it. Returns how many moved."""
+    changed = []
     conversations = Conversation.objects.filter(
-        pk__in=list(conversation_ids), status=Conversation.Status.OPEN, sla_due_at__isnull=False
-    ).select_related("channel")
+        pk__in=list(conversation_ids), status__in=Conversation.ACTIVE_STATUSES
+    ).select_related("channel", "organization")
     for conversation in conversations:
-        config = routing_config(conversation.organization_id)
-        policy = config.policy(
-            brand_id=conversation.brand_id,
-            channel_kind=conversation.channel.kind,
-            priority_level=conversation.priority_level,
+        with transaction.atomic():
+            if sla_policy_reapply(conversation):
+                Conversation.objects.filter(pk=conversation.pk).update(version=F("version") + 1)
+                changed.append(conversation)
+    if changed:
+        _announce(changed)
+    return len(changed)
+
+
+def sla_priority_set(*, conversation: Conversation, previous: float, **_) -> None:
+    """A priority set by hand, a macro or a rule (inside its transaction, under its new version): the
+    policy of the new level applies."""
+    if previous != conversation.priority:
+        sla_policy_reapply(conversation)
+
+
+def sla_policy_reapply(conversation: Conversation) -> bool:
+    """The conversation's priority level changed: where another SLA policy now applies, a shorter response
+    target brings the running response deadline forward (never back: the customer was told nothing else),
+    and the resolution deadline is recomputed with the new policy's target (keeping the open time its
+    clock was paused). Explained in the activity. True when a deadline of the conversation moved."""
+    row = ConversationSLA.objects.filter(conversation_id=conversation.pk).select_related("policy").first()
+    config = routing_config(conversation.organization_id)
+    current = Conversation.objects.select_related("channel").get(pk=conversation.pk)
+    policy = config.policy(
+        brand_id=current.brand_id, channel_kind=current.channel.kind, priority_level=current.priority_level
+    )
+    if policy is None or (row is not None and row.policy_id == policy.pk):
+        return False
+    calendar = config.policy_calendar(policy, brand_id=current.brand_id, team_id=current.team_id)
+    said = []
+    due = _response_due_for(current, policy, calendar)
+    moved = due is not None and current.sla_due_at is not None and due < current.sla_due_at
+    if moved:
+        Conversation.objects.filter(pk=current.pk).update(sla_due_at=due)
+        said.append(f"the response is now due at {due:%Y-%m-%d %H:%M} UTC")
+    if row is not None:
+        resolution_due = row.resolution_due_at
+        if not row.resolution_breached and current.status != Conversation.Status.CLOSED:
+            resolution_due = _resolution_due_for(current, row, policy, calendar, config)
+            if resolution_due != row.resolution_due_at:
+                said.append(
+                    f"resolution due at {resolution_due:%Y-%m-%d %H:%M} UTC"
+                    if resolution_due
+                    else "no resolution target"
+                )
+        ConversationSLA.objects.filter(pk=row.pk).update(
+            policy=policy, resolution_due_at=resolution_due, resolution_warned=False
         )
-        if policy is None:
-            continue
-        calendar = config.policy_calendar(
-            policy, brand_id=conversation.brand_id, team_id=conversation.team_id
+    if said:
+        activity_record(
+            conversation=current,
+            actor=None,
+            action="routing.sla_policy",
+            explanation=f"Priority {current.priority_level}: “{policy.name}” applies; {', '.join(said)}.",
+            policy=policy.pk,
         )
-        # The clock runs from the customer's first message since the brand last answered.
-        last_answer = (
-            conversation.messages.filter(direction=Message.Direction.OUTBOUND).order_by("-sent_at").first()
+    return moved or len(said) > 0
+
+
+def _response_due_for(conversation: Conversation, policy, calendar) -> datetime | None:
+    """The response deadline under `policy`: from the customer's first message since the brand last
+    answered."""
+    last_answer = (
+        conversation.messages.filter(direction=Message.Direction.OUTBOUND).order_by("-sent_at").first()
+    )
+    waiting = conversation.messages.filter(direction=Message.Direction.INBOUND)
+    if last_answer is not None:
+        waiting = waiting.filter(sent_at__gt=last_answer.sent_at)
+    first_waiting = waiting.order_by("sent_at").first()
+    if first_waiting is None:
+        return None
+    minutes = policy.first_response_minutes
+    if last_answer is not None and policy.next_response_minutes:
+        minutes = policy.next_response_minutes
+    return calendar.add(first_waiting.sent_at, minutes)
+
+
+def _resolution_due_for(conversation: Conversation, row: ConversationSLA, policy, calendar, config):
+    """The resolution deadline under `policy`, from the customer's first message, plus the open time the
+    clock was paused so far (the old deadline's distance past its own target)."""
+    if not policy.resolution_minutes:
+        return None
+    first = conversation.messages.filter(direction=Message.Direction.INBOUND).order_by("sent_at").first()
+    started = first.sent_at if first else conversation.created_at
+    paused_minutes = 0.0
+    old = row.policy
+    if old is not None and old.resolution_minutes and row.resolution_due_at:
+        old_calendar = config.policy_calendar(
+            old, brand_id=conversation.brand_id, team_id=conversation.team_id
         )
-        waiting = conversation.messages.filter(direction=Message.Direction.INBOUND)
-        if last_answer is not None:
-            waiting = waiting.filter(sent_at__gt=last_answer.sent_at)
-        first_waiting = waiting.order_by("sent_at").first()
-        if first_waiting is None:
-            continue
-        minutes = policy.first_response_minutes
-        if last_answer is not None and policy.next_response_minutes:
-            minutes = policy.next_response_minutes
-        due = calendar.add(first_waiting.sent_at, minutes)
-        if due < conversation.sla_due_at:
-            Conversation.objects.filter(pk=conversation.pk).update(sla_due_at=due)
-            ConversationSLA.objects.filter(conversation=conversation).update(policy=policy)
-            activity_record(
-                conversation=conversation,
-                actor=None,
-                action="routing.sla_policy",
-                explanation=(
-                    f"Priority {conversation.priority_level}: “{policy.name}” applies, the response is now "
-                    f"due at {due:%Y-%m-%d %H:%M} UTC."
-                ),
-                policy=policy.pk,
-            )
-            changed += 1
-    return changed
+        unpaused = old_calendar.add(started, old.resolution_minutes)
+        if row.resolution_due_at > unpaused:
+            paused_minutes = old_calendar.between(unpaused, row.resolution_due_at).total_seconds() / 60
+    return calendar.add(started, policy.resolution_minutes + paused_minutes)
 
 
 def sla_row_ensure(conversation: Conversation, config=None) -> ConversationSLA:
@@ -778,8 +837,11 @@ def _escalate(conversation: Conversation, policy, target: str, Notification) -> 
         )
         done.append("notified the agent or team")
     if policy is not None and policy.escalate_raise_priority and conversation.priority < ESCALATED_PRIORITY:
-        Conversation.objects.filter(pk=conversation.pk).update(priority=ESCALATED_PRIORITY)
+        Conversation.objects.filter(pk=conversation.pk).update(
+            priority=ESCALATED_PRIORITY, version=F("version") + 1
+        )
         conversation.priority = ESCALATED_PRIORITY
+        sla_policy_reapply(conversation)
         done.append("raised the priority to urgent")
     if policy is not None and policy.escalate_reassign and conversation.assignee_id:
         previous = conversation.assignee
