@@ -742,7 +742,7 @@ def sla_check(*, now: datetime | None = None) -> dict:
                     response_breached_due=due, response_warned_due=due
                 )
                 _outcome(conversation, target, due, now, met=False)
-                _escalate(conversation, policy, target, Notification)
+                _escalate(conversation, policy, target, due, Notification)
                 sent.append((hooks.sla_breached, conversation, target))
                 counts["breached"] += 1
             elif now < due <= now + warn and row.response_warned_due != due:
@@ -778,7 +778,7 @@ def sla_check(*, now: datetime | None = None) -> dict:
                 )
                 _outcome(conversation, RESOLUTION, due, now, met=False)
                 if due >= now - BREACH_LOOKBACK:
-                    _escalate(conversation, policy, RESOLUTION, Notification)
+                    _escalate(conversation, policy, RESOLUTION, due, Notification)
                     sent.append((hooks.sla_breached, conversation, RESOLUTION))
                     counts["breached"] += 1
             elif due <= now + warn and not row.resolution_warned:
@@ -795,24 +795,35 @@ def _label(target: str) -> str:
 
 
 def _team_and_assignee(conversation: Conversation) -> list:
-    recipients = [conversation.assignee] if conversation.assignee else []
-    if conversation.team_id and not recipients:
-        from apps.conversations.selectors import conversation_members
+    """Who hears of a deadline: its assignee; unassigned, its team's members; in no team, the admins who
+    work on its brand (someone must: nobody would pick it otherwise). Only members who may work on it."""
+    from apps.accounts.models import Role
+    from apps.conversations.selectors import conversation_members
 
-        members = conversation_members(conversation=conversation).filter(user__teams=conversation.team_id)
-        recipients = [membership.user for membership in members]
-    return recipients
+    if conversation.assignee:
+        return [conversation.assignee]
+    members = conversation_members(conversation=conversation)
+    if conversation.team_id:
+        members = members.filter(user__teams=conversation.team_id)
+    else:
+        members = members.filter(role=Role.ADMIN)
+    return [membership.user for membership in members.select_related("user").distinct()]
+
+
+def _notify(conversation: Conversation, kind: str, *, target: str, due, breached: bool) -> None:
+    """The one way an SLA deadline is told: the notifications app (each recipient's list and bell, live on
+    their open pages: the only delivery it has), and the organisation's webhook endpoints subscribed to
+    the SLA events (the path admins set up to reach their own paging, chat or email tools)."""
+    from apps.notifications.services import notifications_send
+    from apps.webhooks.events import conversation_sla
+
+    recipients = _team_and_assignee(conversation)
+    notifications_send(recipients=recipients, kind=kind, conversation=conversation, actor=None)
+    conversation_sla(conversation, target=target, due=due, breached=breached, recipients=recipients)
 
 
 def _warn(conversation, target, due, Notification) -> None:
-    from apps.notifications.services import notifications_send
-
-    notifications_send(
-        recipients=_team_and_assignee(conversation),
-        kind=Notification.Kind.SLA_WARNING,
-        conversation=conversation,
-        actor=None,
-    )
+    _notify(conversation, Notification.Kind.SLA_WARNING, target=target, due=due, breached=False)
     activity_record(
         conversation=conversation,
         actor=None,
@@ -823,18 +834,11 @@ def _warn(conversation, target, due, Notification) -> None:
     )
 
 
-def _escalate(conversation: Conversation, policy, target: str, Notification) -> None:
+def _escalate(conversation: Conversation, policy, target: str, due, Notification) -> None:
     """A deadline passed: the policy's escalations, each in the conversation's activity."""
-    from apps.notifications.services import notifications_send
-
     done = []
     if policy is None or policy.escalate_notify:
-        notifications_send(
-            recipients=_team_and_assignee(conversation),
-            kind=Notification.Kind.SLA_BREACHED,
-            conversation=conversation,
-            actor=None,
-        )
+        _notify(conversation, Notification.Kind.SLA_BREACHED, target=target, due=due, breached=True)
         done.append("notified the agent or team")
     if policy is not None and policy.escalate_raise_priority and conversation.priority < ESCALATED_PRIORITY:
         Conversation.objects.filter(pk=conversation.pk).update(
