@@ -482,10 +482,16 @@ def survey_settings_save(*, survey_settings: SurveySettings, actor, membership=N
         for k, v in (survey_settings.questions or {}).items()
         if str(v).strip()
     }
+    survey_settings.thanks = {
+        str(k).strip().lower(): str(v).strip()
+        for k, v in (survey_settings.thanks or {}).items()
+        if str(v).strip()
+    }
     if survey_settings.default_language not in survey_settings.questions:
         raise RuleInvalid(f"write the question in the default language ({survey_settings.default_language})")
     try:
-        survey_settings.full_clean()
+        # No thank-you is a choice (none is sent), not a blank the model would refuse.
+        survey_settings.full_clean(exclude=["thanks"])
     except ValidationError as error:
         raise RuleInvalid(" ".join(error.messages)) from error
     survey_settings.save()

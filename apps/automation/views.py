@@ -236,6 +236,7 @@ def satisfaction(request):
         {
             "section": "dashboards",
             "stats": selectors.survey_stats(membership=membership, days=days, brand_id=brand_id),
+            "charts": selectors.survey_charts(membership=membership, days=days, brand_id=brand_id),
             "latest": selectors.survey_latest_answers(membership=membership),
             "brands": _brands(membership),
             "brand_id": brand_id,

@@ -27,6 +27,8 @@ OBJECT_OF_ROUTE = {
     "automation-rule": "automation_rule",
     "auto-reply": "auto_reply",
     "satisfaction-survey": "survey",
+    "survey-setting": "survey_settings",
+    "channel-weights": "channel",  # one setting of the organisation: its list holds no row of another
     "agent": "agent_profile",
     "team-routing": "team",
     "sla-policy": "sla_policy",
@@ -52,6 +54,7 @@ BRAND_SCOPED = {
     "automation-rule",
     "auto-reply",
     "satisfaction-survey",
+    "survey-setting",
     "sla-report",
     "sla-policy",
     "business-hours",

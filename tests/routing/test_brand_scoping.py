@@ -200,3 +200,51 @@ def test_the_api_applies_the_same_rule(world):
     assert (
         admin.patch(f"/api/v1/team-routing/{world['team'].pk}/", {"strategy": "least_busy"}, format="json")
     ).status_code == 200
+
+
+def test_channel_weights_and_survey_settings_over_the_api(world):
+    from apps.automation.models import SurveySettings
+    from apps.core.models import AuditEvent
+
+    admin, limited = _api(world["admin"]), _api(world["limited_admin"])
+    weights = admin.get("/api/v1/channel-weights/").json()["weights"]
+    assert weights["livechat"] == 2.0 and weights["email"] == 1.0
+    saved = admin.post("/api/v1/channel-weights/", {"weights": {"email": 1.5}}, format="json")
+    assert saved.status_code == 200 and saved.json()["weights"]["email"] == 1.5
+    assert AuditEvent.objects.filter(action="routing.channel_weights").count() == 1
+    assert admin.post("/api/v1/channel-weights/", {"weights": {"fax": 2}}, format="json").status_code == 400
+    assert (
+        admin.post("/api/v1/channel-weights/", {"weights": {"email": 50}}, format="json").status_code == 400
+    )
+    refused = limited.post("/api/v1/channel-weights/", {"weights": {"email": 3}}, format="json")
+    assert refused.status_code == 403 and "admin of every brand" in refused.json()["detail"]
+    assert limited.get("/api/v1/channel-weights/").json()["weights"]["email"] == 1.5
+
+    question = {"questions": {"en": "How did we do?", "es": "¿Qué tal lo hicimos?"}, "default_language": "en"}
+    created = limited.post("/api/v1/survey-settings/", {**question, "brand": world["own"].pk}, format="json")
+    assert created.status_code == 201, created.content
+    assert (
+        limited.post(
+            "/api/v1/survey-settings/", {**question, "brand": world["other"].pk}, format="json"
+        ).status_code
+        == 400
+    )
+    again = admin.post("/api/v1/survey-settings/", {**question, "brand": world["own"].pk}, format="json")
+    assert again.status_code == 400
+    other = admin.post("/api/v1/survey-settings/", {**question, "brand": world["other"].pk}, format="json")
+    assert other.status_code == 201
+    assert [row["brand"] for row in limited.get("/api/v1/survey-settings/").json()["results"]] == [
+        world["own"].pk
+    ]
+    assert limited.get(f"/api/v1/survey-settings/{other.json()['id']}/").status_code == 404
+    missing_default = limited.patch(
+        f"/api/v1/survey-settings/{created.json()['id']}/",
+        {"questions": {"es": "¿Qué tal?"}},
+        format="json",
+    )
+    assert missing_default.status_code == 400 and "default language" in missing_default.json()["detail"]
+    paused = limited.patch(
+        f"/api/v1/survey-settings/{created.json()['id']}/", {"active": False}, format="json"
+    )
+    assert paused.status_code == 200 and SurveySettings.objects.get(brand=world["own"]).active is False
+    assert AuditEvent.objects.filter(action="automation.survey_settings_saved").count() == 3

@@ -260,6 +260,9 @@ URLS = {
     "api:satisfaction-survey-list": get(EVERY_MEMBER),
     "api:satisfaction-survey-figures": get(EVERY_MEMBER),
     "api:satisfaction-survey-detail": get(frozenset({"admin", "agent", "marketer"}), pk="survey"),
+    "api:survey-setting-list": get(ADMINS),
+    "api:survey-setting-detail": get(ADMIN_OF_A, pk="survey_settings"),
+    "api:channel-weights-list": get(ADMINS),
     # Django admin: organisation admins, scoped to their organisation (TenantAdmin); staff-only pages
     # send everyone else to the admin's login.
     "admin:index": get(ADMINS),

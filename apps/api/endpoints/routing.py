@@ -371,6 +371,59 @@ class TeamRoutingViewSet(mixins.ListModelMixin, TenantViewSet):
         return Response(_team_routing(team))
 
 
+class ChannelWeightsSerializer(serializers.Serializer):
+    weights = serializers.DictField(
+        child=serializers.FloatField(min_value=0.1, max_value=10),
+        help_text="How much an open conversation of each channel kind weighs in an agent's capacity "
+        "(kinds left out: their default).",
+    )
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="The weight of each channel kind in agents' capacity (admins)",
+        responses={200: ChannelWeightsSerializer},
+    ),
+    create=extend_schema(
+        summary="Set the weights (admins of every brand: they are the organisation's)",
+        request=ChannelWeightsSerializer,
+        responses={200: ChannelWeightsSerializer, 400: REFUSED, 403: REFUSED},
+    ),
+)
+class ChannelWeightsViewSet(TenantViewSet):
+    """The organisation's channel weights (one setting, like the field on /org/routing/)."""
+
+    read_role = "is_admin"
+    write_role = "is_admin"
+    pagination_class = None
+    filter_backends = []
+    serializer_class = ChannelWeightsSerializer
+
+    def _current(self):
+        weights = selectors.channel_weights(self.membership.organization)
+        return {"weights": {kind: weights.get(kind, 1.0) for kind in ChannelKind.values}}
+
+    def list(self, request):
+        return Response(self._current())
+
+    def create(self, request):
+        try:
+            services.setting_reach_check(self.membership, None)
+        except services.SettingOutOfReach as error:
+            return self.refused(error, status.HTTP_403_FORBIDDEN)
+        given = ChannelWeightsSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        try:
+            services.channel_weights_set(
+                organization=self.membership.organization,
+                weights=given.validated_data["weights"],
+                actor=request.user,
+            )
+        except ValueError as error:
+            return self.refused(error)
+        return Response(self._current())
+
+
 class SLARateSerializer(serializers.Serializer):
     name = serializers.CharField()
     total = serializers.IntegerField()
