@@ -302,4 +302,11 @@ URLS = {
     "admin:notifications_notification_add": get(NOBODY),
     "admin:replies_macro_add": get(NOBODY),
     "admin:replies_macrorun_add": get(NOBODY),
+    # Automation is made on /automation/ and over the API (checked, audited): viewed only in the admin.
+    "admin:automation_rule_add": get(NOBODY),
+    "admin:automation_rulerun_add": get(NOBODY),
+    "admin:automation_autoreply_add": get(NOBODY),
+    "admin:automation_autoreplysent_add": get(NOBODY),
+    "admin:automation_surveysettings_add": get(NOBODY),
+    "admin:automation_survey_add": get(NOBODY),
 }

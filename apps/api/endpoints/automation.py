@@ -64,6 +64,11 @@ class SurveySettingsSerializer(serializers.ModelSerializer):
         help_text='The question by language code, e.g. {"en": "How did we do?"}',
     )
     thanks = serializers.DictField(child=serializers.CharField(max_length=1000), required=False)
+    comment_prompts = serializers.DictField(
+        child=serializers.CharField(max_length=1000),
+        required=False,
+        help_text="Asked on the channel after a rating given with its buttons (empty: a built-in one).",
+    )
 
     class Meta:
         model = SurveySettings
@@ -73,6 +78,7 @@ class SurveySettingsSerializer(serializers.ModelSerializer):
             "active",
             "questions",
             "thanks",
+            "comment_prompts",
             "default_language",
             "created_at",
             "updated_at",
