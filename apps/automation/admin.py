@@ -5,7 +5,7 @@ like macros."""
 
 from django.contrib import admin
 
-from apps.replies.admin import ReadOnlyTenantAdmin
+from apps.accounts.admin_base import ReadOnlyTenantAdmin
 
 from .models import AutoReply, AutoReplySent, Rule, RuleRun, Survey, SurveySettings
 

@@ -309,4 +309,12 @@ URLS = {
     "admin:automation_autoreplysent_add": get(NOBODY),
     "admin:automation_surveysettings_add": get(NOBODY),
     "admin:automation_survey_add": get(NOBODY),
+    # Routing is set on /org/routing/ and over the API (checked, audited, caches reloaded): viewed only.
+    "admin:routing_agentprofile_add": get(NOBODY),
+    "admin:routing_teamrouting_add": get(NOBODY),
+    "admin:routing_slapolicy_add": get(NOBODY),
+    "admin:routing_businesshours_add": get(NOBODY),
+    "admin:routing_holiday_add": get(NOBODY),
+    "admin:routing_conversationsla_add": get(NOBODY),
+    "admin:routing_slaoutcome_add": get(NOBODY),
 }

@@ -19,7 +19,7 @@ from apps.inbox.models import SavedView
 from apps.ingestion.models import ImportJob, RawPayload
 from apps.notifications.models import Notification
 from apps.replies.models import EMBEDDING_DIM, Macro, MacroRun, ResolutionExample, SavedReply, Scope
-from apps.routing.models import AgentProfile
+from apps.routing.models import AgentProfile, ConversationSLA, TeamRouting
 from tests.api.conftest import organisation_data
 from tests.factories import BrandFactory, ChannelFactory, CustomerFactory, MessageFactory, membership_create
 
@@ -145,6 +145,10 @@ def _brand_objects(org_a, brand, prefix: str, owner, admin) -> dict:
     objects["auto_reply_sent"] = AutoReplySent.objects.create(
         organization=org_a, auto_reply=data["auto_reply"], conversation=conversation
     )
+    objects["team_routing"] = TeamRouting.objects.get(team=data["team"])
+    objects["conversation_sla"] = ConversationSLA.objects.create(
+        organization=org_a, conversation=conversation
+    )
     objects["auditevent"] = audit_record(
         organization=org_a, actor=None, action="matrix.test", target=customer
     )
@@ -191,4 +195,11 @@ ADMIN_OBJECTS = {
     "automation.autoreplysent": "auto_reply_sent",
     "automation.surveysettings": "survey_settings",
     "automation.survey": "survey",
+    "routing.agentprofile": "agent_profile",
+    "routing.teamrouting": "team_routing",
+    "routing.slapolicy": "sla_policy",
+    "routing.businesshours": "business_hours",
+    "routing.holiday": "holiday",
+    "routing.conversationsla": "conversation_sla",
+    "routing.slaoutcome": "sla_outcome",
 }
