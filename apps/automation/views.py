@@ -198,6 +198,7 @@ def survey_settings_edit(request, brand_id: int):
     if request.method == "POST":
         config.questions = _texts(request.POST, "question")
         config.thanks = _texts(request.POST, "thanks")
+        config.comment_prompts = _texts(request.POST, "comment")
         config.default_language = request.POST.get("default_language", "en").strip().lower() or "en"
         config.active = request.POST.get("active") == "on"
         try:
@@ -216,6 +217,7 @@ def survey_settings_edit(request, brand_id: int):
             "config": config,
             "questions": list((config.questions or {}).items()) + [("", "")] * SPARE_ROWS,
             "thanks": list((config.thanks or {}).items()) + [("", "")] * SPARE_ROWS,
+            "comments": list((config.comment_prompts or {}).items()) + [("", "")] * SPARE_ROWS,
             "error": error,
         },
         status=status,
