@@ -95,3 +95,13 @@ class TenantAdmin(OrganisationAdminOnly):
         if not change and not getattr(obj, "organization_id", None):
             obj.organization = self._membership(request).organization
         super().save_model(request, obj, form, change)
+
+
+class ReadOnlyTenantAdmin(TenantAdmin):
+    """Made and changed on the app's own pages, where each is checked and audited; only viewed here."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -20,6 +20,8 @@ ADMIN_APP_LABELS = [
     "notifications",
     "webhooks",
     "alerts",
+    "routing",
+    "automation",
 ]
 ORG_ADMIN_GROUP = "Organisation admins"
 

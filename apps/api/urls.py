@@ -41,12 +41,14 @@ router.register("macro-runs", replies.MacroRunViewSet, basename="macrorun")
 router.register("automation-rules", automation.RuleViewSet, basename="automation-rule")
 router.register("auto-replies", automation.AutoReplyViewSet, basename="auto-reply")
 router.register("satisfaction-surveys", automation.SurveyViewSet, basename="satisfaction-survey")
+router.register("survey-settings", automation.SurveySettingsViewSet, basename="survey-setting")
 router.register("agents", routing.AgentProfileViewSet, basename="agent")
 router.register("team-routing", routing.TeamRoutingViewSet, basename="team-routing")
 router.register("sla-policies", routing.SLAPolicyViewSet, basename="sla-policy")
 router.register("business-hours", routing.BusinessHoursViewSet, basename="business-hours")
 router.register("holidays", routing.HolidayViewSet, basename="holiday")
 router.register("sla-report", routing.SLAReportViewSet, basename="sla-report")
+router.register("channel-weights", routing.ChannelWeightsViewSet, basename="channel-weights")
 
 # Swagger UI and ReDoc are third-party pages that style themselves with inline styles, and ReDoc searches in
 # a blob: worker; their scripts still come from files (the split Swagger view) or carry a nonce (ReDoc's

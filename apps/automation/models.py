@@ -139,6 +139,8 @@ class SurveySettings(TenantModel):
     # {"en": "How did we do?"}: the customer's language, else `default_language`'s.
     questions = models.JSONField(default=dict)
     thanks = models.JSONField(default=dict)
+    # Asked on the channel after a rating given with its buttons; empty: the built-in question.
+    comment_prompts = models.JSONField(default=dict, blank=True)
     default_language = models.CharField(max_length=16, default="en")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -184,6 +186,9 @@ class Survey(TenantModel):
     sent_at = models.DateTimeField(auto_now_add=True)
     rating = models.PositiveSmallIntegerField(null=True, blank=True)
     comment = models.TextField(blank=True)
+    # When CXM asked on the channel for an optional comment, after a rating given with its buttons: the
+    # customer's next text within the window is the comment (apps.automation.services.survey_comments_record).
+    comment_asked_at = models.DateTimeField(null=True, blank=True)
     via = models.CharField(max_length=8, choices=Via.choices, blank=True)
     answered_at = models.DateTimeField(null=True, blank=True)
 

@@ -52,7 +52,13 @@ def messages_stored(messages) -> None:
     for organization_id, batch in _by_organization(inbound).items():
         wanted = interest(organization_id)
         answers = any("csat:" in str(m.metadata or "") for m in batch)
-        if answers or wanted & {Trigger.MESSAGE_RECEIVED, Trigger.CONVERSATION_CREATED, "auto_reply"}:
+        # "survey": a customer's text may be the comment a survey asked for (services.survey_comments_record).
+        if answers or wanted & {
+            Trigger.MESSAGE_RECEIVED,
+            Trigger.CONVERSATION_CREATED,
+            "auto_reply",
+            "survey",
+        }:
             automation_messages_task.delay([m.pk for m in batch], list(current_chain()), sorted(wanted))
 
 

@@ -138,6 +138,62 @@ def survey_stats(*, membership, days: int = 30, brand_id: int | None = None) -> 
     }
 
 
+#: How many of a grouping's members (agents, teams...) a chart draws: those with the most answers.
+CHART_SERIES = 6
+
+
+def survey_charts(*, membership, days: int = 30, brand_id: int | None = None) -> dict:
+    """The dashboard's charts (static/js/dashboard.js draws them): CSAT week by week, overall and by agent,
+    team, channel and brand (the members with the most answers); a week without answers is a gap."""
+    since = timezone.now() - timedelta(days=days)
+    answered = scoped(Survey, membership).filter(sent_at__gte=since).exclude(rating=None)
+    if brand_id:
+        answered = answered.filter(brand_id=brand_id)
+    answered = answered.annotate(week=TruncWeek("sent_at"))
+    weeks = sorted(set(answered.values_list("week", flat=True)))
+    labels = [week.strftime("%b %-d") for week in weeks]
+
+    def csat(row) -> int:
+        return round(100 * row["satisfied"] / row["answered"])
+
+    figures = {"answered": Count("pk"), "satisfied": Count("pk", filter=Q(rating__gte=4))}
+    overall = {row["week"]: csat(row) for row in answered.values("week").annotate(**figures)}
+    charts = {
+        "csat": {
+            "type": "line",
+            "labels": labels,
+            "datasets": [{"label": "CSAT %", "data": [overall.get(week) for week in weeks]}],
+            "urls": [],
+        }
+    }
+    for key, (path, _) in SURVEY_GROUPS.items():
+        top = [
+            row["group"]
+            for row in answered.values(group=F(path))
+            .annotate(n=Count("pk"))
+            .order_by("-n", "group")[:CHART_SERIES]
+        ]
+        rows = answered.filter(**{f"{path}__in": [g for g in top if g is not None]})
+        by_group: dict = {}
+        for row in rows.values("week", group=F(path)).annotate(**figures):
+            by_group.setdefault(row["group"], {})[row["week"]] = csat(row)
+        charts[key] = {
+            "type": "line",
+            "labels": labels,
+            "datasets": [
+                {
+                    "label": str(group),
+                    "data": [by_group.get(group, {}).get(w) for w in weeks],
+                    "spanGaps": True,
+                }
+                for group in top
+                if group is not None
+            ],
+            "urls": [],
+        }
+    return charts
+
+
 def _with_csat(row: dict) -> dict:
     row = dict(row)
     row["csat"] = round(100 * row["satisfied"] / row["answered"]) if row["answered"] else None

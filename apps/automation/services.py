@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from apps.conversations.models import Conversation, Message
 from apps.core.audit import audit_record
+from apps.routing.services import SettingOutOfReach, setting_reach_check
 
 from .models import AutoReply, AutoReplySent, Rule, RuleRun, Survey, SurveySettings, Trigger
 from .registry import ACTIONS, RuleInvalid, Subject, action_clean, condition_clean, condition_holds
@@ -69,8 +70,18 @@ def rule_clean(*, rule: Rule) -> Rule:
     return rule
 
 
+def _reach_check(membership, brand_id) -> None:
+    """The admin saving a rule, an acknowledgement or a survey may (routing's rule for every setting: a
+    brand-limited admin changes only their brands' settings, not those of the whole organisation)."""
+    try:
+        setting_reach_check(membership, brand_id)
+    except SettingOutOfReach as error:
+        raise RuleInvalid(" ".join(error.messages)) from error
+
+
 @transaction.atomic
-def rule_save(*, rule: Rule, actor) -> Rule:
+def rule_save(*, rule: Rule, actor, membership=None) -> Rule:
+    _reach_check(membership, rule.brand_id)
     rule_clean(rule=rule)
     if rule.pk is None:
         rule.created_by = actor if getattr(actor, "pk", None) else None
@@ -322,7 +333,8 @@ def survey_answer_data(message: Message) -> tuple[str, int] | None:
 
 
 @transaction.atomic
-def auto_reply_save(*, auto_reply: AutoReply, actor) -> AutoReply:
+def auto_reply_save(*, auto_reply: AutoReply, actor, membership=None) -> AutoReply:
+    _reach_check(membership, auto_reply.brand_id)
     auto_reply.texts = {
         str(k).strip().lower(): str(v).strip() for k, v in (auto_reply.texts or {}).items() if str(v).strip()
     }
@@ -446,6 +458,16 @@ def auto_replies_send(*, message_ids: Iterable[int]) -> int:
 #: A conversation resolved again within this long of its last survey is not surveyed again.
 SURVEY_AGAIN_AFTER = timedelta(days=7)
 RATING_LABELS = {1: "1 😞", 2: "2 🙁", 3: "3 😐", 4: "4 🙂", 5: "5 😀"}
+#: After a rating given with the channel's buttons, the customer's next text within this time is its comment.
+COMMENT_WINDOW = timedelta(hours=24)
+#: The question asked for that comment where the brand wrote none (SurveySettings.comment_prompts).
+COMMENT_PROMPTS = {
+    "en": "Anything you would like to add? Just write it here (optional).",
+    "es": "¿Algo que quieras añadir? Escríbelo aquí (opcional).",
+    "fr": "Quelque chose à ajouter ? Écrivez-le ici (facultatif).",
+    "de": "Möchten Sie etwas hinzufügen? Schreiben Sie es einfach hier (optional).",
+    "pt": "Algo que queira acrescentar? Escreva aqui (opcional).",
+}
 _SIGNER_SALT = "cxm.automation.survey"
 
 
@@ -463,16 +485,23 @@ def survey_from_signed(signed: str) -> Survey | None:
 
 
 @transaction.atomic
-def survey_settings_save(*, survey_settings: SurveySettings, actor) -> SurveySettings:
+def survey_settings_save(*, survey_settings: SurveySettings, actor, membership=None) -> SurveySettings:
+    _reach_check(membership, survey_settings.brand_id)
     survey_settings.questions = {
         str(k).strip().lower(): str(v).strip()
         for k, v in (survey_settings.questions or {}).items()
         if str(v).strip()
     }
+    survey_settings.thanks = {
+        str(k).strip().lower(): str(v).strip()
+        for k, v in (survey_settings.thanks or {}).items()
+        if str(v).strip()
+    }
     if survey_settings.default_language not in survey_settings.questions:
         raise RuleInvalid(f"write the question in the default language ({survey_settings.default_language})")
     try:
-        survey_settings.full_clean()
+        # No thank-you is a choice (none is sent), not a blank the model would refuse.
+        survey_settings.full_clean(exclude=["thanks"])
     except ValidationError as error:
         raise RuleInvalid(" ".join(error.messages)) from error
     survey_settings.save()
@@ -621,6 +650,7 @@ def survey_answers_record(*, message_ids: Iterable[int]) -> int:
                     reply_send(conversation=conversation, author=None, text=thanks)
             except ReplyRefused:
                 pass
+        _comment_ask(survey, config, conversation)
         if (
             conversation.status == Conversation.Status.OPEN
             and not Message.objects.filter(
@@ -632,6 +662,57 @@ def survey_answers_record(*, message_ids: Iterable[int]) -> int:
         ):
             conversation_set_status(conversation=conversation, status=Conversation.Status.CLOSED, actor=None)
     return recorded
+
+
+def _comment_ask(survey: Survey, config: SurveySettings | None, conversation: Conversation) -> None:
+    """Once per survey, after a rating given with the channel's buttons: ask for an optional comment on the
+    channel (its messaging rules apply: a refusal is only logged, the rating stands)."""
+    from apps.replies.services import ReplyRefused, reply_send
+
+    if survey.comment or survey.comment_asked_at is not None:
+        return
+    prompts = (config.comment_prompts if config is not None else None) or COMMENT_PROMPTS
+    base = (survey.language or "").split("-")[0].lower()
+    text = prompts.get(base) or prompts.get(config.default_language if config else "en") or prompts.get("en")
+    if not text:
+        return
+    Survey.objects.filter(pk=survey.pk).update(comment_asked_at=timezone.now())
+    try:
+        with transaction.atomic():
+            reply_send(conversation=conversation, author=None, text=text)
+    except ReplyRefused as error:
+        logger.info("survey %s: the comment question was refused: %s", survey.pk, error)
+
+
+def survey_comments_record(messages: list[Message]) -> set[int]:
+    """The customer's first text after they were asked for a comment (within COMMENT_WINDOW): it is the
+    survey's comment (on the conversation's activity, the profile and the dashboard), and the conversation,
+    which the message reopened, is closed again. Returns the ids of the messages taken as comments."""
+    from apps.conversations.services import conversation_set_status
+
+    texts = [m for m in messages if (m.text or "").strip() and survey_answer_data(m) is None]
+    if not texts:
+        return set()
+    waiting = {
+        survey.conversation_id: survey
+        for survey in Survey.objects.filter(
+            conversation_id__in={m.conversation_id for m in texts},
+            comment="",
+            rating__isnull=False,
+            comment_asked_at__gte=timezone.now() - COMMENT_WINDOW,
+        )
+    }
+    taken = set()
+    for message in texts:
+        survey = waiting.pop(message.conversation_id, None)
+        if survey is None or message.sent_at < survey.comment_asked_at - timedelta(minutes=1):
+            continue
+        survey_answer(survey=survey, rating=survey.rating, via=Survey.Via.CHANNEL, comment=message.text)
+        taken.add(message.pk)
+        conversation = Conversation.objects.get(pk=message.conversation_id)
+        if conversation.status == Conversation.Status.OPEN:
+            conversation_set_status(conversation=conversation, status=Conversation.Status.CLOSED, actor=None)
+    return taken
 
 
 # ------------------------------------------------------------------------------------ events of messages
@@ -657,6 +738,9 @@ def messages_automate(
     answers = [m.pk for m in messages if survey_answer_data(m) is not None]
     if answers:
         survey_answers_record(message_ids=answers)
+    if "survey" in wanted:
+        # A survey's comment is recorded and nothing else (no acknowledgement, no rule: nobody waits).
+        answers += survey_comments_record([m for m in messages if m.pk not in set(answers)])
     others = [m for m in messages if m.pk not in set(answers)]
     if not others:
         return

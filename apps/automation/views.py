@@ -97,7 +97,7 @@ def _save_rule(request, rule: Rule):
     rule.conditions = [r for r in _rows(post, "cond", ("field", "op", "key", "value")) if r["field"]]
     rule.actions = [r for r in _rows(post, "act", ("type", "value")) if r["type"]]
     try:
-        services.rule_save(rule=rule, actor=request.user)
+        services.rule_save(rule=rule, actor=request.user, membership=membership)
     except RuleInvalid as error:
         return _rule_form(request, rule, error=str(error), status=400)
     flash.success(request, f"Rule “{rule.name}” saved.")
@@ -166,7 +166,7 @@ def auto_reply_edit(request, pk: int | None = None):
         auto_reply.active = request.POST.get("active") == "on"
         try:
             auto_reply.window_hours = int(request.POST.get("window_hours") or 24)
-            services.auto_reply_save(auto_reply=auto_reply, actor=request.user)
+            services.auto_reply_save(auto_reply=auto_reply, actor=request.user, membership=membership)
         except (RuleInvalid, ValueError) as failure:
             error, status = str(failure), 400
         else:
@@ -198,10 +198,11 @@ def survey_settings_edit(request, brand_id: int):
     if request.method == "POST":
         config.questions = _texts(request.POST, "question")
         config.thanks = _texts(request.POST, "thanks")
+        config.comment_prompts = _texts(request.POST, "comment")
         config.default_language = request.POST.get("default_language", "en").strip().lower() or "en"
         config.active = request.POST.get("active") == "on"
         try:
-            services.survey_settings_save(survey_settings=config, actor=request.user)
+            services.survey_settings_save(survey_settings=config, actor=request.user, membership=membership)
         except RuleInvalid as failure:
             error, status = str(failure), 400
         else:
@@ -216,6 +217,7 @@ def survey_settings_edit(request, brand_id: int):
             "config": config,
             "questions": list((config.questions or {}).items()) + [("", "")] * SPARE_ROWS,
             "thanks": list((config.thanks or {}).items()) + [("", "")] * SPARE_ROWS,
+            "comments": list((config.comment_prompts or {}).items()) + [("", "")] * SPARE_ROWS,
             "error": error,
         },
         status=status,
@@ -236,6 +238,7 @@ def satisfaction(request):
         {
             "section": "dashboards",
             "stats": selectors.survey_stats(membership=membership, days=days, brand_id=brand_id),
+            "charts": selectors.survey_charts(membership=membership, days=days, brand_id=brand_id),
             "latest": selectors.survey_latest_answers(membership=membership),
             "brands": _brands(membership),
             "brand_id": brand_id,

@@ -48,6 +48,13 @@ status_set = Hook(
     satisfaction survey of a resolution.""",
 )
 
+priority_set = Hook(
+    "conversations.priority_set",
+    """A conversation's priority was set by hand, a macro or an automation rule (conversation_set_priority),
+    inside the transaction: `send(conversation=..., actor=..., previous=...)`. Routing applies the SLA
+    policy of the new priority level (its deadlines), under the same version as the priority.""",
+)
+
 note_added = Hook(
     "conversations.note_added",
     """An internal note was added (note_add), inside the transaction: `send(conversation=..., note=...,

@@ -15,7 +15,15 @@ from django.utils import timezone
 
 from apps.core.audit import audit_record
 
-from .hooks import assigned, conversations_changed, marked_spam, note_added, status_set, unsnoozed
+from .hooks import (
+    assigned,
+    conversations_changed,
+    marked_spam,
+    note_added,
+    priority_set,
+    status_set,
+    unsnoozed,
+)
 from .labels import UNDETERMINED, WAITING_MAX, WAITING_PER_HOUR
 from .models import Conversation, Message, Tag, ThreadAlias
 
@@ -135,6 +143,7 @@ def conversation_set_priority(
         raise ConversationActionError("a priority is between 0 and 100")
     conversations_check_seen(conversations=[conversation], seen=_seen(conversation, seen_version))
     conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
+    previous = conversation.priority
     conversation.priority = priority
     conversation.version += 1
     conversation.save(update_fields=["priority", "version", "updated_at"])
@@ -145,6 +154,7 @@ def conversation_set_priority(
         target=conversation,
         data={"priority": priority},
     )
+    priority_set.send(conversation=conversation, actor=actor, previous=previous)
     _announce([conversation])
     return conversation
 
@@ -692,7 +702,8 @@ def conversation_set_team(*, conversation: Conversation, team, actor) -> Convers
     if team is not None and team.organization_id != conversation.organization_id:
         raise ConversationActionError("that team belongs to another organisation")
     conversation.team = team
-    conversation.save(update_fields=["team", "updated_at"])
+    conversation.version += 1
+    conversation.save(update_fields=["team", "version", "updated_at"])
     audit_record(
         organization=conversation.organization,
         actor=actor,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -340,6 +341,8 @@ def merge_suggestion_decide(*, suggestion: MergeSuggestion, actor, accept: bool)
 def customer_update(
     *, customer: Customer, actor, display_name: str | None = None, attributes: dict | None = None
 ) -> Customer:
+    if customer.erased_at is not None or customer.merged_into_id is not None:
+        raise ValidationError("An erased or merged profile is not changed.")
     changed = {}
     if display_name is not None and display_name != customer.display_name:
         customer.display_name = changed["display_name"] = display_name

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from apps.accounts.admin_base import TenantAdmin
+from apps.accounts.admin_base import ReadOnlyTenantAdmin, TenantAdmin
 
 from .models import Macro, MacroRun, ResolutionExample, SavedReply
 from .services import saved_reply_save
@@ -31,16 +31,6 @@ class ResolutionExampleAdmin(TenantAdmin):
     search_fields = ["question_text", "reply_text"]
     fields = ["brand", "conversation", "reply_message", "language", "question_text", "reply_text", "encoder"]
     readonly_fields = fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
-class ReadOnlyTenantAdmin(TenantAdmin):
-    """Made and changed on the app's own pages, where each is checked and audited; only viewed here."""
 
     def has_add_permission(self, request):
         return False

@@ -3,9 +3,20 @@
 from django import forms
 
 from apps.accounts.models import Brand, Team
+from apps.accounts.tenancy import scoped
 
 from .calendar import weekly_from_text, weekly_to_text
 from .models import BusinessHours, Holiday, SLAPolicy
+
+
+def _brand_field(form, membership) -> None:
+    """The admin's own organisation and brands; a brand-limited admin must choose one of theirs (a setting
+    of no brand is the organisation's: apps.routing.services.setting_reach_check)."""
+    form.instance.organization = membership.organization
+    form.fields["brand"].queryset = scoped(Brand, membership)
+    if membership.limited_to_brands:
+        form.fields["brand"].required = True
+        form.fields["brand"].empty_label = None
 
 
 class SLAPolicyForm(forms.ModelForm):
@@ -26,11 +37,10 @@ class SLAPolicyForm(forms.ModelForm):
             "escalate_raise_priority",
         ]
 
-    def __init__(self, *args, organization, **kwargs):
+    def __init__(self, *args, membership, **kwargs):
         super().__init__(*args, **kwargs)
-        self.instance.organization = organization
-        self.fields["brand"].queryset = Brand.objects.filter(organization=organization)
-        self.fields["business_hours"].queryset = BusinessHours.objects.filter(organization=organization)
+        _brand_field(self, membership)
+        self.fields["business_hours"].queryset = scoped(BusinessHours, membership)
 
 
 class BusinessHoursForm(forms.ModelForm):
@@ -43,11 +53,10 @@ class BusinessHoursForm(forms.ModelForm):
         model = BusinessHours
         fields = ["name", "brand", "team", "timezone"]
 
-    def __init__(self, *args, organization, **kwargs):
+    def __init__(self, *args, membership, **kwargs):
         super().__init__(*args, **kwargs)
-        self.instance.organization = organization
-        self.fields["brand"].queryset = Brand.objects.filter(organization=organization)
-        self.fields["team"].queryset = Team.objects.filter(organization=organization)
+        _brand_field(self, membership)
+        self.fields["team"].queryset = scoped(Team, membership)
         if self.instance.pk:
             self.initial["hours"] = weekly_to_text(self.instance.weekly)
 

@@ -87,7 +87,10 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 class BusinessHours(TenantModel):
     """Opening hours in a time zone, with holidays: SLA clocks run only inside them. A brand's calendar
-    (team empty) serves its policies; a team's serves that team."""
+    (team empty) serves its policies; a team's serves that team. One of no brand is the organisation's: only
+    admins of every brand see and change it (apps.routing.services.setting_reach_check)."""
+
+    TENANT_BRAND_PATH = "brand"
 
     name = models.CharField(max_length=120)
     brand = models.ForeignKey(
@@ -123,6 +126,8 @@ class BusinessHours(TenantModel):
 
 
 class Holiday(TenantModel):
+    TENANT_BRAND_PATH = "calendar__brand"
+
     calendar = models.ForeignKey(BusinessHours, on_delete=models.CASCADE, related_name="holidays")
     date = models.DateField()
     name = models.CharField(max_length=120, blank=True)
@@ -140,7 +145,10 @@ PRIORITY_LEVELS = [("urgent", "Urgent"), ("high", "High"), ("normal", "Normal"),
 
 class SLAPolicy(TenantModel):
     """Response and resolution targets for the conversations it matches: a brand (empty: any), a channel
-    kind (empty: any) and a priority level (empty: any). The most specific matching policy applies."""
+    kind (empty: any) and a priority level (empty: any). The most specific matching policy applies. One of
+    no brand is the organisation's: only admins of every brand see and change it."""
+
+    TENANT_BRAND_PATH = "brand"
 
     name = models.CharField(max_length=120)
     brand = models.ForeignKey(

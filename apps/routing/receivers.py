@@ -52,6 +52,12 @@ def _changed(event, messages) -> None:
             sla_response_sent(message)
 
 
+def _priority_set(**kwargs) -> None:
+    from .services import sla_priority_set
+
+    sla_priority_set(**kwargs)
+
+
 def _conversations(conversations) -> None:
     from .services import sla_conversations_changed
 
@@ -63,3 +69,4 @@ def connect() -> None:
     domain_hooks.messages_stored.connect(_stored)
     domain_hooks.messages_changed.connect(_changed)
     domain_hooks.conversations_changed.connect(_conversations)
+    domain_hooks.priority_set.connect(_priority_set)

@@ -6,17 +6,29 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from apps.accounts.models import Membership
+from apps.accounts.permissions import brands_within
+from apps.accounts.tenancy import brand_visible_to
 from apps.conversations.models import Conversation, Message
 from apps.conversations.services import _announce, conversation_assign_to, conversations_bulk_set_status
 from apps.core.audit import audit_record
 
 from . import hooks
 from .hooks import FIRST_RESPONSE, NEXT_RESPONSE, RESOLUTION
-from .models import AgentProfile, Availability, ConversationSLA, SLAOutcome, TeamRouting
+from .models import (
+    AgentProfile,
+    Availability,
+    ConversationSLA,
+    Holiday,
+    SLAOutcome,
+    SLAPolicy,
+    TeamRouting,
+)
 from .selectors import (
     agent_loads,
     channel_weights,
@@ -201,8 +213,10 @@ def conversation_auto_assign(
         team = routing.team
         already_queued = conversation.team_id == team.pk
         if conversation.team_id != team.pk:
-            Conversation.objects.filter(pk=conversation.pk).update(team=team)
+            # A change the open pages must see (and a stale action must not overwrite): a new version.
+            Conversation.objects.filter(pk=conversation.pk).update(team=team, version=F("version") + 1)
             conversation.team = team
+            _announce([conversation])
         weight = channel_weights(conversation.organization).get(conversation.channel.kind, 1.0)
         profiles = [
             p
@@ -364,8 +378,51 @@ def team_routing_save(
 # ------------------------------------------------------------------------------- SLA policies, calendars
 
 
-def routing_setting_save(*, instance, actor):
-    """Save an SLA policy, business hours or a holiday (checked first); every process reloads them."""
+class SettingOutOfReach(ValidationError):
+    """A brand-limited admin asked to change a setting of a brand they do not work on, or one of the whole
+    organisation."""
+
+
+def setting_reach_check(membership, brand_id: int | None) -> None:
+    """Who changes a routing or automation setting, for the pages and the API alike: a setting of one brand,
+    an admin who works on that brand; an organisation-wide one (no brand: the organisation's SLA policies and
+    calendars, team routing, channel weights, rules of every brand), an admin of every brand. What a
+    brand-limited admin may see follows the same rule (the models' TENANT_BRAND_PATH: a row of no brand is
+    not theirs); this check keeps them from creating one outside their brands or moving one there.
+    `membership` None is CXM itself (demo data, tasks)."""
+    if membership is None or brand_visible_to(membership, brand_id):
+        return
+    if brand_id is None:
+        raise SettingOutOfReach(
+            "Settings of the whole organisation are changed by an admin of every brand: choose one of your "
+            "brands."
+        )
+    raise SettingOutOfReach("You do not work on that brand.")
+
+
+def agent_reach_check(membership, profile: AgentProfile) -> None:
+    """An agent's routing is changed by an admin who works on every brand the agent does (the rule of their
+    membership's changes, apps.accounts.services)."""
+    if membership is not None and not brands_within(profile.membership.brand_ids, membership):
+        raise SettingOutOfReach(f"{profile.user} works on brands you do not: ask an admin of every brand.")
+
+
+def _setting_brand_ids(instance) -> list[int | None]:
+    """The brands a routing setting belongs to: its own (a holiday, its calendar's), and the calendar an SLA
+    policy counts in."""
+    if isinstance(instance, Holiday):
+        return [instance.calendar.brand_id]
+    brand_ids = [instance.brand_id]
+    if isinstance(instance, SLAPolicy) and instance.business_hours_id:
+        brand_ids.append(instance.business_hours.brand_id)
+    return brand_ids
+
+
+def routing_setting_save(*, instance, actor, membership=None):
+    """Save an SLA policy, business hours or a holiday (checked first: its values, and that `membership`,
+    the admin saving it, may: setting_reach_check); every process reloads them."""
+    for brand_id in _setting_brand_ids(instance):
+        setting_reach_check(membership, brand_id)
     created = instance.pk is None
     instance.full_clean()
     instance.save()
@@ -381,7 +438,8 @@ def routing_setting_save(*, instance, actor):
     return instance
 
 
-def routing_setting_delete(*, instance, actor) -> None:
+def routing_setting_delete(*, instance, actor, membership=None) -> None:
+    setting_reach_check(membership, _setting_brand_ids(instance)[0])
     routing_config_changed(instance.organization_id)
     audit_record(
         organization=instance.organization,
@@ -425,53 +483,109 @@ def sla_deadlines_fill(messages: list[Message]) -> None:
 
 
 def sla_priority_changed(*, conversation_ids) -> int:
-    """The classifier set the conversations' priority: where the policy of their new priority level has
-    shorter targets, the running deadlines are brought forward (never pushed back). Returns how many."""
-    changed = 0
+    """The classifier set the conversations' priority: the SLA policy of their new priority level applies
+    (sla_policy_reapply); each conversation whose deadline moved gets a new version and the open pages hear
+    of it. Returns how many moved."""
+    changed = []
     conversations = Conversation.objects.filter(
-        pk__in=list(conversation_ids), status=Conversation.Status.OPEN, sla_due_at__isnull=False
-    ).select_related("channel")
+        pk__in=list(conversation_ids), status__in=Conversation.ACTIVE_STATUSES
+    ).select_related("channel", "organization")
     for conversation in conversations:
-        config = routing_config(conversation.organization_id)
-        policy = config.policy(
-            brand_id=conversation.brand_id,
-            channel_kind=conversation.channel.kind,
-            priority_level=conversation.priority_level,
+        with transaction.atomic():
+            if sla_policy_reapply(conversation):
+                Conversation.objects.filter(pk=conversation.pk).update(version=F("version") + 1)
+                changed.append(conversation)
+    if changed:
+        _announce(changed)
+    return len(changed)
+
+
+def sla_priority_set(*, conversation: Conversation, previous: float, **_) -> None:
+    """A priority set by hand, a macro or a rule (inside its transaction, under its new version): the
+    policy of the new level applies."""
+    if previous != conversation.priority:
+        sla_policy_reapply(conversation)
+
+
+def sla_policy_reapply(conversation: Conversation) -> bool:
+    """The conversation's priority level changed: where another SLA policy now applies, a shorter response
+    target brings the running response deadline forward (never back: the customer was told nothing else),
+    and the resolution deadline is recomputed with the new policy's target (keeping the open time its
+    clock was paused). Explained in the activity. True when a deadline of the conversation moved."""
+    row = ConversationSLA.objects.filter(conversation_id=conversation.pk).select_related("policy").first()
+    config = routing_config(conversation.organization_id)
+    current = Conversation.objects.select_related("channel").get(pk=conversation.pk)
+    policy = config.policy(
+        brand_id=current.brand_id, channel_kind=current.channel.kind, priority_level=current.priority_level
+    )
+    if policy is None or (row is not None and row.policy_id == policy.pk):
+        return False
+    calendar = config.policy_calendar(policy, brand_id=current.brand_id, team_id=current.team_id)
+    said = []
+    due = _response_due_for(current, policy, calendar)
+    moved = due is not None and current.sla_due_at is not None and due < current.sla_due_at
+    if moved:
+        Conversation.objects.filter(pk=current.pk).update(sla_due_at=due)
+        said.append(f"the response is now due at {due:%Y-%m-%d %H:%M} UTC")
+    if row is not None:
+        resolution_due = row.resolution_due_at
+        if not row.resolution_breached and current.status != Conversation.Status.CLOSED:
+            resolution_due = _resolution_due_for(current, row, policy, calendar, config)
+            if resolution_due != row.resolution_due_at:
+                said.append(
+                    f"resolution due at {resolution_due:%Y-%m-%d %H:%M} UTC"
+                    if resolution_due
+                    else "no resolution target"
+                )
+        ConversationSLA.objects.filter(pk=row.pk).update(
+            policy=policy, resolution_due_at=resolution_due, resolution_warned=False
         )
-        if policy is None:
-            continue
-        calendar = config.policy_calendar(
-            policy, brand_id=conversation.brand_id, team_id=conversation.team_id
+    if said:
+        activity_record(
+            conversation=current,
+            actor=None,
+            action="routing.sla_policy",
+            explanation=f"Priority {current.priority_level}: “{policy.name}” applies; {', '.join(said)}.",
+            policy=policy.pk,
         )
-        # The clock runs from the customer's first message since the brand last answered.
-        last_answer = (
-            conversation.messages.filter(direction=Message.Direction.OUTBOUND).order_by("-sent_at").first()
+    return moved or len(said) > 0
+
+
+def _response_due_for(conversation: Conversation, policy, calendar) -> datetime | None:
+    """The response deadline under `policy`: from the customer's first message since the brand last
+    answered."""
+    last_answer = (
+        conversation.messages.filter(direction=Message.Direction.OUTBOUND).order_by("-sent_at").first()
+    )
+    waiting = conversation.messages.filter(direction=Message.Direction.INBOUND)
+    if last_answer is not None:
+        waiting = waiting.filter(sent_at__gt=last_answer.sent_at)
+    first_waiting = waiting.order_by("sent_at").first()
+    if first_waiting is None:
+        return None
+    minutes = policy.first_response_minutes
+    if last_answer is not None and policy.next_response_minutes:
+        minutes = policy.next_response_minutes
+    return calendar.add(first_waiting.sent_at, minutes)
+
+
+def _resolution_due_for(conversation: Conversation, row: ConversationSLA, policy, calendar, config):
+    """The resolution deadline under `policy`, from the customer's first message, plus the open time the
+    clock was paused so far (the old deadline's distance past its own target)."""
+    if not policy.resolution_minutes:
+        return None
+    first = conversation.messages.filter(direction=Message.Direction.INBOUND).order_by("sent_at").first()
+    started = first.sent_at if first else conversation.created_at
+    paused_minutes = 0.0
+    old = row.policy
+    if old is not None and old.resolution_minutes and row.resolution_due_at:
+        old_calendar = config.policy_calendar(
+            old, brand_id=conversation.brand_id, team_id=conversation.team_id
         )
-        waiting = conversation.messages.filter(direction=Message.Direction.INBOUND)
-        if last_answer is not None:
-            waiting = waiting.filter(sent_at__gt=last_answer.sent_at)
-        first_waiting = waiting.order_by("sent_at").first()
-        if first_waiting is None:
-            continue
-        minutes = policy.first_response_minutes
-        if last_answer is not None and policy.next_response_minutes:
-            minutes = policy.next_response_minutes
-        due = calendar.add(first_waiting.sent_at, minutes)
-        if due < conversation.sla_due_at:
-            Conversation.objects.filter(pk=conversation.pk).update(sla_due_at=due)
-            ConversationSLA.objects.filter(conversation=conversation).update(policy=policy)
-            activity_record(
-                conversation=conversation,
-                actor=None,
-                action="routing.sla_policy",
-                explanation=(
-                    f"Priority {conversation.priority_level}: “{policy.name}” applies, the response is now "
-                    f"due at {due:%Y-%m-%d %H:%M} UTC."
-                ),
-                policy=policy.pk,
-            )
-            changed += 1
-    return changed
+        unpaused = old_calendar.add(started, old.resolution_minutes)
+        if row.resolution_due_at > unpaused:
+            paused_minutes = old_calendar.between(unpaused, row.resolution_due_at).total_seconds() / 60
+    return calendar.add(started, policy.resolution_minutes + paused_minutes)
 
 
 def sla_row_ensure(conversation: Conversation, config=None) -> ConversationSLA:
@@ -628,7 +742,7 @@ def sla_check(*, now: datetime | None = None) -> dict:
                     response_breached_due=due, response_warned_due=due
                 )
                 _outcome(conversation, target, due, now, met=False)
-                _escalate(conversation, policy, target, Notification)
+                _escalate(conversation, policy, target, due, Notification)
                 sent.append((hooks.sla_breached, conversation, target))
                 counts["breached"] += 1
             elif now < due <= now + warn and row.response_warned_due != due:
@@ -664,7 +778,7 @@ def sla_check(*, now: datetime | None = None) -> dict:
                 )
                 _outcome(conversation, RESOLUTION, due, now, met=False)
                 if due >= now - BREACH_LOOKBACK:
-                    _escalate(conversation, policy, RESOLUTION, Notification)
+                    _escalate(conversation, policy, RESOLUTION, due, Notification)
                     sent.append((hooks.sla_breached, conversation, RESOLUTION))
                     counts["breached"] += 1
             elif due <= now + warn and not row.resolution_warned:
@@ -681,24 +795,35 @@ def _label(target: str) -> str:
 
 
 def _team_and_assignee(conversation: Conversation) -> list:
-    recipients = [conversation.assignee] if conversation.assignee else []
-    if conversation.team_id and not recipients:
-        from apps.conversations.selectors import conversation_members
+    """Who hears of a deadline: its assignee; unassigned, its team's members; in no team, the admins who
+    work on its brand (someone must: nobody would pick it otherwise). Only members who may work on it."""
+    from apps.accounts.models import Role
+    from apps.conversations.selectors import conversation_members
 
-        members = conversation_members(conversation=conversation).filter(user__teams=conversation.team_id)
-        recipients = [membership.user for membership in members]
-    return recipients
+    if conversation.assignee:
+        return [conversation.assignee]
+    members = conversation_members(conversation=conversation)
+    if conversation.team_id:
+        members = members.filter(user__teams=conversation.team_id)
+    else:
+        members = members.filter(role=Role.ADMIN)
+    return [membership.user for membership in members.select_related("user").distinct()]
+
+
+def _notify(conversation: Conversation, kind: str, *, target: str, due, breached: bool) -> None:
+    """The one way an SLA deadline is told: the notifications app (each recipient's list and bell, live on
+    their open pages: the only delivery it has), and the organisation's webhook endpoints subscribed to
+    the SLA events (the path admins set up to reach their own paging, chat or email tools)."""
+    from apps.notifications.services import notifications_send
+    from apps.webhooks.events import conversation_sla
+
+    recipients = _team_and_assignee(conversation)
+    notifications_send(recipients=recipients, kind=kind, conversation=conversation, actor=None)
+    conversation_sla(conversation, target=target, due=due, breached=breached, recipients=recipients)
 
 
 def _warn(conversation, target, due, Notification) -> None:
-    from apps.notifications.services import notifications_send
-
-    notifications_send(
-        recipients=_team_and_assignee(conversation),
-        kind=Notification.Kind.SLA_WARNING,
-        conversation=conversation,
-        actor=None,
-    )
+    _notify(conversation, Notification.Kind.SLA_WARNING, target=target, due=due, breached=False)
     activity_record(
         conversation=conversation,
         actor=None,
@@ -709,22 +834,18 @@ def _warn(conversation, target, due, Notification) -> None:
     )
 
 
-def _escalate(conversation: Conversation, policy, target: str, Notification) -> None:
+def _escalate(conversation: Conversation, policy, target: str, due, Notification) -> None:
     """A deadline passed: the policy's escalations, each in the conversation's activity."""
-    from apps.notifications.services import notifications_send
-
     done = []
     if policy is None or policy.escalate_notify:
-        notifications_send(
-            recipients=_team_and_assignee(conversation),
-            kind=Notification.Kind.SLA_BREACHED,
-            conversation=conversation,
-            actor=None,
-        )
+        _notify(conversation, Notification.Kind.SLA_BREACHED, target=target, due=due, breached=True)
         done.append("notified the agent or team")
     if policy is not None and policy.escalate_raise_priority and conversation.priority < ESCALATED_PRIORITY:
-        Conversation.objects.filter(pk=conversation.pk).update(priority=ESCALATED_PRIORITY)
+        Conversation.objects.filter(pk=conversation.pk).update(
+            priority=ESCALATED_PRIORITY, version=F("version") + 1
+        )
         conversation.priority = ESCALATED_PRIORITY
+        sla_policy_reapply(conversation)
         done.append("raised the priority to urgent")
     if policy is not None and policy.escalate_reassign and conversation.assignee_id:
         previous = conversation.assignee

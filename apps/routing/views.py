@@ -75,8 +75,10 @@ def _page(request, **extra):
         "calendars": scoped(BusinessHours, membership)
         .select_related("brand", "team")
         .prefetch_related("holidays"),
-        "policy_form": SLAPolicyForm(organization=organization),
-        "hours_form": BusinessHoursForm(organization=organization),
+        "policy_form": SLAPolicyForm(membership=membership),
+        "hours_form": BusinessHoursForm(membership=membership),
+        # Team routing and channel weights are the organisation's: admins of every brand change them.
+        "organisation_wide": not membership.limited_to_brands,
         "holiday_form": HolidayForm(),
         "weights": selectors.channel_weights(organization),
         **extra,
@@ -99,6 +101,11 @@ def settings_page(request):
 @require_POST
 def agent_update(request, pk: int):
     profile = get_visible_or_404(AgentProfile, current_membership(request), pk=pk)
+    try:
+        services.agent_reach_check(current_membership(request), profile)
+    except services.SettingOutOfReach as error:
+        flash.error(request, " ".join(error.messages))
+        return redirect("routing:settings")
     try:
         capacity = int(request.POST.get("capacity", profile.capacity))
         if capacity < 0 or capacity > 1000:
@@ -129,10 +136,14 @@ def weights_update(request):
     for word in request.POST.get("weights", "").replace(",", " ").split():
         kind, _, weight = word.partition("=")
         weights[kind.strip()] = weight.strip()
+    membership = current_membership(request)
     try:
+        services.setting_reach_check(membership, None)
         services.channel_weights_set(
-            organization=current_membership(request).organization, weights=weights, actor=request.user
+            organization=membership.organization, weights=weights, actor=request.user
         )
+    except services.SettingOutOfReach as error:
+        flash.error(request, " ".join(error.messages))
     except ValueError as error:
         flash.error(request, str(error))
     else:
@@ -145,6 +156,11 @@ def weights_update(request):
 def team_update(request, pk: int):
     membership = current_membership(request)
     team = get_visible_or_404(Team, membership, pk=pk)
+    try:
+        services.setting_reach_check(membership, None)
+    except services.SettingOutOfReach as error:
+        flash.error(request, " ".join(error.messages))
+        return redirect("routing:settings")
     strategy = request.POST.get("strategy", "")
     if strategy not in TeamRouting.Strategy.values:
         flash.error(request, "Choose a strategy.")
@@ -174,11 +190,13 @@ def team_update(request, pk: int):
 
 
 def _setting_form(request, form_class, instance, template_key: str):
-    organization = current_membership(request).organization
-    form = form_class(request.POST or None, instance=instance, organization=organization)
+    membership = current_membership(request)
+    form = form_class(request.POST or None, instance=instance, membership=membership)
     if request.method == "POST" and form.is_valid():
         try:
-            services.routing_setting_save(instance=form.save(commit=False), actor=request.user)
+            services.routing_setting_save(
+                instance=form.save(commit=False), actor=request.user, membership=membership
+            )
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -215,29 +233,37 @@ def hours_edit(request, pk: int):
 @admin_required
 @require_POST
 def policy_delete(request, pk: int):
-    services.routing_setting_delete(
-        instance=get_visible_or_404(SLAPolicy, current_membership(request), pk=pk), actor=request.user
-    )
+    return _setting_delete(request, SLAPolicy, pk)
+
+
+def _setting_delete(request, model, pk: int):
+    membership = current_membership(request)
+    try:
+        services.routing_setting_delete(
+            instance=get_visible_or_404(model, membership, pk=pk), actor=request.user, membership=membership
+        )
+    except services.SettingOutOfReach as error:
+        flash.error(request, " ".join(error.messages))
     return redirect("routing:settings")
 
 
 @admin_required
 @require_POST
 def hours_delete(request, pk: int):
-    services.routing_setting_delete(
-        instance=get_visible_or_404(BusinessHours, current_membership(request), pk=pk), actor=request.user
-    )
-    return redirect("routing:settings")
+    return _setting_delete(request, BusinessHours, pk)
 
 
 @admin_required
 @require_POST
 def holiday_add(request, pk: int):
-    calendar = get_visible_or_404(BusinessHours, current_membership(request), pk=pk)
+    membership = current_membership(request)
+    calendar = get_visible_or_404(BusinessHours, membership, pk=pk)
     form = HolidayForm(request.POST, instance=Holiday(calendar=calendar, organization=calendar.organization))
     if form.is_valid():
         try:
-            services.routing_setting_save(instance=form.save(commit=False), actor=request.user)
+            services.routing_setting_save(
+                instance=form.save(commit=False), actor=request.user, membership=membership
+            )
         except ValidationError as error:
             flash.error(request, " ".join(error.messages))
     else:
@@ -248,10 +274,7 @@ def holiday_add(request, pk: int):
 @admin_required
 @require_POST
 def holiday_delete(request, pk: int):
-    services.routing_setting_delete(
-        instance=get_visible_or_404(Holiday, current_membership(request), pk=pk), actor=request.user
-    )
-    return redirect("routing:settings")
+    return _setting_delete(request, Holiday, pk)
 
 
 @dashboards_required

@@ -91,3 +91,20 @@ def on_status_set(*, conversation, actor, **_) -> None:
 
 def on_note_added(*, note, **_) -> None:
     note_created(note)
+
+
+def conversation_sla(conversation, *, target: str, due, breached: bool, recipients: Iterable) -> None:
+    """An SLA deadline near or missed (apps.routing's check): who CXM notified in the app, for the
+    organisation's paging, chat or email tools."""
+    event = Event.SLA_BREACHED if breached else Event.SLA_WARNING
+    if is_subscribed(organization_id=conversation.organization_id, event=event):
+        payload = {
+            "conversation": conversation.pk,
+            "brand": conversation.brand_id,
+            "team": conversation.team_id,
+            "assignee": conversation.assignee_id,
+            "target": target,
+            "due_at": due.isoformat() if due else None,
+            "notified": sorted(user.pk for user in recipients),
+        }
+        event_publish(organization_id=conversation.organization_id, event=event, payload=payload)

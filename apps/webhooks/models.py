@@ -18,6 +18,8 @@ class Event(models.TextChoices):
     CONVERSATION_STATUS_CHANGED = "conversation.status_changed", "A conversation changed status"
     REPLY_SENT = "reply.sent", "A reply went out"
     NOTE_CREATED = "note.created", "An internal note was written"
+    SLA_WARNING = "conversation.sla_warning", "An SLA deadline is near"
+    SLA_BREACHED = "conversation.sla_breached", "An SLA deadline was missed"
     # Sent by the "Send a test event" button only; every endpoint receives it.
     PING = "ping", "Test event"
 

@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 from apps.accounts.models import Role
 from apps.alerts.models import Alert, AlertRule
 from apps.api.services import api_token_create
-from apps.automation.models import AutoReply, Rule, Survey, Trigger
+from apps.automation.models import AutoReply, Rule, Survey, SurveySettings, Trigger
 from apps.connectors.kinds import ChannelKind
 from apps.conversations.models import Message, Tag
 from apps.listening.models import Level, ListeningQuery, Mention
@@ -119,6 +119,9 @@ def organisation_data(organization, brand, *, prefix: str) -> dict:
         kind=AutoReply.Kind.FIRST_CONTACT,
         texts={"en": f"{prefix}: thanks, we got it"},
     )
+    survey_settings = SurveySettings.objects.create(
+        organization=organization, brand=brand, questions={"en": f"{prefix}: how did we do?"}
+    )
     survey = Survey.objects.create(
         organization=organization,
         brand=brand,
@@ -181,6 +184,7 @@ def organisation_data(organization, brand, *, prefix: str) -> dict:
         "automation_rule": automation_rule,
         "auto_reply": auto_reply,
         "survey": survey,
+        "survey_settings": survey_settings,
         "agent_profile": agent_profile,
         "team": team,
         "business_hours": business_hours,

@@ -27,6 +27,8 @@ OBJECT_OF_ROUTE = {
     "automation-rule": "automation_rule",
     "auto-reply": "auto_reply",
     "satisfaction-survey": "survey",
+    "survey-setting": "survey_settings",
+    "channel-weights": "channel",  # one setting of the organisation: its list holds no row of another
     "agent": "agent_profile",
     "team-routing": "team",
     "sla-policy": "sla_policy",
@@ -37,8 +39,10 @@ OBJECT_OF_ROUTE = {
     "macro": "macro",
     "macrorun": "macro_run",
 }
-# Routing's settings (agents, teams, SLA policies, business hours) are the organisation's: their models name
-# no TENANT_BRAND_PATH, like the routing pages. The SLA report counts only the brands' deadlines it may see.
+# Agents and team routing are the organisation's (every admin sees them; changing them needs every brand the
+# agent works on, or every brand: tests/routing/test_brand_scoping.py). SLA policies, business hours and
+# their holidays are their brand's, like the routing pages; the SLA report counts only the brands'
+# deadlines it may see.
 BRAND_SCOPED = {
     "conversation",
     "message",
@@ -50,7 +54,11 @@ BRAND_SCOPED = {
     "automation-rule",
     "auto-reply",
     "satisfaction-survey",
+    "survey-setting",
     "sla-report",
+    "sla-policy",
+    "business-hours",
+    "holiday",
     "saved-reply",
     "macro",
 }

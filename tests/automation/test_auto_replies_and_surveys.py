@@ -128,6 +128,37 @@ def test_a_rating_pressed_on_telegram_shows_on_the_dashboard_the_conversation_an
     figures = client.get("/api/v1/satisfaction-surveys/figures/").json()
     assert figures["total"]["answered"] == 1 and figures["total"]["csat"] == 100
 
+    # And, the rating given with the buttons, CXM asked once on the channel for an optional comment
+    prompt = "Anything you would like to add? Just write it here (optional)."
+    wait_for(lambda: any(s["text"] == prompt for s in telegram.sent), what="the comment question")
+    # When the customer writes it: it is the survey's comment, and the conversation stays resolved
+    now = int(time.time())
+    comment = "The courier was late, but you sorted it out quickly"
+    post_update(telegram_channel, message_update(9003, private_message(62, comment, date=now)))
+    survey = wait_for(
+        lambda: Survey.objects.filter(pk=survey.pk, comment=comment).first(), what="the comment"
+    )
+    assert survey.rating == 4
+    wait_for(
+        lambda: Conversation.objects.get(pk=conversation.pk).status == Conversation.Status.CLOSED,
+        what="the conversation closed again",
+    )
+    assert f"The customer rated the conversation 4/5: “{comment}”" in client.get(
+        reverse("inbox:conversation", args=[conversation.pk])
+    ).content.decode().replace("&#x27;", "'")
+    assert comment in client.get(reverse("automation:satisfaction")).content.decode()
+    # The next message is the customer's again: it opens the conversation, and the question was asked once
+    post_update(
+        telegram_channel, message_update(9004, private_message(63, "One more question", date=now + 5))
+    )
+    wait_for(
+        lambda: Conversation.objects.get(pk=conversation.pk).status == Conversation.Status.OPEN,
+        what="the new question to open it",
+    )
+    time.sleep(2)
+    assert Survey.objects.get(pk=survey.pk).comment == comment
+    assert [s["text"] for s in telegram.sent].count(prompt) == 1
+
 
 def test_a_no_reply_rule_fires_once_through_beat(
     worker_env, celery_worker, telegram_channel, admin, org_a, tmp_path

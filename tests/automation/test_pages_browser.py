@@ -76,3 +76,21 @@ def test_the_automation_pages_fit_a_phone_and_the_preview_swaps_in(org_a, brand_
     page.goto(f"{asgi_server.url}{reverse('automation:rule_edit', args=[rule.pk])}")
     page.get_by_role("link", name="What would this rule have matched over the last 7 days?").click()
     expect(page.locator("#rule-preview [data-matched]")).to_have_text("1")
+
+    # The satisfaction dashboard draws its charts (CSAT week by week; by agent, team, channel, brand)
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("response", lambda response: errors.append(response.url) if response.status >= 400 else None)
+    for width in (1440, 390):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto(f"{asgi_server.url}{reverse('automation:satisfaction')}")
+        page.wait_for_load_state("load")
+        assert errors == []
+        expect(page.locator("body")).to_have_attribute("data-charts-ready", "true")
+        drawn = page.evaluate(
+            "[...document.querySelectorAll('canvas[data-chart]')]"
+            ".filter(c => c.chart).map(c => c.dataset.chart)"
+        )
+        assert drawn == ["csat", "agent", "team", "channel", "brand"]
+        assert page.evaluate("document.getElementById('chart-csat').chart.data.datasets[0].data") == [100]
+        assert page.evaluate(OVERFLOW) <= 0

@@ -180,3 +180,31 @@ def test_the_surveys_signed_page_takes_a_rating_and_a_comment(client, brand_a, o
     survey_answer(survey=survey, rating=5, via=Survey.Via.LINK)
     survey.refresh_from_db()
     assert survey.rating == 5
+
+
+def test_the_survey_page_sets_the_question_the_thanks_optional_and_the_comment_question(
+    admin, login, brand_a
+):
+    from apps.automation.models import SurveySettings
+
+    client = login(admin)
+    url = reverse("automation:survey_settings", args=[brand_a.pk])
+    page = client.get(url).content.decode()
+    assert 'name="comment-0-text"' in page
+    response = client.post(
+        url,
+        {
+            "default_language": "en",
+            "active": "on",
+            "question-0-language": "en",
+            "question-0-text": "How did we do?",
+            "thanks-0-language": "",
+            "thanks-0-text": "",
+            "comment-0-language": "en",
+            "comment-0-text": "Tell us more?",
+        },
+    )
+    assert response.status_code == 302
+    config = SurveySettings.objects.get(brand=brand_a)
+    assert config.thanks == {} and config.comment_prompts == {"en": "Tell us more?"}
+    assert AuditEvent.objects.filter(action="automation.survey_settings_saved").count() == 1

@@ -260,6 +260,9 @@ URLS = {
     "api:satisfaction-survey-list": get(EVERY_MEMBER),
     "api:satisfaction-survey-figures": get(EVERY_MEMBER),
     "api:satisfaction-survey-detail": get(frozenset({"admin", "agent", "marketer"}), pk="survey"),
+    "api:survey-setting-list": get(ADMINS),
+    "api:survey-setting-detail": get(ADMIN_OF_A, pk="survey_settings"),
+    "api:channel-weights-list": get(ADMINS),
     # Django admin: organisation admins, scoped to their organisation (TenantAdmin); staff-only pages
     # send everyone else to the admin's login.
     "admin:index": get(ADMINS),
@@ -299,4 +302,19 @@ URLS = {
     "admin:notifications_notification_add": get(NOBODY),
     "admin:replies_macro_add": get(NOBODY),
     "admin:replies_macrorun_add": get(NOBODY),
+    # Automation is made on /automation/ and over the API (checked, audited): viewed only in the admin.
+    "admin:automation_rule_add": get(NOBODY),
+    "admin:automation_rulerun_add": get(NOBODY),
+    "admin:automation_autoreply_add": get(NOBODY),
+    "admin:automation_autoreplysent_add": get(NOBODY),
+    "admin:automation_surveysettings_add": get(NOBODY),
+    "admin:automation_survey_add": get(NOBODY),
+    # Routing is set on /org/routing/ and over the API (checked, audited, caches reloaded): viewed only.
+    "admin:routing_agentprofile_add": get(NOBODY),
+    "admin:routing_teamrouting_add": get(NOBODY),
+    "admin:routing_slapolicy_add": get(NOBODY),
+    "admin:routing_businesshours_add": get(NOBODY),
+    "admin:routing_holiday_add": get(NOBODY),
+    "admin:routing_conversationsla_add": get(NOBODY),
+    "admin:routing_slaoutcome_add": get(NOBODY),
 }

@@ -8,6 +8,7 @@ someone who may not see them can be searched for them.
 
 from apps.accounts.models import Membership, Role
 from apps.api.services import api_token_create
+from apps.automation.models import AutoReplySent, RuleRun
 from apps.classification.models import ClassificationSettings, ClassifierVersion, TrainingExample
 from apps.connectors.kinds import ChannelKind
 from apps.conversations.models import Message, ThreadAlias
@@ -18,7 +19,7 @@ from apps.inbox.models import SavedView
 from apps.ingestion.models import ImportJob, RawPayload
 from apps.notifications.models import Notification
 from apps.replies.models import EMBEDDING_DIM, Macro, MacroRun, ResolutionExample, SavedReply, Scope
-from apps.routing.models import AgentProfile
+from apps.routing.models import AgentProfile, ConversationSLA, TeamRouting
 from tests.api.conftest import organisation_data
 from tests.factories import BrandFactory, ChannelFactory, CustomerFactory, MessageFactory, membership_create
 
@@ -138,6 +139,16 @@ def _brand_objects(org_a, brand, prefix: str, owner, admin) -> dict:
     objects["agent_profile"] = AgentProfile.objects.create(
         organization=org_a, membership=owner, user=owner.user
     )
+    objects["rule_run"] = RuleRun.objects.create(
+        organization=org_a, rule=data["automation_rule"], conversation=conversation, event="message.received"
+    )
+    objects["auto_reply_sent"] = AutoReplySent.objects.create(
+        organization=org_a, auto_reply=data["auto_reply"], conversation=conversation
+    )
+    objects["team_routing"] = TeamRouting.objects.get(team=data["team"])
+    objects["conversation_sla"] = ConversationSLA.objects.create(
+        organization=org_a, conversation=conversation
+    )
     objects["auditevent"] = audit_record(
         organization=org_a, actor=None, action="matrix.test", target=customer
     )
@@ -178,4 +189,17 @@ ADMIN_OBJECTS = {
     "webhooks.webhookdelivery": "delivery",
     "alerts.alertrule": "rule",
     "alerts.alert": "alert",
+    "automation.rule": "automation_rule",
+    "automation.rulerun": "rule_run",
+    "automation.autoreply": "auto_reply",
+    "automation.autoreplysent": "auto_reply_sent",
+    "automation.surveysettings": "survey_settings",
+    "automation.survey": "survey",
+    "routing.agentprofile": "agent_profile",
+    "routing.teamrouting": "team_routing",
+    "routing.slapolicy": "sla_policy",
+    "routing.businesshours": "business_hours",
+    "routing.holiday": "holiday",
+    "routing.conversationsla": "conversation_sla",
+    "routing.slaoutcome": "sla_outcome",
 }

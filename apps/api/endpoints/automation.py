@@ -11,9 +11,9 @@ from rest_framework.response import Response
 from apps.accounts.models import Brand
 from apps.api.fields import ScopedPrimaryKeyRelatedField
 from apps.automation import selectors
-from apps.automation.models import AutoReply, Rule, Survey
+from apps.automation.models import AutoReply, Rule, Survey, SurveySettings
 from apps.automation.registry import RuleInvalid
-from apps.automation.services import auto_reply_save, rule_delete, rule_save
+from apps.automation.services import auto_reply_save, rule_delete, rule_save, survey_settings_save
 
 from .base import NOT_FOUND, REFUSED, TenantViewSet
 
@@ -55,6 +55,43 @@ class AutoReplySerializer(serializers.ModelSerializer):
         fields = ["id", "brand", "kind", "texts", "default_language", "window_hours", "active", "created_at"]
         read_only_fields = ["id", "created_at"]
         extra_kwargs = {"window_hours": {"min_value": 1, "max_value": 24 * 30}}
+
+
+class SurveySettingsSerializer(serializers.ModelSerializer):
+    brand = ScopedPrimaryKeyRelatedField(Brand)
+    questions = serializers.DictField(
+        child=serializers.CharField(max_length=1000),
+        help_text='The question by language code, e.g. {"en": "How did we do?"}',
+    )
+    thanks = serializers.DictField(child=serializers.CharField(max_length=1000), required=False)
+    comment_prompts = serializers.DictField(
+        child=serializers.CharField(max_length=1000),
+        required=False,
+        help_text="Asked on the channel after a rating given with its buttons (empty: a built-in one).",
+    )
+
+    class Meta:
+        model = SurveySettings
+        fields = [
+            "id",
+            "brand",
+            "active",
+            "questions",
+            "thanks",
+            "comment_prompts",
+            "default_language",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "created_at", "updated_at"]
+
+    def validate_brand(self, brand):
+        taken = SurveySettings.objects.filter(brand=brand)
+        if self.instance is not None:
+            taken = taken.exclude(pk=self.instance.pk)
+        if taken.exists():
+            raise serializers.ValidationError("this brand has its survey already: change that one")
+        return brand
 
 
 class SurveySerializer(serializers.ModelSerializer):
@@ -110,7 +147,7 @@ class _SavedThroughService:
         for field, value in serializer.validated_data.items():
             setattr(instance, field, value)
         try:
-            instance = self.service(instance, self.request.user)
+            instance = self.service(instance, self.request.user, self.membership)
         except RuleInvalid as error:
             return self.refused(error)
         return Response(self.get_serializer(instance).data, status=code)
@@ -146,8 +183,8 @@ class RuleViewSet(
     write_role = "is_admin"
 
     @staticmethod
-    def service(rule, actor):
-        return rule_save(rule=rule, actor=actor)
+    def service(rule, actor, membership):
+        return rule_save(rule=rule, actor=actor, membership=membership)
 
     def perform_destroy(self, instance):
         rule_delete(rule=instance, actor=self.request.user)
@@ -194,8 +231,49 @@ class AutoReplyViewSet(
     write_role = "is_admin"
 
     @staticmethod
-    def service(auto_reply, actor):
-        return auto_reply_save(auto_reply=auto_reply, actor=actor)
+    def service(auto_reply, actor, membership):
+        return auto_reply_save(auto_reply=auto_reply, actor=actor, membership=membership)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Satisfaction survey settings, one per brand (admins)"),
+    retrieve=extend_schema(
+        summary="One brand's survey settings", responses={200: SurveySettingsSerializer, 404: NOT_FOUND}
+    ),
+    create=extend_schema(
+        summary="Set up a brand's survey", responses={201: SurveySettingsSerializer, 400: REFUSED}
+    ),
+    partial_update=extend_schema(
+        summary="Change a brand's survey",
+        responses={200: SurveySettingsSerializer, 400: REFUSED, 404: NOT_FOUND},
+    ),
+    update=extend_schema(
+        summary="Replace a brand's survey settings",
+        responses={200: SurveySettingsSerializer, 400: REFUSED, 404: NOT_FOUND},
+    ),
+)
+class SurveySettingsViewSet(
+    _SavedThroughService,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    TenantViewSet,
+):
+    """What is asked when a brand's conversation is resolved (the survey page of /automation/, per brand);
+    `active` false stops sending it."""
+
+    model = SurveySettings
+    serializer_class = SurveySettingsSerializer
+    read_role = "is_admin"
+    write_role = "is_admin"
+
+    def base_queryset(self):
+        return SurveySettings.objects.order_by("brand__name", "pk")
+
+    @staticmethod
+    def service(survey_settings, actor, membership):
+        return survey_settings_save(survey_settings=survey_settings, actor=actor, membership=membership)
 
 
 STATS = inline_serializer(

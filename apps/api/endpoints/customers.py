@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -15,9 +16,28 @@ from apps.api import serializers as s
 from apps.api.permissions import role_permission
 from apps.customers.models import Customer, Identity
 from apps.customers.selectors import customer_export, customer_list, customer_timeline
-from apps.customers.services import customer_erase
+from apps.customers.services import customer_erase, customer_update
 
-from .base import NOT_FOUND, THREAD_LIMIT, TenantViewSet
+from .base import NOT_FOUND, REFUSED, THREAD_LIMIT, TenantViewSet
+
+
+class CustomerChangeSerializer(serializers.Serializer):
+    display_name = serializers.CharField(max_length=200, required=False)
+    attributes = serializers.DictField(
+        child=serializers.JSONField(),
+        required=False,
+        help_text='Attributes to set (others are kept), e.g. from a CRM: {"plan": "vip"}.',
+    )
+
+    def validate_attributes(self, value):
+        if len(value) > 50:
+            raise serializers.ValidationError("at most 50 attributes at once")
+        for key, item in value.items():
+            if not key or len(key) > 64:
+                raise serializers.ValidationError("attribute names are 1 to 64 characters")
+            if item is not None and not isinstance(item, str | int | float | bool):
+                raise serializers.ValidationError(f"{key}: a text, a number, true/false or null")
+        return value
 
 
 @extend_schema_view(
@@ -32,9 +52,30 @@ from .base import NOT_FOUND, THREAD_LIMIT, TenantViewSet
 )
 class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
     model = Customer
+    http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_serializer_class(self):
         return s.CustomerListSerializer if self.action == "list" else s.CustomerDetailSerializer
+
+    @extend_schema(
+        summary="Change the customer's name or attributes (attributes given are set, others kept)",
+        request=CustomerChangeSerializer,
+        responses={200: s.CustomerDetailSerializer, 400: REFUSED, 404: NOT_FOUND},
+    )
+    def partial_update(self, request, pk=None):
+        customer = self.get_object()
+        given = CustomerChangeSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        try:
+            customer_update(
+                customer=customer,
+                actor=request.user,
+                display_name=given.validated_data.get("display_name"),
+                attributes=given.validated_data.get("attributes"),
+            )
+        except DjangoValidationError as error:
+            return self.refused(error)
+        return Response(s.CustomerDetailSerializer(self.get_object()).data)
 
     def get_queryset(self):
         if self.action == "list":

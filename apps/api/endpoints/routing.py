@@ -141,8 +141,8 @@ def _team_routing(team) -> dict:
         summary="One agent's routing", responses={200: AgentProfileSerializer, 404: NOT_FOUND}
     ),
     partial_update=extend_schema(
-        summary="Change an agent's status, capacity or skills (admins)",
-        responses={200: AgentProfileSerializer, 400: REFUSED, 404: NOT_FOUND},
+        summary="Change an agent's status, capacity or skills (admins of every brand the agent works on)",
+        responses={200: AgentProfileSerializer, 400: REFUSED, 403: REFUSED, 404: NOT_FOUND},
     ),
 )
 class AgentProfileViewSet(
@@ -162,6 +162,10 @@ class AgentProfileViewSet(
         given = self.get_serializer(profile, data=request.data, partial=True)
         given.is_valid(raise_exception=True)
         data = given.validated_data
+        try:
+            services.agent_reach_check(self.membership, profile)
+        except services.SettingOutOfReach as error:
+            return self.refused(error, status.HTTP_403_FORBIDDEN)
         try:
             services.agent_profile_update(
                 profile=profile,
@@ -224,16 +228,26 @@ class _SettingViewSet(
 
     def perform_create(self, serializer):
         instance = self.model(organization=self.membership.organization, **serializer.validated_data)
-        serializer.instance = services.routing_setting_save(instance=instance, actor=self.request.user)
+        serializer.instance = services.routing_setting_save(
+            instance=instance, actor=self.request.user, membership=self.membership
+        )
 
     def perform_update(self, serializer):
         instance = serializer.instance
         for name, value in serializer.validated_data.items():
             setattr(instance, name, value)
-        services.routing_setting_save(instance=instance, actor=self.request.user)
+        services.routing_setting_save(instance=instance, actor=self.request.user, membership=self.membership)
 
     def perform_destroy(self, instance):
-        services.routing_setting_delete(instance=instance, actor=self.request.user)
+        services.routing_setting_delete(
+            instance=instance, actor=self.request.user, membership=self.membership
+        )
+
+    def destroy(self, request, *args, **kwargs):
+        try:
+            return super().destroy(request, *args, **kwargs)
+        except DjangoValidationError as error:
+            return self.refused(error, status.HTTP_403_FORBIDDEN)
 
     def create(self, request, *args, **kwargs):
         try:
@@ -282,7 +296,7 @@ class BusinessHoursViewSet(_SettingViewSet):
         given.is_valid(raise_exception=True)
         holiday = Holiday(calendar=calendar, organization=calendar.organization, **given.validated_data)
         try:
-            services.routing_setting_save(instance=holiday, actor=request.user)
+            services.routing_setting_save(instance=holiday, actor=request.user, membership=self.membership)
         except DjangoValidationError as error:
             return self.refused(error)
         return Response(HolidaySerializer(holiday).data, status=status.HTTP_201_CREATED)
@@ -297,13 +311,22 @@ class HolidayViewSet(mixins.DestroyModelMixin, TenantViewSet):
     http_method_names = ["delete", "options"]
 
     def perform_destroy(self, instance):
-        services.routing_setting_delete(instance=instance, actor=self.request.user)
+        services.routing_setting_delete(
+            instance=instance, actor=self.request.user, membership=self.membership
+        )
+
+    def destroy(self, request, *args, **kwargs):
+        try:
+            return super().destroy(request, *args, **kwargs)
+        except DjangoValidationError as error:
+            return self.refused(error, status.HTTP_403_FORBIDDEN)
 
 
 @extend_schema_view(
     list=extend_schema(summary="Each team's auto-assignment (admins)"),
     partial_update=extend_schema(
-        summary="Change a team's auto-assignment", responses={200: TeamRoutingSerializer}
+        summary="Change a team's auto-assignment (admins of every brand)",
+        responses={200: TeamRoutingSerializer, 403: REFUSED},
     ),
 )
 class TeamRoutingViewSet(mixins.ListModelMixin, TenantViewSet):
@@ -322,6 +345,10 @@ class TeamRoutingViewSet(mixins.ListModelMixin, TenantViewSet):
 
     def partial_update(self, request, pk=None):
         team = self.get_object()
+        try:
+            services.setting_reach_check(self.membership, None)
+        except services.SettingOutOfReach as error:
+            return self.refused(error, status.HTTP_403_FORBIDDEN)
         given = TeamRoutingSerializer(data={**_team_routing(team), **request.data})
         given.is_valid(raise_exception=True)
         data = given.validated_data
@@ -342,6 +369,59 @@ class TeamRoutingViewSet(mixins.ListModelMixin, TenantViewSet):
             business_hours=hours,
         )
         return Response(_team_routing(team))
+
+
+class ChannelWeightsSerializer(serializers.Serializer):
+    weights = serializers.DictField(
+        child=serializers.FloatField(min_value=0.1, max_value=10),
+        help_text="How much an open conversation of each channel kind weighs in an agent's capacity "
+        "(kinds left out: their default).",
+    )
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="The weight of each channel kind in agents' capacity (admins)",
+        responses={200: ChannelWeightsSerializer},
+    ),
+    create=extend_schema(
+        summary="Set the weights (admins of every brand: they are the organisation's)",
+        request=ChannelWeightsSerializer,
+        responses={200: ChannelWeightsSerializer, 400: REFUSED, 403: REFUSED},
+    ),
+)
+class ChannelWeightsViewSet(TenantViewSet):
+    """The organisation's channel weights (one setting, like the field on /org/routing/)."""
+
+    read_role = "is_admin"
+    write_role = "is_admin"
+    pagination_class = None
+    filter_backends = []
+    serializer_class = ChannelWeightsSerializer
+
+    def _current(self):
+        weights = selectors.channel_weights(self.membership.organization)
+        return {"weights": {kind: weights.get(kind, 1.0) for kind in ChannelKind.values}}
+
+    def list(self, request):
+        return Response(self._current())
+
+    def create(self, request):
+        try:
+            services.setting_reach_check(self.membership, None)
+        except services.SettingOutOfReach as error:
+            return self.refused(error, status.HTTP_403_FORBIDDEN)
+        given = ChannelWeightsSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        try:
+            services.channel_weights_set(
+                organization=self.membership.organization,
+                weights=given.validated_data["weights"],
+                actor=request.user,
+            )
+        except ValueError as error:
+            return self.refused(error)
+        return Response(self._current())
 
 
 class SLARateSerializer(serializers.Serializer):
