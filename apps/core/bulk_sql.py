@@ -126,17 +126,19 @@ def _column(objects: list[Model], field: models.Field, db) -> list:
     accepted = _PLAIN_TYPES.get(type(field))
     if accepted is not None:
         column = [obj.__dict__.get(field.attname, _MISSING) for obj in objects]
-        if all(_is_plain(value, accepted, field.null) for value in column):
+        # Checked by type, a few a column, rather than value by value.
+        if all(_is_plain(kind, accepted, field.null) for kind in set(map(type, column))) and (
+            datetime not in accepted or all(value.tzinfo is not None for value in column if value is not None)
+        ):  # a naive datetime: Django makes it aware
             return column
     return [field.get_db_prep_save(field.pre_save(obj, True), db) for obj in objects]
 
 
-def _is_plain(value, accepted: tuple[type, ...], null: bool) -> bool:
-    if value is None:
+def _is_plain(kind: type, accepted: tuple[type, ...], null: bool) -> bool:
+    if kind is type(None):
         return null
-    if type(value) in accepted:
-        return type(value) is not datetime or value.tzinfo is not None  # naive: Django makes it aware
-    return str in accepted and isinstance(value, str)  # choices (str enums): psycopg dumps them as str
+    # Exact classes, but for choices (str enums), which psycopg dumps as str.
+    return kind in accepted or (str in accepted and issubclass(kind, str))
 
 
 def _take_related_pks(objects: list[Model], field: models.ForeignKey) -> None:
@@ -146,11 +148,12 @@ def _take_related_pks(objects: list[Model], field: models.ForeignKey) -> None:
         related = obj._state.fields_cache.get(field.name)
         if related is None:
             continue
-        if related.pk is None:
+        pk = related.pk
+        if pk is None:
             raise ValueError(
                 f"insert() prohibited to prevent data loss due to unsaved related object '{field.name}'."
             )
-        if obj.__dict__.get(field.attname) != related.pk:
+        if obj.__dict__.get(field.attname) != pk:
             setattr(obj, field.name, related)  # sets the id and keeps the object cached, as Django does
 
 
