@@ -157,12 +157,12 @@ def _take_related_pks(objects: list[Model], field: models.ForeignKey) -> None:
             setattr(obj, field.name, related)  # sets the id and keeps the object cached, as Django does
 
 
-# Per model: the defaults of its stored fields (those computed at each call, like `dict`, apart), and its
-# foreign keys by name.
-_TEMPLATES: dict[type[Model], tuple[dict, list, dict]] = {}
+# Per model: the defaults of its stored fields (those computed at each call, like `dict`, apart), its
+# foreign keys by name, and the names a value may be given by.
+_TEMPLATES: dict[type[Model], tuple[dict, list, dict, frozenset]] = {}
 
 
-def _template(model: type[Model]) -> tuple[dict, list, dict]:
+def _template(model: type[Model]) -> tuple[dict, list, dict, frozenset]:
     template = _TEMPLATES.get(model)
     if template is None:
         fixed, computed, relations = {}, [], {}
@@ -175,7 +175,8 @@ def _template(model: type[Model]) -> tuple[dict, list, dict]:
                 fixed[field.attname] = field.get_default()
             if field.is_relation:
                 relations[field.name] = field
-        template = _TEMPLATES[model] = (fixed, computed, relations)
+        names = frozenset([*fixed, *(attname for attname, _ in computed), *relations])
+        template = _TEMPLATES[model] = (fixed, computed, relations, names)
     return template
 
 
@@ -184,7 +185,9 @@ def unsaved(model: type[Model], **values) -> Model:
     given by name kept cached, its id taken now or by `insert` once it is saved) for about a tenth of the
     CPU: ingestion builds thousands a batch, and Model.__init__ runs each field's descriptor and default.
     Plain models only (no pre_init/post_init receivers, no custom __init__), which ingestion's are."""
-    fixed, computed, relations = _template(model)
+    fixed, computed, relations, names = _template(model)
+    if not names.issuperset(values):
+        raise TypeError(f"{model.__name__} has no field named {sorted(set(values) - names)}")
     obj = model.__new__(model)
     state = obj._state = ModelState()
     attributes = obj.__dict__

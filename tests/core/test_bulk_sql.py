@@ -216,3 +216,5 @@ def test_unsaved_builds_the_object_model_init_builds(webhook_channel):
     unsaved_customer = bulk_sql.unsaved(Customer, organization_id=webhook_channel.organization_id)
     later = bulk_sql.unsaved(Conversation, customer=unsaved_customer, external_thread_id="u")
     assert later.customer_id is None and later.customer is unsaved_customer  # its id: once it is saved
+    with pytest.raises(TypeError, match="no field named"):
+        bulk_sql.unsaved(Message, txet="a typo")
