@@ -34,6 +34,8 @@ def normalise_email(email: str) -> str:
 
 
 def normalise_phone(phone: str) -> str:
+    if not phone:  # most authors have none: no regex to run
+        return ""
     digits = re.sub(r"[^\d]", "", phone)
     return f"+{digits}" if digits else ""
 

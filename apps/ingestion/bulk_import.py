@@ -31,7 +31,8 @@ from .ingest import stored_external_ids
 from .models import RawPayload
 from .services import payload_receive_many, payload_refuse
 
-# A chunk is processed by one task in one transaction: the size of the workers' own batches (ENQUEUE_BATCH).
+# The rows of a raw payload: a chunk that breaks on one row is split into a payload a row (services.
+# payload_broken). Workers take services.IMPORT_CHUNKS_PER_TASK chunks a task, in one transaction.
 ROWS_PER_PAYLOAD = 250
 # Chunks stored by one statement (and one look-up of the ids the channel already has).
 CHUNKS_PER_STATEMENT = 8

@@ -177,7 +177,8 @@ def _resolve_authors(items: list[Item]) -> dict[tuple[int, str, str], Identity]:
     if simple:  # authors never seen: a profile each, made in bulk
         keys = list(simple)
         customers = [
-            Customer(
+            bulk_sql.unsaved(
+                Customer,
                 organization_id=key[0],
                 display_name=simple[key].inbound.author.display_name or simple[key].inbound.author.handle,
             )
@@ -185,7 +186,8 @@ def _resolve_authors(items: list[Item]) -> dict[tuple[int, str, str], Identity]:
         ]
         bulk_sql.insert(customers)
         new_identities = [
-            Identity(
+            bulk_sql.unsaved(
+                Identity,
                 organization_id=key[0],
                 kind=key[1],
                 external_id=key[2],
@@ -249,7 +251,8 @@ def _conversations_for(
     for item in items:
         key = (item.channel.pk, item.inbound.thread_key[:500])
         if key not in threads and key not in to_open:
-            to_open[key] = Conversation(
+            to_open[key] = bulk_sql.unsaved(
+                Conversation,
                 organization_id=item.channel.organization_id,
                 brand_id=item.channel.brand_id,
                 channel=item.channel,
@@ -361,7 +364,8 @@ def messages_ingest(items: list[Item]) -> list[Message]:
         inbound = item.inbound
         identity = identities[_author_key(item)]
         messages.append(
-            Message(
+            bulk_sql.unsaved(
+                Message,
                 organization_id=item.channel.organization_id,
                 conversation=threads[(item.channel.pk, inbound.thread_key[:500])],
                 channel=item.channel,

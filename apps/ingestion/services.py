@@ -51,18 +51,17 @@ class Received:
     created: bool
 
 
-def payloads_enqueue(payload_ids: list[int], *, per_task: int = ENQUEUE_BATCH) -> bool:
+def payloads_enqueue(payload_ids: list[int], *, per_task: int = ENQUEUE_BATCH, bulk: bool = False) -> bool:
     """Send the processing tasks of payloads already committed: one that also takes the payloads waiting
-    beside it for a lone payload, tasks of `per_task` for many (1 for payloads that each carry a task's
-    worth of messages: import chunks, which go to the bulk queue). False when the broker could not take them
-    (the relay, relay.py, sends them once it can)."""
+    beside it for a lone payload, tasks of `per_task` for many; `bulk` for import chunks, which go to the
+    bulk queue. False when the broker could not take them (the relay, relay.py, sends them once it can)."""
     from .tasks import process_import_chunk_task, process_payload_batch_task, process_payload_task
 
     try:
-        if len(payload_ids) == 1 and per_task > 1:
+        if len(payload_ids) == 1 and not bulk:
             process_payload_task.delay(payload_ids[0])
         elif payload_ids:
-            task = process_import_chunk_task if per_task == 1 else process_payload_batch_task
+            task = process_import_chunk_task if bulk else process_payload_batch_task
             for start in range(0, len(payload_ids), per_task):
                 task.delay(payload_ids[start : start + per_task])
     except Exception:  # broker down: the payload is stored; the relay (relay.py) sends it again
@@ -75,15 +74,24 @@ def payloads_enqueue(payload_ids: list[int], *, per_task: int = ENQUEUE_BATCH) -
     return True
 
 
-def _per_task(source: str) -> int:
-    """How many payloads of a source a processing task takes: an import chunk already carries a task's worth
-    of messages (bulk_import.ROWS_PER_PAYLOAD); other payloads go ENQUEUE_BATCH to a task."""
-    return 1 if source == RawPayload.Source.IMPORT else ENQUEUE_BATCH
+# Import chunks processed by one task, in one transaction: each chunk already carries ROWS_PER_PAYLOAD
+# messages (bulk_import.py), and a task of several spreads the statements, the hooks' own queries and the
+# task's overhead over about a thousand messages (bench/ingestion.py), while a chunk stays small enough to
+# be split row by row should one row break it.
+IMPORT_CHUNKS_PER_TASK = 4
+
+
+def _enqueue_options(source: str) -> dict:
+    """How a source's payloads go to tasks: import chunks IMPORT_CHUNKS_PER_TASK a task on the bulk queue,
+    other payloads ENQUEUE_BATCH a task."""
+    if source == RawPayload.Source.IMPORT:
+        return {"per_task": IMPORT_CHUNKS_PER_TASK, "bulk": True}
+    return {"per_task": ENQUEUE_BATCH}
 
 
 def _enqueue(payload_ids: list[int], *, source: str) -> None:
     if payload_ids:
-        transaction.on_commit(lambda: payloads_enqueue(payload_ids, per_task=_per_task(source)))
+        transaction.on_commit(lambda: payloads_enqueue(payload_ids, **_enqueue_options(source)))
 
 
 @transaction.atomic
@@ -511,7 +519,7 @@ def payloads_republish(
     published = True
     for source in {source for _, source in waiting}:
         ids = [pk for pk, of in waiting if of == source]
-        published = payloads_enqueue(ids, per_task=_per_task(source)) and published
+        published = payloads_enqueue(ids, **_enqueue_options(source)) and published
     return [pk for pk, _ in waiting], published
 
 

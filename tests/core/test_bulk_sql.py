@@ -3,7 +3,7 @@
 import datetime as dt
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import DataError, IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from apps.conversations.models import Conversation, Message
@@ -121,3 +121,100 @@ def test_objects_saved_after_they_were_assigned_give_their_pk_and_stay_cached(we
     with CaptureQueriesContext(connection) as queries:  # the objects are still the ones assigned
         assert message.conversation is conversation and conversation.customer is customer
     assert not queries.captured_queries
+
+
+def _messages(channel, conversation, count: int, **extra) -> list[Message]:
+    sent_at = dt.datetime(2026, 11, 20, 10, tzinfo=dt.UTC)
+    return [
+        Message(
+            organization=channel.organization,
+            conversation=conversation,
+            channel=channel,
+            direction=Message.Direction.INBOUND,
+            external_id=f"m-{n}",
+            text=f"text {n} ' \" \\ \t tab {{}} \n line",
+            language="en",
+            sent_at=sent_at + dt.timedelta(minutes=n),
+            metadata={"n": n, "quote": "'\"\\"} if n % 2 else {},
+            **extra,
+        )
+        for n in range(count)
+    ]
+
+
+def _conversation(channel) -> Conversation:
+    customer = Customer.objects.create(organization=channel.organization, display_name="Ada")
+    return Conversation.objects.create(
+        organization=channel.organization,
+        brand=channel.brand,
+        channel=channel,
+        customer=customer,
+        external_thread_id="t",
+    )
+
+
+def test_many_rows_are_copied_with_ids_drawn_first_and_written_as_an_insert_writes_them(webhook_channel):
+    conversation = _conversation(webhook_channel)
+    copied = _messages(webhook_channel, conversation, bulk_sql.COPY_FROM_ROWS + 6)
+    bulk_sql.insert(copied)
+    inserted = _messages(webhook_channel, conversation, 3)
+    for message in inserted:
+        message.external_id += "-i"
+    bulk_sql.insert(inserted)  # below COPY_FROM_ROWS: INSERT … SELECT unnest(…)
+
+    assert len({m.pk for m in copied}) == len(copied) and all(not m._state.adding for m in copied)
+    stored = Message.objects.in_bulk([m.pk for m in copied + inserted])
+    for message in copied:
+        row = stored[message.pk]
+        assert (row.external_id, row.text, row.sent_at, row.metadata, row.conversation_id) == (
+            message.external_id,
+            message.text,
+            message.sent_at,
+            message.metadata,
+            conversation.pk,
+        )
+        assert row.classification == {} and row.created_at is not None
+    # The ids drawn for COPY come from the table's own sequence: later inserts go on after them.
+    assert min(m.pk for m in inserted) > max(m.pk for m in copied)
+
+
+def test_a_copied_row_that_postgresql_refuses_fails_the_insert_as_a_django_error(webhook_channel):
+    # The import's chunk falls back to a payload a row on it (services.payload_broken).
+    conversation = _conversation(webhook_channel)
+    messages = _messages(webhook_channel, conversation, bulk_sql.COPY_FROM_ROWS)
+    messages[5].metadata = {"note": "nul \u0000 inside"}
+    with pytest.raises(DataError, match="Unicode"), transaction.atomic():
+        bulk_sql.insert(messages)
+    duplicate = _messages(webhook_channel, conversation, bulk_sql.COPY_FROM_ROWS)
+    bulk_sql.insert(duplicate[:1])
+    with pytest.raises(IntegrityError), transaction.atomic():
+        bulk_sql.insert(duplicate)
+    assert Message.objects.filter(conversation=conversation).count() == 1
+
+
+def test_unsaved_builds_the_object_model_init_builds(webhook_channel):
+    conversation = _conversation(webhook_channel)
+    values = dict(
+        organization_id=webhook_channel.organization_id,
+        conversation=conversation,
+        channel=webhook_channel,
+        direction=Message.Direction.INBOUND,
+        external_id="m",
+        text="hi",
+        author_identity=None,
+        sent_at=dt.datetime(2026, 11, 20, tzinfo=dt.UTC),
+    )
+    fast, slow = bulk_sql.unsaved(Message, **values), Message(**values)
+    for field in Message._meta.concrete_fields:
+        if not field.generated:
+            assert getattr(fast, field.attname) == getattr(slow, field.attname), field.name
+    assert fast._state.adding and fast.pk is None
+    assert fast.metadata is not bulk_sql.unsaved(Message, **values).metadata  # a new dict each
+    with CaptureQueriesContext(connection) as queries:
+        assert fast.conversation is conversation and fast.channel is webhook_channel
+    assert not queries.captured_queries
+    unsaved_customer = bulk_sql.unsaved(Customer, organization_id=webhook_channel.organization_id)
+    later = bulk_sql.unsaved(Conversation, customer=unsaved_customer, external_thread_id="u")
+    assert later.customer_id is None and later.customer is unsaved_customer  # its id: once it is saved
+    with pytest.raises(TypeError, match="no field named"):
+        bulk_sql.unsaved(Message, txet="a typo")

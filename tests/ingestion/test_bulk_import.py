@@ -6,9 +6,10 @@ import json
 import pytest
 
 from apps.connectors.kinds import ChannelKind
-from apps.conversations.models import Message
+from apps.conversations.models import Conversation, Message
 from apps.ingestion.bulk_import import ROWS_PER_PAYLOAD, import_file
 from apps.ingestion.models import RawPayload
+from apps.ingestion.services import IMPORT_CHUNKS_PER_TASK
 from apps.ingestion.tasks import process_import_chunk_task
 from tests.factories import ChannelFactory
 from tests.ingestion.conftest import message
@@ -106,3 +107,25 @@ def test_a_chunk_does_not_end_inside_a_run_of_rows_of_one_thread(import_channel)
     ]
     assert sum(map(len, threads_of_chunks)) == 300  # no thread in two chunks
     assert all(len(threads) * 3 >= ROWS_PER_PAYLOAD for threads in threads_of_chunks[:-1])
+
+
+def test_a_task_takes_several_chunks_and_a_row_that_breaks_one_is_still_rejected_alone(import_channel):
+    rows = [message(n, thread_id=f"t-{n // 5}") for n in range(3 * ROWS_PER_PAYLOAD)]
+    rows[ROWS_PER_PAYLOAD + 7]["metadata"] = {"note": "nul \u0000 inside"}  # jsonb refuses it: chunk two
+    assert _import(import_channel, rows).stored == len(rows)
+    chunks = list(
+        RawPayload.objects.filter(channel=import_channel).order_by("pk").values_list("pk", flat=True)
+    )
+    assert len(chunks) == 3 <= IMPORT_CHUNKS_PER_TASK
+
+    process_import_chunk_task(chunks)  # one task for the three, as payloads_enqueue sends them
+    # The set failed on the bad row: each chunk was then processed alone, and the one at fault split.
+    assert RawPayload.objects.get(pk=chunks[1]).headers["split_into_rows_after"]
+    _process_waiting(import_channel)
+
+    stored = Message.objects.filter(channel=import_channel)
+    assert stored.count() == len(rows) - 1
+    assert not stored.filter(external_id=rows[ROWS_PER_PAYLOAD + 7]["id"]).exists()
+    assert Conversation.objects.filter(channel=import_channel).count() == len(rows) // 5
+    bad = RawPayload.objects.get(channel=import_channel, status="rejected")
+    assert bad.external_id.endswith(f":{rows[ROWS_PER_PAYLOAD + 7]['id']}")
