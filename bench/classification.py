@@ -150,8 +150,7 @@ def speed(count: int = 2000) -> None:
     ids = list(Message.objects.filter(conversation=conversation).values_list("pk", flat=True))
     head = engine.default_head("sentiment")
     extractor = engine.features(head)
-    # Load and warm the encoder and the language detector (lingua loads each language's model on first
-    # use, ~10 s once per worker process) before timing either figure.
+    # Load and warm the encoder and the language detector before timing either figure.
     extractor.vectors(texts[:BATCH])
     language.detect(texts)
     started = time.perf_counter()
