@@ -117,7 +117,11 @@ def main() -> int:
         f"CPU µs per text (time.process_time: lingua's includes its worker threads), accuracy per set; "
         f"{args.per_set} texts a set; 'short' = the first {SHORT} characters"
     )
-    print(f"{'detector':<32} {'texts':<6} {'µs/text':>8} " + " ".join(f"{lang:>5}" for lang in whole) + "   mean")
+    print(
+        f"{'detector':<32} {'texts':<6} {'µs/text':>8} "
+        + " ".join(f"{lang:>5}" for lang in whole)
+        + "   mean"
+    )
     results = {}
     for name, detect in candidates.items():
         for label, data in (("whole", whole), ("short", short)):
