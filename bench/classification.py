@@ -153,6 +153,12 @@ def speed(count: int = 2000) -> None:
     # Load and warm the encoder and the language detector before timing either figure.
     extractor.vectors(texts[:BATCH])
     language.detect(texts)
+    cpu = time.process_time()
+    language.detect(texts)
+    print(
+        f"language detection: {(time.process_time() - cpu) / len(texts) * 1e6:.1f} µs CPU a text (script, "
+        "then eldc; lingua took ~1,000 in the same measure: bench/language.py prints both)"
+    )
     database = _database_cpu()
     started, cpu = time.perf_counter(), time.process_time()
     for start in range(0, len(texts), BATCH):
