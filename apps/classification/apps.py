@@ -2,12 +2,6 @@ from django.apps import AppConfig
 
 
 class ClassificationConfig(AppConfig):
-    # The language detector's models load when a worker process first detects a language
-    # (language.default_detector), not as the process starts: lingua holds the GIL for the whole load (~3 s
-    # of CPU, 20 s on a busy machine), so a prefork child loading them could not report for work within the
-    # pool's 4 s (worker_proc_alive_timeout) and was killed, again and again. Nor in the parent before the
-    # fork: lingua loads them with a rayon thread pool, which a forked child cannot use (its threads stay in
-    # the parent), so detection in the child would hang.
     default_auto_field = "django.db.models.BigAutoField"
     name = "apps.classification"
     verbose_name = "Classification"

@@ -59,6 +59,7 @@ def default_head(task: str) -> Head:
             raise ClassifierUnavailable(f"the default {task} model at {path} cannot be read: {exc}") from exc
         with _lock:
             _defaults[task] = head
+        _freeze_loaded()
     return head
 
 
@@ -73,7 +74,14 @@ def version_head(version_id: int, artifact=None) -> Head:
             raise ClassifierUnavailable(f"classifier version #{version_id} cannot be read: {exc}") from exc
         with _lock:
             _versions[version_id] = head
+        _freeze_loaded()
     return head
+
+
+def _freeze_loaded() -> None:
+    from .features import _freeze_loaded as freeze
+
+    freeze()
 
 
 def features(head_or_spec: Head | str):

@@ -102,11 +102,20 @@ class Head:
         """For each vector, the k most similar exemplars as (similarity, label, text)."""
         if self.exemplar_vectors is None or not len(self.exemplar_labels):
             return [[] for _ in range(len(vectors))]
-        similarity = vectors @ self.exemplar_vectors.astype(np.float32).T
-        top = np.argsort(-similarity, axis=1)[:, :k]
+        exemplars = self.exemplar_vectors
+        if exemplars.dtype != np.float32:
+            # Stored smaller; converted once per loaded head, not once a batch.
+            exemplars = self.exemplar_vectors = exemplars.astype(np.float32)
+        similarity = vectors @ exemplars.T
+        k = min(k, similarity.shape[1])
+        # The k best of each row unsorted (linear), then those k in order: not a sort of every exemplar.
+        top = np.argpartition(-similarity, k - 1, axis=1)[:, :k]
+        best = np.take_along_axis(similarity, top, axis=1)
+        top = np.take_along_axis(top, np.argsort(-best, axis=1), axis=1)
+        labels, texts = self.exemplar_labels, self.exemplar_texts
         return [
-            [(float(similarity[i, j]), self.exemplar_labels[j], self.exemplar_texts[j]) for j in row]
-            for i, row in enumerate(top)
+            [(float(similarity[i, j]), labels[j], texts[j]) for j in row]
+            for i, row in enumerate(top.tolist())
         ]
 
     @property
@@ -114,7 +123,12 @@ class Head:
         return self.meta.get("name", f"{self.task}")
 
     def logits(self, X: sp.csr_matrix, base_logits: np.ndarray | None = None) -> np.ndarray:
-        out = np.asarray(X @ self.W.T, dtype=np.float64) + self.b
+        # W.T made contiguous once per loaded head: a sparse matrix times the strided view copied all of W
+        # (half a million columns) on every call, 20x the product itself.
+        cached = self.__dict__.get("_transposed")
+        if cached is None or cached[0] is not self.W:
+            cached = self.__dict__["_transposed"] = (self.W, np.ascontiguousarray(self.W.T))
+        out = np.asarray(X @ cached[1], dtype=np.float64) + self.b
         if base_logits is not None:
             out = out + base_logits
         return out

@@ -94,7 +94,7 @@ def test_unknown_spec_is_a_clear_error():
 
 
 def test_language_detection_of_clear_sentences():
-    pytest.importorskip("lingua")
+    pytest.importorskip("eldc")
     from apps.classification.language import UNDETERMINED, detect
 
     codes = list(SENTENCES)
@@ -103,12 +103,50 @@ def test_language_detection_of_clear_sentences():
 
 
 def test_language_detection_of_short_and_mixed_text():
-    pytest.importorskip("lingua")
+    pytest.importorskip("eldc")
     from apps.classification.language import detect, detect_mixed
 
-    assert detect(["@user merci beaucoup pour votre aide !", "gracias por todo"]) == ["fr", "es"]
+    assert detect(["@user merci beaucoup pour votre aide !", "gracias por todo", "danke schön"]) == [
+        "fr",
+        "es",
+        "de",
+    ]
     runs = detect_mixed("I ordered the blue one yesterday. Aber das Paket ist leider noch nicht angekommen.")
     assert [code for code, _ in runs] == ["en", "de"]
+    assert runs[1][1] == "Aber das Paket ist leider noch nicht angekommen."
+
+
+def test_the_script_decides_the_language_of_short_texts_with_no_model():
+    """Scripts that only one product language uses decide alone, even on a word; Cyrillic by the
+    letters only Ukrainian has, Arabic script by those Persian and Urdu add; Latin words mixed in do not
+    outweigh the script; presentation forms are normalised first."""
+    pytest.importorskip("eldc")
+    from apps.classification.language import LanguageDetector, detect
+
+    texts = {
+        "감사합니다": "ko",
+        "ありがとう": "ja",
+        "今日は寒いですね": "ja",  # kanji and kana: Japanese
+        "谢谢": "zh",
+        "ขอบคุณ": "th",
+        "ευχαριστώ": "el",
+        "תודה רבה": "he",
+        "ধন্যবাদ": "bn",
+        "धन्यवाद": "hi",
+        "спасибо": "ru",
+        "дякую, їжа": "uk",
+        "شكرا جزيلا": "ar",
+        "RT : Wow WTF حسبته جستن بيبر": "ar",
+        "ﺷﻜﺮﺍ ﺟﺰﻳﻼ": "ar",  # Arabic presentation forms
+        "خیلی ممنون از پشتیبانی شما": "fa",
+        "آپ کا بہت شکریہ، میں نے آرڈر دیا تھا": "ur",
+        "Pesanan saya datang terlambat": "id",  # the model's Malay is our Indonesian
+    }
+    assert detect(list(texts)) == list(texts.values())
+    # A script whose language is not among the candidates is left to the model, never forced.
+    only_latin = LanguageDetector(["en", "fr", "de"])
+    assert only_latin.detect(["감사합니다", "merci beaucoup"])[1] == "fr"
+    assert only_latin.detect(["감사합니다"])[0] in {"en", "fr", "de", "und"}
 
 
 def test_hf_encoder_loads_a_local_directory(tmp_path):
