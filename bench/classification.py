@@ -30,20 +30,51 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cxm.settings")
 
 import django  # noqa: E402
+import numpy as np  # noqa: E402
 
 django.setup()
 
-from apps.classification import datasets, engine, language  # noqa: E402
+from apps.classification import calibration, datasets, engine, language  # noqa: E402
 from apps.classification.evaluation import scores  # noqa: E402
 from apps.classification.heads import Head  # noqa: E402
 
+#: The heads shipped before issue 18, on the same validation splits by this benchmark (MODEL_CARD.md).
+PREVIOUS = {
+    "ar": 0.606, "de": 0.663, "en": 0.688, "es": 0.610, "fr": 0.661, "hi": 0.340, "it": 0.657, "pt": 0.612,
+    "average": 0.605, "id": 0.834, "zh": 0.661,
+}  # fmt: skip
 
-def _predict(head: Head, examples, only=None) -> list[str]:
-    """Labels as production gives them: the language blocks follow the *detected* language."""
+
+_seen: dict[str, tuple] = {}
+
+
+def _encoded(extractor, texts: list[str]):
+    """Vectors and detected languages of texts, each computed once per run (the sets are read several
+    times: the same texts give the same vectors; 2 shared cores make encoding most of this benchmark)."""
+    missing = list(dict.fromkeys(t for t in texts if t not in _seen))
+    if missing:
+        _seen.update(
+            zip(missing, zip(extractor.vectors(missing), language.detect(missing), strict=True), strict=True)
+        )
+    return np.stack([_seen[t][0] for t in texts]), [_seen[t][1] for t in texts]
+
+
+def _logits(head: Head, examples, uncalibrated: bool = False):
+    """Logits as production gives them: the language blocks follow the *detected* language. With
+    ``uncalibrated``, less the per-language offsets fitted on validation; also each text's block language."""
     extractor = engine.features(head)
     texts = [e.text[: engine.MAX_CHARS] for e in examples]
-    X = extractor.transform(texts, language.detect(texts))
-    logits = head.logits(X)
+    vectors, languages = _encoded(extractor, texts)
+    logits = head.logits(extractor.transform(texts, languages, vectors))
+    blocks = extractor.block_languages(texts, languages)
+    offsets = {code: -np.array(o) for code, o in head.meta.get("language_bias", {}).items()}
+    if uncalibrated and offsets:
+        logits = calibration.apply(logits, blocks, offsets)
+    return logits, blocks
+
+
+def _predict(head: Head, examples, only=None) -> list[str]:
+    logits, _ = _logits(head, examples)
     if only:
         keep = [head.labels.index(label) for label in only]
         return [only[i] for i in logits[:, keep].argmax(axis=1)]
@@ -68,17 +99,37 @@ def sentiment_table() -> None:
     vader = scores([e.label for e in val], _vader([e.text for e in val]), [e.language for e in val])[
         "per_language"
     ]
-    print("sentiment, macro-F1 on XLM-T validation tweets (never trained on)")
-    print(f"{'language':<10}{'CXM':>8}{'VADER':>8}")
+    print("sentiment, macro-F1 on XLM-T validation tweets (never trained on; offsets: see below)")
+    print(f"{'language':<10}{'CXM':>8}{'before':>8}{'VADER':>8}")
     for code in datasets.XLMT_LANGUAGES:
-        print(f"{code:<10}{ours[code]['macro_f1']:>8.3f}{vader[code]['macro_f1']:>8.3f}")
+        before = PREVIOUS[code]
+        print(f"{code:<10}{ours[code]['macro_f1']:>8.3f}{before:>8.3f}{vader[code]['macro_f1']:>8.3f}")
     average = sum(row["macro_f1"] for row in ours.values()) / len(ours)
     vader_average = sum(row["macro_f1"] for row in vader.values()) / len(vader)
-    aim = "(aim ≥ 0.600; XLM-T paper, fine-tuned 270M: 0.694)"
-    print(f"{'average':<10}{average:>8.3f}{vader_average:>8.3f}   {aim}")
+    aim = "(aim ≥ 0.650, none below 0.550; XLM-T paper, fine-tuned 270M: 0.694)"
+    print(f"{'average':<10}{average:>8.3f}{PREVIOUS['average']:>8.3f}{vader_average:>8.3f}   {aim}")
+    if head.meta.get("language_bias"):
+        # The offsets per language were fitted on these validation texts: score each half with offsets
+        # fitted on the other half, the honest figure of the calibrated head.
+        both = val + datasets.indonlu("val")
+        logits, blocks = _logits(head, both, uncalibrated=True)
+        truth = [e.label for e in both]
+        rows = scores(truth, [head.labels[i] for i in logits.argmax(axis=1)], [e.language for e in both])
+        honest = calibration.cross_fitted(head.labels, truth, logits, blocks)
+        fitted = scores(truth, [head.labels[i] for i in honest.argmax(axis=1)], [e.language for e in both])
+        for title, result in (("uncalibrated", rows), ("calibrated, cross-fitted", fitted)):
+            per = result["per_language"]
+            mean = sum(per[code]["macro_f1"] for code in datasets.XLMT_LANGUAGES) / len(
+                datasets.XLMT_LANGUAGES
+            )
+            line = "  ".join(f"{code} {row['macro_f1']:.3f}" for code, row in per.items())
+            print(f"  {title:<25} XLM-T average {mean:.3f} · {line}")
     smsa = datasets.indonlu("val")
     figure = scores([e.label for e in smsa], _predict(head, smsa))["macro_f1"]
-    print(f"id (SmSA reviews, val): macro-F1 {figure:.3f}")
+    print(f"id (SmSA reviews, val): macro-F1 {figure:.3f} (before: {PREVIOUS['id']:.3f})")
+    tweets = datasets.tweeteval("val")
+    figure = scores([e.label for e in tweets], _predict(head, tweets))["macro_f1"]
+    print(f"en (TweetEval, val): macro-F1 {figure:.3f}")
     try:
         chinese = [
             datasets.Example(r["text"], r["label"], "zh", "chnsenticorp_htl")
@@ -89,16 +140,23 @@ def sentiment_table() -> None:
     if chinese:
         predicted = _predict(head, chinese, only=["negative", "positive"])
         figure = scores([e.label for e in chinese], predicted)["macro_f1"]
-        print(f"zh (ChnSentiCorp hotel reviews, val, measure only): macro-F1 {figure:.3f}")
+        name = "zh (ChnSentiCorp hotel reviews, val, measure only)"
+        print(f"{name}: macro-F1 {figure:.3f} (before: {PREVIOUS['zh']:.3f})")
     print("ru: no open labelled set may be measured here (see MODEL_CARD.md)")
 
 
 def intent_table() -> None:
     head = engine.default_head("intent")
     for name, examples in (("Bitext customer service (en, val)", datasets.bitext_intents("val")),
-                           ("SMS spam (en, val)", datasets.spam("val"))):  # fmt: skip
+                           ("SMS spam (en, val)", datasets.spam("val")),
+                           ("Banking77 (en, mapped, never trained on)", datasets.banking77())):  # fmt: skip
         result = scores([e.label for e in examples], _predict(head, examples))
         print(f"intent on {name}: macro-F1 {result['macro_f1']:.3f}, accuracy {result['accuracy']:.3f}")
+    per_label = "  ".join(
+        f"{label} P {row['precision']:.2f} R {row['recall']:.2f}"
+        for label, row in result["per_label"].items()
+    )
+    print(f"  Banking77 per label: {per_label}   (aim: macro-F1 ≥ 0.850)")
     seeds = datasets.seed_examples("intent")
     if not seeds:
         return
@@ -112,7 +170,8 @@ def intent_table() -> None:
     for fold in range(4):
         held = seeds[fold::4]
         train = base + [e for i, e in enumerate(seeds) if i % 4 != fold]
-        X = extractor.transform([e.text for e in train], [e.language for e in train])
+        vectors, _ = _encoded(extractor, [e.text for e in train])
+        X = extractor.transform([e.text for e in train], [e.language for e in train], vectors)
         fold_head = Head.train(
             task="intent", labels=head.labels, feature_spec=head.feature_spec, X=X, y=[e.label for e in train]
         )

@@ -285,7 +285,8 @@ CXM_BASE_URL = os.environ.get("CXM_BASE_URL", "http://localhost:8000").rstrip("/
 # The features new heads are trained on (build_default_classifiers, an organisation's own labels, relevance):
 # an encoder spec — use-multilingual, e5-small, hf:<Hugging Face name or local path> — and extras.
 CLASSIFIER_FEATURES = os.environ.get(
-    "CXM_CLASSIFIER_FEATURES", "use-multilingual|chars|words|by-language:ar,de,en,es,fr,hi,id,it,pt,ru,zh"
+    "CXM_CLASSIFIER_FEATURES",
+    "use-multilingual|chars|words|by-language:ar,de,en,es,fr,hi,id,it,pt,ru,zh|language-bias|hinglish",
 )
 # Classify each message as it arrives (the default). Off, messages wait for the beat's classify-waiting
 # sweep: for a bulk backfill, or to measure ingestion alone (the ingestion benchmark does).

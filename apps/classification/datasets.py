@@ -36,6 +36,31 @@ BITEXT_TO_INTENT = {
 }
 
 
+# Banking77's 77 intents (a bank's customers, English; never trained on: measured only) in CXM's default
+# labels, decided by meaning before any model was scored on them. Closing the account is churn risk;
+# something the bank did that went wrong for the customer (a charge they don't recognise or think wrong,
+# a card, payment, transfer or top-up that failed, was declined or reverted, money that didn't arrive) is
+# a complaint; the rest ask how to do something or how a thing stands (like Bitext's track_order) and are
+# questions. Recorded in MODEL_CARD.md.
+BANKING77_CHURN = frozenset({"terminate_account"})
+_BANKING77_COMPLAINTS = """
+    extra_charge_on_statement card_payment_not_recognised direct_debit_payment_not_recognised
+    cash_withdrawal_not_recognised transaction_charged_twice wrong_amount_of_cash_received
+    card_payment_wrong_exchange_rate wrong_exchange_rate_for_cash_withdrawal card_not_working
+    contactless_not_working virtual_card_not_working declined_card_payment declined_transfer
+    declined_cash_withdrawal failed_transfer top_up_failed top_up_reverted reverted_card_payment?
+    transfer_not_received_by_recipient balance_not_updated_after_bank_transfer
+    balance_not_updated_after_cheque_or_cash_deposit
+    """
+BANKING77_COMPLAINTS = frozenset(_BANKING77_COMPLAINTS.split())
+
+
+def banking77_intent(label: str) -> str:
+    if label in BANKING77_CHURN:
+        return "churn_risk"
+    return "complaint" if label in BANKING77_COMPLAINTS else "question"
+
+
 @dataclass(frozen=True)
 class Example:
     text: str
@@ -91,6 +116,16 @@ def bitext_intents(split: str) -> list[Example]:
     return [
         Example(r["text"], BITEXT_TO_INTENT.get(r["label"], "question"), "en", "bitext_customer_service")
         for r in _rows(f"bitext_customer_service/{split}.tsv")
+    ]
+
+
+def banking77(per_intent: int | None = 20) -> list[Example]:
+    """Banking77 (en), mapped to CXM's intents: a public intent set the shipped head never trains on.
+    ``per_intent`` of each of its 77 intents (fixed seed), so that a build or benchmark on 2 shared
+    cores does not encode all 10,003; ``None`` for all."""
+    rows = [Example(r["text"], r["label"], "en", "banking77") for r in _rows("banking77/train.tsv")]
+    return [
+        Example(e.text, banking77_intent(e.label), e.language, e.source) for e in capped(rows, per_intent)
     ]
 
 

@@ -176,11 +176,17 @@ class Resolver:
             head, name = found
             if head.base is None:  # a base head of its own replaces what came before
                 chain = Chain(task, head, [], [name])
-            elif chain is not None:
+                continue
+            base = chain.base if chain is not None else default_head(task)
+            if head.feature_spec != base.feature_spec:
+                # Trained on the features of a base since replaced (a rebuilt default): its columns no
+                # longer line up, so it is left out until the next training replaces it.
+                continue
+            if chain is not None:
                 chain.adapters.append(head)
                 chain.names.append(name)
             else:
-                chain = Chain(task, default_head(task), [head], ["default", name])
+                chain = Chain(task, base, [head], ["default", name])
         if chain is None and task != Task.RELEVANCE:
             chain = Chain(task, default_head(task), [], ["default"])
         return chain

@@ -9,11 +9,17 @@ Pure Python (no Django). A feature spec names the encoder and, after ``|``, the 
   language, so a head learns what is shared across languages and what is particular to each
   ("frustratingly easy" domain adaptation; a language not listed uses the shared part alone).
   Measured on the XLM-T validation splits, each addition raises macro-F1 (see MODEL_CARD.md).
+* ``…|by-language:…|language-bias|hinglish`` — two more, measured the same way:
+  ``language-bias`` adds one indicator column per listed language, so a head holds an intercept per
+  language; the build fits it on the validation split, the per-language calibration of neutral
+  (``calibration.py``). ``hinglish`` sends romanised Hindi ("kya baat hai yaar"), which language
+  detectors take for English or Indonesian, to the ``hi`` block (see ``romanised_hindi``).
 * ``use-multilingual`` — the encoder alone; any spec ``load_encoder`` accepts works here (``e5-small``,
   ``hf:/path/to/model``, ``a+b``).
 
 Character n-grams are hashed (no vocabulary to store), log-scaled and L2-normalised; the result is a
-sparse CSR matrix ``[encoder vector | per-language copies | char n-grams | words]`` with ``dim`` columns.
+sparse CSR matrix
+``[encoder vector | per-language copies | char n-grams | words | language indicators]`` with ``dim`` columns.
 """
 
 from __future__ import annotations
@@ -58,6 +64,28 @@ def negation_marked(text: str) -> str:
     return " ".join(out)
 
 
+# Hindi words as people write them in Latin letters (Hinglish), the frequent ones that are not also
+# common English, Spanish, French, Italian, Portuguese or Indonesian words.
+_HINDI_TEXT = """
+    hai hain nahi nahin nhi kya kyu kyun kyon mein ki ke ka ko bhi tha thi kar kr karo karna raha rahi
+    rahe rhe rha yaar yar bhai ye yeh wo woh aur koi kuch kuchh sab bahut bohot bahot acha accha achha
+    achchha hum tum aap apna apni apne mera meri mere tera teri tere kaise kaisa jo toh abhi diya gaya
+    gya gye liya wala wale wali hota hoti ji sahi hoga hogi kabhi phir fir tujhe mujhe mujhko unka uska
+    iska unki uski jab tab kaha kahan yahan wahan bolo dekh dekho chalo liye lie
+    """
+_HINDI_WORDS = frozenset(_HINDI_TEXT.split())
+_LATIN_WORDS = re.compile(r"[a-z]+")
+
+
+def romanised_hindi(text: str) -> bool:
+    """Is this Hindi written in Latin letters? At least two frequent Hindi words making at least 15 % of
+    the words. On the XLM-T training tweets: 47 % of the Hindi ones (the rest is mostly English), 0.15 % of
+    the English, French, German, Italian, Portuguese and Spanish ones."""
+    words = _LATIN_WORDS.findall(text.lower())
+    hits = sum(1 for word in words if word in _HINDI_WORDS)
+    return hits >= 2 and hits >= 0.15 * len(words)
+
+
 class TextFeatures:
     def __init__(self, spec: str, encoder: Encoder | None = None, threads: int | None = None):
         self.spec = spec.strip()
@@ -65,13 +93,16 @@ class TextFeatures:
         self.encoder_spec = encoder_spec
         self.char_ngrams = "chars" in extras
         self.words = "words" in extras
+        self.language_bias = "language-bias" in extras
+        self.hinglish = "hinglish" in extras
         self.languages: list[str] = []
         for extra in extras:
             if extra.startswith("by-language:"):
                 self.languages = [c.strip() for c in extra.split(":", 1)[1].split(",") if c.strip()]
-        unknown = [e for e in extras if e not in ("chars", "words") and not e.startswith("by-language:")]
+        flags = ("chars", "words", "language-bias", "hinglish")
+        unknown = [e for e in extras if e not in flags and not e.startswith("by-language:")]
         if unknown:
-            known = "chars, words, by-language:xx,yy"
+            known = "chars, words, by-language:xx,yy, language-bias, hinglish"
             raise ValueError(f"unknown feature extras {unknown} in {spec!r} (known: {known})")
         self.encoder = encoder or load_encoder(self.encoder_spec, threads=threads)
         self._hasher = None
@@ -103,7 +134,18 @@ class TextFeatures:
             self.encoder.dim * (1 + len(self.languages))
             + (CHAR_FEATURES if self.char_ngrams else 0)
             + (WORD_FEATURES if self.words else 0)
+            + (len(self.languages) if self.language_bias else 0)
         )
+
+    def block_languages(self, texts: list[str], languages: list[str]) -> list[str]:
+        """The language whose block (and intercept) each text uses: the detected one, but romanised
+        Hindi goes to ``hi`` with ``hinglish``."""
+        if not self.hinglish:
+            return list(languages)
+        return [
+            "hi" if code != "hi" and romanised_hindi(t) else code
+            for t, code in zip(texts, languages, strict=True)
+        ]
 
     def vectors(self, texts: list[str]) -> np.ndarray:
         """The encoder's L2-normalised vectors alone (for nearest-example evidence)."""
@@ -116,12 +158,13 @@ class TextFeatures:
         ``vectors`` when the encoder already ran on them."""
         dense = self.vectors(texts) if vectors is None else vectors
         parts = [sp.csr_matrix(dense)]
+        block = {code: i for i, code in enumerate(self.languages)}
         if self.languages:
             if languages is None or len(languages) != len(texts):
                 raise ValueError("by-language features need one language per text")
+            languages = self.block_languages(texts, languages)
             width = self.encoder.dim
             copies = np.zeros((len(texts), width * len(self.languages)), dtype=np.float32)
-            block = {code: i for i, code in enumerate(self.languages)}
             for row, code in enumerate(languages):
                 if code in block:
                     copies[row, block[code] * width : (block[code] + 1) * width] = dense[row]
@@ -138,6 +181,14 @@ class TextFeatures:
             words = self._word_hasher.transform([negation_marked(t) for t in texts])
             words.data = np.log1p(words.data)
             parts.append(normalize(words))
+        if self.language_bias and self.languages:
+            rows = [row for row, code in enumerate(languages) if code in block]
+            columns = [block[languages[row]] for row in rows]
+            indicators = sp.csr_matrix(
+                (np.ones(len(rows), dtype=np.float32), (rows, columns)),
+                shape=(len(texts), len(self.languages)),
+            )
+            parts.append(indicators)
         return sp.hstack(parts, format="csr", dtype=np.float32)
 
 

@@ -171,6 +171,24 @@ def test_corrections_change_the_next_prediction_of_that_brand_only(inbound, org_
     assert any(e["text"] in SLANG for e in after.classification["sentiment"]["evidence"])
 
 
+def test_a_brand_model_trained_on_a_replaced_default_is_left_out_not_a_crash(inbound, org_a):
+    """A rebuilt default with other features (its columns changed) leaves the brand's older adapter out
+    until it is trained again, rather than failing every message of the brand."""
+    from apps.classification.heads import Head
+    from tests.factories import BrandFactory
+
+    drink = BrandFactory(organization=org_a, name="Zest Cola", keywords=["Zest"])
+    version = _correct_and_train(inbound, drink, SLANG, "positive")
+    head = Head.from_bytes(bytes(version.artifact))
+    head.feature_spec = "use-multilingual|chars"  # what an older default was built on
+    ClassifierVersion.objects.filter(pk=version.pk).update(artifact=head.to_bytes())
+    engine.forget_loaded_models()
+    message = inbound("Zest's mango edition is sick", brand=drink)
+    assert messages_classify(message_ids=[message.pk]) == 1
+    message.refresh_from_db()
+    assert message.sentiment and message.classification["sentiment"]["model"] == "default"
+
+
 def test_versions_can_be_rolled_back(inbound, org_a):
     from tests.factories import BrandFactory
 

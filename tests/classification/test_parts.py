@@ -147,6 +147,67 @@ def test_unknown_feature_extras_are_refused():
         TextFeatures("x|emoji", encoder=type("E", (), {"dim": 4})())
 
 
+@pytest.mark.parametrize(
+    ("text", "hindi"),
+    [
+        ("bhai ye match toh kamaal ka tha yaar", True),
+        ("Kya baat hai, aaj mera din bahut acha tha", True),
+        ("kal se koi reply nahi aa raha, kya ho raha hai?", True),
+        ("The match was great, see you at the stadium tomorrow", False),
+        ("no me gusta nada este servicio", False),
+        ("saya tidak suka pelayanan ini", False),
+        ("यह बहुत अच्छा है", False),  # Devanagari: the detector names it already
+    ],
+)
+def test_romanised_hindi_is_recognised(text, hindi):
+    from apps.classification.features import romanised_hindi
+
+    assert romanised_hindi(text) is hindi
+
+
+def test_language_blocks_and_intercepts_follow_the_language_with_hinglish_sent_to_hindi():
+    from apps.classification.features import TextFeatures
+
+    encoder = type("E", (), {"dim": 2})()
+    features = TextFeatures("x|by-language:en,hi|language-bias|hinglish", encoder=encoder)
+    assert features.dim == 2 * 3 + 2
+    texts = ["great service", "bhai ye match toh kamaal ka tha yaar", "très bien"]
+    X = features.transform(texts, ["en", "en", "fr"], np.ones((3, 2), dtype=np.float32)).toarray()
+    assert features.block_languages(texts, ["en", "en", "fr"]) == ["en", "hi", "fr"]
+    assert X[0].tolist() == [1, 1, 1, 1, 0, 0, 1, 0]
+    assert X[1].tolist() == [1, 1, 0, 0, 1, 1, 0, 1]
+    assert X[2].tolist() == [1, 1, 0, 0, 0, 0, 0, 0]  # a language without a block: the shared part alone
+
+
+def test_calibration_moves_the_threshold_of_one_language_only():
+    from apps.classification import calibration
+
+    labels = ["negative", "neutral", "positive"]
+    # Language "it": the head leans to neutral (every text's neutral logit 1 too high); "en" is right.
+    truth = ["negative", "neutral", "positive"] * 60
+    base = np.array([[2.0, 0, 0], [0, 2.0, 0], [0, 0, 2.0]] * 60)
+    leaning = base + np.array([0, 2.5, 0])
+    logits = np.vstack([leaning, base])
+    languages = ["it"] * 180 + ["en"] * 180
+    offsets = calibration.fit(labels, truth * 2, logits, languages)
+    assert offsets["it"][1] < -0.5 and offsets["it"][0] == 0
+    assert not offsets["en"].any()
+    fixed = calibration.apply(logits, languages, offsets)
+    assert [labels[i] for i in fixed.argmax(1)] == truth * 2
+    honest = calibration.cross_fitted(labels, truth * 2, logits, languages)
+    assert scores(truth * 2, [labels[i] for i in honest.argmax(1)])["accuracy"] > 0.95
+
+
+def test_banking77_intents_map_to_ours():
+    from apps.classification.datasets import banking77_intent
+
+    assert banking77_intent("terminate_account") == "churn_risk"
+    assert banking77_intent("transaction_charged_twice") == "complaint"
+    assert banking77_intent("declined_card_payment") == "complaint"
+    assert banking77_intent("card_arrival") == "question"
+    assert banking77_intent("edit_personal_details") == "question"
+
+
 def test_the_shipped_models_load_and_run_with_the_network_cut_off():
     """In a fresh interpreter whose sockets refuse every connection: nothing is downloaded."""
     import subprocess

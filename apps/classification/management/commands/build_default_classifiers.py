@@ -21,8 +21,25 @@ class Command(BaseCommand):
             "(default: CXM_CLASSIFIER_FEATURES).",
         )
 
-    def handle(self, *args, out, features, **options):
-        built = build(Path(out), features, step=lambda text: self.stdout.write(f"· {text}"))
+        parser.add_argument(
+            "--only", choices=["sentiment", "intent"], help="Build this head alone; the other stays as it is."
+        )
+        parser.add_argument(
+            "--recalibrate",
+            action="store_true",
+            help="Do not train the sentiment head again: fit its per-language offsets anew on validation, "
+            "with the product's language detection as it is now (after the detector changed, say).",
+        )
+
+    def handle(self, *args, out, features, only, recalibrate, **options):
+        tasks = (only,) if only else ("sentiment", "intent")
+        built = build(
+            Path(out),
+            features,
+            step=lambda text: self.stdout.write(f"· {text}"),
+            tasks=tasks,
+            recalibrate=recalibrate,
+        )
         for task, result in built.items():
             for name, figures in result.validation.items():
                 self.stdout.write(format_report(figures, f"\n{task} on {name}"))
