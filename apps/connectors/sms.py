@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 
 from .base import InboundAuthor, PayloadRejected
+from .sending import reply_recipient
 
 # E.164: a "+", then a country code and number of at most 15 digits in all.
 E164 = re.compile(r"^\+[1-9]\d{5,14}$")
@@ -41,23 +42,10 @@ def reply_text(message, *, platform: str) -> str:
 
 
 def recipient_number(channel, message) -> str:
-    """The number a reply goes to: the conversation's number, or, when an agent answers on this channel a
-    conversation from another one, the customer's number on this kind of channel."""
-    conversation = message.conversation
-    if conversation.channel_id == channel.pk and conversation.external_thread_id:
-        return conversation.external_thread_id
-    from apps.customers.models import Identity
-    from apps.customers.selectors import active_customer
-
-    number = (
-        Identity.objects.filter(customer=active_customer(conversation.customer), kind=channel.kind)
-        .order_by("-last_seen_at")
-        .values_list("external_id", flat=True)
-        .first()
+    """The number a reply goes to (SMS identities are E.164 numbers)."""
+    return reply_recipient(
+        channel, message, missing="the customer has no phone number on this SMS channel to write to"
     )
-    if not number:
-        raise PayloadRejected("the customer has no phone number on this SMS channel to write to")
-    return number
 
 
 def webhook_url(channel) -> str:

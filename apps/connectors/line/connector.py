@@ -20,6 +20,7 @@ import uuid
 from ..base import Connector, Interpretation, PayloadRejected, WebhookForbidden
 from ..kinds import ChannelKind
 from ..normalized import decode_json
+from ..sending import inbound_metadata, reply_recipient
 from ..setup import Setting, WebhookGuide, api_base
 from .api import DEFAULT_API_BASE, DEFAULT_DATA_BASE, AlreadyAccepted, InvalidReplyToken, line_json
 from .events import MAX_TEXT, interpret_events
@@ -35,37 +36,9 @@ def sign(channel_secret: str, body: bytes) -> str:
     return base64.b64encode(hmac.new(channel_secret.encode(), body, hashlib.sha256).digest()).decode()
 
 
-def _inbound_metadata(channel, external_id: str) -> dict:
-    from apps.conversations.models import Message
-
-    if not external_id:
-        return {}
-    metadata = (
-        Message.objects.filter(channel=channel, external_id=external_id)
-        .values_list("metadata", flat=True)
-        .first()
-    )
-    return metadata if isinstance(metadata, dict) else {}
-
-
 def _recipient(channel, message) -> str:
-    """The chat to push to: the conversation's (a user, group or room id), or the customer's LINE user id
-    when an agent answers on this channel a conversation from another one."""
-    conversation = message.conversation
-    if conversation.channel_id == channel.pk and conversation.external_thread_id:
-        return conversation.external_thread_id
-    from apps.customers.models import Identity
-    from apps.customers.selectors import active_customer
-
-    external_id = (
-        Identity.objects.filter(customer=active_customer(conversation.customer), kind=channel.kind)
-        .order_by("-last_seen_at")
-        .values_list("external_id", flat=True)
-        .first()
-    )
-    if not external_id:
-        raise PayloadRejected("the customer has no LINE account to write to")
-    return external_id
+    """The chat to push to: a user, group or room id."""
+    return reply_recipient(channel, message, missing="the customer has no LINE account to write to")
 
 
 def _sent_id(answer: dict, what: str) -> str:
@@ -168,7 +141,7 @@ class LineConnector(Connector):
             raise PayloadRejected(f"LINE text messages are limited to {MAX_TEXT} characters")
         messages = [{"type": "text", "text": text}]
         same_channel = message.conversation.channel_id == channel.pk
-        replied = _inbound_metadata(channel, reply_to) if same_channel else {}
+        replied = inbound_metadata(channel, reply_to) if same_channel else {}
         token, sent_ms = replied.get("reply_token"), replied.get("reply_token_at")
         if token and isinstance(sent_ms, int | float) and time.time() - sent_ms / 1000 < REPLY_TOKEN_SECONDS:
             try:

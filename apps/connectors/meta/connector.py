@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from ..base import Interpretation, PayloadRejected
 from ..kinds import ChannelKind
+from ..sending import inbound_metadata, reply_recipient
 from ..setup import Setting
 from .comments import parse_instagram_comments, parse_page_feed
 from .graph import graph_get, graph_post
@@ -37,36 +38,7 @@ def _same_channel(channel, message) -> bool:
 
 
 def _recipient(channel, message, *, platform: str) -> str:
-    """Whom a private reply goes to: the conversation's customer id (its thread key), or, when an agent
-    answers on this channel a conversation from another channel, the customer's account on this one."""
-    conversation = message.conversation
-    if _same_channel(channel, message) and conversation.external_thread_id:
-        return conversation.external_thread_id
-    from apps.customers.models import Identity
-    from apps.customers.selectors import active_customer
-
-    external_id = (
-        Identity.objects.filter(customer=active_customer(conversation.customer), kind=channel.kind)
-        .order_by("-last_seen_at")
-        .values_list("external_id", flat=True)
-        .first()
-    )
-    if not external_id:
-        raise PayloadRejected(f"the customer has no {platform} account to write to")
-    return external_id
-
-
-def _inbound_metadata(channel, external_id: str) -> dict:
-    from apps.conversations.models import Message
-
-    if not external_id:
-        return {}
-    metadata = (
-        Message.objects.filter(channel=channel, external_id=external_id)
-        .values_list("metadata", flat=True)
-        .first()
-    )
-    return metadata if isinstance(metadata, dict) else {}
+    return reply_recipient(channel, message, missing=f"the customer has no {platform} account to write to")
 
 
 def _is_comment_thread(channel, message) -> bool:
@@ -79,7 +51,7 @@ def _comment_to_answer(channel, reply_to: str) -> str:
     """The comment a public reply goes under: the customer's latest comment, or its top-level comment
     when it is itself a reply (both platforms nest comments one level deep). "" when `reply_to` is not
     a comment (a visitor's post)."""
-    metadata = _inbound_metadata(channel, reply_to)
+    metadata = inbound_metadata(channel, reply_to)
     if not metadata.get("comment_id"):
         return ""
     parent = str(metadata.get("parent_id") or "")

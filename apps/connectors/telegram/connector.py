@@ -8,6 +8,7 @@ import json
 from ..base import Connector, FetchedItem, FetchResult, Interpretation, PayloadRejected, WebhookForbidden
 from ..kinds import ChannelKind
 from ..normalized import decode_json
+from ..sending import reply_recipient
 from ..setup import CHOICE, NUMBER, Setting, WebhookGuide, api_base
 from .bot_api import DEFAULT_API_BASE, bot_call
 from .updates import interpret_update, update_id
@@ -18,24 +19,8 @@ POLL_LIMIT = 100
 
 
 def _recipient_chat(channel, message) -> str:
-    """The chat to write to: the conversation's chat, or the customer's Telegram account when an agent
-    answers on this channel a conversation that came from another one (a private chat's id is the
-    user's id)."""
-    conversation = message.conversation
-    if conversation.channel_id == channel.pk and conversation.external_thread_id:
-        return conversation.external_thread_id
-    from apps.customers.models import Identity
-    from apps.customers.selectors import active_customer
-
-    external_id = (
-        Identity.objects.filter(customer=active_customer(conversation.customer), kind=channel.kind)
-        .order_by("-last_seen_at")
-        .values_list("external_id", flat=True)
-        .first()
-    )
-    if not external_id:
-        raise PayloadRejected("the customer has no Telegram account to write to")
-    return external_id
+    """The chat to write to (a private chat's id is the user's id)."""
+    return reply_recipient(channel, message, missing="the customer has no Telegram account to write to")
 
 
 def _chat_param(chat_id: str) -> int | str:
