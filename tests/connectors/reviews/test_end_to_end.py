@@ -12,7 +12,7 @@ from apps.connectors.models import Channel
 from apps.conversations.models import Conversation, Message
 from apps.replies.services import reply_create
 from tests.conftest import spawn_beat, spawn_worker, stop_worker
-from tests.connectors.reviews.conftest import APP_STORE, GOOGLE_BUSINESS
+from tests.connectors.reviews.conftest import APP_STORE, GOOGLE_BUSINESS, GOOGLE_PLAY, TRUSTPILOT
 from tests.fakes.http import Response
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -34,7 +34,10 @@ def _poll_again(channel) -> None:
 
 
 @pytest.mark.parametrize(
-    "platform", [GOOGLE_BUSINESS, APP_STORE], ids=["google_business", "app_store"], indirect=True
+    "platform",
+    [GOOGLE_BUSINESS, APP_STORE, GOOGLE_PLAY, TRUSTPILOT],
+    ids=["google_business", "app_store", "google_play", "trustpilot"],
+    indirect=True,
 )
 def test_a_review_is_polled_stored_answered_and_its_reply_delivered(
     platform, fake, channel, org_a, make_membership, login, tmp_path
