@@ -442,3 +442,17 @@ def stranger(review_id: str, name: str, **fields) -> InboundAuthor:
     return InboundAuthor(
         external_id=f"review:{review_id}"[:255], display_name=clean_text(name, "reviewer", 255), **fields
     )
+
+
+class GoogleReviewConnector(ReviewConnector):
+    """What Google's review APIs (Business Profile, Play) share: an OAuth access token from the channel's
+    refresh token, Google's error shape, and its 403 "quota exceeded" answer read as a rate limit."""
+
+    def auth_headers(self, channel, http, renew: bool) -> dict[str, str]:
+        return {"Authorization": f"Bearer {google_access_token(channel, http, renew=renew)}"}
+
+    def error_message(self, data: dict) -> object:
+        return google_error(data)
+
+    def quota_refusal(self, response):
+        return google_quota_refusal(response)

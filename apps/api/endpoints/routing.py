@@ -212,12 +212,27 @@ class AgentProfileViewSet(
         return super().get_permissions()
 
 
+class _SettingDeletion(mixins.DestroyModelMixin):
+    """Deleting a routing setting through the service (audit, cache, the reach check: refused with 403)."""
+
+    def perform_destroy(self, instance):
+        services.routing_setting_delete(
+            instance=instance, actor=self.request.user, membership=self.membership
+        )
+
+    def destroy(self, request, *args, **kwargs):
+        try:
+            return super().destroy(request, *args, **kwargs)
+        except DjangoValidationError as error:
+            return self.refused(error, status.HTTP_403_FORBIDDEN)
+
+
 class _SettingViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
-    mixins.DestroyModelMixin,
+    _SettingDeletion,
     TenantViewSet,
 ):
     """Admins' CRUD of one kind of routing setting, saved and deleted through the services (audit, cache)."""
@@ -237,17 +252,6 @@ class _SettingViewSet(
         for name, value in serializer.validated_data.items():
             setattr(instance, name, value)
         services.routing_setting_save(instance=instance, actor=self.request.user, membership=self.membership)
-
-    def perform_destroy(self, instance):
-        services.routing_setting_delete(
-            instance=instance, actor=self.request.user, membership=self.membership
-        )
-
-    def destroy(self, request, *args, **kwargs):
-        try:
-            return super().destroy(request, *args, **kwargs)
-        except DjangoValidationError as error:
-            return self.refused(error, status.HTTP_403_FORBIDDEN)
 
     def create(self, request, *args, **kwargs):
         try:
@@ -303,23 +307,12 @@ class BusinessHoursViewSet(_SettingViewSet):
 
 
 @extend_schema_view(destroy=extend_schema(summary="Remove a holiday (admins)"))
-class HolidayViewSet(mixins.DestroyModelMixin, TenantViewSet):
+class HolidayViewSet(_SettingDeletion, TenantViewSet):
     model = Holiday
     serializer_class = HolidaySerializer
     read_role = "is_admin"
     write_role = "is_admin"
     http_method_names = ["delete", "options"]
-
-    def perform_destroy(self, instance):
-        services.routing_setting_delete(
-            instance=instance, actor=self.request.user, membership=self.membership
-        )
-
-    def destroy(self, request, *args, **kwargs):
-        try:
-            return super().destroy(request, *args, **kwargs)
-        except DjangoValidationError as error:
-            return self.refused(error, status.HTTP_403_FORBIDDEN)
 
 
 @extend_schema_view(

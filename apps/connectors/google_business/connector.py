@@ -28,13 +28,10 @@ from ..base import PayloadRejected
 from ..kinds import ChannelKind
 from ..normalized import clean_text, parse_time
 from ..reviews import (
+    GoogleReviewConnector,
     Reply,
     Review,
     ReviewApi,
-    ReviewConnector,
-    google_access_token,
-    google_error,
-    google_quota_refusal,
     stranger,
 )
 from ..setup import Setting, api_base
@@ -46,7 +43,7 @@ _REVIEW = re.compile(r"accounts/[^/\s]+/locations/[^/\s]+/reviews/[^/\s]+")
 _TRANSLATED = re.compile(r"^\(Translated by Google\).*?\(Original\)\s*", re.DOTALL)
 
 
-class GoogleBusinessConnector(ReviewConnector):
+class GoogleBusinessConnector(GoogleReviewConnector):
     kind = ChannelKind.GOOGLE_BUSINESS
     platform = "Google Business Profile"
     default_api_base = "https://mybusiness.googleapis.com"
@@ -69,15 +66,6 @@ class GoogleBusinessConnector(ReviewConnector):
         api_base("api_base", "https://mybusiness.googleapis.com"),
         api_base("token_base", "https://oauth2.googleapis.com", "OAuth token"),
     )
-
-    def auth_headers(self, channel, http, renew: bool) -> dict[str, str]:
-        return {"Authorization": f"Bearer {google_access_token(channel, http, renew=renew)}"}
-
-    def error_message(self, data: dict) -> object:
-        return google_error(data)
-
-    def quota_refusal(self, response):
-        return google_quota_refusal(response)
 
     def pages(self, api: ReviewApi, channel) -> Iterator[list[dict]]:
         location = str((channel.settings or {}).get("location") or "").strip().strip("/")

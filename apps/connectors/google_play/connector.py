@@ -31,13 +31,10 @@ from ..base import PayloadRejected
 from ..kinds import ChannelKind
 from ..normalized import clean_text
 from ..reviews import (
+    GoogleReviewConnector,
     Reply,
     Review,
     ReviewApi,
-    ReviewConnector,
-    google_access_token,
-    google_error,
-    google_quota_refusal,
     stranger,
 )
 from ..setup import Setting, api_base
@@ -69,7 +66,7 @@ def _comments(document: dict) -> tuple[dict, dict | None]:
     return user, developer if isinstance(developer, dict) else None
 
 
-class GooglePlayConnector(ReviewConnector):
+class GooglePlayConnector(GoogleReviewConnector):
     kind = ChannelKind.GOOGLE_PLAY
     platform = "Google Play"
     default_api_base = "https://androidpublisher.googleapis.com"
@@ -89,15 +86,6 @@ class GooglePlayConnector(ReviewConnector):
         api_base("api_base", "https://androidpublisher.googleapis.com"),
         api_base("token_base", "https://oauth2.googleapis.com", "OAuth token"),
     )
-
-    def auth_headers(self, channel, http, renew: bool) -> dict[str, str]:
-        return {"Authorization": f"Bearer {google_access_token(channel, http, renew=renew)}"}
-
-    def error_message(self, data: dict) -> object:
-        return google_error(data)
-
-    def quota_refusal(self, response):
-        return google_quota_refusal(response)
 
     def _package(self, channel) -> str:
         package = str((channel.settings or {}).get("package_name") or "").strip()
