@@ -116,12 +116,14 @@
   // names the conversations each event is about. Those about the open one fetch its thread or its controls
   // again; the composer and the note form are other elements, so a draft being written stays as it is.
   const THREAD_EVENTS = new Set(["message.created", "message.delivery", "message.classified", "message.updated"]);
-  let controlsWaiting = false; // a refresh of the controls put off while the agent is in one of its fields
+  let controlsWaiting = false; // a refresh of the controls put off (the agent is in one of its fields, or acting)
 
   function refreshThread() {
     const thread = document.getElementById("thread");
     if (thread) htmx.ajax("GET", thread.dataset.threadUrl, { target: "#thread", swap: "outerHTML" });
   }
+
+  let actionsInFlight = 0; // the agent's own actions on the controls not answered yet
 
   function refreshControls() {
     const controls = document.getElementById("conversation-controls");
@@ -130,7 +132,9 @@
     // (a tag, a snooze time) is not taken from under the agent: the refresh waits until they leave it.
     if (controls.querySelector("[data-conflict]")) return;
     const field = document.activeElement;
-    if (field && controls.contains(field) && field.matches("input, select")) {
+    // Nor does it replace the form of an action on its way: htmx drops the answer of a form no longer on the
+    // page, and that answer may be the question "Yusuf took this 3 s ago — take over?".
+    if (actionsInFlight || (field && controls.contains(field) && field.matches("input, select"))) {
       controlsWaiting = true;
       return;
     }
@@ -141,6 +145,31 @@
       headers: { "HX-Target": "conversation-controls" },
     });
   }
+
+  function controlsRequest(event, verb) {
+    const detail = event.detail || {};
+    const get = (detail.requestConfig && detail.requestConfig.verb) === "get";
+    if (verb === "get" ? !get : get) return false;
+    const at = verb === "get" ? detail.target : detail.elt;
+    return Boolean(at && at.closest && at.closest("#conversation-controls"));
+  }
+
+  document.addEventListener("htmx:beforeRequest", (event) => {
+    if (!controlsRequest(event, "post")) return;
+    actionsInFlight += 1;
+    event.detail.xhr.addEventListener("loadend", () => {
+      actionsInFlight -= 1;
+      if (!actionsInFlight && controlsWaiting) refreshControls();
+    });
+  });
+
+  // A refresh sent just before the agent acted comes back while the action is on its way: it waits too.
+  document.addEventListener("htmx:beforeSwap", (event) => {
+    if (actionsInFlight && controlsRequest(event, "get")) {
+      event.detail.shouldSwap = false;
+      controlsWaiting = true;
+    }
+  });
 
   document.addEventListener("focusout", (event) => {
     const controls = document.getElementById("conversation-controls");
