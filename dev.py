@@ -74,15 +74,16 @@ def install_frontend_assets() -> None:
 
 
 # Debian packages the test suite uses: a real browser for page tests, a real IMAP server for email, fonts
-# to draw the Latin, Cyrillic, Arabic and Chinese text of the images that the OCR tests read, and the OCR
-# reader of the scripts RapidOCR cannot read, tesseract, with its Russian, Arabic and Hindi packs (servers
-# get them from deploy/install-debian.sh, containers from docker/Dockerfile).
+# to draw the Latin, Cyrillic, Arabic, Devanagari and Chinese text of the images that the OCR tests read,
+# and the OCR reader of the scripts RapidOCR cannot read, tesseract, with its Russian, Arabic and Hindi
+# packs (servers get them from deploy/install-debian.sh, containers from docker/Dockerfile).
 TESSDATA = "/usr/share/tesseract-ocr/5/tessdata"
 TEST_SYSTEM_PACKAGES = {
     "chromium": "/usr/bin/chromium",
     "dovecot-imapd": "/usr/sbin/dovecot",
     "fonts-dejavu-core": "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
     "fonts-wqy-microhei": "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "fonts-lohit-deva": "/usr/share/fonts/truetype/lohit-devanagari/Lohit-Devanagari.ttf",
     "tesseract-ocr": "/usr/bin/tesseract",
     "tesseract-ocr-rus": f"{TESSDATA}/rus.traineddata",
     "tesseract-ocr-ara": f"{TESSDATA}/ara.traineddata",

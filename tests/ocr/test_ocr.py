@@ -30,6 +30,7 @@ from PIL import Image, ImageDraw, ImageFont  # noqa: E402
 # DejaVu Sans also has the Cyrillic and Arabic letters (Pillow shapes Arabic with libraqm, in its wheel).
 LATIN_FONT = CYRILLIC_FONT = ARABIC_FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 CJK_FONT = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
+DEVANAGARI_FONT = Path("/usr/share/fonts/truetype/lohit-devanagari/Lohit-Devanagari.ttf")
 
 
 def _needs_tesseract(language: str) -> None:
@@ -67,14 +68,17 @@ def _squeezed(text: str) -> str:
         # The scripts RapidOCR reads as look-alike Latin letters, read by tesseract; the brand in Latin too.
         (["Экран Nimbus треснул", "Верните деньги за заказ"], CYRILLIC_FONT),
         (["الشاشة مكسورة", "أريد استرداد أموالي"], ARABIC_FONT),
+        (["मेरा फ़ोन टूट गया", "Nimbus बहुत खराब"], DEVANAGARI_FONT),
     ],
-    ids=["latin", "accented-latin", "chinese", "cyrillic", "arabic"],
+    ids=["latin", "accented-latin", "chinese", "cyrillic", "arabic", "devanagari"],
 )
 def test_ocr_reads_the_text_of_generated_images_line_by_line(lines, font, request):
-    language = {"cyrillic": "rus", "arabic": "ara"}.get(request.node.callspec.id)
+    language = {"cyrillic": "rus", "arabic": "ara", "devanagari": "hin"}.get(request.node.callspec.id)
     if language:
         _needs_tesseract(language)
     text = engine.read(_png(lines, font))
+    if language:  # tesseract's scripts: exactly (folding would drop the vowel signs of Devanagari)
+        assert unicodedata.normalize("NFC", text) == unicodedata.normalize("NFC", "\n".join(lines))
     read_lines = text.split("\n")
     assert len(read_lines) == len(lines), text
     for expected, got in zip(lines, read_lines, strict=True):
