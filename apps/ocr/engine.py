@@ -177,7 +177,8 @@ def _tesseract_lines(png: bytes, languages: list[str]) -> list[str]:
         if float(cells[10]) >= TESSERACT_MIN_CONFIDENCE:
             # Without the left-to-right marks it puts after Latin words in Arabic lines.
             word = cells[11].replace("\u200e", "").replace("\u200f", "").strip()
-            lines.setdefault(tuple(cells[1:5]), []).append(word)
+            if word:
+                lines.setdefault(tuple(cells[1:5]), []).append(word)
     return [" ".join(words) for words in lines.values()]
 
 
