@@ -73,13 +73,21 @@ def install_frontend_assets() -> None:
     subprocess.run([npm, command, "--no-audit", "--no-fund", "--loglevel=error"], cwd=ROOT, check=True)
 
 
-# Debian packages the test suite uses: a real browser for page tests, a real IMAP server for email, and
-# fonts to draw the Latin and Chinese text of the images that the OCR tests read.
+# Debian packages the test suite uses: a real browser for page tests, a real IMAP server for email, fonts
+# to draw the Latin, Cyrillic, Arabic, Devanagari and Chinese text of the images that the OCR tests read,
+# and the OCR reader of the scripts RapidOCR cannot read, tesseract, with its Russian, Arabic and Hindi
+# packs (servers get them from deploy/install-debian.sh, containers from docker/Dockerfile).
+TESSDATA = "/usr/share/tesseract-ocr/5/tessdata"
 TEST_SYSTEM_PACKAGES = {
     "chromium": "/usr/bin/chromium",
     "dovecot-imapd": "/usr/sbin/dovecot",
     "fonts-dejavu-core": "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
     "fonts-wqy-microhei": "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "fonts-lohit-deva": "/usr/share/fonts/truetype/lohit-devanagari/Lohit-Devanagari.ttf",
+    "tesseract-ocr": "/usr/bin/tesseract",
+    "tesseract-ocr-rus": f"{TESSDATA}/rus.traineddata",
+    "tesseract-ocr-ara": f"{TESSDATA}/ara.traineddata",
+    "tesseract-ocr-hin": f"{TESSDATA}/hin.traineddata",
 }
 
 

@@ -3,7 +3,8 @@
 #
 #     deploy/install-debian.sh
 #
-# PostgreSQL with pg_trgm and unaccent (postgresql, postgresql-contrib), pgvector, and redis-server.
+# PostgreSQL with pg_trgm and unaccent (postgresql, postgresql-contrib), pgvector, redis-server, and the
+# libraries and tesseract packs that the OCR of image attachments uses.
 # Where Debian has a pgvector package for its PostgreSQL (postgresql-17-pgvector on Debian 13), it is
 # installed; Debian 12 has none for its PostgreSQL 15, so pgvector is built from Debian's own pgvector
 # source package (taken from the next release, through the mirror this machine already uses) against
@@ -15,8 +16,9 @@ apt_install() { apt-get install -y -qq --no-install-recommends "$@" >/dev/null; 
 
 apt-get update -qq
 apt_install postgresql postgresql-contrib redis-server
-# OpenCV's libraries for the OCR of image attachments (rapidocr-onnxruntime → opencv-python).
-apt_install libgl1 libglib2.0-0
+# OpenCV's libraries for the OCR of image attachments (rapidocr-onnxruntime → opencv-python), and
+# tesseract with the packs of the scripts RapidOCR cannot read (Cyrillic, Arabic, Devanagari).
+apt_install libgl1 libglib2.0-0 tesseract-ocr tesseract-ocr-rus tesseract-ocr-ara tesseract-ocr-hin
 major=$(ls /usr/lib/postgresql | sort -n | tail -n 1)
 if [ -e "/usr/share/postgresql/$major/extension/vector.control" ]; then
     echo "pgvector is already installed for PostgreSQL $major"

@@ -26,9 +26,11 @@ XLMT_LANGUAGES = {
 }  # fmt: skip
 
 # Bitext's 27 customer-service intents in CXM's default label set. Most are requests for help
-# (question); a review request is feedback, not praise, so it is "other".
+# (question); a review request is feedback, not praise, so it is "other". Reporting a payment that went
+# wrong is a complaint (it needs a fix), as Banking77's failed and declined payments are below.
 BITEXT_TO_INTENT = {
     "complaint": "complaint",
+    "payment_issue": "complaint",
     "place_order": "purchase_intent",
     "delete_account": "churn_risk",
     "review": "other",
