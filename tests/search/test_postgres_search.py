@@ -13,7 +13,13 @@ from apps.conversations.models import Message
 from apps.demo import phrases
 from apps.demo.generate import LANGUAGE_WEIGHTS
 from apps.search.backends import COUNT_CAP, SearchFilters
-from apps.search.backends.postgres import RANK_WINDOW, PostgresBackend, compile_query
+from apps.search.backends.postgres import (
+    RANK_WINDOW,
+    ROW_CHECK_COST,
+    PostgresBackend,
+    _big_channel,
+    compile_query,
+)
 from apps.search.selectors import message_search, search_query_parse
 from apps.search.services import messages_index
 from tests.factories import ConversationFactory
@@ -92,6 +98,26 @@ def test_a_typo_finds_close_spellings_and_says_so(world):
     assert battery.pk in found(world["agent"], "baterry")
     exact = message_search(membership=world["agent"], query="refund", filters=SearchFilters())
     assert not exact.approximate
+
+
+def test_a_word_in_the_users_messages_is_no_typo_when_the_filters_leave_nothing(world):
+    # Given a word on one channel, and a close spelling of it (a typo in a message) on another
+    on_x = message_on(world["x"], "Got my refund today")
+    misspelt = message_on(world["email"], "Where is my refunt please")
+    theirs = message_on(world["other_org_channel"], "a parcel tracking number")
+    messages_index(message_ids=[on_x.pk, misspelt.pk, theirs.pk])
+    # When the agent searches the word on the channel that does not hold it
+    email_only = SearchFilters(channel=world["email"].pk)
+    results = message_search(membership=world["agent"], query="refund", filters=email_only)
+    # Then nothing matches, and no close spelling stands in for a word spelled as her messages spell it
+    assert results.total == 0 and not results.hits and not results.approximate
+    # while a word none of her messages holds is still taken for a typo, on that channel too
+    typo = message_search(membership=world["agent"], query="refnd", filters=email_only)
+    assert [hit.message_id for hit in typo.hits] == [misspelt.pk] and typo.approximate
+    # and another organisation's messages do not make a word hers ("parcel" is only theirs)
+    parcels = message_on(world["email"], "Two parcels arrived")
+    messages_index(message_ids=[parcels.pk])
+    assert message_search(membership=world["agent"], query="parcl", filters=SearchFilters()).approximate
 
 
 def test_the_listening_query_syntax(world):
@@ -216,17 +242,20 @@ def _many_on(channel, text: str, count: int, *, start=None, step=None, **fields)
     step = step or timedelta(minutes=1)
     conversation = ConversationFactory(channel=channel)
     return Message.objects.bulk_create(
-        Message(
-            organization_id=conversation.organization_id,
-            conversation=conversation,
-            channel=channel,
-            direction=Message.Direction.INBOUND,
-            text=text,
-            language="en",
-            sent_at=start - step * n,
-            **fields,
-        )
-        for n in range(count)
+        (
+            Message(
+                organization_id=conversation.organization_id,
+                conversation=conversation,
+                channel=channel,
+                direction=Message.Direction.INBOUND,
+                text=text,
+                language="en",
+                sent_at=start - step * n,
+                **fields,
+            )
+            for n in range(count)
+        ),
+        batch_size=2_000,
     )
 
 
@@ -277,3 +306,25 @@ def test_under_the_cap_the_window_is_the_newest_matches_of_all(world):
             ).hits
         ]
     assert seen == [m.pk for m in newest[:RANK_WINDOW]]
+
+
+def test_a_channel_holding_most_messages_is_checked_row_by_row_and_finds_the_same(world):
+    # Given a channel holding most messages, so many that a bitmap of them all costs more than checking
+    # the word's matches one by one until the count has enough (ROW_CHECK_COST), and a small channel
+    _many_on(world["x"], "hello there", ROW_CHECK_COST * (COUNT_CAP + 1) + 2_000, step=timedelta(seconds=1))
+    refunds = _many_on(world["x"], "refund please", COUNT_CAP + 50, step=timedelta(minutes=7))
+    on_email = [message_on(world["email"], "refund please") for _ in range(3)]
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE conversations_message")
+    assert _big_channel(world["x"].pk) and not _big_channel(world["email"].pk)
+    # When the agent searches a word on each channel
+    on_x = message_search(
+        membership=world["agent"], query="refund", filters=SearchFilters(channel=world["x"].pk)
+    )
+    small = message_search(
+        membership=world["agent"], query="refund", filters=SearchFilters(channel=world["email"].pk)
+    )
+    # Then each finds its channel's matches: capped on the big one, newest first; all on the small one
+    assert on_x.total == COUNT_CAP and on_x.total_capped
+    assert [hit.message_id for hit in on_x.hits] == [m.pk for m in refunds[:20]]
+    assert {hit.message_id for hit in small.hits} == {m.pk for m in on_email} and small.total == 3

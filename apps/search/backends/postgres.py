@@ -10,7 +10,8 @@ A listening query is compiled leaf by leaf (``compile_query``):
 - hashtags, mentions, wildcards: the tsvector narrows, the exact check decides;
 - ``lang:`` and ``channel:`` filters: plain column conditions.
 
-When nothing matches, plain words are tried again with the close spellings found in the lexicon of the
+When nothing matches and a word is in none of the messages the user may see (a typo, not filters that
+left nothing), plain words are tried again with the close spellings found in the lexicon of the
 messages' words (search_lexicon, pg_trgm similarity), and the results say they are approximate. The
 lexicon grows as messages are indexed (``index``) and is rebuilt by ``reindex``.
 
@@ -67,6 +68,11 @@ _CJK_RUN = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7a3\uf9
 # ts_headline marks matches with these; they are removed from the text first, so text cannot fake them.
 # (Private-use characters: ts_headline's option parser refuses control characters.)
 _START, _STOP = "\ue000", "\ue001"
+# A search for a word in one channel: PostgreSQL ANDs the word index's bitmap with one of every message of
+# the channel (it picks bitmap ANDs by their cost for all matches, before the LIMIT of the count), but the
+# count needs only COUNT_CAP + 1 matches. Measured at 10M messages: marking a message in a bitmap costs
+# ~0.17 µs, checking a candidate row of the word index ~7 µs (its heap page): about this many times more.
+ROW_CHECK_COST = 40
 # What the count, the facets and the window read of each match.
 MATCH_COLUMNS = ("id", "sent_at", "channel_id", "language", "sentiment", "intent")
 HEADLINE_OPTIONS = (
@@ -84,7 +90,8 @@ class CompiledQuery:
     rank_params: list = field(default_factory=list)
     # Chinese/Japanese/Korean words to mark in snippets (ts_headline does not see inside those runs).
     cjk_words: list[str] = field(default_factory=list)
-    fuzzy_words: int = 0
+    # The words that the typo pass widens with their close spellings.
+    fuzzy_words: list[str] = field(default_factory=list)
 
 
 def _bigrams(run: str) -> str:
@@ -119,7 +126,7 @@ def compile_query(node: Node, *, fuzzy: bool = False) -> CompiledQuery:
             if positive:
                 rank_parts.append(("cxm_search_query(%s)", [text]))
             if fuzzy and isinstance(leaf, Term) and len(leaf.text) >= FUZZY_MIN_LENGTH:
-                out.fuzzy_words += 1
+                out.fuzzy_words.append(text)
                 if positive:
                     rank_parts.append(("cxm_search_similar(%s)", [text]))
                 return TSQ, "(cxm_search_query(%s) || cxm_search_similar(%s))", [text, text]
@@ -210,7 +217,12 @@ def filtered_messages(membership, filters: SearchFilters):
     if filters.brand is not None:
         messages = messages.filter(conversation__brand_id=filters.brand)
     if filters.channel is not None:
-        messages = messages.filter(channel_id=filters.channel)
+        if _big_channel(filters.channel):
+            # `+ 0`: a check of the word index's candidates, not a bitmap of the channel's every message.
+            channel_sql = f"{TABLE}.channel_id + 0 = %s"
+            messages = messages.filter(RawSQL(channel_sql, [filters.channel], output_field=BooleanField()))
+        else:
+            messages = messages.filter(channel_id=filters.channel)
     if filters.language:
         messages = messages.filter(
             Q(language__iexact=filters.language) | Q(language__istartswith=f"{filters.language}-")
@@ -223,6 +235,28 @@ def filtered_messages(membership, filters: SearchFilters):
     if filters.date_to:
         messages = messages.filter(sent_at__lt=_start_of(filters.date_to + timedelta(days=1)))
     return messages
+
+
+def _big_channel(channel_id: int) -> bool:
+    """Whether checking the rows of the word index costs less than a bitmap of the channel's messages.
+
+    Checking rows until the count has COUNT_CAP + 1 in the channel reads about (COUNT_CAP + 1) / share of
+    them (share: the channel's part of all messages); the bitmap marks share × all of them. From the
+    planner's statistics (most common values; a channel not among them is small: the bitmap)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT greatest(c.reltuples, 0), coalesce((
+                      SELECT m.share FROM unnest(s.most_common_vals::text::bigint[], s.most_common_freqs)
+                                          AS m(channel_id, share)
+                      WHERE m.channel_id = %s), 0)
+               FROM pg_class c
+               LEFT JOIN pg_stats s ON s.schemaname = current_schema() AND s.tablename = c.relname
+                                   AND s.attname = 'channel_id'
+               WHERE c.oid = '{TABLE}'::regclass""",
+            [channel_id],
+        )
+        messages, share = cursor.fetchone()
+    return share * share * messages > ROW_CHECK_COST * (COUNT_CAP + 1)
 
 
 def word_index_plans():
@@ -255,10 +289,25 @@ class PostgresBackend:
     def search(self, *, membership, query: Node, filters: SearchFilters, page: int = 1) -> SearchResults:
         page = min(max(page, 1), MAX_PAGE)
         results = self._search(membership, query, filters, page, fuzzy=False)
-        if results.total == 0 and compile_query(query, fuzzy=True).fuzzy_words:
-            results = self._search(membership, query, filters, page, fuzzy=True)
-            results.approximate = results.total > 0
+        if results.total == 0:
+            typed = compile_query(query, fuzzy=True).fuzzy_words
+            if typed and not self._all_in_messages(membership, typed):
+                results = self._search(membership, query, filters, page, fuzzy=True)
+                results.approximate = results.total > 0
         return results
+
+    def _all_in_messages(self, membership, words: list[str]) -> bool:
+        """Whether each word is in a message this membership may see: then none is a typo, and nothing
+        matched because of the filters (`lang:es` for a word seen in Portuguese) or the words' combination.
+        The typo pass would read the same messages again to find close spellings nobody misspelled."""
+        messages = scoped(Message, membership)
+        with word_index_plans():
+            return all(
+                messages.filter(
+                    RawSQL(f"{VECTOR} @@ cxm_search_query(%s)", [word], output_field=BooleanField())
+                ).exists()
+                for word in words
+            )
 
     def _search(self, membership, query: Node, filters: SearchFilters, page: int, fuzzy: bool):
         compiled = compile_query(query, fuzzy=fuzzy)
