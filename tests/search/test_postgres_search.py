@@ -7,6 +7,8 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection, transaction
+from django.db.models import BooleanField
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from apps.conversations.models import Message
@@ -15,10 +17,12 @@ from apps.demo.generate import LANGUAGE_WEIGHTS
 from apps.search.backends import COUNT_CAP, SearchFilters
 from apps.search.backends.postgres import (
     RANK_WINDOW,
+    RECENT_HOURS,
     ROW_CHECK_COST,
     PostgresBackend,
     _big_channel,
     compile_query,
+    filtered_messages,
 )
 from apps.search.selectors import message_search, search_query_parse
 from apps.search.services import messages_index
@@ -328,3 +332,23 @@ def test_a_channel_holding_most_messages_is_checked_row_by_row_and_finds_the_sam
     assert on_x.total == COUNT_CAP and on_x.total_capped
     assert [hit.message_id for hit in on_x.hits] == [m.pk for m in refunds[:20]]
     assert {hit.message_id for hit in small.hits} == {m.pk for m in on_email} and small.total == 3
+
+
+def test_a_word_dense_in_the_last_hours_is_looked_at_in_fewer_of_them_with_the_same_page(world):
+    # Given a word in thousands of messages of the last day, the planner's statistics up to date
+    refunds = _many_on(world["email"], "refund please", 5 * (COUNT_CAP + 1), step=timedelta(seconds=15))
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE conversations_message")
+    # When the agent searches it, the backend looks at a range of hours shorter than RECENT_HOURS first
+    scope = filtered_messages(world["agent"], SearchFilters())
+    compiled = compile_query(search_query_parse("refund"))
+    matching = scope.filter(RawSQL(compiled.where, compiled.params, output_field=BooleanField()))
+    first, *rest = PostgresBackend()._recent_hours(matching.order_by("-sent_at"), timezone.now())
+    assert first < RECENT_HOURS[0] and rest == list(RECENT_HOURS)
+    results = message_search(membership=world["agent"], query="refund", filters=SearchFilters())
+    # Then the count, the facets and the pages are those of the newest matches, as with the longer range
+    assert results.total == COUNT_CAP and results.total_capped
+    assert sum(count for _, count in results.facets["sentiment"]) == COUNT_CAP
+    assert [hit.message_id for hit in results.hits] == [m.pk for m in refunds[:20]]
+    last = message_search(membership=world["agent"], query="refund", filters=SearchFilters(), page=10)
+    assert [hit.message_id for hit in last.hits] == [m.pk for m in refunds[180:200]]
