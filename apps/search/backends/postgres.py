@@ -59,8 +59,6 @@ RANK_WINDOW = MAX_PAGE * PAGE_SIZE
 # A search looks at the matches of the last hours first (see _matches): the time index's range
 # for them costs less than a common word's list in the word index, and spares a second read of that list.
 RECENT_HOURS = (48,)
-# A shorter range first where the planner expects this many times more matches there than it needs.
-DENSE_FACTOR = 2
 # Bitmaps of the word index and the time index stay exact (not lossy: whole pages rechecked) in this much.
 SEARCH_WORK_MEM = "32MB"
 FUZZY_MIN_LENGTH = 4
@@ -365,13 +363,14 @@ class PostgresBackend:
 
     def _recent_hours(self, newest, now) -> list[float]:
         """The ranges of the last hours to look at first: RECENT_HOURS, preceded by a shorter one where the
-        planner expects so many matches there (a dense word: "this order") that a range with about twice
-        COUNT_CAP of them holds the newest COUNT_CAP + 1, at a fraction of the heap rows and of the time
-        index's bitmap. The estimate costs one planning (no read); a wrong one costs the next range."""
+        planner expects more than twice COUNT_CAP matches there (a dense word: "this order"). A range where
+        it expects twice COUNT_CAP holds the newest COUNT_CAP + 1 unless the estimate is off by half, at a
+        fraction of the heap rows and of the time index's bitmap. The estimate costs a planning (no read);
+        a wrong one, the next range."""
         hours = RECENT_HOURS[0]
         plan = newest.filter(sent_at__gte=now - timedelta(hours=hours)).explain(format="json")
         expected = json.loads(plan)[0]["Plan"]["Plan Rows"]
-        if expected <= DENSE_FACTOR * 2 * (COUNT_CAP + 1):
+        if expected <= 2 * (COUNT_CAP + 1):
             return list(RECENT_HOURS)
         return [hours * 2 * (COUNT_CAP + 1) / expected, *RECENT_HOURS]
 
