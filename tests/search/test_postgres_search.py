@@ -352,3 +352,25 @@ def test_a_word_dense_in_the_last_hours_is_looked_at_in_fewer_of_them_with_the_s
     assert [hit.message_id for hit in results.hits] == [m.pk for m in refunds[:20]]
     last = message_search(membership=world["agent"], query="refund", filters=SearchFilters(), page=10)
     assert [hit.message_id for hit in last.hits] == [m.pk for m in refunds[180:200]]
+
+
+def test_a_wrong_estimate_of_the_last_hours_costs_a_statement_not_the_results(world):
+    # Given statistics taken while a word was rare, then a burst of it in the last hour
+    message_on(world["email"], "refund please", sent_at=timezone.now() - timedelta(days=30))
+    _many_on(world["x"], "hello there", 300)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE conversations_message")
+    burst = _many_on(world["email"], "refund please", COUNT_CAP + 5, step=timedelta(seconds=3))
+    # the planner expects few matches in the last hours, so the backend reads the count first
+    scope = filtered_messages(world["agent"], SearchFilters())
+    compiled = compile_query(search_query_parse("refund"))
+    matching = scope.filter(RawSQL(compiled.where, compiled.params, output_field=BooleanField()))
+    assert PostgresBackend()._recent_hours(matching.order_by("-sent_at"), timezone.now()) == []
+    # When the agent searches it
+    results = message_search(membership=world["agent"], query="refund", filters=SearchFilters())
+    # Then the count, the facets and the pages are those of the newest matches all the same
+    assert results.total == COUNT_CAP and results.total_capped
+    assert sum(count for _, count in results.facets["sentiment"]) == COUNT_CAP
+    assert [hit.message_id for hit in results.hits] == [m.pk for m in burst[:20]]
+    last = message_search(membership=world["agent"], query="refund", filters=SearchFilters(), page=10)
+    assert [hit.message_id for hit in last.hits] == [m.pk for m in burst[180:200]]

@@ -93,6 +93,9 @@ class CompiledQuery:
     cjk_words: list[str] = field(default_factory=list)
     # The words that the typo pass widens with their close spellings.
     fuzzy_words: list[str] = field(default_factory=list)
+    # Whether the planner estimates the matches from statistics (of the words, of `lang:`'s column) rather
+    # than guesses them (an exact check of the text: CJK, wildcards, tags; `channel:`'s computed array).
+    estimated: bool = True
 
 
 def _bigrams(run: str) -> str:
@@ -147,6 +150,7 @@ def compile_query(node: Node, *, fuzzy: bool = False) -> CompiledQuery:
             candidates.append("cxm_search_query(%s)")
             params.append(" ".join(rest))
         sql, exact_params = exact(leaf)
+        out.estimated = False
         if candidates:
             sql = f"({VECTOR} @@ ({' && '.join(candidates)}) AND {sql})"
         return SQL, sql, params + exact_params
@@ -168,6 +172,7 @@ def compile_query(node: Node, *, fuzzy: bool = False) -> CompiledQuery:
                 narrow = "cxm_search_query(%s)"
             if positive:
                 rank_parts.append((narrow, [prefix]))
+            out.estimated = False
             sql, params = exact(n)
             return SQL, f"({VECTOR} @@ {narrow} AND {sql})", [prefix, *params]
         if isinstance(n, Filter):
@@ -176,6 +181,7 @@ def compile_query(node: Node, *, fuzzy: bool = False) -> CompiledQuery:
                 # An array computed once (an InitPlan): as a join, the word index was read once per channel.
                 kinds = f"SELECT id FROM connectors_channel WHERE kind IN ({marks})"
                 channel_sql = f"{TABLE}.channel_id = ANY(ARRAY({kinds}))"
+                out.estimated = False
                 return SQL, channel_sql, list(n.values)
             return SQL, *exact(n)
         if isinstance(n, Not):
@@ -219,8 +225,9 @@ def filtered_messages(membership, filters: SearchFilters):
         messages = messages.filter(conversation__brand_id=filters.brand)
     if filters.channel is not None:
         if _big_channel(filters.channel):
-            # `+ 0`: a check of the word index's candidates, not a bitmap of the channel's every message.
-            channel_sql = f"{TABLE}.channel_id + 0 = %s"
+            # IS TRUE: a check of the word index's candidates, not a bitmap of the channel's every message
+            # (PostgreSQL estimates it as the plain condition, which the planning of ranges reads).
+            channel_sql = f"({TABLE}.channel_id = %s) IS TRUE"
             messages = messages.filter(RawSQL(channel_sql, [filters.channel], output_field=BooleanField()))
         else:
             messages = messages.filter(channel_id=filters.channel)
@@ -331,9 +338,10 @@ class PostgresBackend:
         At millions of messages a search costs what it reads: the word index's list of every message that
         holds a word (millions of entries for a common one, read again by each query that needs it), and
         the rows behind it, fetched one by one. So:
-        1. the newest COUNT_CAP + 1 matches of the last RECENT_HOURS, through the word index and the time
-           index ANDed: a common word has them there -- the count is capped, the facets count those newest
-           matches and the window is their head, all from one read of the word's list;
+        1. the newest COUNT_CAP + 1 matches of the last RECENT_HOURS (or fewer: _recent_hours), through the
+           word index and the time index ANDed: a common word has them there -- the count is capped, the
+           facets count those newest matches and the window is their head, all from one read of the
+           word's list;
         2. else any COUNT_CAP + 1 matches, through the word index alone. Under the cap they are all the
            matches: the window is their newest. Over it (a rarer word), the window is the newest matches
            of step 1 when they fill it, else the newest of all (a few thousand matches: the word is rare
@@ -341,20 +349,36 @@ class PostgresBackend:
         """
         matching = scope.filter(RawSQL(compiled.where, compiled.params, output_field=BooleanField()))
         newest = matching.order_by("-sent_at", "-id").values(*MATCH_COLUMNS)
+
+        def recent_matches(hours: float):
+            since = now - timedelta(hours=hours)
+            return self._count_and_facets(
+                *newest.filter(sent_at__gte=since)[: COUNT_CAP + 1].query.sql_with_params()
+            )
+
+        def any_matches():
+            return self._count_and_facets(
+                *matching.order_by().values(*MATCH_COLUMNS)[: COUNT_CAP + 1].query.sql_with_params()
+            )
+
         recent: list[int] = []
+        found = None
         with word_index_plans():
             now = timezone.now()
-            for hours in self._recent_hours(newest, now):
-                since = now - timedelta(hours=hours)
-                total, capped, facets, window = self._count_and_facets(
-                    *newest.filter(sent_at__gte=since)[: COUNT_CAP + 1].query.sql_with_params()
-                )
+            ranges = self._recent_hours(newest, now) if compiled.estimated else list(RECENT_HOURS)
+            if not ranges:
+                # Few matches expected in the last hours (a rare word, filters): step 2 first; the last
+                # hours only for a count past the cap (its facets and window are the newest matches).
+                found = any_matches()
+                if not found[1]:
+                    return found
+                ranges = list(RECENT_HOURS)
+            for hours in ranges:
+                total, capped, facets, window = recent_matches(hours)
                 if capped:
                     return total, capped, facets, window
                 recent = max(recent, window, key=len)
-            total, capped, facets, window = self._count_and_facets(
-                *matching.order_by().values(*MATCH_COLUMNS)[: COUNT_CAP + 1].query.sql_with_params()
-            )
+            total, capped, facets, window = found or any_matches()
             if not capped:
                 return total, capped, facets, window
             if len(recent) < RANK_WINDOW:
@@ -362,14 +386,19 @@ class PostgresBackend:
         return total, capped, facets, recent
 
     def _recent_hours(self, newest, now) -> list[float]:
-        """The ranges of the last hours to look at first: RECENT_HOURS, preceded by a shorter one where the
-        planner expects more than twice COUNT_CAP matches there (a dense word: "this order"). A range where
-        it expects twice COUNT_CAP holds the newest COUNT_CAP + 1 unless the estimate is off by half, at a
-        fraction of the heap rows and of the time index's bitmap. The estimate costs a planning (no read);
-        a wrong one, the next range."""
+        """The ranges of the last hours to look at first, from the planner's estimate of the matches in
+        RECENT_HOURS, where it estimates them from statistics (CompiledQuery.estimated; a planning, no
+        read; a wrong estimate costs one more statement, never other results):
+        - none where it expects fewer than half COUNT_CAP: they would not fill the count;
+        - a shorter range, then RECENT_HOURS, where it expects more than twice COUNT_CAP (a dense word:
+          "this order"): a range where it expects twice COUNT_CAP holds the newest COUNT_CAP + 1 unless
+          the estimate is off by half, at a fraction of the heap rows and of the time index's bitmap;
+        - else RECENT_HOURS."""
         hours = RECENT_HOURS[0]
         plan = newest.filter(sent_at__gte=now - timedelta(hours=hours)).explain(format="json")
         expected = json.loads(plan)[0]["Plan"]["Plan Rows"]
+        if expected < (COUNT_CAP + 1) / 2:
+            return []
         if expected <= 2 * (COUNT_CAP + 1):
             return list(RECENT_HOURS)
         return [hours * 2 * (COUNT_CAP + 1) / expected, *RECENT_HOURS]
