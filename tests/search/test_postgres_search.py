@@ -7,13 +7,23 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection, transaction
+from django.db.models import BooleanField
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from apps.conversations.models import Message
 from apps.demo import phrases
 from apps.demo.generate import LANGUAGE_WEIGHTS
 from apps.search.backends import COUNT_CAP, SearchFilters
-from apps.search.backends.postgres import RANK_WINDOW, PostgresBackend, compile_query
+from apps.search.backends.postgres import (
+    RANK_WINDOW,
+    RECENT_HOURS,
+    ROW_CHECK_COST,
+    PostgresBackend,
+    _big_channel,
+    compile_query,
+    filtered_messages,
+)
 from apps.search.selectors import message_search, search_query_parse
 from apps.search.services import messages_index
 from tests.factories import ConversationFactory
@@ -92,6 +102,26 @@ def test_a_typo_finds_close_spellings_and_says_so(world):
     assert battery.pk in found(world["agent"], "baterry")
     exact = message_search(membership=world["agent"], query="refund", filters=SearchFilters())
     assert not exact.approximate
+
+
+def test_a_word_in_the_users_messages_is_no_typo_when_the_filters_leave_nothing(world):
+    # Given a word on one channel, and a close spelling of it (a typo in a message) on another
+    on_x = message_on(world["x"], "Got my refund today")
+    misspelt = message_on(world["email"], "Where is my refunt please")
+    theirs = message_on(world["other_org_channel"], "a parcel tracking number")
+    messages_index(message_ids=[on_x.pk, misspelt.pk, theirs.pk])
+    # When the agent searches the word on the channel that does not hold it
+    email_only = SearchFilters(channel=world["email"].pk)
+    results = message_search(membership=world["agent"], query="refund", filters=email_only)
+    # Then nothing matches, and no close spelling stands in for a word spelled as her messages spell it
+    assert results.total == 0 and not results.hits and not results.approximate
+    # while a word none of her messages holds is still taken for a typo, on that channel too
+    typo = message_search(membership=world["agent"], query="refnd", filters=email_only)
+    assert [hit.message_id for hit in typo.hits] == [misspelt.pk] and typo.approximate
+    # and another organisation's messages do not make a word hers ("parcel" is only theirs)
+    parcels = message_on(world["email"], "Two parcels arrived")
+    messages_index(message_ids=[parcels.pk])
+    assert message_search(membership=world["agent"], query="parcl", filters=SearchFilters()).approximate
 
 
 def test_the_listening_query_syntax(world):
@@ -216,17 +246,20 @@ def _many_on(channel, text: str, count: int, *, start=None, step=None, **fields)
     step = step or timedelta(minutes=1)
     conversation = ConversationFactory(channel=channel)
     return Message.objects.bulk_create(
-        Message(
-            organization_id=conversation.organization_id,
-            conversation=conversation,
-            channel=channel,
-            direction=Message.Direction.INBOUND,
-            text=text,
-            language="en",
-            sent_at=start - step * n,
-            **fields,
-        )
-        for n in range(count)
+        (
+            Message(
+                organization_id=conversation.organization_id,
+                conversation=conversation,
+                channel=channel,
+                direction=Message.Direction.INBOUND,
+                text=text,
+                language="en",
+                sent_at=start - step * n,
+                **fields,
+            )
+            for n in range(count)
+        ),
+        batch_size=2_000,
     )
 
 
@@ -277,3 +310,67 @@ def test_under_the_cap_the_window_is_the_newest_matches_of_all(world):
             ).hits
         ]
     assert seen == [m.pk for m in newest[:RANK_WINDOW]]
+
+
+def test_a_channel_holding_most_messages_is_checked_row_by_row_and_finds_the_same(world):
+    # Given a channel holding most messages, so many that a bitmap of them all costs more than checking
+    # the word's matches one by one until the count has enough (ROW_CHECK_COST), and a small channel
+    _many_on(world["x"], "hello there", ROW_CHECK_COST * (COUNT_CAP + 1) + 2_000, step=timedelta(seconds=1))
+    refunds = _many_on(world["x"], "refund please", COUNT_CAP + 50, step=timedelta(minutes=7))
+    on_email = [message_on(world["email"], "refund please") for _ in range(3)]
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE conversations_message")
+    assert _big_channel(world["x"].pk) and not _big_channel(world["email"].pk)
+    # When the agent searches a word on each channel
+    on_x = message_search(
+        membership=world["agent"], query="refund", filters=SearchFilters(channel=world["x"].pk)
+    )
+    small = message_search(
+        membership=world["agent"], query="refund", filters=SearchFilters(channel=world["email"].pk)
+    )
+    # Then each finds its channel's matches: capped on the big one, newest first; all on the small one
+    assert on_x.total == COUNT_CAP and on_x.total_capped
+    assert [hit.message_id for hit in on_x.hits] == [m.pk for m in refunds[:20]]
+    assert {hit.message_id for hit in small.hits} == {m.pk for m in on_email} and small.total == 3
+
+
+def test_a_word_dense_in_the_last_hours_is_looked_at_in_fewer_of_them_with_the_same_page(world):
+    # Given a word in thousands of messages of the last day, the planner's statistics up to date
+    refunds = _many_on(world["email"], "refund please", 5 * (COUNT_CAP + 1), step=timedelta(seconds=15))
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE conversations_message")
+    # When the agent searches it, the backend looks at a range of hours shorter than RECENT_HOURS first
+    scope = filtered_messages(world["agent"], SearchFilters())
+    compiled = compile_query(search_query_parse("refund"))
+    matching = scope.filter(RawSQL(compiled.where, compiled.params, output_field=BooleanField()))
+    first, *rest = PostgresBackend()._recent_hours(matching.order_by("-sent_at"), timezone.now())
+    assert first < RECENT_HOURS[0] and rest == list(RECENT_HOURS)
+    results = message_search(membership=world["agent"], query="refund", filters=SearchFilters())
+    # Then the count, the facets and the pages are those of the newest matches, as with the longer range
+    assert results.total == COUNT_CAP and results.total_capped
+    assert sum(count for _, count in results.facets["sentiment"]) == COUNT_CAP
+    assert [hit.message_id for hit in results.hits] == [m.pk for m in refunds[:20]]
+    last = message_search(membership=world["agent"], query="refund", filters=SearchFilters(), page=10)
+    assert [hit.message_id for hit in last.hits] == [m.pk for m in refunds[180:200]]
+
+
+def test_a_wrong_estimate_of_the_last_hours_costs_a_statement_not_the_results(world):
+    # Given statistics taken while a word was rare, then a burst of it in the last hour
+    message_on(world["email"], "refund please", sent_at=timezone.now() - timedelta(days=30))
+    _many_on(world["x"], "hello there", 300)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE conversations_message")
+    burst = _many_on(world["email"], "refund please", COUNT_CAP + 5, step=timedelta(seconds=3))
+    # the planner expects few matches in the last hours, so the backend reads the count first
+    scope = filtered_messages(world["agent"], SearchFilters())
+    compiled = compile_query(search_query_parse("refund"))
+    matching = scope.filter(RawSQL(compiled.where, compiled.params, output_field=BooleanField()))
+    assert PostgresBackend()._recent_hours(matching.order_by("-sent_at"), timezone.now()) == []
+    # When the agent searches it
+    results = message_search(membership=world["agent"], query="refund", filters=SearchFilters())
+    # Then the count, the facets and the pages are those of the newest matches all the same
+    assert results.total == COUNT_CAP and results.total_capped
+    assert sum(count for _, count in results.facets["sentiment"]) == COUNT_CAP
+    assert [hit.message_id for hit in results.hits] == [m.pk for m in burst[:20]]
+    last = message_search(membership=world["agent"], query="refund", filters=SearchFilters(), page=10)
+    assert [hit.message_id for hit in last.hits] == [m.pk for m in burst[180:200]]

@@ -10,7 +10,8 @@ A listening query is compiled leaf by leaf (``compile_query``):
 - hashtags, mentions, wildcards: the tsvector narrows, the exact check decides;
 - ``lang:`` and ``channel:`` filters: plain column conditions.
 
-When nothing matches, plain words are tried again with the close spellings found in the lexicon of the
+When nothing matches and a word is in none of the messages the user may see (a typo, not filters that
+left nothing), plain words are tried again with the close spellings found in the lexicon of the
 messages' words (search_lexicon, pg_trgm similarity), and the results say they are approximate. The
 lexicon grows as messages are indexed (``index``) and is rebuilt by ``reindex``.
 
@@ -20,6 +21,7 @@ every match of a common word would cost more than the whole page may take.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -67,6 +69,11 @@ _CJK_RUN = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7a3\uf9
 # ts_headline marks matches with these; they are removed from the text first, so text cannot fake them.
 # (Private-use characters: ts_headline's option parser refuses control characters.)
 _START, _STOP = "\ue000", "\ue001"
+# A search for a word in one channel: PostgreSQL ANDs the word index's bitmap with one of every message of
+# the channel (it picks bitmap ANDs by their cost for all matches, before the LIMIT of the count), but the
+# count needs only COUNT_CAP + 1 matches. Measured at 10M messages: marking a message in a bitmap costs
+# ~0.17 µs, checking a candidate row of the word index ~7 µs (its heap page): about this many times more.
+ROW_CHECK_COST = 40
 # What the count, the facets and the window read of each match.
 MATCH_COLUMNS = ("id", "sent_at", "channel_id", "language", "sentiment", "intent")
 HEADLINE_OPTIONS = (
@@ -84,7 +91,11 @@ class CompiledQuery:
     rank_params: list = field(default_factory=list)
     # Chinese/Japanese/Korean words to mark in snippets (ts_headline does not see inside those runs).
     cjk_words: list[str] = field(default_factory=list)
-    fuzzy_words: int = 0
+    # The words that the typo pass widens with their close spellings.
+    fuzzy_words: list[str] = field(default_factory=list)
+    # Whether the planner estimates the matches from statistics (of the words, of `lang:`'s column) rather
+    # than guesses them (an exact check of the text: CJK, wildcards, tags; `channel:`'s computed array).
+    estimated: bool = True
 
 
 def _bigrams(run: str) -> str:
@@ -119,7 +130,7 @@ def compile_query(node: Node, *, fuzzy: bool = False) -> CompiledQuery:
             if positive:
                 rank_parts.append(("cxm_search_query(%s)", [text]))
             if fuzzy and isinstance(leaf, Term) and len(leaf.text) >= FUZZY_MIN_LENGTH:
-                out.fuzzy_words += 1
+                out.fuzzy_words.append(text)
                 if positive:
                     rank_parts.append(("cxm_search_similar(%s)", [text]))
                 return TSQ, "(cxm_search_query(%s) || cxm_search_similar(%s))", [text, text]
@@ -139,6 +150,7 @@ def compile_query(node: Node, *, fuzzy: bool = False) -> CompiledQuery:
             candidates.append("cxm_search_query(%s)")
             params.append(" ".join(rest))
         sql, exact_params = exact(leaf)
+        out.estimated = False
         if candidates:
             sql = f"({VECTOR} @@ ({' && '.join(candidates)}) AND {sql})"
         return SQL, sql, params + exact_params
@@ -160,6 +172,7 @@ def compile_query(node: Node, *, fuzzy: bool = False) -> CompiledQuery:
                 narrow = "cxm_search_query(%s)"
             if positive:
                 rank_parts.append((narrow, [prefix]))
+            out.estimated = False
             sql, params = exact(n)
             return SQL, f"({VECTOR} @@ {narrow} AND {sql})", [prefix, *params]
         if isinstance(n, Filter):
@@ -168,6 +181,7 @@ def compile_query(node: Node, *, fuzzy: bool = False) -> CompiledQuery:
                 # An array computed once (an InitPlan): as a join, the word index was read once per channel.
                 kinds = f"SELECT id FROM connectors_channel WHERE kind IN ({marks})"
                 channel_sql = f"{TABLE}.channel_id = ANY(ARRAY({kinds}))"
+                out.estimated = False
                 return SQL, channel_sql, list(n.values)
             return SQL, *exact(n)
         if isinstance(n, Not):
@@ -210,7 +224,13 @@ def filtered_messages(membership, filters: SearchFilters):
     if filters.brand is not None:
         messages = messages.filter(conversation__brand_id=filters.brand)
     if filters.channel is not None:
-        messages = messages.filter(channel_id=filters.channel)
+        if _big_channel(filters.channel):
+            # IS TRUE: a check of the word index's candidates, not a bitmap of the channel's every message
+            # (PostgreSQL estimates it as the plain condition, which the planning of ranges reads).
+            channel_sql = f"({TABLE}.channel_id = %s) IS TRUE"
+            messages = messages.filter(RawSQL(channel_sql, [filters.channel], output_field=BooleanField()))
+        else:
+            messages = messages.filter(channel_id=filters.channel)
     if filters.language:
         messages = messages.filter(
             Q(language__iexact=filters.language) | Q(language__istartswith=f"{filters.language}-")
@@ -223,6 +243,28 @@ def filtered_messages(membership, filters: SearchFilters):
     if filters.date_to:
         messages = messages.filter(sent_at__lt=_start_of(filters.date_to + timedelta(days=1)))
     return messages
+
+
+def _big_channel(channel_id: int) -> bool:
+    """Whether checking the rows of the word index costs less than a bitmap of the channel's messages.
+
+    Checking rows until the count has COUNT_CAP + 1 in the channel reads about (COUNT_CAP + 1) / share of
+    them (share: the channel's part of all messages); the bitmap marks share × all of them. From the
+    planner's statistics (most common values; a channel not among them is small: the bitmap)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT greatest(c.reltuples, 0), coalesce((
+                      SELECT m.share FROM unnest(s.most_common_vals::text::bigint[], s.most_common_freqs)
+                                          AS m(channel_id, share)
+                      WHERE m.channel_id = %s), 0)
+               FROM pg_class c
+               LEFT JOIN pg_stats s ON s.schemaname = current_schema() AND s.tablename = c.relname
+                                   AND s.attname = 'channel_id'
+               WHERE c.oid = '{TABLE}'::regclass""",
+            [channel_id],
+        )
+        messages, share = cursor.fetchone()
+    return share * share * messages > ROW_CHECK_COST * (COUNT_CAP + 1)
 
 
 def word_index_plans():
@@ -255,10 +297,25 @@ class PostgresBackend:
     def search(self, *, membership, query: Node, filters: SearchFilters, page: int = 1) -> SearchResults:
         page = min(max(page, 1), MAX_PAGE)
         results = self._search(membership, query, filters, page, fuzzy=False)
-        if results.total == 0 and compile_query(query, fuzzy=True).fuzzy_words:
-            results = self._search(membership, query, filters, page, fuzzy=True)
-            results.approximate = results.total > 0
+        if results.total == 0:
+            typed = compile_query(query, fuzzy=True).fuzzy_words
+            if typed and not self._all_in_messages(membership, typed):
+                results = self._search(membership, query, filters, page, fuzzy=True)
+                results.approximate = results.total > 0
         return results
+
+    def _all_in_messages(self, membership, words: list[str]) -> bool:
+        """Whether each word is in a message this membership may see: then none is a typo, and nothing
+        matched because of the filters (`lang:es` for a word seen in Portuguese) or the words' combination.
+        The typo pass would read the same messages again to find close spellings nobody misspelled."""
+        messages = scoped(Message, membership)
+        with word_index_plans():
+            return all(
+                messages.filter(
+                    RawSQL(f"{VECTOR} @@ cxm_search_query(%s)", [word], output_field=BooleanField())
+                ).exists()
+                for word in words
+            )
 
     def _search(self, membership, query: Node, filters: SearchFilters, page: int, fuzzy: bool):
         compiled = compile_query(query, fuzzy=fuzzy)
@@ -281,9 +338,10 @@ class PostgresBackend:
         At millions of messages a search costs what it reads: the word index's list of every message that
         holds a word (millions of entries for a common one, read again by each query that needs it), and
         the rows behind it, fetched one by one. So:
-        1. the newest COUNT_CAP + 1 matches of the last RECENT_HOURS, through the word index and the time
-           index ANDed: a common word has them there -- the count is capped, the facets count those newest
-           matches and the window is their head, all from one read of the word's list;
+        1. the newest COUNT_CAP + 1 matches of the last RECENT_HOURS (or fewer: _recent_hours), through the
+           word index and the time index ANDed: a common word has them there -- the count is capped, the
+           facets count those newest matches and the window is their head, all from one read of the
+           word's list;
         2. else any COUNT_CAP + 1 matches, through the word index alone. Under the cap they are all the
            matches: the window is their newest. Over it (a rarer word), the window is the newest matches
            of step 1 when they fill it, else the newest of all (a few thousand matches: the word is rare
@@ -291,25 +349,59 @@ class PostgresBackend:
         """
         matching = scope.filter(RawSQL(compiled.where, compiled.params, output_field=BooleanField()))
         newest = matching.order_by("-sent_at", "-id").values(*MATCH_COLUMNS)
+
+        def recent_matches(hours: float):
+            since = now - timedelta(hours=hours)
+            return self._count_and_facets(
+                *newest.filter(sent_at__gte=since)[: COUNT_CAP + 1].query.sql_with_params()
+            )
+
+        def any_matches():
+            return self._count_and_facets(
+                *matching.order_by().values(*MATCH_COLUMNS)[: COUNT_CAP + 1].query.sql_with_params()
+            )
+
         recent: list[int] = []
+        found = None
         with word_index_plans():
             now = timezone.now()
-            for hours in RECENT_HOURS:
-                since = now - timedelta(hours=hours)
-                total, capped, facets, window = self._count_and_facets(
-                    *newest.filter(sent_at__gte=since)[: COUNT_CAP + 1].query.sql_with_params()
-                )
+            ranges = self._recent_hours(newest, now) if compiled.estimated else list(RECENT_HOURS)
+            if not ranges:
+                # Few matches expected in the last hours (a rare word, filters): step 2 first; the last
+                # hours only for a count past the cap (its facets and window are the newest matches).
+                found = any_matches()
+                if not found[1]:
+                    return found
+                ranges = list(RECENT_HOURS)
+            for hours in ranges:
+                total, capped, facets, window = recent_matches(hours)
                 if capped:
                     return total, capped, facets, window
                 recent = max(recent, window, key=len)
-            total, capped, facets, window = self._count_and_facets(
-                *matching.order_by().values(*MATCH_COLUMNS)[: COUNT_CAP + 1].query.sql_with_params()
-            )
+            total, capped, facets, window = found or any_matches()
             if not capped:
                 return total, capped, facets, window
             if len(recent) < RANK_WINDOW:
                 recent = list(newest.values_list("id", flat=True)[:RANK_WINDOW])
         return total, capped, facets, recent
+
+    def _recent_hours(self, newest, now) -> list[float]:
+        """The ranges of the last hours to look at first, from the planner's estimate of the matches in
+        RECENT_HOURS, where it estimates them from statistics (CompiledQuery.estimated; a planning, no
+        read; a wrong estimate costs one more statement, never other results):
+        - none where it expects fewer than half COUNT_CAP: they would not fill the count;
+        - a shorter range, then RECENT_HOURS, where it expects more than twice COUNT_CAP (a dense word:
+          "this order"): a range where it expects twice COUNT_CAP holds the newest COUNT_CAP + 1 unless
+          the estimate is off by half, at a fraction of the heap rows and of the time index's bitmap;
+        - else RECENT_HOURS."""
+        hours = RECENT_HOURS[0]
+        plan = newest.filter(sent_at__gte=now - timedelta(hours=hours)).explain(format="json")
+        expected = json.loads(plan)[0]["Plan"]["Plan Rows"]
+        if expected < (COUNT_CAP + 1) / 2:
+            return []
+        if expected <= 2 * (COUNT_CAP + 1):
+            return list(RECENT_HOURS)
+        return [hours * 2 * (COUNT_CAP + 1) / expected, *RECENT_HOURS]
 
     def _count_and_facets(self, sql: str, params: list) -> tuple[int, bool, dict, list[int]]:
         """The count and facets of up to COUNT_CAP + 1 matches (MATCH_COLUMNS, in `sql`), and the ids of
