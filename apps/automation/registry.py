@@ -30,6 +30,27 @@ class Subject:
     conversation: object
     message: object | None = None
     extra: dict = field(default_factory=dict)  # previous status, SLA target, changed attribute names
+    # What the conditions read, by condition (and attribute key): a hundred rules testing the channel or
+    # the text read it once. Valid while the conversation is unchanged: a rule's action means a new Subject.
+    reads: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def read(self, entry: Condition, condition: dict):
+        if not entry.cacheable:
+            return entry.read(self, condition)
+        key = (entry.name, condition.get("key"))
+        try:
+            return self.reads[key]
+        except KeyError:
+            value = self.reads[key] = entry.read(self, condition)
+            return value
+
+    def read_lower(self, entry: Condition, condition: dict) -> str:
+        key = (entry.name, condition.get("key"), "lower")
+        try:
+            return self.reads[key]
+        except KeyError:
+            value = self.reads[key] = str(self.read(entry, condition)).lower()
+            return value
 
     @property
     def identities(self) -> list:
@@ -71,6 +92,12 @@ class Condition:
     needs_key: bool = False
     # Checks the rule's value when it is saved (raise RuleInvalid); returns it normalised.
     clean: Callable[[object, object], object] | None = None
+    # What reading it costs: 0 a field in memory, 1 related rows (loaded once per conversation), 2 a query or
+    # a computation each time. A rule tests its cheap conditions first and stops at the first that fails.
+    cost: int = 0
+    # Whether the value read depends only on the subject (and the attribute key), so that it is read once
+    # for all the rules; not when it depends on the rule's value (a listening query's match).
+    cacheable: bool = True
 
 
 CONDITIONS: dict[str, Condition] = {}
@@ -235,8 +262,10 @@ for _condition in (
         "yes or no",
         clean=_clean_choice("yes", "no"),
     ),
-    Condition("tag", "Tags", LIST_OPS, lambda s, c: [t.name for t in s.conversation.tags.all()], "tag names"),
-    Condition("followers", "Customer's followers", NUMBER_OPS, _followers, "a number"),
+    Condition(
+        "tag", "Tags", LIST_OPS, lambda s, c: [t.name for t in s.conversation.tags.all()], "tag names", cost=1
+    ),
+    Condition("followers", "Customer's followers", NUMBER_OPS, _followers, "a number", cost=1),
     Condition("customer_attribute", "Customer attribute", TEXT_OPS, _attribute, "the value", needs_key=True),
     Condition(
         "text", "Message text", ("contains",), lambda s, c: s.message.text if s.message else "", "words"
@@ -248,6 +277,8 @@ for _condition in (
         _listening_match,
         "the query's id",
         clean=_clean_query,
+        cost=2,
+        cacheable=False,
     ),
     Condition(
         "business_hours",
@@ -256,6 +287,7 @@ for _condition in (
         _within_hours,
         "inside or outside",
         clean=_clean_choice("inside", "outside"),
+        cost=2,
     ),
 ):
     register_condition(_condition)
@@ -287,23 +319,74 @@ register_condition(
         _needs_reply,
         "reply, optional, no_reply",
         clean=_clean_needs_reply,
+        cost=2,
     )
 )
 
 
-def condition_holds(subject: Subject, condition: dict) -> bool:
+def _never(subject: Subject) -> bool:
+    return False
+
+
+def condition_test(condition: dict) -> Callable[[Subject], bool]:
+    """The condition as a test of a subject, its value normalised once (the same outcome as `compare`):
+    rules compile their conditions once per rule set, not once per message."""
     entry = CONDITIONS.get(str(condition.get("field")))
     if entry is None:
-        return False  # a condition whose app is gone never holds: the rule stays quiet, not wrong
-    actual = entry.read(subject, condition)
+        return _never  # a condition whose app is gone never holds: the rule stays quiet, not wrong
     op = condition.get("op")
+    value = condition.get("value")
+
+    def read(subject: Subject):
+        return subject.read(entry, condition)
+
     if op == "matches":
-        return bool(actual)
+        return lambda subject: bool(read(subject))
     if op == "not_matches":
-        return not actual
+        return lambda subject: not read(subject)
     if op == "is":
-        return str(actual).lower() == str(condition.get("value")).strip().lower()
-    return compare(actual, op, condition.get("value"))
+        expected = str(value).strip().lower()
+        return lambda subject: str(read(subject)).lower() == expected
+    if op in LIST_OPS:
+        values = frozenset(_as_list(value))
+        wanted = op == "in"
+
+        def listed(subject: Subject) -> bool:
+            actual = read(subject)
+            if isinstance(actual, list | set | tuple):
+                hit = not values.isdisjoint(str(a).lower() for a in actual)
+            else:
+                hit = str(actual).lower() in values
+            return hit is wanted
+
+        return listed
+    if op == "contains" and entry.cacheable:
+        needle = str(value).strip().lower()
+
+        def contains(subject: Subject) -> bool:
+            actual = read(subject)
+            if actual is None or actual == "":
+                return False
+            return needle in subject.read_lower(entry, condition)
+
+        return contains
+    return lambda subject: compare(read(subject), op, value)
+
+
+def conditions_test(conditions: list[dict]) -> Callable[[Subject], bool]:
+    """A rule's conditions as one test: all of them hold, the cheap ones tried first."""
+    entries = [CONDITIONS.get(str(c.get("field"))) for c in conditions]
+    tests = tuple(
+        condition_test(condition)
+        for _, condition in sorted(
+            zip(entries, conditions, strict=True), key=lambda pair: pair[0].cost if pair[0] else 0
+        )
+    )
+    return lambda subject: all(test(subject) for test in tests)
+
+
+def condition_holds(subject: Subject, condition: dict) -> bool:
+    return condition_test(condition)(subject)
 
 
 def condition_clean(condition: dict, organization) -> dict:

@@ -24,7 +24,7 @@ from apps.core.audit import audit_record
 from apps.routing.services import SettingOutOfReach, setting_reach_check
 
 from .models import AutoReply, AutoReplySent, Rule, RuleRun, Survey, SurveySettings, Trigger
-from .registry import ACTIONS, RuleInvalid, Subject, action_clean, condition_clean, condition_holds
+from .registry import ACTIONS, RuleInvalid, Subject, action_clean, condition_clean, conditions_test
 
 logger = logging.getLogger(__name__)
 
@@ -122,7 +122,8 @@ def rules_cache_clear() -> None:
 
 
 def active_rules(organization_id: int, trigger: str) -> list[Rule]:
-    """The organisation's active rules for the trigger, in order; loaded once per edit, per process."""
+    """The organisation's active rules for the trigger, in order, each with its conditions compiled into
+    one test (`rule.test`); loaded and compiled once per edit, per process."""
     now = time.monotonic()
     loaded = _loaded.get(organization_id)
     if loaded is None or now - loaded[0] > VERSION_CHECK_SECONDS:
@@ -134,6 +135,7 @@ def active_rules(organization_id: int, trigger: str) -> list[Rule]:
         if loaded is None or loaded[1] != version:
             by_trigger: dict[str, list[Rule]] = {}
             for rule in Rule.objects.filter(organization_id=organization_id, active=True):
+                rule.test = conditions_test(rule.conditions)
                 by_trigger.setdefault(rule.trigger, []).append(rule)
             loaded = (now, version, by_trigger)
         else:
@@ -148,26 +150,30 @@ def _conversations(ids: Iterable[int]) -> dict[int, Conversation]:
     ).in_bulk(list(ids))
 
 
-def _matches(rule: Rule, subject: Subject) -> bool:
-    if rule.brand_id and rule.brand_id != subject.conversation.brand_id:
-        return False
-    return all(condition_holds(subject, condition) for condition in rule.conditions)
+def _subjects(event: str, conversation: Conversation, messages: list, extra: dict) -> list[Subject]:
+    return [Subject(event=event, conversation=conversation, message=m, extra=extra) for m in messages]
 
 
-def _first_match(rule: Rule, event: str, conversation, messages: list, extra: dict) -> Subject | None:
-    for message in messages:
-        subject = Subject(event=event, conversation=conversation, message=message, extra=extra)
-        if _matches(rule, subject):
+def _first_match(rule: Rule, subjects: list[Subject]) -> Subject | None:
+    """The first subject (the conversation with one of its new messages, newest first) the rule matches."""
+    for subject in subjects:
+        if rule.brand_id and rule.brand_id != subject.conversation.brand_id:
+            return None
+        if rule.test(subject):
             return subject
     return None
 
 
-def _capped(rule: Rule, conversation: Conversation) -> bool:
+def _runs_last_hour(conversation_ids: Iterable[int]) -> dict[tuple[int, int], int]:
+    """How many times each rule acted on each of the conversations in the last hour (RUNS_PER_HOUR), in
+    one query for a batch of events."""
     since = timezone.now() - timedelta(hours=1)
-    return (
-        RuleRun.objects.filter(rule=rule, conversation=conversation, created_at__gte=since).count()
-        >= RUNS_PER_HOUR
-    )
+    return {
+        (row["rule_id"], row["conversation_id"]): row["n"]
+        for row in RuleRun.objects.filter(conversation_id__in=list(conversation_ids), created_at__gte=since)
+        .values("rule_id", "conversation_id")
+        .annotate(n=Count("pk"))
+    }
 
 
 def rule_apply(*, rule: Rule, subject: Subject, chain: tuple[int, ...] = ()) -> RuleRun:
@@ -243,25 +249,34 @@ def rules_run(
         Message.objects.filter(pk__in=list(message_ids)).select_related("channel").order_by("-sent_at", "-pk")
     ):
         new.setdefault(message.conversation_id, []).append(message)
+    extra = extra or {}
+    runs: dict[tuple[int, int], int] | None = None  # read once the first rule matches
     matched = 0
     for conversation in conversations.values():
         rules = active_rules(conversation.organization_id, event)
         if only_rule_id is not None:
             rules = [rule for rule in rules if rule.pk == only_rule_id]
+        messages = new.get(conversation.pk) or [None]
+        subjects = _subjects(event, conversation, messages, extra)
         for rule in rules:
             if rule.pk in chain:
                 continue
-            subject = _first_match(rule, event, conversation, new.get(conversation.pk) or [None], extra or {})
+            subject = _first_match(rule, subjects)
             if subject is None:
                 continue
-            if _capped(rule, conversation):
+            if runs is None:
+                runs = _runs_last_hour(conversations)
+            if runs.get((rule.pk, conversation.pk), 0) >= RUNS_PER_HOUR:
                 logger.warning("automation: rule %s capped on conversation %s", rule.pk, conversation.pk)
                 continue
             rule_apply(rule=rule, subject=subject, chain=chain)
+            runs[(rule.pk, conversation.pk)] = runs.get((rule.pk, conversation.pk), 0) + 1
             matched += 1
             conversation = _conversations([conversation.pk]).get(conversation.pk)
             if conversation is None or rule.stop_processing:
                 break
+            # The rules after it see the conversation as its actions left it.
+            subjects = _subjects(event, conversation, messages, extra)
     return matched
 
 
