@@ -9,6 +9,7 @@ through the domain's own services, as CXM (actor None), and returns what it did 
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -30,26 +31,52 @@ class Subject:
     conversation: object
     message: object | None = None
     extra: dict = field(default_factory=dict)  # previous status, SLA target, changed attribute names
-    # What the conditions read, by condition (and attribute key): a hundred rules testing the channel or
-    # the text read it once. Valid while the conversation is unchanged: a rule's action means a new Subject.
-    reads: dict = field(default_factory=dict, repr=False, compare=False)
+    # What the conditions read and found, by condition: a hundred rules testing the channel or the text
+    # read it once for the message. `kept`: those of steady conditions (Condition.steady), kept after a
+    # rule's action; `memo`: the others, which start again once the conversation is read again.
+    memo: dict = field(default_factory=dict, repr=False, compare=False)
+    kept: dict = field(default_factory=dict, repr=False, compare=False)
+    # Set after a rule acted on the conversation: reads it again (once for all its subjects) when a condition
+    # that an action may change, or the next rule's actions, need it. None when it is gone.
+    reload: Callable[[], object] | None = field(default=None, repr=False, compare=False)
+    gone: bool = field(default=False, repr=False, compare=False)
+
+    def after_action(self, reload: Callable[[], object]) -> Subject:
+        return Subject(self.event, self.conversation, self.message, self.extra, kept=self.kept, reload=reload)
+
+    def current(self):
+        """The conversation as the last rule's actions left it (None if it is gone)."""
+        if self.reload is not None:
+            fresh, self.reload = self.reload(), None
+            self.gone = fresh is None
+            if fresh is not None:
+                self.conversation = fresh
+        return None if self.gone else self.conversation
+
+    def memo_for(self, entry: Condition | None) -> dict:
+        if entry is None or entry.steady:
+            return self.kept
+        self.current()
+        return self.memo
 
     def read(self, entry: Condition, condition: dict):
+        memo = self.memo_for(entry)
         if not entry.cacheable:
             return entry.read(self, condition)
         key = (entry.name, condition.get("key"))
         try:
-            return self.reads[key]
+            return memo[key]
         except KeyError:
-            value = self.reads[key] = entry.read(self, condition)
+            value = memo[key] = entry.read(self, condition)
             return value
 
     def read_lower(self, entry: Condition, condition: dict) -> str:
+        memo = self.memo_for(entry)
         key = (entry.name, condition.get("key"), "lower")
         try:
-            return self.reads[key]
+            return memo[key]
         except KeyError:
-            value = self.reads[key] = str(self.read(entry, condition)).lower()
+            value = memo[key] = str(self.read(entry, condition)).lower()
             return value
 
     @property
@@ -98,6 +125,10 @@ class Condition:
     # Whether the value read depends only on the subject (and the attribute key), so that it is read once
     # for all the rules; not when it depends on the rule's value (a listening query's match).
     cacheable: bool = True
+    # Whether what it reads stays the same whatever a rule's action does (the brand, the channel, the
+    # message's text or language): its outcome is kept for the rules after one that acted, which then need
+    # not read the conversation again unless another condition or their actions need it.
+    steady: bool = False
 
 
 CONDITIONS: dict[str, Condition] = {}
@@ -242,12 +273,22 @@ def _clean_choice(*choices: str):
 
 for _condition in (
     Condition(
-        "brand", "Brand (ids)", LIST_OPS, lambda s, c: str(s.conversation.brand_id), "brand ids, commas"
+        "brand",
+        "Brand (ids)",
+        LIST_OPS,
+        lambda s, c: str(s.conversation.brand_id),
+        "brand ids, commas",
+        steady=True,
     ),
     Condition(
-        "channel", "Channel kind", LIST_OPS, lambda s, c: s.conversation.channel.kind, "telegram, email…"
+        "channel",
+        "Channel kind",
+        LIST_OPS,
+        lambda s, c: s.conversation.channel.kind,
+        "telegram, email…",
+        steady=True,
     ),
-    Condition("language", "Language", LIST_OPS, lambda s, c: _label(s, "language"), "en, es…"),
+    Condition("language", "Language", LIST_OPS, lambda s, c: _label(s, "language"), "en, es…", steady=True),
     Condition("sentiment", "Sentiment", LIST_OPS, lambda s, c: _label(s, "sentiment"), "negative, neutral…"),
     Condition("intent", "Intent", LIST_OPS, lambda s, c: _label(s, "intent"), "complaint, question…"),
     Condition("priority", "Priority (0–100)", NUMBER_OPS, lambda s, c: s.conversation.priority, "a number"),
@@ -268,7 +309,12 @@ for _condition in (
     Condition("followers", "Customer's followers", NUMBER_OPS, _followers, "a number", cost=1),
     Condition("customer_attribute", "Customer attribute", TEXT_OPS, _attribute, "the value", needs_key=True),
     Condition(
-        "text", "Message text", ("contains",), lambda s, c: s.message.text if s.message else "", "words"
+        "text",
+        "Message text",
+        ("contains",),
+        lambda s, c: s.message.text if s.message else "",
+        "words",
+        steady=True,
     ),
     Condition(
         "listening_query",
@@ -279,6 +325,7 @@ for _condition in (
         clean=_clean_query,
         cost=2,
         cacheable=False,
+        steady=True,
     ),
     Condition(
         "business_hours",
@@ -374,15 +421,25 @@ def condition_test(condition: dict) -> Callable[[Subject], bool]:
 
 
 def conditions_test(conditions: list[dict]) -> Callable[[Subject], bool]:
-    """A rule's conditions as one test: all of them hold, the cheap ones tried first."""
-    entries = [CONDITIONS.get(str(c.get("field"))) for c in conditions]
-    tests = tuple(
-        condition_test(condition)
-        for _, condition in sorted(
-            zip(entries, conditions, strict=True), key=lambda pair: pair[0].cost if pair[0] else 0
-        )
-    )
-    return lambda subject: all(test(subject) for test in tests)
+    """A rule's conditions as one test: all of them hold, the cheap ones tried first, each outcome kept on
+    the subject for the other rules that test the same condition."""
+    entries = [(CONDITIONS.get(str(condition.get("field"))), condition) for condition in conditions]
+    checks = [
+        (entry, json.dumps(condition, sort_keys=True, default=str), condition_test(condition))
+        for entry, condition in sorted(entries, key=lambda pair: pair[0].cost if pair[0] else 0)
+    ]
+
+    def test(subject: Subject) -> bool:
+        for entry, key, check in checks:
+            memo = subject.memo_for(entry)
+            hit = memo.get(key)
+            if hit is None:
+                hit = memo[key] = check(subject)
+            if not hit:
+                return False
+        return True
+
+    return test
 
 
 def condition_holds(subject: Subject, condition: dict) -> bool:

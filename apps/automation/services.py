@@ -4,6 +4,7 @@ surveys and their answers. Every entry point (pages, API, tasks) goes through he
 from __future__ import annotations
 
 import contextvars
+import functools
 import logging
 import re
 import secrets
@@ -150,8 +151,12 @@ def _conversations(ids: Iterable[int]) -> dict[int, Conversation]:
     ).in_bulk(list(ids))
 
 
-def _subjects(event: str, conversation: Conversation, messages: list, extra: dict) -> list[Subject]:
-    return [Subject(event=event, conversation=conversation, message=m, extra=extra) for m in messages]
+def _reloader(conversation_id: int):
+    @functools.cache
+    def reload() -> Conversation | None:
+        return _conversations([conversation_id]).get(conversation_id)
+
+    return reload
 
 
 def _first_match(rule: Rule, subjects: list[Subject]) -> Subject | None:
@@ -256,14 +261,18 @@ def rules_run(
         rules = active_rules(conversation.organization_id, event)
         if only_rule_id is not None:
             rules = [rule for rule in rules if rule.pk == only_rule_id]
-        messages = new.get(conversation.pk) or [None]
-        subjects = _subjects(event, conversation, messages, extra)
+        subjects = [
+            Subject(event=event, conversation=conversation, message=m, extra=extra)
+            for m in new.get(conversation.pk) or [None]
+        ]
         for rule in rules:
             if rule.pk in chain:
                 continue
             subject = _first_match(rule, subjects)
             if subject is None:
                 continue
+            if subject.current() is None:  # gone since a rule before this one acted on it
+                break
             if runs is None:
                 runs = _runs_last_hour(conversations)
             if runs.get((rule.pk, conversation.pk), 0) >= RUNS_PER_HOUR:
@@ -272,11 +281,11 @@ def rules_run(
             rule_apply(rule=rule, subject=subject, chain=chain)
             runs[(rule.pk, conversation.pk)] = runs.get((rule.pk, conversation.pk), 0) + 1
             matched += 1
-            conversation = _conversations([conversation.pk]).get(conversation.pk)
-            if conversation is None or rule.stop_processing:
+            if rule.stop_processing:
                 break
-            # The rules after it see the conversation as its actions left it.
-            subjects = _subjects(event, conversation, messages, extra)
+            # The rules after it see the conversation as its actions left it, read again when they need it.
+            reload = _reloader(conversation.pk)
+            subjects = [s.after_action(reload) for s in subjects]
     return matched
 
 
