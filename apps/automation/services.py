@@ -181,53 +181,81 @@ def _runs_last_hour(conversation_ids: Iterable[int]) -> dict[tuple[int, int], in
     }
 
 
+class _Refused(Exception):
+    """The only action of a rule was refused: the rule's transaction is rolled back with whatever the action
+    wrote, and the refusal recorded in a new one."""
+
+    def __init__(self, outcome: dict):
+        super().__init__(outcome["did"])
+        self.outcome = outcome
+
+
+def _actions_take(rule: Rule, conversation: Conversation) -> list[dict]:
+    # A savepoint around each action undoes what a refused one wrote while the others go on; a rule of one
+    # action needs none (two statements a match saved): its refusal rolls back the rule's transaction.
+    alone = len(rule.actions) == 1
+    outcomes = []
+    for action in rule.actions:
+        entry = ACTIONS.get(action.get("type"))
+        if entry is None:
+            outcomes.append({"type": action.get("type"), "ok": False, "did": "no such action here"})
+            continue
+        try:
+            if alone:
+                did = entry.run(conversation, action.get("value"))
+            else:
+                with transaction.atomic():
+                    did = entry.run(conversation, action.get("value"))
+            outcomes.append({"type": entry.name, "ok": True, "did": did})
+        except (ValueError, ObjectDoesNotExist, ImportError) as error:
+            # (ConversationActionError, ReplyRefused and RuleInvalid are ValueErrors.)
+            outcome = {"type": entry.name, "ok": False, "did": str(error)[:500]}
+            if alone:
+                raise _Refused(outcome) from error
+            outcomes.append(outcome)
+    return outcomes
+
+
+def _rule_applied(rule: Rule, subject: Subject, outcomes: list[dict]) -> RuleRun:
+    conversation = subject.conversation
+    run = RuleRun.objects.create(
+        organization_id=conversation.organization_id,
+        rule=rule,
+        conversation=conversation,
+        event=subject.event,
+        outcomes=outcomes,
+    )
+    audit_record(
+        organization=conversation.organization,
+        actor=None,
+        action="automation.rule_applied",
+        target=conversation,
+        data={
+            "rule": rule.pk,
+            "rule_name": rule.name,
+            "event": subject.event,
+            "outcomes": outcomes,
+            "explanation": f"Rule “{rule.name}” ({Trigger(subject.event).label.lower()}): "
+            + "; ".join(o["did"] if o["ok"] else f"{o['type']} refused: {o['did']}" for o in outcomes),
+        },
+    )
+    return run
+
+
 def rule_apply(*, rule: Rule, subject: Subject, chain: tuple[int, ...] = ()) -> RuleRun:
     """Take the rule's actions on the subject's conversation, in order, as CXM. An action that is refused
     (a closed channel window, an agent without access…) is recorded with the reason and the others go on.
     The hooks the actions send carry the rule in the chain, so its own changes cannot trigger it again."""
-    conversation = subject.conversation
     token = _chain.set((*chain, rule.pk))
     try:
-        with transaction.atomic():
-            outcomes = []
-            for action in rule.actions:
-                entry = ACTIONS.get(action.get("type"))
-                if entry is None:
-                    outcomes.append({"type": action.get("type"), "ok": False, "did": "no such action here"})
-                    continue
-                try:
-                    with transaction.atomic():
-                        did = entry.run(conversation, action.get("value"))
-                    outcomes.append({"type": entry.name, "ok": True, "did": did})
-                except (ValueError, ObjectDoesNotExist, ImportError) as error:
-                    # (ConversationActionError, ReplyRefused and RuleInvalid are ValueErrors.)
-                    outcomes.append({"type": entry.name, "ok": False, "did": str(error)[:500]})
-            run = RuleRun.objects.create(
-                organization_id=conversation.organization_id,
-                rule=rule,
-                conversation=conversation,
-                event=subject.event,
-                outcomes=outcomes,
-            )
-            audit_record(
-                organization=conversation.organization,
-                actor=None,
-                action="automation.rule_applied",
-                target=conversation,
-                data={
-                    "rule": rule.pk,
-                    "rule_name": rule.name,
-                    "event": subject.event,
-                    "outcomes": outcomes,
-                    "explanation": f"Rule “{rule.name}” ({Trigger(subject.event).label.lower()}): "
-                    + "; ".join(
-                        o["did"] if o["ok"] else f"{o['type']} refused: {o['did']}" for o in outcomes
-                    ),
-                },
-            )
+        try:
+            with transaction.atomic():
+                return _rule_applied(rule, subject, _actions_take(rule, subject.conversation))
+        except _Refused as refused:
+            with transaction.atomic():
+                return _rule_applied(rule, subject, [refused.outcome])
     finally:
         _chain.reset(token)
-    return run
 
 
 def rules_run(

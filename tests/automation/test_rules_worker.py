@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from apps.automation.models import Rule, RuleRun, Trigger
-from apps.automation.services import MAX_CHAIN, rule_save
+from apps.automation.services import MAX_CHAIN, RUNS_PER_HOUR, rule_save
 from apps.conversations.models import Conversation, Message
 from apps.core.models import AuditEvent
 from tests.fakes.telegram import message_update, private_message
@@ -130,3 +130,78 @@ def test_rules_that_answer_each_other_stop_and_a_rule_never_retriggers_itself(
     runs = RuleRun.objects.filter(rule__in=[ping, pong]).count()
     assert 1 <= runs <= 2 * MAX_CHAIN
     assert RuleRun.objects.filter(rule=start).count() == 1
+
+
+def test_later_rules_see_what_earlier_ones_did_refusals_are_recorded_and_the_hourly_cap_holds(
+    worker_env, celery_worker, telegram, telegram_channel, post_update, admin, org_a
+):
+    def rule(name, position, conditions, actions):
+        return rule_save(
+            rule=Rule(
+                organization=org_a,
+                name=name,
+                trigger=Trigger.MESSAGE_RECEIVED,
+                position=position,
+                conditions=conditions,
+                actions=actions,
+            ),
+            actor=admin.user,
+        )
+
+    # Given rules in order: the second tests the tag the first sets; two take an action that is refused
+    # (a tag name too long), one alone, one beside an action that works; one never matches
+    urgent = [{"field": "text", "op": "contains", "value": "urgent"}]
+    vip = rule("VIP", 0, urgent, [{"type": "tag", "value": "vip"}])
+    noted = rule(
+        "Note VIPs",
+        1,
+        [{"field": "tag", "op": "in", "value": "vip"}, {"field": "channel", "op": "in", "value": "telegram"}],
+        [{"type": "add_note", "value": "A VIP wrote."}],
+    )
+    refused = rule("Refused", 2, urgent, [{"type": "tag", "value": "x" * 61}])
+    half = rule(
+        "Half", 3, urgent, [{"type": "tag", "value": "y" * 61}, {"type": "set_priority", "value": "70"}]
+    )
+    never = rule(
+        "Never", 4, [{"field": "tag", "op": "in", "value": "nobody"}], [{"type": "tag", "value": "no"}]
+    )
+
+    # When an urgent message arrives through the platform's webhook
+    post_update(telegram_channel, message_update(7101, private_message(51, "urgent: my order is lost")))
+    run = wait_for(lambda: RuleRun.objects.filter(rule=half).first(), what="the last rule to run")
+
+    # Then the rule after the tagging one saw the tag, in the same run
+    conversation = Conversation.objects.get(pk=run.conversation_id)
+    assert RuleRun.objects.get(rule=noted).outcomes == [
+        {"type": "add_note", "ok": True, "did": "added a note"}
+    ]
+    assert (
+        Message.objects.get(conversation=conversation, direction=Message.Direction.NOTE).text
+        == "A VIP wrote."
+    )
+    # … a refused action is recorded with its reason, alone or beside one that went on
+    alone = RuleRun.objects.get(rule=refused).outcomes
+    assert alone == [{"type": "tag", "ok": False, "did": "a tag is 1 to 60 characters long"}]
+    assert [o["ok"] for o in run.outcomes] == [False, True]
+    assert list(conversation.tags.values_list("name", flat=True)) == ["vip"] and conversation.priority == 70
+    explanations = AuditEvent.objects.filter(
+        action="automation.rule_applied", target_id=str(conversation.pk)
+    ).values_list("data__explanation", flat=True)
+    assert (
+        "Rule “Refused” (a message is received): tag refused: a tag is 1 to 60 characters long"
+        in explanations
+    )
+    assert not RuleRun.objects.filter(rule=never).exists()
+
+    # Given the first rule acted on the conversation as often as an hour allows
+    RuleRun.objects.bulk_create(
+        RuleRun(organization=org_a, rule=vip, conversation=conversation, event=Trigger.MESSAGE_RECEIVED)
+        for _ in range(RUNS_PER_HOUR - 1)
+    )
+    # When the customer writes again
+    post_update(telegram_channel, message_update(7102, private_message(52, "urgent again")))
+    wait_for(lambda: RuleRun.objects.filter(rule=half).count() == 2, what="the second message's rules")
+
+    # Then that rule is capped (the others still ran)
+    assert RuleRun.objects.filter(rule=vip).count() == RUNS_PER_HOUR
+    assert RuleRun.objects.filter(rule=refused).count() == 2
