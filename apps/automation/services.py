@@ -266,10 +266,12 @@ def rules_run(
     chain: Iterable[int] = (),
     extra: dict | None = None,
     only_rule_id: int | None = None,
+    messages: list[Message] | None = None,
 ) -> int:
     """Run the rules of `event` on the conversations (each with its latest message among `message_ids`),
-    in order; returns how many rules matched. A rule already in `chain` (its own changes set this event
-    off) is skipped; a chain MAX_CHAIN deep stops."""
+    in order; returns how many rules matched. `messages`: those messages when the caller loaded them (with
+    their channel). A rule already in `chain` (its own changes set this event off) is skipped; a chain
+    MAX_CHAIN deep stops."""
     chain = tuple(chain)
     if len(chain) >= MAX_CHAIN:
         logger.warning("automation: rule chain %s stopped at depth %d (%s)", chain, len(chain), event)
@@ -277,10 +279,10 @@ def rules_run(
     conversations = _conversations(conversation_ids)
     # Each conversation's new messages, newest first: a rule is tested against each of them and acts once
     # per conversation and event, on the newest message that matches.
+    if messages is None:
+        messages = Message.objects.filter(pk__in=list(message_ids)).select_related("channel")
     new: dict[int, list[Message]] = {}
-    for message in (
-        Message.objects.filter(pk__in=list(message_ids)).select_related("channel").order_by("-sent_at", "-pk")
-    ):
+    for message in sorted(messages, key=lambda m: (m.sent_at, m.pk), reverse=True):
         new.setdefault(message.conversation_id, []).append(message)
     extra = extra or {}
     runs: dict[tuple[int, int], int] | None = None  # read once the first rule matches
@@ -783,9 +785,9 @@ def messages_automate(
         else {Trigger.CONVERSATION_CREATED, Trigger.MESSAGE_RECEIVED, "auto_reply"}
     )
     messages = list(
-        Message.objects.filter(pk__in=list(message_ids), direction=Message.Direction.INBOUND).order_by(
-            "sent_at", "pk"
-        )
+        Message.objects.filter(pk__in=list(message_ids), direction=Message.Direction.INBOUND)
+        .select_related("channel")
+        .order_by("sent_at", "pk")
     )
     answers = [m.pk for m in messages if survey_answer_data(m) is not None]
     if answers:
@@ -813,10 +815,20 @@ def messages_automate(
         }
         if created:
             rules_run(
-                event=Trigger.CONVERSATION_CREATED, conversation_ids=created, message_ids=ids, chain=chain
+                event=Trigger.CONVERSATION_CREATED,
+                conversation_ids=created,
+                message_ids=ids,
+                chain=chain,
+                messages=others,
             )
     if Trigger.MESSAGE_RECEIVED in wanted:
-        rules_run(event=Trigger.MESSAGE_RECEIVED, conversation_ids=set(first), message_ids=ids, chain=chain)
+        rules_run(
+            event=Trigger.MESSAGE_RECEIVED,
+            conversation_ids=set(first),
+            message_ids=ids,
+            chain=chain,
+            messages=others,
+        )
 
 
 # ------------------------------------------------------------------------------ the webhook action
