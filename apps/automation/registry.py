@@ -442,10 +442,6 @@ def conditions_test(conditions: list[dict]) -> Callable[[Subject], bool]:
     return test
 
 
-def condition_holds(subject: Subject, condition: dict) -> bool:
-    return condition_test(condition)(subject)
-
-
 def condition_clean(condition: dict, organization) -> dict:
     entry = CONDITIONS.get(str(condition.get("field")))
     if entry is None:
