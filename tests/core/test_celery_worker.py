@@ -63,8 +63,9 @@ def test_killed_worker_children_are_replaced_by_ones_that_serve_tasks_within_ten
             for child in children:
                 os.kill(child, signal.SIGKILL)
             killed_at = time.monotonic()
-            # The load goes on. A task sent after the kill can only be done by a replacement (an event's arrival
-            # time can't tell: the worker may still be reporting what the killed children did just before).
+            # The load goes on. A task sent after the kill can only be done by a replacement (an event's
+            # arrival time can't tell: the worker may still be reporting what the killed children did just
+            # before).
             sent_after_the_kill = {echo_task.delay(n).id for n in range(2000)}
 
             def done_by_a_replacement():
