@@ -480,6 +480,8 @@ class Action:
     run: Callable[[object, object], str]  # (conversation, value) → what was done
     hint: str = ""
     clean: Callable[[object, object], object] | None = None  # (value, organization) → value, or RuleInvalid
+    # The same on many conversations at once, where the domain has a bulk service: (conversations, value).
+    run_many: Callable[[list, object], str] | None = None
 
 
 ACTIONS: dict[str, Action] = {}
@@ -543,11 +545,15 @@ def _clean_text(value, organization):
     return value
 
 
-def _tag(conversation, value) -> str:
+def _tag_many(conversations: list, value) -> str:
     from apps.conversations.services import conversations_bulk_tag
 
-    tag = conversations_bulk_tag(conversations=[conversation], name=value, actor=None)
+    tag = conversations_bulk_tag(conversations=conversations, name=value, actor=None)
     return f"tagged {tag.name}"
+
+
+def _tag(conversation, value) -> str:
+    return _tag_many([conversation], value)
 
 
 def _clean_priority(value, organization):
@@ -573,11 +579,15 @@ def _clean_status(value, organization):
     return value
 
 
-def _set_status(conversation, value) -> str:
+def _set_status_many(conversations: list, value) -> str:
     from apps.conversations.services import conversations_bulk_set_status
 
-    conversations_bulk_set_status(conversations=[conversation], status=value, actor=None)
+    conversations_bulk_set_status(conversations=conversations, status=value, actor=None)
     return f"status set to {value}"
+
+
+def _set_status(conversation, value) -> str:
+    return _set_status_many([conversation], value)
 
 
 def _clean_minutes(value, organization):
@@ -649,11 +659,15 @@ def _clean_recipient(value, organization):
     return "assignee" if value == "assignee" else _clean_agent(value, organization)
 
 
-def _mark_spam(conversation, value) -> str:
+def _mark_spam_many(conversations: list, value) -> str:
     from apps.conversations.services import conversations_mark_spam
 
-    conversations_mark_spam(conversations=[conversation], actor=None)
+    conversations_mark_spam(conversations=conversations, actor=None)
     return "marked as spam"
+
+
+def _mark_spam(conversation, value) -> str:
+    return _mark_spam_many([conversation], value)
 
 
 def _clean_url(value, organization):
@@ -683,9 +697,16 @@ for _action in (
     Action("assign_team", "Put in a team", _assign_team, "the team's id", _clean_team),
     Action("assign_agent", "Assign to an agent", _assign_agent, "the agent's user id", _clean_agent),
     Action("auto_assign", "Auto-assign (routing)", _auto_assign, "nothing"),
-    Action("tag", "Tag", _tag, "a tag name", _clean_text),
+    Action("tag", "Tag", _tag, "a tag name", _clean_text, _tag_many),
     Action("set_priority", "Set the priority", _set_priority, "0–100", _clean_priority),
-    Action("set_status", "Set the status", _set_status, "open, pending or closed", _clean_status),
+    Action(
+        "set_status",
+        "Set the status",
+        _set_status,
+        "open, pending or closed",
+        _clean_status,
+        _set_status_many,
+    ),
     Action("snooze", "Snooze", _snooze, "minutes", _clean_minutes),
     Action(
         "send_saved_reply",
@@ -696,7 +717,7 @@ for _action in (
     ),
     Action("add_note", "Add an internal note", _note, "the note", _clean_text),
     Action("notify", "Notify", _notify, "a user id, or assignee", _clean_recipient),
-    Action("mark_spam", "Mark as spam", _mark_spam, "nothing"),
+    Action("mark_spam", "Mark as spam", _mark_spam, "nothing", run_many=_mark_spam_many),
     Action("webhook", "Call a webhook", _webhook, "an https URL", _clean_url),
 ):
     register_action(_action)

@@ -258,6 +258,35 @@ def rule_apply(*, rule: Rule, subject: Subject, chain: tuple[int, ...] = ()) -> 
         _chain.reset(token)
 
 
+def _rule_apply_many(*, rule: Rule, subjects: list[Subject], chain: tuple[int, ...]) -> None:
+    """rule_apply on each subject (of different conversations). Where every action of the rule has a bulk
+    form (Action.run_many), they are taken on all the conversations at once: one transaction, one lock, one
+    announcement instead of one each. A refusal undoes that and takes them one conversation at a time, where
+    each refusal is recorded."""
+    bulk = len(subjects) > 1 and all(
+        getattr(ACTIONS.get(action.get("type")), "run_many", None) for action in rule.actions
+    )
+    if bulk:
+        token = _chain.set((*chain, rule.pk))
+        try:
+            with transaction.atomic():
+                conversations = [subject.conversation for subject in subjects]
+                outcomes = []
+                for action in rule.actions:
+                    entry = ACTIONS[action["type"]]
+                    did = entry.run_many(conversations, action.get("value"))
+                    outcomes.append({"type": entry.name, "ok": True, "did": did})
+                for subject in subjects:
+                    _rule_applied(rule, subject, outcomes)
+            return
+        except (ValueError, ObjectDoesNotExist, ImportError):
+            pass  # (rolled back) one at a time below, where the refusal is recorded for each
+        finally:
+            _chain.reset(token)
+    for subject in subjects:
+        rule_apply(rule=rule, subject=subject, chain=chain)
+
+
 def rules_run(
     *,
     event: str,
@@ -285,37 +314,52 @@ def rules_run(
     for message in sorted(messages, key=lambda m: (m.sent_at, m.pk), reverse=True):
         new.setdefault(message.conversation_id, []).append(message)
     extra = extra or {}
-    runs: dict[tuple[int, int], int] | None = None  # read once the first rule matches
-    matched = 0
+    # Each conversation's subjects (its new messages, or None once its rules stopped), by organisation. The
+    # rules run one after the other over all the conversations, so that a rule matching several of them acts
+    # on them at once (_rule_apply_many); each conversation still sees the rules in order.
+    subjects: dict[int, list[Subject] | None] = {}
+    by_organization: dict[int, list[int]] = {}
     for conversation in conversations.values():
-        rules = active_rules(conversation.organization_id, event)
-        if only_rule_id is not None:
-            rules = [rule for rule in rules if rule.pk == only_rule_id]
-        subjects = [
+        subjects[conversation.pk] = [
             Subject(event=event, conversation=conversation, message=m, extra=extra)
             for m in new.get(conversation.pk) or [None]
         ]
+        by_organization.setdefault(conversation.organization_id, []).append(conversation.pk)
+    runs: dict[tuple[int, int], int] | None = None  # read once the first rule matches
+    matched = 0
+    for organization_id, conversation_ids in by_organization.items():
+        rules = active_rules(organization_id, event)
+        if only_rule_id is not None:
+            rules = [rule for rule in rules if rule.pk == only_rule_id]
         for rule in rules:
             if rule.pk in chain:
                 continue
-            subject = _first_match(rule, subjects)
-            if subject is None:
+            hits = []
+            for pk in conversation_ids:
+                subject = _first_match(rule, subjects[pk] or [])
+                if subject is None:
+                    continue
+                if subject.current() is None:  # gone since a rule before this one acted on it
+                    subjects[pk] = None
+                    continue
+                if runs is None:
+                    runs = _runs_last_hour(conversations)
+                if runs.get((rule.pk, pk), 0) >= RUNS_PER_HOUR:
+                    logger.warning("automation: rule %s capped on conversation %s", rule.pk, pk)
+                    continue
+                hits.append(subject)
+            if not hits:
                 continue
-            if subject.current() is None:  # gone since a rule before this one acted on it
-                break
-            if runs is None:
-                runs = _runs_last_hour(conversations)
-            if runs.get((rule.pk, conversation.pk), 0) >= RUNS_PER_HOUR:
-                logger.warning("automation: rule %s capped on conversation %s", rule.pk, conversation.pk)
-                continue
-            rule_apply(rule=rule, subject=subject, chain=chain)
-            runs[(rule.pk, conversation.pk)] = runs.get((rule.pk, conversation.pk), 0) + 1
-            matched += 1
-            if rule.stop_processing:
-                break
-            # The rules after it see the conversation as its actions left it, read again when they need it.
-            reload = _reloader(conversation.pk)
-            subjects = [s.after_action(reload) for s in subjects]
+            _rule_apply_many(rule=rule, subjects=hits, chain=chain)
+            matched += len(hits)
+            for subject in hits:
+                pk = subject.conversation.pk
+                runs[(rule.pk, pk)] = runs.get((rule.pk, pk), 0) + 1
+                # The rules after it see the conversation as its actions left it, read again when needed.
+                reload = _reloader(pk)
+                subjects[pk] = (
+                    None if rule.stop_processing else [s.after_action(reload) for s in subjects[pk]]
+                )
     return matched
 
 

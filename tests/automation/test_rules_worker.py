@@ -1,6 +1,7 @@
 """Rules through the real path: a signed Telegram webhook → ingestion on a real worker → the hooks → the
 automation task on the worker → the rule's actions, in the conversation's activity and the audit log."""
 
+import json
 import time
 
 import pytest
@@ -8,8 +9,11 @@ from django.urls import reverse
 
 from apps.automation.models import Rule, RuleRun, Trigger
 from apps.automation.services import MAX_CHAIN, RUNS_PER_HOUR, rule_save
+from apps.connectors.webhook.connector import sign
 from apps.conversations.models import Conversation, Message
 from apps.core.models import AuditEvent
+from apps.customers.kinds import ChannelKind
+from tests.factories import ChannelFactory
 from tests.fakes.telegram import message_update, private_message
 
 from .conftest import wait_for
@@ -205,3 +209,72 @@ def test_later_rules_see_what_earlier_ones_did_refusals_are_recorded_and_the_hou
     # Then that rule is capped (the others still ran)
     assert RuleRun.objects.filter(rule=vip).count() == RUNS_PER_HOUR
     assert RuleRun.objects.filter(rule=refused).count() == 2
+
+
+def test_a_rule_matching_several_conversations_of_one_delivery_acts_on_each_and_records_each(
+    worker_env, celery_worker, client, brand_a, admin, org_a
+):
+    # Given an API channel, a rule that tags orders and one whose action is refused (a tag name too long)
+    secret = {"signing_secret": "s3cret"}
+    channel = ChannelFactory(brand=brand_a, kind=ChannelKind.WEBHOOK, credentials=secret)
+    orders = [{"field": "text", "op": "contains", "value": "order"}]
+    tagged = rule_save(
+        rule=Rule(
+            organization=org_a,
+            name="Orders",
+            trigger=Trigger.MESSAGE_RECEIVED,
+            conditions=orders,
+            actions=[{"type": "tag", "value": "orders"}],
+        ),
+        actor=admin.user,
+    )
+    refused = rule_save(
+        rule=Rule(
+            organization=org_a,
+            name="Too long",
+            trigger=Trigger.MESSAGE_RECEIVED,
+            position=200,
+            conditions=orders,
+            actions=[{"type": "tag", "value": "z" * 61}],
+        ),
+        actor=admin.user,
+    )
+
+    # When one signed delivery brings messages of three customers (three conversations, one batch)
+    body = json.dumps(
+        {
+            "messages": [
+                {
+                    "id": f"m{n}",
+                    "thread_id": f"t{n}",
+                    "text": f"Where is my order {n}?",
+                    "sent_at": "2026-11-20T10:00:00Z",
+                    "author": {"id": f"u{n}", "handle": f"@u{n}", "name": f"User {n}"},
+                }
+                for n in range(3)
+            ]
+        }
+    ).encode()
+    timestamp = str(int(time.time()))
+    response = client.post(
+        f"/hooks/{channel.webhook_token}/",
+        body,
+        content_type="application/json",
+        HTTP_X_CXM_TIMESTAMP=timestamp,
+        HTTP_X_CXM_SIGNATURE=sign("s3cret", timestamp, body),
+    )
+    assert response.status_code == 200
+    wait_for(lambda: RuleRun.objects.filter(rule=refused).count() == 3, what="both rules on the three")
+
+    # Then each conversation is tagged, with its own run and audit rows; the refusal is recorded for each
+    conversations = Conversation.objects.filter(channel=channel)
+    assert conversations.count() == 3
+    for conversation in conversations:
+        assert list(conversation.tags.values_list("name", flat=True)) == ["orders"]
+        assert RuleRun.objects.get(rule=tagged, conversation=conversation).outcomes == [
+            {"type": "tag", "ok": True, "did": "tagged orders"}
+        ]
+        assert RuleRun.objects.get(rule=refused, conversation=conversation).outcomes[0]["ok"] is False
+        audit = AuditEvent.objects.filter(target_id=str(conversation.pk))
+        assert audit.filter(action="conversation.tagged").count() == 1
+        assert audit.filter(action="automation.rule_applied").count() == 2
