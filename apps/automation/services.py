@@ -327,7 +327,7 @@ def rules_run(
         by_organization.setdefault(conversation.organization_id, []).append(conversation.pk)
     runs: dict[tuple[int, int], int] | None = None  # read once the first rule matches
     matched = 0
-    for organization_id, conversation_ids in by_organization.items():
+    for organization_id, ids in by_organization.items():
         rules = active_rules(organization_id, event)
         if only_rule_id is not None:
             rules = [rule for rule in rules if rule.pk == only_rule_id]
@@ -335,7 +335,7 @@ def rules_run(
             if rule.pk in chain:
                 continue
             hits = []
-            for pk in conversation_ids:
+            for pk in ids:
                 subject = _first_match(rule, subjects[pk] or [])
                 if subject is None:
                     continue
