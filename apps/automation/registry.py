@@ -9,6 +9,7 @@ through the domain's own services, as CXM (actor None), and returns what it did 
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -30,6 +31,53 @@ class Subject:
     conversation: object
     message: object | None = None
     extra: dict = field(default_factory=dict)  # previous status, SLA target, changed attribute names
+    # What the conditions read and found, by condition: a hundred rules testing the channel or the text
+    # read it once for the message. `kept`: those of steady conditions (Condition.steady), kept after a
+    # rule's action; `memo`: the others, which start again once the conversation is read again.
+    memo: dict = field(default_factory=dict, repr=False, compare=False)
+    kept: dict = field(default_factory=dict, repr=False, compare=False)
+    # Set after a rule acted on the conversation: reads it again (once for all its subjects) when a condition
+    # that an action may change, or the next rule's actions, need it. None when it is gone.
+    reload: Callable[[], object] | None = field(default=None, repr=False, compare=False)
+    gone: bool = field(default=False, repr=False, compare=False)
+
+    def after_action(self, reload: Callable[[], object]) -> Subject:
+        return Subject(self.event, self.conversation, self.message, self.extra, kept=self.kept, reload=reload)
+
+    def current(self):
+        """The conversation as the last rule's actions left it (None if it is gone)."""
+        if self.reload is not None:
+            fresh, self.reload = self.reload(), None
+            self.gone = fresh is None
+            if fresh is not None:
+                self.conversation = fresh
+        return None if self.gone else self.conversation
+
+    def memo_for(self, entry: Condition | None) -> dict:
+        if entry is None or entry.steady:
+            return self.kept
+        self.current()
+        return self.memo
+
+    def read(self, entry: Condition, condition: dict):
+        memo = self.memo_for(entry)
+        if not entry.cacheable:
+            return entry.read(self, condition)
+        key = (entry.name, condition.get("key"))
+        try:
+            return memo[key]
+        except KeyError:
+            value = memo[key] = entry.read(self, condition)
+            return value
+
+    def read_lower(self, entry: Condition, condition: dict) -> str:
+        memo = self.memo_for(entry)
+        key = (entry.name, condition.get("key"), "lower")
+        try:
+            return memo[key]
+        except KeyError:
+            value = memo[key] = str(self.read(entry, condition)).lower()
+            return value
 
     @property
     def identities(self) -> list:
@@ -71,6 +119,16 @@ class Condition:
     needs_key: bool = False
     # Checks the rule's value when it is saved (raise RuleInvalid); returns it normalised.
     clean: Callable[[object, object], object] | None = None
+    # What reading it costs: 0 a field in memory, 1 related rows (loaded once per conversation), 2 a query or
+    # a computation each time. A rule tests its cheap conditions first and stops at the first that fails.
+    cost: int = 0
+    # Whether the value read depends only on the subject (and the attribute key), so that it is read once
+    # for all the rules; not when it depends on the rule's value (a listening query's match).
+    cacheable: bool = True
+    # Whether what it reads stays the same whatever a rule's action does (the brand, the channel, the
+    # message's text or language): its outcome is kept for the rules after one that acted, which then need
+    # not read the conversation again unless another condition or their actions need it.
+    steady: bool = False
 
 
 CONDITIONS: dict[str, Condition] = {}
@@ -215,12 +273,22 @@ def _clean_choice(*choices: str):
 
 for _condition in (
     Condition(
-        "brand", "Brand (ids)", LIST_OPS, lambda s, c: str(s.conversation.brand_id), "brand ids, commas"
+        "brand",
+        "Brand (ids)",
+        LIST_OPS,
+        lambda s, c: str(s.conversation.brand_id),
+        "brand ids, commas",
+        steady=True,
     ),
     Condition(
-        "channel", "Channel kind", LIST_OPS, lambda s, c: s.conversation.channel.kind, "telegram, email…"
+        "channel",
+        "Channel kind",
+        LIST_OPS,
+        lambda s, c: s.conversation.channel.kind,
+        "telegram, email…",
+        steady=True,
     ),
-    Condition("language", "Language", LIST_OPS, lambda s, c: _label(s, "language"), "en, es…"),
+    Condition("language", "Language", LIST_OPS, lambda s, c: _label(s, "language"), "en, es…", steady=True),
     Condition("sentiment", "Sentiment", LIST_OPS, lambda s, c: _label(s, "sentiment"), "negative, neutral…"),
     Condition("intent", "Intent", LIST_OPS, lambda s, c: _label(s, "intent"), "complaint, question…"),
     Condition("priority", "Priority (0–100)", NUMBER_OPS, lambda s, c: s.conversation.priority, "a number"),
@@ -235,11 +303,18 @@ for _condition in (
         "yes or no",
         clean=_clean_choice("yes", "no"),
     ),
-    Condition("tag", "Tags", LIST_OPS, lambda s, c: [t.name for t in s.conversation.tags.all()], "tag names"),
-    Condition("followers", "Customer's followers", NUMBER_OPS, _followers, "a number"),
+    Condition(
+        "tag", "Tags", LIST_OPS, lambda s, c: [t.name for t in s.conversation.tags.all()], "tag names", cost=1
+    ),
+    Condition("followers", "Customer's followers", NUMBER_OPS, _followers, "a number", cost=1),
     Condition("customer_attribute", "Customer attribute", TEXT_OPS, _attribute, "the value", needs_key=True),
     Condition(
-        "text", "Message text", ("contains",), lambda s, c: s.message.text if s.message else "", "words"
+        "text",
+        "Message text",
+        ("contains",),
+        lambda s, c: s.message.text if s.message else "",
+        "words",
+        steady=True,
     ),
     Condition(
         "listening_query",
@@ -248,6 +323,9 @@ for _condition in (
         _listening_match,
         "the query's id",
         clean=_clean_query,
+        cost=2,
+        cacheable=False,
+        steady=True,
     ),
     Condition(
         "business_hours",
@@ -256,6 +334,7 @@ for _condition in (
         _within_hours,
         "inside or outside",
         clean=_clean_choice("inside", "outside"),
+        cost=2,
     ),
 ):
     register_condition(_condition)
@@ -287,23 +366,80 @@ register_condition(
         _needs_reply,
         "reply, optional, no_reply",
         clean=_clean_needs_reply,
+        cost=2,
     )
 )
 
 
-def condition_holds(subject: Subject, condition: dict) -> bool:
+def _never(subject: Subject) -> bool:
+    return False
+
+
+def condition_test(condition: dict) -> Callable[[Subject], bool]:
+    """The condition as a test of a subject, its value normalised once (the same outcome as `compare`):
+    rules compile their conditions once per rule set, not once per message."""
     entry = CONDITIONS.get(str(condition.get("field")))
     if entry is None:
-        return False  # a condition whose app is gone never holds: the rule stays quiet, not wrong
-    actual = entry.read(subject, condition)
+        return _never  # a condition whose app is gone never holds: the rule stays quiet, not wrong
     op = condition.get("op")
+    value = condition.get("value")
+
+    def read(subject: Subject):
+        return subject.read(entry, condition)
+
     if op == "matches":
-        return bool(actual)
+        return lambda subject: bool(read(subject))
     if op == "not_matches":
-        return not actual
+        return lambda subject: not read(subject)
     if op == "is":
-        return str(actual).lower() == str(condition.get("value")).strip().lower()
-    return compare(actual, op, condition.get("value"))
+        expected = str(value).strip().lower()
+        return lambda subject: str(read(subject)).lower() == expected
+    if op in LIST_OPS:
+        values = frozenset(_as_list(value))
+        wanted = op == "in"
+
+        def listed(subject: Subject) -> bool:
+            actual = read(subject)
+            if isinstance(actual, list | set | tuple):
+                hit = not values.isdisjoint(str(a).lower() for a in actual)
+            else:
+                hit = str(actual).lower() in values
+            return hit is wanted
+
+        return listed
+    if op == "contains" and entry.cacheable:
+        needle = str(value).strip().lower()
+
+        def contains(subject: Subject) -> bool:
+            actual = read(subject)
+            if actual is None or actual == "":
+                return False
+            return needle in subject.read_lower(entry, condition)
+
+        return contains
+    return lambda subject: compare(read(subject), op, value)
+
+
+def conditions_test(conditions: list[dict]) -> Callable[[Subject], bool]:
+    """A rule's conditions as one test: all of them hold, the cheap ones tried first, each outcome kept on
+    the subject for the other rules that test the same condition."""
+    entries = [(CONDITIONS.get(str(condition.get("field"))), condition) for condition in conditions]
+    checks = [
+        (entry, json.dumps(condition, sort_keys=True, default=str), condition_test(condition))
+        for entry, condition in sorted(entries, key=lambda pair: pair[0].cost if pair[0] else 0)
+    ]
+
+    def test(subject: Subject) -> bool:
+        for entry, key, check in checks:
+            memo = subject.memo_for(entry)
+            hit = memo.get(key)
+            if hit is None:
+                hit = memo[key] = check(subject)
+            if not hit:
+                return False
+        return True
+
+    return test
 
 
 def condition_clean(condition: dict, organization) -> dict:
@@ -344,6 +480,8 @@ class Action:
     run: Callable[[object, object], str]  # (conversation, value) → what was done
     hint: str = ""
     clean: Callable[[object, object], object] | None = None  # (value, organization) → value, or RuleInvalid
+    # The same on many conversations at once, where the domain has a bulk service: (conversations, value).
+    run_many: Callable[[list, object], str] | None = None
 
 
 ACTIONS: dict[str, Action] = {}
@@ -407,11 +545,15 @@ def _clean_text(value, organization):
     return value
 
 
-def _tag(conversation, value) -> str:
+def _tag_many(conversations: list, value) -> str:
     from apps.conversations.services import conversations_bulk_tag
 
-    tag = conversations_bulk_tag(conversations=[conversation], name=value, actor=None)
+    tag = conversations_bulk_tag(conversations=conversations, name=value, actor=None)
     return f"tagged {tag.name}"
+
+
+def _tag(conversation, value) -> str:
+    return _tag_many([conversation], value)
 
 
 def _clean_priority(value, organization):
@@ -437,11 +579,15 @@ def _clean_status(value, organization):
     return value
 
 
-def _set_status(conversation, value) -> str:
+def _set_status_many(conversations: list, value) -> str:
     from apps.conversations.services import conversations_bulk_set_status
 
-    conversations_bulk_set_status(conversations=[conversation], status=value, actor=None)
+    conversations_bulk_set_status(conversations=conversations, status=value, actor=None)
     return f"status set to {value}"
+
+
+def _set_status(conversation, value) -> str:
+    return _set_status_many([conversation], value)
 
 
 def _clean_minutes(value, organization):
@@ -513,11 +659,15 @@ def _clean_recipient(value, organization):
     return "assignee" if value == "assignee" else _clean_agent(value, organization)
 
 
-def _mark_spam(conversation, value) -> str:
+def _mark_spam_many(conversations: list, value) -> str:
     from apps.conversations.services import conversations_mark_spam
 
-    conversations_mark_spam(conversations=[conversation], actor=None)
+    conversations_mark_spam(conversations=conversations, actor=None)
     return "marked as spam"
+
+
+def _mark_spam(conversation, value) -> str:
+    return _mark_spam_many([conversation], value)
 
 
 def _clean_url(value, organization):
@@ -547,9 +697,16 @@ for _action in (
     Action("assign_team", "Put in a team", _assign_team, "the team's id", _clean_team),
     Action("assign_agent", "Assign to an agent", _assign_agent, "the agent's user id", _clean_agent),
     Action("auto_assign", "Auto-assign (routing)", _auto_assign, "nothing"),
-    Action("tag", "Tag", _tag, "a tag name", _clean_text),
+    Action("tag", "Tag", _tag, "a tag name", _clean_text, _tag_many),
     Action("set_priority", "Set the priority", _set_priority, "0–100", _clean_priority),
-    Action("set_status", "Set the status", _set_status, "open, pending or closed", _clean_status),
+    Action(
+        "set_status",
+        "Set the status",
+        _set_status,
+        "open, pending or closed",
+        _clean_status,
+        _set_status_many,
+    ),
     Action("snooze", "Snooze", _snooze, "minutes", _clean_minutes),
     Action(
         "send_saved_reply",
@@ -560,7 +717,7 @@ for _action in (
     ),
     Action("add_note", "Add an internal note", _note, "the note", _clean_text),
     Action("notify", "Notify", _notify, "a user id, or assignee", _clean_recipient),
-    Action("mark_spam", "Mark as spam", _mark_spam, "nothing"),
+    Action("mark_spam", "Mark as spam", _mark_spam, "nothing", run_many=_mark_spam_many),
     Action("webhook", "Call a webhook", _webhook, "an https URL", _clean_url),
 ):
     register_action(_action)

@@ -14,7 +14,7 @@ from apps.accounts.tenancy import scoped
 from apps.conversations.models import Conversation, Message
 
 from .models import AutoReply, Rule, RuleRun, Survey, SurveySettings, Trigger
-from .registry import Subject, condition_holds
+from .registry import Subject, conditions_test
 
 #: The preview looks this far back, at this many of the latest messages or conversations at most.
 PREVIEW_DAYS = 7
@@ -82,7 +82,8 @@ def rule_preview(*, rule: Rule, membership, days: int = PREVIEW_DAYS, limit: int
             .order_by("-last_message_at", "-pk")[: limit + 1]
         )
         subjects = [Subject(event=rule.trigger, conversation=c) for c in rows[:limit]]
-    matched = [s for s in subjects if all(condition_holds(s, c) for c in rule.conditions)]
+    test = conditions_test(rule.conditions)
+    matched = [s for s in subjects if test(s)]
     return Preview(
         checked=len(subjects),
         matched=len(matched),

@@ -4,6 +4,7 @@ surveys and their answers. Every entry point (pages, API, tasks) goes through he
 from __future__ import annotations
 
 import contextvars
+import functools
 import logging
 import re
 import secrets
@@ -24,7 +25,7 @@ from apps.core.audit import audit_record
 from apps.routing.services import SettingOutOfReach, setting_reach_check
 
 from .models import AutoReply, AutoReplySent, Rule, RuleRun, Survey, SurveySettings, Trigger
-from .registry import ACTIONS, RuleInvalid, Subject, action_clean, condition_clean, condition_holds
+from .registry import ACTIONS, RuleInvalid, Subject, action_clean, condition_clean, conditions_test
 
 logger = logging.getLogger(__name__)
 
@@ -122,7 +123,8 @@ def rules_cache_clear() -> None:
 
 
 def active_rules(organization_id: int, trigger: str) -> list[Rule]:
-    """The organisation's active rules for the trigger, in order; loaded once per edit, per process."""
+    """The organisation's active rules for the trigger, in order, each with its conditions compiled into
+    one test (`rule.test`); loaded and compiled once per edit, per process."""
     now = time.monotonic()
     loaded = _loaded.get(organization_id)
     if loaded is None or now - loaded[0] > VERSION_CHECK_SECONDS:
@@ -134,6 +136,7 @@ def active_rules(organization_id: int, trigger: str) -> list[Rule]:
         if loaded is None or loaded[1] != version:
             by_trigger: dict[str, list[Rule]] = {}
             for rule in Rule.objects.filter(organization_id=organization_id, active=True):
+                rule.test = conditions_test(rule.conditions)
                 by_trigger.setdefault(rule.trigger, []).append(rule)
             loaded = (now, version, by_trigger)
         else:
@@ -148,75 +151,140 @@ def _conversations(ids: Iterable[int]) -> dict[int, Conversation]:
     ).in_bulk(list(ids))
 
 
-def _matches(rule: Rule, subject: Subject) -> bool:
-    if rule.brand_id and rule.brand_id != subject.conversation.brand_id:
-        return False
-    return all(condition_holds(subject, condition) for condition in rule.conditions)
+def _reloader(conversation_id: int):
+    @functools.cache
+    def reload() -> Conversation | None:
+        return _conversations([conversation_id]).get(conversation_id)
+
+    return reload
 
 
-def _first_match(rule: Rule, event: str, conversation, messages: list, extra: dict) -> Subject | None:
-    for message in messages:
-        subject = Subject(event=event, conversation=conversation, message=message, extra=extra)
-        if _matches(rule, subject):
+def _first_match(rule: Rule, subjects: list[Subject]) -> Subject | None:
+    """The first subject (the conversation with one of its new messages, newest first) the rule matches."""
+    for subject in subjects:
+        if rule.brand_id and rule.brand_id != subject.conversation.brand_id:
+            return None
+        if rule.test(subject):
             return subject
     return None
 
 
-def _capped(rule: Rule, conversation: Conversation) -> bool:
+def _runs_last_hour(conversation_ids: Iterable[int]) -> dict[tuple[int, int], int]:
+    """How many times each rule acted on each of the conversations in the last hour (RUNS_PER_HOUR), in
+    one query for a batch of events."""
     since = timezone.now() - timedelta(hours=1)
-    return (
-        RuleRun.objects.filter(rule=rule, conversation=conversation, created_at__gte=since).count()
-        >= RUNS_PER_HOUR
+    return {
+        (row["rule_id"], row["conversation_id"]): row["n"]
+        for row in RuleRun.objects.filter(conversation_id__in=list(conversation_ids), created_at__gte=since)
+        .values("rule_id", "conversation_id")
+        .annotate(n=Count("pk"))
+    }
+
+
+class _Refused(Exception):
+    """The only action of a rule was refused: the rule's transaction is rolled back with whatever the action
+    wrote, and the refusal recorded in a new one."""
+
+    def __init__(self, outcome: dict):
+        super().__init__(outcome["did"])
+        self.outcome = outcome
+
+
+def _actions_take(rule: Rule, conversation: Conversation) -> list[dict]:
+    # A savepoint around each action undoes what a refused one wrote while the others go on; a rule of one
+    # action needs none (two statements a match saved): its refusal rolls back the rule's transaction.
+    alone = len(rule.actions) == 1
+    outcomes = []
+    for action in rule.actions:
+        entry = ACTIONS.get(action.get("type"))
+        if entry is None:
+            outcomes.append({"type": action.get("type"), "ok": False, "did": "no such action here"})
+            continue
+        try:
+            if alone:
+                did = entry.run(conversation, action.get("value"))
+            else:
+                with transaction.atomic():
+                    did = entry.run(conversation, action.get("value"))
+            outcomes.append({"type": entry.name, "ok": True, "did": did})
+        except (ValueError, ObjectDoesNotExist, ImportError) as error:
+            # (ConversationActionError, ReplyRefused and RuleInvalid are ValueErrors.)
+            outcome = {"type": entry.name, "ok": False, "did": str(error)[:500]}
+            if alone:
+                raise _Refused(outcome) from error
+            outcomes.append(outcome)
+    return outcomes
+
+
+def _rule_applied(rule: Rule, subject: Subject, outcomes: list[dict]) -> RuleRun:
+    conversation = subject.conversation
+    run = RuleRun.objects.create(
+        organization_id=conversation.organization_id,
+        rule=rule,
+        conversation=conversation,
+        event=subject.event,
+        outcomes=outcomes,
     )
+    audit_record(
+        organization=conversation.organization,
+        actor=None,
+        action="automation.rule_applied",
+        target=conversation,
+        data={
+            "rule": rule.pk,
+            "rule_name": rule.name,
+            "event": subject.event,
+            "outcomes": outcomes,
+            "explanation": f"Rule “{rule.name}” ({Trigger(subject.event).label.lower()}): "
+            + "; ".join(o["did"] if o["ok"] else f"{o['type']} refused: {o['did']}" for o in outcomes),
+        },
+    )
+    return run
 
 
 def rule_apply(*, rule: Rule, subject: Subject, chain: tuple[int, ...] = ()) -> RuleRun:
     """Take the rule's actions on the subject's conversation, in order, as CXM. An action that is refused
     (a closed channel window, an agent without access…) is recorded with the reason and the others go on.
     The hooks the actions send carry the rule in the chain, so its own changes cannot trigger it again."""
-    conversation = subject.conversation
     token = _chain.set((*chain, rule.pk))
     try:
-        with transaction.atomic():
-            outcomes = []
-            for action in rule.actions:
-                entry = ACTIONS.get(action.get("type"))
-                if entry is None:
-                    outcomes.append({"type": action.get("type"), "ok": False, "did": "no such action here"})
-                    continue
-                try:
-                    with transaction.atomic():
-                        did = entry.run(conversation, action.get("value"))
-                    outcomes.append({"type": entry.name, "ok": True, "did": did})
-                except (ValueError, ObjectDoesNotExist, ImportError) as error:
-                    # (ConversationActionError, ReplyRefused and RuleInvalid are ValueErrors.)
-                    outcomes.append({"type": entry.name, "ok": False, "did": str(error)[:500]})
-            run = RuleRun.objects.create(
-                organization_id=conversation.organization_id,
-                rule=rule,
-                conversation=conversation,
-                event=subject.event,
-                outcomes=outcomes,
-            )
-            audit_record(
-                organization=conversation.organization,
-                actor=None,
-                action="automation.rule_applied",
-                target=conversation,
-                data={
-                    "rule": rule.pk,
-                    "rule_name": rule.name,
-                    "event": subject.event,
-                    "outcomes": outcomes,
-                    "explanation": f"Rule “{rule.name}” ({Trigger(subject.event).label.lower()}): "
-                    + "; ".join(
-                        o["did"] if o["ok"] else f"{o['type']} refused: {o['did']}" for o in outcomes
-                    ),
-                },
-            )
+        try:
+            with transaction.atomic():
+                return _rule_applied(rule, subject, _actions_take(rule, subject.conversation))
+        except _Refused as refused:
+            with transaction.atomic():
+                return _rule_applied(rule, subject, [refused.outcome])
     finally:
         _chain.reset(token)
-    return run
+
+
+def _rule_apply_many(*, rule: Rule, subjects: list[Subject], chain: tuple[int, ...]) -> None:
+    """rule_apply on each subject (of different conversations). Where every action of the rule has a bulk
+    form (Action.run_many), they are taken on all the conversations at once: one transaction, one lock, one
+    announcement instead of one each. A refusal undoes that and takes them one conversation at a time, where
+    each refusal is recorded."""
+    bulk = len(subjects) > 1 and all(
+        getattr(ACTIONS.get(action.get("type")), "run_many", None) for action in rule.actions
+    )
+    if bulk:
+        token = _chain.set((*chain, rule.pk))
+        try:
+            with transaction.atomic():
+                conversations = [subject.conversation for subject in subjects]
+                outcomes = []
+                for action in rule.actions:
+                    entry = ACTIONS[action["type"]]
+                    did = entry.run_many(conversations, action.get("value"))
+                    outcomes.append({"type": entry.name, "ok": True, "did": did})
+                for subject in subjects:
+                    _rule_applied(rule, subject, outcomes)
+            return
+        except (ValueError, ObjectDoesNotExist, ImportError):
+            pass  # (rolled back) one at a time below, where the refusal is recorded for each
+        finally:
+            _chain.reset(token)
+    for subject in subjects:
+        rule_apply(rule=rule, subject=subject, chain=chain)
 
 
 def rules_run(
@@ -227,10 +295,12 @@ def rules_run(
     chain: Iterable[int] = (),
     extra: dict | None = None,
     only_rule_id: int | None = None,
+    messages: list[Message] | None = None,
 ) -> int:
     """Run the rules of `event` on the conversations (each with its latest message among `message_ids`),
-    in order; returns how many rules matched. A rule already in `chain` (its own changes set this event
-    off) is skipped; a chain MAX_CHAIN deep stops."""
+    in order; returns how many rules matched. `messages`: those messages when the caller loaded them (with
+    their channel). A rule already in `chain` (its own changes set this event off) is skipped; a chain
+    MAX_CHAIN deep stops."""
     chain = tuple(chain)
     if len(chain) >= MAX_CHAIN:
         logger.warning("automation: rule chain %s stopped at depth %d (%s)", chain, len(chain), event)
@@ -238,30 +308,58 @@ def rules_run(
     conversations = _conversations(conversation_ids)
     # Each conversation's new messages, newest first: a rule is tested against each of them and acts once
     # per conversation and event, on the newest message that matches.
+    if messages is None:
+        messages = Message.objects.filter(pk__in=list(message_ids)).select_related("channel")
     new: dict[int, list[Message]] = {}
-    for message in (
-        Message.objects.filter(pk__in=list(message_ids)).select_related("channel").order_by("-sent_at", "-pk")
-    ):
+    for message in sorted(messages, key=lambda m: (m.sent_at, m.pk), reverse=True):
         new.setdefault(message.conversation_id, []).append(message)
-    matched = 0
+    extra = extra or {}
+    # Each conversation's subjects (its new messages, or None once its rules stopped), by organisation. The
+    # rules run one after the other over all the conversations, so that a rule matching several of them acts
+    # on them at once (_rule_apply_many); each conversation still sees the rules in order.
+    subjects: dict[int, list[Subject] | None] = {}
+    by_organization: dict[int, list[int]] = {}
     for conversation in conversations.values():
-        rules = active_rules(conversation.organization_id, event)
+        subjects[conversation.pk] = [
+            Subject(event=event, conversation=conversation, message=m, extra=extra)
+            for m in new.get(conversation.pk) or [None]
+        ]
+        by_organization.setdefault(conversation.organization_id, []).append(conversation.pk)
+    runs: dict[tuple[int, int], int] | None = None  # read once the first rule matches
+    matched = 0
+    for organization_id, ids in by_organization.items():
+        rules = active_rules(organization_id, event)
         if only_rule_id is not None:
             rules = [rule for rule in rules if rule.pk == only_rule_id]
         for rule in rules:
             if rule.pk in chain:
                 continue
-            subject = _first_match(rule, event, conversation, new.get(conversation.pk) or [None], extra or {})
-            if subject is None:
+            hits = []
+            for pk in ids:
+                subject = _first_match(rule, subjects[pk] or [])
+                if subject is None:
+                    continue
+                if subject.current() is None:  # gone since a rule before this one acted on it
+                    subjects[pk] = None
+                    continue
+                if runs is None:
+                    runs = _runs_last_hour(conversations)
+                if runs.get((rule.pk, pk), 0) >= RUNS_PER_HOUR:
+                    logger.warning("automation: rule %s capped on conversation %s", rule.pk, pk)
+                    continue
+                hits.append(subject)
+            if not hits:
                 continue
-            if _capped(rule, conversation):
-                logger.warning("automation: rule %s capped on conversation %s", rule.pk, conversation.pk)
-                continue
-            rule_apply(rule=rule, subject=subject, chain=chain)
-            matched += 1
-            conversation = _conversations([conversation.pk]).get(conversation.pk)
-            if conversation is None or rule.stop_processing:
-                break
+            _rule_apply_many(rule=rule, subjects=hits, chain=chain)
+            matched += len(hits)
+            for subject in hits:
+                pk = subject.conversation.pk
+                runs[(rule.pk, pk)] = runs.get((rule.pk, pk), 0) + 1
+                # The rules after it see the conversation as its actions left it, read again when needed.
+                reload = _reloader(pk)
+                subjects[pk] = (
+                    None if rule.stop_processing else [s.after_action(reload) for s in subjects[pk]]
+                )
     return matched
 
 
@@ -731,9 +829,9 @@ def messages_automate(
         else {Trigger.CONVERSATION_CREATED, Trigger.MESSAGE_RECEIVED, "auto_reply"}
     )
     messages = list(
-        Message.objects.filter(pk__in=list(message_ids), direction=Message.Direction.INBOUND).order_by(
-            "sent_at", "pk"
-        )
+        Message.objects.filter(pk__in=list(message_ids), direction=Message.Direction.INBOUND)
+        .select_related("channel")
+        .order_by("sent_at", "pk")
     )
     answers = [m.pk for m in messages if survey_answer_data(m) is not None]
     if answers:
@@ -761,10 +859,20 @@ def messages_automate(
         }
         if created:
             rules_run(
-                event=Trigger.CONVERSATION_CREATED, conversation_ids=created, message_ids=ids, chain=chain
+                event=Trigger.CONVERSATION_CREATED,
+                conversation_ids=created,
+                message_ids=ids,
+                chain=chain,
+                messages=others,
             )
     if Trigger.MESSAGE_RECEIVED in wanted:
-        rules_run(event=Trigger.MESSAGE_RECEIVED, conversation_ids=set(first), message_ids=ids, chain=chain)
+        rules_run(
+            event=Trigger.MESSAGE_RECEIVED,
+            conversation_ids=set(first),
+            message_ids=ids,
+            chain=chain,
+            messages=others,
+        )
 
 
 # ------------------------------------------------------------------------------ the webhook action
