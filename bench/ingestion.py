@@ -311,8 +311,11 @@ def _wait_settled(pid: int, timeout: float = 120) -> None:
 
 
 def _wait_idle(app, timeout: float = 900) -> float:
-    """Wait until the workers have no task queued or running, so that the next path is timed on idle
-    workers rather than beside the classification of the previous path's messages; the seconds waited."""
+    """Wait until the workers have no task queued, running or waiting for its time (a countdown), so that
+    the next path is timed on idle workers rather than beside the classification of the previous path's
+    messages or its dashboards' refresh (debounced by ROLLUP_REFRESH_DELAY_SECONDS, 30 s: it recomputes
+    the (brand, day) buckets the path wrote, a cost of its own that would otherwise land, or not, inside
+    the next path's window); the seconds waited."""
     import redis
     from django.conf import settings
 
@@ -321,7 +324,9 @@ def _wait_idle(app, timeout: float = 900) -> float:
 
     def busy() -> bool:
         queued = sum(broker.llen(queue.name) for queue in app.conf.task_queues)
-        return bool(queued) or any((app.control.inspect(timeout=1).active() or {}).values())
+        inspect = app.control.inspect(timeout=1)
+        answers = (inspect.active(), inspect.scheduled(), inspect.reserved())
+        return bool(queued) or any(any((answer or {}).values()) for answer in answers)
 
     while busy():
         if time.perf_counter() - started > timeout:
@@ -402,7 +407,7 @@ def main(webhook_messages: int = 10000, import_messages: int = 10000) -> None:
             flush=True,
         )
         waited = _wait_idle(app)
-        print(f"(waited {waited:.0f} s for the workers to classify the webhook messages)", flush=True)
+        print(f"(waited {waited:.0f} s for the workers to finish the webhook path's tasks)", flush=True)
         # On a shared machine the load changes within minutes: each import is set against COPY measured
         # right before and right after it (their mean), not only against the first COPY above.
         end_to_end, stored, import_cpu, around = _import_beside_copy(imports, import_messages)
