@@ -51,7 +51,7 @@ def insert(objects: list[Model], *, ignore_conflicts: bool = False) -> None:
     fields = [field for field in meta.concrete_fields if not field.primary_key and not field.generated]
     columns = ", ".join(db.ops.quote_name(field.column) for field in fields)
     copy = len(objects) >= COPY_FROM_ROWS and not ignore_conflicts
-    values = [_column(objects, field, db, copy=copy) for field in fields]
+    values = [_column(objects, field, db) for field in fields]
     table, pk_column = db.ops.quote_name(meta.db_table), db.ops.quote_name(meta.pk.column)
     with binary_cursor() as cursor:
         if copy:
@@ -127,13 +127,12 @@ def _json_text(value) -> str | None:
     return "{}" if type(value) is dict and not value else json.dumps(value)
 
 
-def _column(objects: list[Model], field: models.Field, db, *, copy: bool = False) -> list:
-    """The values of one field for the insert, as Django would send them (`copy`: as COPY's text format
-    takes them)."""
-    if copy and type(field) is models.JSONField and field.encoder is None:
-        column = [obj.__dict__[field.attname] for obj in objects]
-        # COPY sends every value as text: the JSON text itself, without a wrapper object a value (a message
-        # has two JSON columns, nearly always empty).
+def _column(objects: list[Model], field: models.Field, db) -> list:
+    """The values of one field for the insert, as Django would send them."""
+    if type(field) is models.JSONField and field.encoder is None:
+        column = list(map(itemgetter(field.attname), map(vars, objects)))
+        # The JSON text itself, without an adapter object a value (a message has two JSON columns, nearly
+        # always empty): COPY sends it as text, and a text[] array is cast to jsonb[] on the server.
         if all(kind in _JSON_TYPES for kind in set(map(type, column)) - {type(None)}):
             return [_json_text(value) for value in column]
     if isinstance(field, models.DateTimeField) and (field.auto_now or field.auto_now_add):
