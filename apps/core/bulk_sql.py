@@ -50,11 +50,10 @@ def insert(objects: list[Model], *, ignore_conflicts: bool = False) -> None:
     db = connections[DEFAULT_DB_ALIAS]  # not the `connection` proxy, which looks itself up at every use
     fields = [field for field in meta.concrete_fields if not field.primary_key and not field.generated]
     columns = ", ".join(db.ops.quote_name(field.column) for field in fields)
-    copy = len(objects) >= COPY_FROM_ROWS and not ignore_conflicts
     values = [_column(objects, field, db) for field in fields]
     table, pk_column = db.ops.quote_name(meta.db_table), db.ops.quote_name(meta.pk.column)
     with binary_cursor() as cursor:
-        if copy:
+        if len(objects) >= COPY_FROM_ROWS and not ignore_conflicts:
             # COPY returns no ids: they are drawn from the table's sequence first, in one statement.
             cursor.execute(
                 "SELECT nextval(%s::regclass) FROM generate_series(1, %s)",
