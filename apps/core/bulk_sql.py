@@ -8,9 +8,11 @@ indexes. These statements bind their arrays on the server instead, in binary, wh
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from operator import itemgetter
 
 import psycopg
 from django.db import DEFAULT_DB_ALIAS, connections, models
@@ -114,18 +116,37 @@ _PLAIN_TYPES: dict[type[models.Field], tuple[type, ...]] = {
 _MISSING = object()
 
 
+# Values whose JSON text json.dumps writes as Django's adapter would (no expression, no custom type).
+_JSON_TYPES = frozenset({dict, list, str, int, float, bool})
+
+
+def _json_text(value) -> str | None:
+    if value is None:  # SQL NULL, as Django stores None
+        return None
+    return "{}" if type(value) is dict and not value else json.dumps(value)
+
+
 def _column(objects: list[Model], field: models.Field, db) -> list:
     """The values of one field for the insert, as Django would send them."""
+    if type(field) is models.JSONField and field.encoder is None:
+        column = list(map(itemgetter(field.attname), map(vars, objects)))
+        # The JSON text itself, without an adapter object a value (a message has two JSON columns, nearly
+        # always empty): COPY sends it as text, and a text[] array is cast to jsonb[] on the server.
+        if all(kind in _JSON_TYPES for kind in set(map(type, column)) - {type(None)}):
+            return [_json_text(value) for value in column]
     if isinstance(field, models.DateTimeField) and (field.auto_now or field.auto_now_add):
         now = timezone.now()  # one instant for the batch (bulk_create reads the clock for each object)
         for obj in objects:
             setattr(obj, field.attname, now)
     if field.is_relation and field.target_field.primary_key:
         _take_related_pks(objects, field)
-        return [obj.__dict__[field.attname] for obj in objects]
+        return list(map(itemgetter(field.attname), map(vars, objects)))
     accepted = _PLAIN_TYPES.get(type(field))
     if accepted is not None:
-        column = [obj.__dict__.get(field.attname, _MISSING) for obj in objects]
+        try:  # a C loop; a value never set is not plain (its field's default applies)
+            column = list(map(itemgetter(field.attname), map(vars, objects)))
+        except KeyError:
+            column = [_MISSING]
         # Checked by type, a few a column, rather than value by value.
         if all(_is_plain(kind, accepted, field.null) for kind in set(map(type, column))) and (
             datetime not in accepted or all(value.tzinfo is not None for value in column if value is not None)
@@ -144,16 +165,20 @@ def _is_plain(kind: type, accepted: tuple[type, ...], null: bool) -> bool:
 def _take_related_pks(objects: list[Model], field: models.ForeignKey) -> None:
     """What Model._prepare_related_fields_for_save does for one foreign key: a related object saved after
     it was assigned gives its pk now; an unsaved one is refused."""
+    name, attname, pk_attname = field.name, field.attname, field.target_field.attname
     for obj in objects:
-        related = obj._state.fields_cache.get(field.name)
+        related = obj._state.fields_cache.get(name)
         if related is None:
             continue
-        pk = related.pk
+        # The pk as the `pk` property reads it, without its two calls (thousands of objects a batch).
+        pk = related.__dict__.get(pk_attname, _MISSING)
+        if pk is _MISSING:
+            pk = related.pk
         if pk is None:
             raise ValueError(
                 f"insert() prohibited to prevent data loss due to unsaved related object '{field.name}'."
             )
-        if obj.__dict__.get(field.attname) != pk:
+        if obj.__dict__.get(attname) != pk:
             setattr(obj, field.name, related)  # sets the id and keeps the object cached, as Django does
 
 
@@ -178,6 +203,30 @@ def _template(model: type[Model]) -> tuple[dict, list, dict, frozenset]:
         names = frozenset([*fixed, *(attname for attname, _ in computed), *relations])
         template = _TEMPLATES[model] = (fixed, computed, relations, names)
     return template
+
+
+def select(model: type[Model], where: str, params: list) -> list[Model]:
+    """The rows of `model`'s table matching `where` (SQL on its columns, parameters bound on the server:
+    arrays as %b), as objects the ORM would load, built without Model.__init__ (see `unsaved`): ingestion
+    reads back hundreds of known authors a batch. Every column is read, so no field is left deferred; only
+    for models whose fields need no conversion from what psycopg returns (no from_db_value: no JSON)."""
+    meta = model._meta
+    fields = meta.concrete_fields
+    if any(hasattr(field, "from_db_value") or field.generated for field in fields):
+        raise TypeError(f"{model.__name__} has fields that need converting: use the ORM")
+    db = connections[DEFAULT_DB_ALIAS]
+    columns = ", ".join(db.ops.quote_name(field.column) for field in fields)
+    attnames = [field.attname for field in fields]
+    objects = []
+    with binary_cursor() as cursor:
+        cursor.execute(f"SELECT {columns} FROM {db.ops.quote_name(meta.db_table)} WHERE {where}", params)
+        for row in cursor:
+            obj = model.__new__(model)
+            state = obj._state = ModelState()
+            state.adding, state.db = False, db.alias
+            obj.__dict__.update(zip(attnames, row, strict=True))
+            objects.append(obj)
+    return objects
 
 
 def unsaved(model: type[Model], **values) -> Model:

@@ -83,8 +83,9 @@ def suggest_weak_matches(identities: list[Identity]) -> list[MergeSuggestion]:
         return []
     organization_id = identities[0].organization_id
     wanted: dict[str, set[str]] = {"email": set(), "handle": set(), "display_name": set()}
-    for identity in identities:
-        for lookup, value, _, _ in _weak_keys(identity):
+    keys = [(identity, _weak_keys(identity)) for identity in identities]  # read twice below
+    for _, weak in keys:
+        for lookup, value, _, _ in weak:
             wanted[lookup].add(value)
     wanted["handle"] |= {f"@{value}" for value in wanted["handle"]}  # stored with or without the @
     own = [identity.pk for identity in identities]
@@ -111,8 +112,8 @@ def suggest_weak_matches(identities: list[Identity]) -> list[MergeSuggestion]:
                     key = key.lstrip("@")
                 others.setdefault((lookup, key), set()).add(customer_id)
     proposals: dict[tuple[int, int], MergeSuggestion] = {}
-    for identity in identities:
-        for lookup, value, reason, score in _weak_keys(identity):
+    for identity, weak in keys:
+        for lookup, value, reason, score in weak:
             for candidate_id in sorted(others.get((lookup, value), ()))[:20]:
                 pair = (identity.customer_id, candidate_id)
                 if (
@@ -120,7 +121,8 @@ def suggest_weak_matches(identities: list[Identity]) -> list[MergeSuggestion]:
                     and pair not in proposals
                     and pair[::-1] not in proposals
                 ):
-                    proposals[pair] = MergeSuggestion(
+                    proposals[pair] = bulk_sql.unsaved(
+                        MergeSuggestion,
                         organization_id=organization_id,
                         customer_id=identity.customer_id,
                         candidate_id=candidate_id,

@@ -148,8 +148,10 @@ def _resolve_authors(items: list[Item]) -> dict[tuple[int, str, str], Identity]:
         by_group[(organization_id, kind)].append(external_id)
     changed: list[Identity] = []
     for (organization_id, kind), external_ids in by_group.items():
-        for identity in Identity.objects.filter(
-            organization_id=organization_id, kind=kind, external_id__in=external_ids
+        for identity in bulk_sql.select(
+            Identity,
+            "organization_id = %s AND kind = %s AND external_id = ANY(%b)",
+            [organization_id, kind, external_ids],
         ):
             key = (organization_id, kind, identity.external_id)
             identities[key] = identity

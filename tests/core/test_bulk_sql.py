@@ -218,3 +218,47 @@ def test_unsaved_builds_the_object_model_init_builds(webhook_channel):
     assert later.customer_id is None and later.customer is unsaved_customer  # its id: once it is saved
     with pytest.raises(TypeError, match="no field named"):
         bulk_sql.unsaved(Message, txet="a typo")
+
+
+def test_copied_json_columns_hold_what_an_insert_of_each_value_holds(webhook_channel):
+    # COPY writes JSON columns as their text (no adapter object a value): every JSON shape round-trips.
+    conversation = _conversation(webhook_channel)
+    shapes = [{}, [], {"a": [1, 2.5, None, True]}, ["x"], "text ' \" \\", 0, 1.5, False, {"é": "ü \t\n"}]
+    messages = _messages(webhook_channel, conversation, bulk_sql.COPY_FROM_ROWS)
+    for message, value in zip(messages, shapes * len(messages), strict=False):
+        message.metadata = value
+    bulk_sql.insert(messages)
+
+    stored = Message.objects.in_bulk([m.pk for m in messages])
+    assert [stored[m.pk].metadata for m in messages] == [m.metadata for m in messages]
+    assert all(stored[m.pk].classification == {} for m in messages)
+
+
+def test_select_loads_the_objects_the_orm_loads(org_a):
+    from apps.customers.models import Identity
+
+    customer = Customer.objects.create(organization=org_a, display_name="Ada")
+    for n in range(3):
+        Identity.objects.create(
+            organization=org_a,
+            customer=customer,
+            kind="twitter",
+            external_id=f"u{n}",
+            handle=f"@ada{n}",
+            followers=n,
+            verified=bool(n % 2),
+        )
+    wanted = ["u0", "u2"]
+    fast = bulk_sql.select(Identity, "organization_id = %s AND external_id = ANY(%b)", [org_a.pk, wanted])
+    slow = Identity.objects.filter(organization=org_a, external_id__in=wanted)
+    assert sorted((i.pk, i.external_id) for i in fast) == sorted((i.pk, i.external_id) for i in slow)
+    by_pk = {i.pk: i for i in slow}
+    for identity in fast:
+        assert not identity._state.adding and identity._state.db == "default"
+        for field in Identity._meta.concrete_fields:
+            assert getattr(identity, field.attname) == getattr(by_pk[identity.pk], field.attname), field.name
+    with CaptureQueriesContext(connection) as queries:  # nothing deferred: every column was read
+        assert fast[0].handle.startswith("@ada") and fast[0].customer_id == customer.pk
+    assert not queries.captured_queries
+    with pytest.raises(TypeError, match="converting"):
+        bulk_sql.select(Message, "id = %s", [0])  # JSON columns: the ORM's job
