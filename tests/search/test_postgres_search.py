@@ -270,8 +270,12 @@ def _many_on(channel, text: str, count: int, *, start=None, step=None, **fields)
         [(COUNT_CAP + 5, timedelta(minutes=1))],  # all in the last hours: one look at them
         [(250, timedelta(minutes=10)), (COUNT_CAP, timedelta(days=1))],  # the window in the last hours
         [(COUNT_CAP + 5, timedelta(hours=8))],  # a few a day: the newest of all time
+        # most of the window in the last hours: the rest in the range that density predicts
+        [(150, timedelta(minutes=10)), (COUNT_CAP, timedelta(hours=1))],
+        # most of the window in the last hours, the rest long before: the newest of all time
+        [(150, timedelta(minutes=10)), (COUNT_CAP, timedelta(days=2))],
     ],
-    ids=["recent", "window-recent-count-older", "spread"],
+    ids=["recent", "window-recent-count-older", "spread", "window-mostly-recent", "window-partly-recent"],
 )
 def test_a_count_past_the_cap_says_so_and_the_page_shows_the_newest(world, login, layout):
     # Given more messages holding a word than the count goes to, laid out in time so

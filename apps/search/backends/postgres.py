@@ -382,8 +382,22 @@ class PostgresBackend:
             if not capped:
                 return total, capped, facets, window
             if len(recent) < RANK_WINDOW:
-                recent = list(newest.values_list("id", flat=True)[:RANK_WINDOW])
+                recent = self._newest(newest, now, found=len(recent))
         return total, capped, facets, recent
+
+    def _newest(self, newest, now, found: int) -> list[int]:
+        """The newest RANK_WINDOW matches of a search past the cap whose last RECENT_HOURS held only `found`
+        of them: first in the range that density predicts to hold twice the window (the time index ANDed
+        with the word's: a few hundred rows), then, if it is short, in all time (every match of the word
+        fetched to sort them: 290 ms for "still" in a channel of 1.67M messages, where the last 48 hours held
+        198 of the 200). A range reaching now holds the newest matches of all once it holds the window."""
+        if found:
+            hours = RECENT_HOURS[-1] * 2 * RANK_WINDOW / found
+            in_range = newest.filter(sent_at__gte=now - timedelta(hours=hours))
+            ids = list(in_range.values_list("id", flat=True)[:RANK_WINDOW])
+            if len(ids) == RANK_WINDOW:
+                return ids
+        return list(newest.values_list("id", flat=True)[:RANK_WINDOW])
 
     def _recent_hours(self, newest, now) -> list[float]:
         """The ranges of the last hours to look at first, from the planner's estimate of the matches in
