@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.conversations.models import Conversation, Message
-from apps.core.audit import audit_record
+from apps.core.audit import audit_record, audit_records
 from apps.routing.services import SettingOutOfReach, setting_reach_check
 
 from .models import AutoReply, AutoReplySent, Rule, RuleRun, Survey, SurveySettings, Trigger
@@ -216,30 +216,41 @@ def _actions_take(rule: Rule, conversation: Conversation) -> list[dict]:
     return outcomes
 
 
-def _rule_applied(rule: Rule, subject: Subject, outcomes: list[dict]) -> RuleRun:
-    conversation = subject.conversation
-    run = RuleRun.objects.create(
-        organization_id=conversation.organization_id,
-        rule=rule,
-        conversation=conversation,
-        event=subject.event,
-        outcomes=outcomes,
+def _rule_applied(rule: Rule, subjects: list[Subject], outcomes: list[dict]) -> list[RuleRun]:
+    """The run records and audit rows of a rule that took the same actions on the subjects' conversations
+    (one INSERT each for all of them)."""
+    runs = RuleRun.objects.bulk_create(
+        [
+            RuleRun(
+                organization_id=subject.conversation.organization_id,
+                rule=rule,
+                conversation=subject.conversation,
+                event=subject.event,
+                outcomes=outcomes,
+            )
+            for subject in subjects
+        ]
     )
-    audit_record(
-        organization=conversation.organization,
+    did = "; ".join(o["did"] if o["ok"] else f"{o['type']} refused: {o['did']}" for o in outcomes)
+    audit_records(
+        organization=subjects[0].conversation.organization,
         actor=None,
         action="automation.rule_applied",
-        target=conversation,
-        data={
-            "rule": rule.pk,
-            "rule_name": rule.name,
-            "event": subject.event,
-            "outcomes": outcomes,
-            "explanation": f"Rule “{rule.name}” ({Trigger(subject.event).label.lower()}): "
-            + "; ".join(o["did"] if o["ok"] else f"{o['type']} refused: {o['did']}" for o in outcomes),
-        },
+        entries=[
+            (
+                subject.conversation,
+                {
+                    "rule": rule.pk,
+                    "rule_name": rule.name,
+                    "event": subject.event,
+                    "outcomes": outcomes,
+                    "explanation": f"Rule “{rule.name}” ({Trigger(subject.event).label.lower()}): {did}",
+                },
+            )
+            for subject in subjects
+        ],
     )
-    return run
+    return runs
 
 
 def rule_apply(*, rule: Rule, subject: Subject, chain: tuple[int, ...] = ()) -> RuleRun:
@@ -250,10 +261,10 @@ def rule_apply(*, rule: Rule, subject: Subject, chain: tuple[int, ...] = ()) -> 
     try:
         try:
             with transaction.atomic():
-                return _rule_applied(rule, subject, _actions_take(rule, subject.conversation))
+                return _rule_applied(rule, [subject], _actions_take(rule, subject.conversation))[0]
         except _Refused as refused:
             with transaction.atomic():
-                return _rule_applied(rule, subject, [refused.outcome])
+                return _rule_applied(rule, [subject], [refused.outcome])[0]
     finally:
         _chain.reset(token)
 
@@ -276,8 +287,7 @@ def _rule_apply_many(*, rule: Rule, subjects: list[Subject], chain: tuple[int, .
                     entry = ACTIONS[action["type"]]
                     did = entry.run_many(conversations, action.get("value"))
                     outcomes.append({"type": entry.name, "ok": True, "did": did})
-                for subject in subjects:
-                    _rule_applied(rule, subject, outcomes)
+                _rule_applied(rule, subjects, outcomes)
             return
         except (ValueError, ObjectDoesNotExist, ImportError):
             pass  # (rolled back) one at a time below, where the refusal is recorded for each
