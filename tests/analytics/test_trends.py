@@ -43,16 +43,17 @@ def _evaluated_by_the_worker(rule) -> None:
     _wait_for(lambda: evaluated() not in (None, before), "rule not evaluated")
 
 
-def _seeded_traffic(today: datetime) -> list[dict]:
-    """Ten quiet days of "order" messages (3 a day), then today: 3 more of them and 12 battery complaints."""
+def _seeded_traffic(today: datetime, step: timedelta) -> list[dict]:
+    """Ten quiet days of "order" messages (3 a day), then today: 3 more of them and 12 battery complaints,
+    `step` apart."""
     messages, n = [], 0
     for back in range(10, -1, -1):
         day = today - timedelta(days=back)
         for minute in range(3):
-            messages.append(message(n, text=COMMON, sent_at=(day + timedelta(minutes=minute)).isoformat()))
+            messages.append(message(n, text=COMMON, sent_at=(day + step * minute).isoformat()))
             n += 1
     for minute in range(12):
-        sent = today + timedelta(minutes=10 + minute)
+        sent = today + step * (10 + minute)
         messages.append(message(n, text=f"{SPIKE} #batterygate", sent_at=sent.isoformat()))
         n += 1
     return messages
@@ -63,10 +64,12 @@ def _seeded_traffic(today: datetime) -> list[dict]:
 def test_a_seeded_spike_shows_on_the_trends_panel_and_raises_a_trend_alert(
     webhook_channel, post_signed, celery_worker, brand_a, org_a, login
 ):
-    # Today's messages: the last half hour (the worker evaluates at its own now, in the same UTC day unless
-    # the test runs in the first half hour after midnight).
-    today = timezone.now().astimezone(UTC) - timedelta(minutes=30)
-    body = {"messages": _seeded_traffic(today)}
+    # Today's messages: the last half hour, or what there is of today in the first half hour after midnight
+    # (the worker evaluates at its own now: today's messages must be in the same UTC day, and none ahead).
+    now = timezone.now().astimezone(UTC)
+    span = min(timedelta(minutes=30), now - now.replace(hour=0, minute=0, second=0, microsecond=0))
+    today = now - span
+    body = {"messages": _seeded_traffic(today, step=span / 30)}
     assert post_signed(webhook_channel, body).status_code == 200
     count = len(body["messages"])
     _wait_for(lambda: Message.objects.filter(classified_at__isnull=False).count() == count, "not classified")
