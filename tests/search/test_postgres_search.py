@@ -344,18 +344,11 @@ def test_a_word_dense_in_the_last_hours_is_looked_at_in_fewer_of_them_with_the_s
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE conversations_message")
     # When the agent searches it, the backend looks at a range of hours shorter than RECENT_HOURS first
-    scope = filtered_messages(world["agent"], SearchFilters())
-    compiled = compile_query(search_query_parse("refund"))
-    matching = scope.filter(RawSQL(compiled.where, compiled.params, output_field=BooleanField()))
+    matching = _refund_matches(world)
     first, *rest = PostgresBackend()._recent_hours(matching.order_by("-sent_at"), timezone.now())
     assert first < RECENT_HOURS[0] and rest == list(RECENT_HOURS)
-    results = message_search(membership=world["agent"], query="refund", filters=SearchFilters())
     # Then the count, the facets and the pages are those of the newest matches, as with the longer range
-    assert results.total == COUNT_CAP and results.total_capped
-    assert sum(count for _, count in results.facets["sentiment"]) == COUNT_CAP
-    assert [hit.message_id for hit in results.hits] == [m.pk for m in refunds[:20]]
-    last = message_search(membership=world["agent"], query="refund", filters=SearchFilters(), page=10)
-    assert [hit.message_id for hit in last.hits] == [m.pk for m in refunds[180:200]]
+    _assert_capped_refunds_show_the_newest(world, refunds)
 
 
 def test_a_wrong_estimate_of_the_last_hours_costs_a_statement_not_the_results(world):
@@ -366,15 +359,24 @@ def test_a_wrong_estimate_of_the_last_hours_costs_a_statement_not_the_results(wo
         cursor.execute("ANALYZE conversations_message")
     burst = _many_on(world["email"], "refund please", COUNT_CAP + 5, step=timedelta(seconds=3))
     # the planner expects few matches in the last hours, so the backend reads the count first
-    scope = filtered_messages(world["agent"], SearchFilters())
-    compiled = compile_query(search_query_parse("refund"))
-    matching = scope.filter(RawSQL(compiled.where, compiled.params, output_field=BooleanField()))
+    matching = _refund_matches(world)
     assert PostgresBackend()._recent_hours(matching.order_by("-sent_at"), timezone.now()) == []
     # When the agent searches it
-    results = message_search(membership=world["agent"], query="refund", filters=SearchFilters())
     # Then the count, the facets and the pages are those of the newest matches all the same
+    _assert_capped_refunds_show_the_newest(world, burst)
+
+
+def _refund_matches(world):
+    """The messages the agent's search for "refund" matches, as the backend builds them."""
+    scope = filtered_messages(world["agent"], SearchFilters())
+    compiled = compile_query(search_query_parse("refund"))
+    return scope.filter(RawSQL(compiled.where, compiled.params, output_field=BooleanField()))
+
+
+def _assert_capped_refunds_show_the_newest(world, newest_first: list):
+    results = message_search(membership=world["agent"], query="refund", filters=SearchFilters())
     assert results.total == COUNT_CAP and results.total_capped
     assert sum(count for _, count in results.facets["sentiment"]) == COUNT_CAP
-    assert [hit.message_id for hit in results.hits] == [m.pk for m in burst[:20]]
+    assert [hit.message_id for hit in results.hits] == [m.pk for m in newest_first[:20]]
     last = message_search(membership=world["agent"], query="refund", filters=SearchFilters(), page=10)
-    assert [hit.message_id for hit in last.hits] == [m.pk for m in burst[180:200]]
+    assert [hit.message_id for hit in last.hits] == [m.pk for m in newest_first[180:200]]
